@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (gas, seconds); they never assert on time."""

@@ -1,0 +1,203 @@
+"""A connection to an EVM chain, and the one place where transactions are signed and sent.
+
+:class:`Chain` talks to the embedded devnet by default and to any JSON-RPC URL when one is configured
+(``COLEARN_RPC_URL`` or ``c.ColearnSettings.rpc_url``). Sending is safe for several kernels using one account at
+once: the nonce is read and the transaction sent while holding a per-account lock file. On the devnet, a crashed
+node is restarted transparently and every confirmed transaction is persisted before it is reported.
+
+>>> from colearn_jupyter import Chain
+>>> chain = Chain()                      # doctest: +SKIP
+>>> chain.account("alice").address       # doctest: +SKIP
+'0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+from filelock import FileLock
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+from web3.providers.rpc import HTTPProvider
+
+from .accounts import Account, load_account
+from .config import ColearnSettings
+from .devnet import CHAIN_ID, Devnet
+from .errors import ChainError, DevnetError
+
+_GAS_HEADROOM = 1.25
+_RECEIPT_TIMEOUT_S = 120
+
+
+class _DevnetProvider(HTTPProvider):
+    """An HTTP provider that restarts the devnet (with its saved state) when the node has gone away."""
+
+    def __init__(self, devnet: Devnet):
+        self._devnet = devnet
+        super().__init__(devnet.ensure_running(), request_kwargs={"timeout": 60})
+
+    def make_request(self, method, params):  # type: ignore[override]
+        try:
+            return super().make_request(method, params)
+        except requests.exceptions.ConnectionError:
+            self.endpoint_uri = self._devnet.ensure_running()
+            return super().make_request(method, params)
+
+
+class Chain:
+    """A web3 connection plus transaction sending.
+
+    Parameters
+    ----------
+    settings:
+        Where to connect. Defaults to :class:`ColearnSettings` read from the environment.
+    rpc_url:
+        Shortcut for ``ColearnSettings(rpc_url=...)``.
+    """
+
+    def __init__(self, settings: ColearnSettings | None = None, *, rpc_url: str | None = None):
+        if settings is None:
+            settings = ColearnSettings(rpc_url=rpc_url) if rpc_url is not None else ColearnSettings()
+        self.settings = settings
+        self.devnet: Devnet | None = Devnet(settings.home_path) if settings.uses_devnet else None
+        self._w3: Web3 | None = None
+        self._chain_id: int | None = None
+
+    # ------------------------------------------------------------------------------------------------ connection
+    @property
+    def w3(self) -> Web3:
+        """The web3 instance, connected on first use (starting the devnet if needed)."""
+        if self._w3 is None:
+            if self.devnet is not None:
+                provider: HTTPProvider = _DevnetProvider(self.devnet)
+            else:
+                provider = HTTPProvider(self.settings.rpc_url, request_kwargs={"timeout": 60})
+            w3 = Web3(provider)
+            try:
+                self._chain_id = w3.eth.chain_id
+            except requests.exceptions.RequestException as error:
+                raise ChainError(
+                    f"no node answers at {self.settings.rpc_url}: {error.__class__.__name__}. Start it, or unset "
+                    "COLEARN_RPC_URL to use the embedded devnet."
+                ) from None
+            self._w3 = w3
+        return self._w3
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            _ = self.w3
+        assert self._chain_id is not None
+        return self._chain_id
+
+    @property
+    def is_devnet(self) -> bool:
+        """True on the embedded devnet, where named test accounts and time travel are available."""
+        return self.devnet is not None
+
+    @property
+    def url(self) -> str:
+        return self.w3.provider.endpoint_uri  # type: ignore[attr-defined]
+
+    @property
+    def home(self) -> Path:
+        return self.settings.home_path
+
+    def describe(self) -> str:
+        """One line naming the chain, for status displays."""
+        return f"devnet ({self.url})" if self.is_devnet else f"chain {self.chain_id} at {self.settings.rpc_url}"
+
+    def account(self, spec: str | Account) -> Account:
+        """An :class:`Account` from a devnet name, ``"env"`` or a keystore path (see :func:`load_account`)."""
+        if isinstance(spec, Account):
+            return spec
+        return load_account(spec, self.chain_id)
+
+    def balance(self, who: str | Account) -> int:
+        """Balance in wei of an account or address."""
+        address = who.address if isinstance(who, Account) else who
+        return self.w3.eth.get_balance(Web3.to_checksum_address(address))
+
+    def timestamp(self) -> int:
+        """Timestamp of the latest block."""
+        return self.w3.eth.get_block("latest")["timestamp"]
+
+    # ------------------------------------------------------------------------------------------------ sending
+    def _nonce_lock(self, address: str) -> FileLock:
+        locks = self.home / "locks"
+        locks.mkdir(exist_ok=True)
+        return FileLock(str(locks / f"{self.chain_id}-{address.lower()}.lock"), timeout=300)
+
+    def send(
+        self,
+        account: Account,
+        build: Callable[[dict[str, Any]], dict[str, Any]],
+        *,
+        value: int = 0,
+        decode_error: Callable[[Exception], Exception] | None = None,
+    ) -> dict[str, Any]:
+        """Sign and send one transaction from ``account`` and wait for its receipt.
+
+        ``build`` turns the base transaction fields (``from``, ``value``) into a full transaction: for a
+        contract function, ``fn.build_transaction``. The transaction is simulated first, so a call the contract
+        would refuse raises (through ``decode_error``) before anything is signed, and nothing changes on chain.
+        """
+        w3 = self.w3
+        base = {"from": account.address, "value": value, "chainId": self.chain_id}
+        try:
+            gas = int(w3.eth.estimate_gas(build(dict(base))) * _GAS_HEADROOM) + 10_000
+        except (ContractCustomError, ContractLogicError) as error:
+            raise (decode_error(error) if decode_error else ChainError(str(error))) from None
+        except ValueError as error:  # e.g. insufficient funds
+            raise ChainError(_node_message(error)) from None
+        with self._nonce_lock(account.address):
+            nonce = w3.eth.get_transaction_count(account.address, "pending")
+            transaction = build({**base, "gas": gas, "nonce": nonce})
+            try:
+                tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(transaction))
+            except ValueError as error:
+                raise ChainError(_node_message(error)) from None
+        try:
+            receipt = dict(w3.eth.wait_for_transaction_receipt(tx_hash, timeout=_RECEIPT_TIMEOUT_S))
+        except TimeExhausted:
+            raise ChainError(
+                f"transaction {tx_hash.hex()} was sent but not mined within {_RECEIPT_TIMEOUT_S} s; "
+                "check it later with its hash before sending it again"
+            ) from None
+        if receipt["status"] != 1:
+            raise ChainError(f"transaction {tx_hash.hex()} was mined but failed (out of gas or reverted)")
+        if self.devnet is not None:
+            self.devnet.persist()
+        return receipt
+
+    def deploy(self, account: Account, abi: list[dict[str, Any]], bytecode: str) -> str:
+        """Deploy a contract and return its address."""
+        factory = self.w3.eth.contract(abi=abi, bytecode=bytecode)
+        receipt = self.send(account, lambda tx: factory.constructor().build_transaction(tx))
+        return receipt["contractAddress"]
+
+    # ------------------------------------------------------------------------------------------------ devnet only
+    def advance_time(self, seconds: int) -> int:
+        """Move the devnet's clock forward by ``seconds`` (devnet only); returns the new block timestamp."""
+        if self.devnet is None:
+            if self.chain_id != CHAIN_ID:
+                raise DevnetError("time travel works only on a local devnet, not on a real network")
+            self.w3.provider.make_request("evm_increaseTime", [int(seconds)])
+            self.w3.provider.make_request("evm_mine", [])
+            return self.timestamp()
+        return self.devnet.advance_time(seconds)
+
+    def __repr__(self) -> str:
+        where = "devnet" if self.is_devnet else self.settings.rpc_url
+        return f"Chain({where})"
+
+
+def _node_message(error: ValueError) -> str:
+    detail = error.args[0] if error.args else error
+    message = detail.get("message", str(detail)) if isinstance(detail, dict) else str(detail)
+    if "insufficient funds" in message.lower():
+        return f"the account cannot pay for this transaction: {message}. Fund it, or lower the amount."
+    return f"the node refused the transaction: {message}"

@@ -1,0 +1,98 @@
+"""The ``colearn`` command line: a thin face over the core API.
+
+Examples::
+
+    colearn devnet start        # start the shared devnet (it also starts on first use)
+    colearn devnet status --json
+    colearn devnet stop         # save the chain and stop the node
+    colearn devnet reset        # forget the chain
+    colearn deploy --account ./keystore.json   # deploy the marketplace on a configured RPC URL
+    colearn bench gas --json    # gas of every marketplace operation
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+from .errors import ColearnError
+
+
+def _devnet(args: argparse.Namespace) -> int:
+    from .config import ColearnSettings
+    from .devnet import Devnet
+
+    devnet = Devnet(ColearnSettings().home_path)
+    if args.action == "start":
+        print(f"devnet running at {devnet.ensure_running()}")
+    elif args.action == "stop":
+        print("devnet stopped, state saved" if devnet.stop() else "devnet was not running")
+    elif args.action == "reset":
+        devnet.reset()
+        print("devnet reset: the next use starts a fresh chain")
+    status = devnet.status()
+    if args.action == "status":
+        if args.json:
+            print(json.dumps(asdict(status)))
+        else:
+            state = f"running at {status.url} (pid {status.pid}, block {status.block_number})"
+            print(f"devnet {state if status.running else 'stopped'}; state file {status.state_file}")
+    return 0
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from .chain import Chain
+    from .marketplace import Marketplace
+
+    chain = Chain(rpc_url=args.rpc_url) if args.rpc_url else Chain()
+    market = Marketplace.deploy(chain, chain.account(args.account))
+    print(f"marketplace deployed at {market.address} on chain {chain.chain_id}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import gas
+
+    figures = gas.run(rows=args.rows)
+    print(json.dumps(figures, indent=1) if args.json else gas.format_table(figures))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="colearn", description="colearn-jupyter: collaborative ML on a chain")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    devnet = commands.add_parser("devnet", help="control the embedded devnet (anvil)")
+    devnet.add_argument("action", choices=["start", "stop", "status", "reset"])
+    devnet.add_argument("--json", action="store_true", help="status as JSON")
+    devnet.set_defaults(handler=_devnet)
+
+    deploy = commands.add_parser("deploy", help="deploy the marketplace contract")
+    deploy.add_argument("--account", required=True, help="devnet name, 'env', or keystore path")
+    deploy.add_argument("--rpc-url", help="JSON-RPC URL (default: COLEARN_RPC_URL or the devnet)")
+    deploy.set_defaults(handler=_deploy)
+
+    bench = commands.add_parser("bench", help="measure costs and speeds")
+    bench.add_argument("what", choices=["gas"])
+    bench.add_argument("--json", action="store_true", help="print figures as JSON")
+    bench.add_argument("--rows", type=int, nargs="+", default=[1, 100, 10_000], help="batch sizes to measure")
+    bench.set_defaults(handler=_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ColearnError as error:
+        if args.debug:
+            raise
+        print(f"colearn: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

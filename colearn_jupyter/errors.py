@@ -1,0 +1,42 @@
+"""Exceptions raised by colearn-jupyter.
+
+Every error carries a message that says what went wrong and what to do about it. Faces (magics, widgets,
+REST handlers, CLI) show ``str(error)`` to the user and keep the traceback for ``--debug``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ColearnError(Exception):
+    """Base class of every error colearn-jupyter raises on purpose."""
+
+
+class DevnetError(ColearnError):
+    """The embedded devnet cannot be started, reached or changed."""
+
+
+class ChainError(ColearnError):
+    """The chain cannot be reached or a transaction failed without a known reason."""
+
+
+class AccountError(ColearnError):
+    """An account cannot be found or used on this chain."""
+
+
+class MarketplaceError(ColearnError):
+    """The marketplace contract refused a call with one of its custom errors.
+
+    Attributes
+    ----------
+    name:
+        The Solidity error name without its ``Marketplace`` prefix, e.g. ``"IncorrectPayment"``.
+    args:
+        The error's arguments by name, as decoded from the revert data.
+    """
+
+    def __init__(self, name: str, args: dict[str, Any], message: str):
+        super().__init__(message)
+        self.name = name
+        self.error_args = args

@@ -1,0 +1,565 @@
+"""Typed Python bindings of the ``ModelMarketplace`` contract.
+
+Every transaction method signs with the given account, is simulated first (so a refused call raises a
+:class:`~colearn_jupyter.errors.MarketplaceError` with a readable message and changes nothing), and returns a
+:class:`Receipt` whose events are decoded. Views return dataclasses.
+
+>>> from colearn_jupyter import Chain, Marketplace, Terms
+>>> market = Marketplace.connect(Chain())                                            # doctest: +SKIP
+>>> terms = Terms.from_human(deposit="0.01", reward="0.002", bond="0.01", window="1h", timeout="1d")
+>>> terms.challenge_window
+3600
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from eth_abi import decode as abi_decode
+from eth_utils import keccak
+from filelock import FileLock
+from web3 import Web3
+
+from .accounts import Account
+from .artifacts import load_artifact
+from .chain import Chain
+from .errors import ChainError, MarketplaceError
+from .units import format_duration, format_eth, parse_duration, to_wei
+
+T = TypeVar("T")
+LINEAR_SCALE = 10**6  # fixed-point scale of the on-chain linear model's weights and features
+
+
+# ---------------------------------------------------------------------------------------------------- dataclasses
+def _snake(name: str) -> str:
+    out = "".join("_" + c.lower() if c.isupper() else c for c in name)
+    return out.replace("_c_i_d", "_cid").replace("_b_p_s", "_bps").lstrip("_")
+
+
+def _from_tuple(cls: type[T], value: Any) -> T:
+    """Build a dataclass from a decoded struct (a named tuple with camelCase fields)."""
+    data = value._asdict() if hasattr(value, "_asdict") else dict(value)
+    kwargs = {}
+    for name, item in data.items():
+        key = _snake(name)
+        if key == "terms":
+            item = _from_tuple(Terms, item)
+        elif isinstance(item, bytes):
+            item = "0x" + item.hex()
+        kwargs[key] = item
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in kwargs.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Incentive terms of a model, in wei and seconds."""
+
+    deposit_per_row: int
+    reward_per_row: int
+    challenge_bond: int
+    challenge_window: int
+    owner_timeout: int
+
+    @classmethod
+    def from_human(
+        cls,
+        deposit: str | float = "0.01",
+        reward: str | float = "0.002",
+        bond: str | float | None = None,
+        window: str | int = "1h",
+        timeout: str | int = "1d",
+    ) -> Terms:
+        """Terms from ether amounts and durations as people write them; the bond defaults to the deposit."""
+        deposit_wei = to_wei(deposit)
+        return cls(
+            deposit_per_row=deposit_wei,
+            reward_per_row=to_wei(reward),
+            challenge_bond=deposit_wei if bond is None else to_wei(bond),
+            challenge_window=parse_duration(window),
+            owner_timeout=parse_duration(timeout),
+        )
+
+    def as_tuple(self) -> tuple[int, int, int, int, int]:
+        return (self.deposit_per_row, self.reward_per_row, self.challenge_bond, self.challenge_window, self.owner_timeout)
+
+    def __str__(self) -> str:
+        return (
+            f"deposit {format_eth(self.deposit_per_row)}/row, reward {format_eth(self.reward_per_row)}/row, "
+            f"bond {format_eth(self.challenge_bond)}, window {format_duration(self.challenge_window)}, "
+            f"owner time-out {format_duration(self.owner_timeout)}"
+        )
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model in the registry."""
+
+    id: int
+    owner: str
+    name: str
+    metadata_cid: str
+    test_set_commitment: str
+    test_set_cid: str
+    terms: Terms
+    reward_pool: int
+    created_at: int
+    version_count: int
+    submission_count: int
+    rows_submitted: int
+    rows_rejected: int
+    rows_accepted: int
+    has_linear_model: bool
+
+    @property
+    def rows_pending(self) -> int:
+        return self.rows_submitted - self.rows_rejected - self.rows_accepted
+
+
+@dataclass(frozen=True)
+class Version:
+    """One published version of a model."""
+
+    number: int
+    model_cid: str
+    evaluation_cid: str
+    accuracy_bps: int
+    parent: int
+    published_at: int
+    rows_accepted: int
+
+    @property
+    def accuracy(self) -> float:
+        return self.accuracy_bps / 10_000
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A batch of rows (or one on-chain row) added to a model."""
+
+    id: int
+    model_id: int
+    contributor: str
+    data_cid: str
+    merkle_root: str
+    row_count: int
+    rows_rejected: int
+    open_challenges: int
+    created_at: int
+    window_ends_at: int
+    deposit_per_row: int
+    reward_per_row: int
+    on_chain_row: bool
+    claimed: bool
+
+
+CHALLENGE_STATUS = ("none", "pending", "upheld", "rejected", "expired")
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A challenge of one row of a submission."""
+
+    id: int
+    submission_id: int
+    challenger: str
+    row_index: int
+    status: str
+    bond: int
+    resolve_by: int
+
+
+@dataclass(frozen=True)
+class Event:
+    """A decoded contract event."""
+
+    name: str
+    args: dict[str, Any]
+    block_number: int
+    log_index: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a confirmed transaction did: its hash, gas, block and decoded events."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    gas_price: int
+    sender: str
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def fee(self) -> int:
+        """Wei the sender paid for gas."""
+        return self.gas_used * self.gas_price
+
+    def event(self, name: str) -> Event:
+        """The first event called ``name``; raises ``KeyError`` when there is none."""
+        for event in self.events:
+            if event.name == name:
+                return event
+        raise KeyError(f"no {name} event in transaction {self.tx_hash}")
+
+    def _repr_html_(self) -> str:
+        events = ", ".join(e.name for e in self.events) or "none"
+        return (
+            f"<div><b>Transaction</b> <code>{self.tx_hash[:18]}…</code> in block {self.block_number}, "
+            f"gas {self.gas_used:,}; events: {events}</div>"
+        )
+
+
+# ---------------------------------------------------------------------------------------------------- errors
+class _Formatter(string.Formatter):
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "eth":
+            return format_eth(value)
+        if format_spec == "time":
+            return datetime.fromtimestamp(value, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return super().format_field(value, format_spec)
+
+
+_MESSAGES = {
+    "UnknownModel": "there is no model {modelId}; list the models to find its id",
+    "UnknownSubmission": "there is no submission {submissionId}",
+    "UnknownChallenge": "there is no challenge {challengeId}",
+    "UnknownVersion": "model {modelId} has no version {version}",
+    "NotModelOwner": "only the owner of model {modelId} can do this, and {caller} is not; use the owner's account",
+    "InvalidTerms": "the incentive terms are invalid: {reason}",
+    "InvalidInput": "invalid input: {reason}",
+    "IncorrectPayment": "this needs exactly {expected:eth}, but {received:eth} was sent",
+    "InsufficientRewardPool": (
+        "model {modelId}'s reward pool holds {available:eth}, less than the {required:eth} these rows would earn; "
+        "the owner can top it up with fund_reward_pool"
+    ),
+    "ChallengeWindowClosed": "the challenge window of submission {submissionId} closed at {closedAt:time}",
+    "ChallengeWindowOpen": (
+        "submission {submissionId} is in its challenge window until {closesAt:time}; wait until then "
+        "(on the devnet, advance time)"
+    ),
+    "RowIndexOutOfRange": "submission {submissionId} has {rowCount} rows, so there is no row {rowIndex}",
+    "RowAlreadyChallenged": "row {rowIndex} of submission {submissionId} was already challenged (challenge {challengeId})",
+    "InvalidProof": (
+        "the Merkle proof does not show that this is row {rowIndex} of submission {submissionId}; "
+        "check the row's encoding and index"
+    ),
+    "OwnerCannotChallenge": "the owner of model {modelId} judges challenges and cannot raise one; use another account",
+    "ChallengeNotPending": "challenge {challengeId} is already settled",
+    "ResolutionTimedOut": "the time to resolve challenge {challengeId} ended at {resolveBy:time}; anyone may expire it now",
+    "ResolutionPending": "the owner may resolve challenge {challengeId} until {resolveBy:time}; it cannot expire before",
+    "OpenChallenges": (
+        "submission {submissionId} has {openChallenges} open challenge(s); they must be resolved or expired first"
+    ),
+    "AlreadyClaimed": "submission {submissionId} is already settled",
+    "NoLinearModel": "model {modelId} has no on-chain linear model",
+    "LinearModelExists": "model {modelId} already has an on-chain linear model",
+    "FeatureCountMismatch": "the model takes {expected} features, not {received}",
+    "InvalidLabel": "label {label} is neither 0 nor 1, the labels of an on-chain linear model",
+    "NotOnChainRow": "submission {submissionId} is a file, not a row stored on chain",
+    "RowClassifiedCorrectly": "the model classifies the row of submission {submissionId} correctly: nothing to report",
+    "RowMisclassified": (
+        "the model misclassifies the row of submission {submissionId}, so its deposit is not refunded; "
+        "anyone may report it"
+    ),
+    "NothingToWithdraw": "{account} has nothing to withdraw",
+    "WithdrawFailed": "sending {amount:eth} to {account} failed; can that address receive ether?",
+    "TestSetMismatch": "the salt and test-set CID do not match model {modelId}'s commitment",
+    "TestSetAlreadyRevealed": "model {modelId}'s test set is already revealed",
+}
+
+
+class _ErrorDecoder:
+    def __init__(self, abi: list[dict[str, Any]]):
+        self._errors = {}
+        for item in abi:
+            if item.get("type") == "error":
+                types = [i["type"] for i in item["inputs"]]
+                selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
+                self._errors[selector] = (item["name"], [i["name"] for i in item["inputs"]], types)
+
+    def __call__(self, error: Exception) -> Exception:
+        data = getattr(error, "data", None)
+        raw = bytes.fromhex(data[2:]) if isinstance(data, str) and data.startswith("0x") else b""
+        if raw[:4] not in self._errors:
+            return ChainError(f"the marketplace refused the call: {error}")
+        name, names, types = self._errors[raw[:4]]
+        args = dict(zip(names, abi_decode(types, raw[4:])))
+        short = name.removeprefix("Marketplace")
+        template = _MESSAGES.get(short, short + " {args}")
+        message = _Formatter().format(template, args=args, **args)
+        return MarketplaceError(short, args, message[0].upper() + message[1:] + ".")
+
+
+# ---------------------------------------------------------------------------------------------------- binding
+class Marketplace:
+    """The model registry contract on one chain.
+
+    Use :meth:`connect` to find (or, on the devnet, deploy) the shared marketplace.
+    """
+
+    def __init__(self, chain: Chain, address: str):
+        artifact = load_artifact()
+        self.chain = chain
+        self.address = Web3.to_checksum_address(address)
+        self.contract = chain.w3.eth.contract(address=self.address, abi=artifact["abi"], decode_tuples=True)
+        self._decode_error = _ErrorDecoder(artifact["abi"])
+
+    # ------------------------------------------------------------------------------------------------ location
+    @classmethod
+    def connect(cls, chain: Chain | None = None) -> Marketplace:
+        """The marketplace of this chain: configured, recorded in the home's deployments, or deployed now."""
+        chain = chain or Chain()
+        if chain.settings.marketplace_address:
+            market = cls(chain, chain.settings.marketplace_address)
+            market._require_code()
+            return market
+        with FileLock(str(chain.home / "deploy.lock"), timeout=120):
+            key = _deployment_key(chain)
+            recorded = _read_deployments(chain).get(key)
+            if recorded and _code_matches(chain, recorded):
+                return cls(chain, recorded)
+            if not chain.is_devnet:
+                raise ChainError(
+                    f"no marketplace is known on chain {chain.chain_id}: deploy one with "
+                    "`colearn deploy --account <keystore>` or set COLEARN_MARKETPLACE to its address"
+                )
+            return cls.deploy(chain, chain.account("deployer"))
+
+    @classmethod
+    def deploy(cls, chain: Chain, account: Account) -> Marketplace:
+        """Deploy a new marketplace from ``account`` and record it as this chain's marketplace."""
+        artifact = load_artifact()
+        address = chain.deploy(account, artifact["abi"], artifact["bytecode"])
+        deployments = _read_deployments(chain)
+        deployments[_deployment_key(chain)] = address
+        (chain.home / "deployments.json").write_text(json.dumps(deployments, indent=1))
+        return cls(chain, address)
+
+    def _require_code(self) -> None:
+        if not self.chain.w3.eth.get_code(self.address):
+            raise ChainError(f"there is no contract at {self.address} on chain {self.chain.chain_id}")
+
+    # ------------------------------------------------------------------------------------------------ plumbing
+    def _send(self, account: Account | str, function: str, *args: Any, value: int = 0) -> Receipt:
+        signer = self.chain.account(account)
+        bound = getattr(self.contract.functions, function)(*args)
+        receipt = self.chain.send(signer, bound.build_transaction, value=value, decode_error=self._decode_error)
+        return self._receipt(receipt)
+
+    def _call(self, function: str, *args: Any) -> Any:
+        try:
+            return getattr(self.contract.functions, function)(*args).call()
+        except Exception as error:  # noqa: BLE001 (custom errors of a view)
+            decoded = self._decode_error(error)
+            if isinstance(decoded, MarketplaceError):
+                raise decoded from None
+            raise
+
+    def _receipt(self, receipt: dict[str, Any]) -> Receipt:
+        events = []
+        for log in receipt["logs"]:
+            if log["address"] != self.address:
+                continue
+            decoded = self._decode_log(log)
+            if decoded is not None:
+                events.append(decoded)
+        return Receipt(
+            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+            block_number=receipt["blockNumber"],
+            gas_used=receipt["gasUsed"],
+            gas_price=receipt["effectiveGasPrice"],
+            sender=receipt["from"],
+            events=events,
+        )
+
+    def _decode_log(self, log: Any) -> Event | None:
+        for event in self.contract.events:
+            if event.topic == "0x" + bytes(log["topics"][0]).hex():
+                decoded = event().process_log(log)
+                args = {_snake(k): _plain(v) for k, v in decoded["args"].items()}
+                return Event(decoded["event"], args, log["blockNumber"], log["logIndex"])
+        return None
+
+    # ------------------------------------------------------------------------------------------------ owner
+    def publish_model(
+        self,
+        account: Account | str,
+        *,
+        name: str,
+        model_cid: str,
+        metadata_cid: str,
+        test_set_commitment: bytes | str,
+        terms: Terms,
+        reward_pool: int = 0,
+        accuracy_bps: int = 0,
+        evaluation_cid: str = "",
+    ) -> Receipt:
+        """Register a model (its version 1) with its incentive terms; ``reward_pool`` wei is sent with it."""
+        commitment = _bytes32(test_set_commitment)
+        model_input = (name, model_cid, metadata_cid, commitment, accuracy_bps, evaluation_cid)
+        return self._send(account, "publishModel", model_input, terms.as_tuple(), value=reward_pool)
+
+    def publish_version(
+        self, account: Account | str, model_id: int, model_cid: str, accuracy_bps: int, evaluation_cid: str = ""
+    ) -> Receipt:
+        """Publish a new version of a model with its accuracy on the hidden test set."""
+        return self._send(account, "publishVersion", model_id, model_cid, accuracy_bps, evaluation_cid)
+
+    def fund_reward_pool(self, account: Account | str, model_id: int, amount: int) -> Receipt:
+        """Add ``amount`` wei to a model's reward pool."""
+        return self._send(account, "fundRewardPool", model_id, value=amount)
+
+    def withdraw_reward_pool(self, account: Account | str, model_id: int, amount: int) -> Receipt:
+        """Move unallocated reward back to the owner's credit."""
+        return self._send(account, "withdrawRewardPool", model_id, amount)
+
+    def attach_linear_model(self, account: Account | str, model_id: int, weights: list[int], intercept: int) -> Receipt:
+        """Attach an on-chain perceptron (fixed point, scale 1e6) that judges and learns from on-chain rows."""
+        return self._send(account, "attachLinearModel", model_id, list(weights), intercept)
+
+    def resolve_challenge(self, account: Account | str, challenge_id: int, upheld: bool) -> Receipt:
+        """The owner's verdict on a challenged row: ``upheld=True`` means the row is bad."""
+        return self._send(account, "resolveChallenge", challenge_id, upheld)
+
+    def reveal_test_set(self, account: Account | str, model_id: int, salt: bytes, test_set_cid: str) -> Receipt:
+        """Reveal the hidden test set so anyone can re-check the published accuracies."""
+        return self._send(account, "revealTestSet", model_id, salt, test_set_cid)
+
+    # ------------------------------------------------------------------------------------------------ contributors
+    def contribute(
+        self, account: Account | str, model_id: int, data_cid: str, merkle_root: bytes | str, row_count: int
+    ) -> Receipt:
+        """Add a batch of rows stored at ``data_cid``, committed by ``merkle_root``; pays the deposit."""
+        model = self.model(model_id)
+        deposit = row_count * model.terms.deposit_per_row
+        return self._send(account, "contribute", model_id, data_cid, _bytes32(merkle_root), row_count, value=deposit)
+
+    def contribute_row(self, account: Account | str, model_id: int, features: list[int], label: int) -> Receipt:
+        """Store one row on chain (integer features, fixed point for linear models); pays the deposit."""
+        model = self.model(model_id)
+        return self._send(
+            account, "contributeRow", model_id, list(features), label, value=model.terms.deposit_per_row
+        )
+
+    def claim(self, account: Account | str, submission_id: int) -> Receipt:
+        """Credit the contributor with deposit and reward of every row not found bad (after the window)."""
+        return self._send(account, "claim", submission_id)
+
+    def withdraw(self, account: Account | str) -> Receipt:
+        """Pay out everything credited to the account."""
+        return self._send(account, "withdraw")
+
+    # ------------------------------------------------------------------------------------------------ verifiers
+    def challenge(
+        self, account: Account | str, submission_id: int, row_index: int, row: bytes, proof: list[bytes]
+    ) -> Receipt:
+        """Challenge one row by revealing it with its Merkle proof; posts the model's bond."""
+        submission = self.submission(submission_id)
+        bond = self.model(submission.model_id).terms.challenge_bond
+        return self._send(account, "challenge", submission_id, row_index, row, list(proof), value=bond)
+
+    def expire_challenge(self, account: Account | str, challenge_id: int) -> Receipt:
+        """Close a challenge the owner did not resolve in time; the bond goes back to the challenger."""
+        return self._send(account, "expireChallenge", challenge_id)
+
+    def report_misclassified(self, account: Account | str, submission_id: int) -> Receipt:
+        """Take the deposit of an on-chain row that the on-chain model misclassifies after its window."""
+        return self._send(account, "reportMisclassified", submission_id)
+
+    # ------------------------------------------------------------------------------------------------ views
+    def model_count(self) -> int:
+        return self._call("modelCount")
+
+    def model(self, model_id: int) -> ModelInfo:
+        return _from_tuple(ModelInfo, self._call("getModel", model_id))
+
+    def models(self, offset: int = 0, limit: int = 100) -> list[ModelInfo]:
+        """A page of models in id order (one call per page, not per model)."""
+        return [_from_tuple(ModelInfo, m) for m in self._call("getModels", offset, limit)]
+
+    def all_models(self, page: int = 200) -> list[ModelInfo]:
+        out: list[ModelInfo] = []
+        while True:
+            batch = self.models(len(out), page)
+            out.extend(batch)
+            if len(batch) < page:
+                return out
+
+    def versions(self, model_id: int) -> list[Version]:
+        raw = self._call("getVersions", model_id)
+        return [_from_tuple(Version, {"number": i + 1, **v._asdict()}) for i, v in enumerate(raw)]
+
+    def submission(self, submission_id: int) -> Submission:
+        return _from_tuple(Submission, self._call("getSubmission", submission_id))
+
+    def submissions(self, model_id: int, offset: int = 0, limit: int = 100) -> list[Submission]:
+        return [_from_tuple(Submission, s) for s in self._call("getSubmissions", model_id, offset, limit)]
+
+    def challenge_info(self, challenge_id: int) -> Challenge:
+        raw = self._call("getChallenge", challenge_id)._asdict()
+        raw["status"] = CHALLENGE_STATUS[raw["status"]]
+        return _from_tuple(Challenge, raw)
+
+    def challenge_of(self, submission_id: int, row_index: int) -> int:
+        return self._call("challengeOf", submission_id, row_index)
+
+    def row(self, submission_id: int) -> tuple[list[int], int]:
+        features, label = self._call("getRow", submission_id)
+        return list(features), label
+
+    def linear_model(self, model_id: int) -> tuple[list[int], int, int]:
+        weights, intercept, updates = self._call("linearModel", model_id)
+        return list(weights), intercept, updates
+
+    def predict(self, model_id: int, features: list[int]) -> int:
+        return self._call("predict", model_id, list(features))
+
+    def credit_of(self, who: Account | str) -> int:
+        """Wei credited to an account (or address) and not yet withdrawn."""
+        address = who if isinstance(who, str) and Web3.is_address(who) else self.chain.account(who).address
+        return self._call("creditOf", Web3.to_checksum_address(address))
+
+    def row_leaf(self, index: int, row: bytes) -> bytes:
+        return self._call("rowLeaf", index, row)
+
+    def test_set_commitment(self, salt: bytes, test_set_cid: str) -> bytes:
+        return self._call("testSetCommitment", salt, test_set_cid)
+
+    def __repr__(self) -> str:
+        return f"Marketplace({self.address} on {self.chain!r})"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if hasattr(value, "_asdict"):
+        return {_snake(k): _plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _bytes32(value: bytes | str) -> bytes:
+    return Web3.to_bytes(hexstr=value) if isinstance(value, str) else bytes(value)
+
+
+def _deployment_key(chain: Chain) -> str:
+    genesis = chain.w3.eth.get_block(0)["hash"]
+    return f"{chain.chain_id}:{bytes(genesis).hex()}"
+
+
+def _read_deployments(chain: Chain) -> dict[str, str]:
+    try:
+        return json.loads((chain.home / "deployments.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _code_matches(chain: Chain, address: str) -> bool:
+    code = bytes(chain.w3.eth.get_code(Web3.to_checksum_address(address)))
+    return code == bytes.fromhex(load_artifact()["deployedBytecode"].removeprefix("0x"))

@@ -1,0 +1,62 @@
+"""Shared fixtures: one private colearn home and devnet (a real anvil) for the whole test session."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from colearn_jupyter import Chain, Devnet, Marketplace, Terms
+
+
+@pytest.fixture(scope="session")
+def colearn_home(tmp_path_factory):
+    """A private home, so tests never touch the user's devnet; the node is removed at the end."""
+    home = tmp_path_factory.mktemp("colearn-home")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("COLEARN_HOME", str(home))
+    patch.setenv("COLEARN_DEVNET_PORT", "0")  # any free port
+    patch.delenv("COLEARN_RPC_URL", raising=False)
+    patch.delenv("COLEARN_MARKETPLACE", raising=False)
+    yield home
+    Devnet(home).reset()
+    patch.undo()
+
+
+@pytest.fixture(scope="session")
+def chain(colearn_home) -> Chain:
+    return Chain()
+
+
+@pytest.fixture(scope="session")
+def market(chain) -> Marketplace:
+    return Marketplace.connect(chain)
+
+
+@pytest.fixture
+def terms() -> Terms:
+    return Terms.from_human(deposit="0.01", reward="0.002", bond="0.005", window="1h", timeout="1d")
+
+
+@pytest.fixture
+def publish(market, terms):
+    """Publish a model as ``owner`` and return its id."""
+
+    def _publish(name: str = "model", *, pool: int = 10**18, terms: Terms = terms, owner: str = "owner") -> int:
+        receipt = market.publish_model(
+            owner,
+            name=name,
+            model_cid="bafkreidivzimqfqtoqxkrpge6bjyhlvxqs3rhe73owtmdulaxr5do5in7u",
+            metadata_cid="bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+            test_set_commitment=market.test_set_commitment(b"\x07" * 32, "bafytestset"),
+            terms=terms,
+            reward_pool=pool,
+            accuracy_bps=8000,
+        )
+        return receipt.event("ModelPublished").args["model_id"]
+
+    return _publish
+
+
+def pytest_report_header(config):
+    return f"colearn home: per-session temporary directory; anvil: {os.environ.get('COLEARN_ANVIL', 'node_modules')}"
