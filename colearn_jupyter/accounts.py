@@ -16,7 +16,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +28,13 @@ from .errors import AccountError
 
 DEVNET_NAMES = ("owner", "alice", "bob", "carol", "verifier", "dave", "erin", "frank", "grace", "deployer")
 ENV_PRIVATE_KEY = "COLEARN_PRIVATE_KEY"
-ENV_KEYSTORE_PASSWORD = "COLEARN_KEYSTORE_PASSWORD"
+ENV_KEYSTORE_PASSWORD = "COLEARN_KEYSTORE_PASSWORD"  # noqa: S105 (a variable name, not a password)
 
 
 class Account:
     """A named signer. The key stays inside; ``repr`` and ``str`` show the name and address only."""
 
-    __slots__ = ("name", "address", "_signer")
+    __slots__ = ("_signer", "address", "name")
 
     def __init__(self, name: str, signer: LocalAccount):
         self.name = name
@@ -60,7 +60,7 @@ class Account:
         return hash(self.address)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _devnet_signer(index: int) -> LocalAccount:
     _EthAccount.enable_unaudited_hdwallet_features()
     return _EthAccount.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")

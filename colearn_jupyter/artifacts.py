@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_artifact(name: str = "ModelMarketplace") -> dict[str, Any]:
     """The artifact of a contract: ``abi``, ``bytecode``, ``deployedBytecode``, ``compiler``, ``sourcesSha256``."""
     return json.loads((ARTIFACTS_DIR / f"{name}.json").read_text())

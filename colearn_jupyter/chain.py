@@ -156,6 +156,11 @@ class Chain:
         with self._nonce_lock(account.address):
             nonce = w3.eth.get_transaction_count(account.address, "pending")
             transaction = build({**base, "gas": gas, "nonce": nonce})
+            if "gasPrice" not in transaction and "maxFeePerGas" not in transaction:
+                tip = w3.eth.max_priority_fee
+                transaction.update(
+                    maxPriorityFeePerGas=tip, maxFeePerGas=2 * w3.eth.get_block("latest")["baseFeePerGas"] + tip
+                )
             try:
                 tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(transaction))
             except ValueError as error:
@@ -172,6 +177,11 @@ class Chain:
         if self.devnet is not None:
             self.devnet.persist()
         return receipt
+
+    def transfer(self, account: Account, to: str | Account, value: int) -> dict[str, Any]:
+        """Send ``value`` wei from ``account`` to an address or account."""
+        address = Web3.to_checksum_address(to.address if isinstance(to, Account) else to)
+        return self.send(account, lambda tx: {**tx, "to": address}, value=value)
 
     def deploy(self, account: Account, abi: list[dict[str, Any]], bytecode: str) -> str:
         """Deploy a contract and return its address."""

@@ -82,7 +82,7 @@ def find_anvil() -> str:
 def rpc_call(url: str, method: str, params: list[Any] | None = None, timeout: float = 2.0) -> Any:
     """One JSON-RPC call with the standard library; raises ``OSError`` when the node does not answer."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})  # noqa: S310 (http URL we built)
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (loopback URL we built)
         reply = json.load(response)
     if "error" in reply:
@@ -208,14 +208,20 @@ class Devnet:
         ]  # fmt: skip
         if self.state_file.exists():
             command += ["--load-state", str(self.state_file)]
-        with open(self.log_file, "ab") as log:
-            process = subprocess.Popen(  # noqa: S603 (our own binary and arguments)
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # outlives the kernel that started it
-            )
+        try:
+            with open(self.log_file, "ab") as log:
+                process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # outlives the kernel that started it
+                )
+        except OSError as error:
+            raise DevnetError(
+                f"cannot run anvil at {command[0]}: {error.strerror}. Fix COLEARN_ANVIL, run `make install`, "
+                "or set COLEARN_RPC_URL to use another chain."
+            ) from None
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + _START_TIMEOUT_S
         while time.monotonic() < deadline:

@@ -85,7 +85,13 @@ class Terms:
         )
 
     def as_tuple(self) -> tuple[int, int, int, int, int]:
-        return (self.deposit_per_row, self.reward_per_row, self.challenge_bond, self.challenge_window, self.owner_timeout)
+        return (
+            self.deposit_per_row,
+            self.reward_per_row,
+            self.challenge_bond,
+            self.challenge_window,
+            self.owner_timeout,
+        )
 
     def __str__(self) -> str:
         return (
@@ -243,15 +249,15 @@ _MESSAGES = {
         "(on the devnet, advance time)"
     ),
     "RowIndexOutOfRange": "submission {submissionId} has {rowCount} rows, so there is no row {rowIndex}",
-    "RowAlreadyChallenged": "row {rowIndex} of submission {submissionId} was already challenged (challenge {challengeId})",
+    "RowAlreadyChallenged": "row {rowIndex} of submission {submissionId} is already challenged ({challengeId})",
     "InvalidProof": (
         "the Merkle proof does not show that this is row {rowIndex} of submission {submissionId}; "
         "check the row's encoding and index"
     ),
-    "OwnerCannotChallenge": "the owner of model {modelId} judges challenges and cannot raise one; use another account",
+    "OwnerCannotChallenge": "the owner of model {modelId} judges challenges, so cannot raise one; use another account",
     "ChallengeNotPending": "challenge {challengeId} is already settled",
-    "ResolutionTimedOut": "the time to resolve challenge {challengeId} ended at {resolveBy:time}; anyone may expire it now",
-    "ResolutionPending": "the owner may resolve challenge {challengeId} until {resolveBy:time}; it cannot expire before",
+    "ResolutionTimedOut": "challenge {challengeId} had to be resolved by {resolveBy:time}; anyone may expire it now",
+    "ResolutionPending": "the owner may resolve challenge {challengeId} until {resolveBy:time}; it can't expire before",
     "OpenChallenges": (
         "submission {submissionId} has {openChallenges} open challenge(s); they must be resolved or expired first"
     ),
@@ -288,7 +294,7 @@ class _ErrorDecoder:
         if raw[:4] not in self._errors:
             return ChainError(f"the marketplace refused the call: {error}")
         name, names, types = self._errors[raw[:4]]
-        args = dict(zip(names, abi_decode(types, raw[4:])))
+        args = dict(zip(names, abi_decode(types, raw[4:]), strict=True))
         short = name.removeprefix("Marketplace")
         template = _MESSAGES.get(short, short + " {args}")
         message = _Formatter().format(template, args=args, **args)
@@ -354,7 +360,7 @@ class Marketplace:
     def _call(self, function: str, *args: Any) -> Any:
         try:
             return getattr(self.contract.functions, function)(*args).call()
-        except Exception as error:  # noqa: BLE001 (custom errors of a view)
+        except Exception as error:
             decoded = self._decode_error(error)
             if isinstance(decoded, MarketplaceError):
                 raise decoded from None
@@ -442,9 +448,7 @@ class Marketplace:
     def contribute_row(self, account: Account | str, model_id: int, features: list[int], label: int) -> Receipt:
         """Store one row on chain (integer features, fixed point for linear models); pays the deposit."""
         model = self.model(model_id)
-        return self._send(
-            account, "contributeRow", model_id, list(features), label, value=model.terms.deposit_per_row
-        )
+        return self._send(account, "contributeRow", model_id, list(features), label, value=model.terms.deposit_per_row)
 
     def claim(self, account: Account | str, submission_id: int) -> Receipt:
         """Credit the contributor with deposit and reward of every row not found bad (after the window)."""
@@ -493,6 +497,9 @@ class Marketplace:
     def versions(self, model_id: int) -> list[Version]:
         raw = self._call("getVersions", model_id)
         return [_from_tuple(Version, {"number": i + 1, **v._asdict()}) for i, v in enumerate(raw)]
+
+    def submission_count(self) -> int:
+        return self._call("submissionCount")
 
     def submission(self, submission_id: int) -> Submission:
         return _from_tuple(Submission, self._call("getSubmission", submission_id))

@@ -15,6 +15,7 @@ def test_publish_contribute_challenge_resolve_claim(chain, market, publish, term
     spent = dict.fromkeys(names, 0)  # gas fees and values sent, per account
     received = dict.fromkeys(names, 0)  # values withdrawn, per account
     contract_start = chain.balance(market.address)
+    credit_start = {name: market.credit_of(name) for name in names}  # left by earlier tests
 
     def paid(name, receipt, value=0):
         spent[name] += receipt.fee + value
@@ -64,9 +65,9 @@ def test_publish_contribute_challenge_resolve_claim(chain, market, publish, term
     paid("bob", market.claim("bob", bob_sub))
     expected_credit = {"alice": 4 * (d + w), "bob": 3 * (d + w) + b, "verifier": b + d}
     for name, credit in expected_credit.items():
-        assert market.credit_of(name) == credit
+        assert market.credit_of(name) == credit_start[name] + credit
         paid(name, market.withdraw(name))
-        received[name] += credit
+        received[name] += credit_start[name] + credit
         assert market.credit_of(name) == 0
 
     for name in names:
@@ -74,5 +75,6 @@ def test_publish_contribute_challenge_resolve_claim(chain, market, publish, term
     model = market.model(model_id)
     assert (model.rows_submitted, model.rows_rejected, model.rows_accepted, model.rows_pending) == (8, 1, 7, 0)
     assert model.reward_pool == pool - 7 * w  # the bad row's reward went back to the pool
-    assert chain.balance(market.address) == contract_start + pool - 7 * w
+    withdrawn_earlier = sum(credit_start[name] for name in expected_credit)
+    assert chain.balance(market.address) == contract_start + pool - 7 * w - withdrawn_earlier
     assert market.submission(alice_sub).claimed and market.submission(alice_sub).rows_rejected == 1

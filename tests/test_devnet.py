@@ -1,0 +1,120 @@
+"""The embedded devnet: shared between processes, persistent across crashes, controlled from the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from colearn_jupyter import Chain, Devnet, DevnetError, Marketplace
+from colearn_jupyter.cli import main as cli
+
+
+def _python(code: str) -> str:
+    """Run code in a fresh interpreter (another 'kernel') with the same environment; return its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120, env=os.environ
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_second_process_sees_published_model(market, publish):
+    model_id = publish("shared-with-another-kernel")
+    out = _python(
+        """
+        from colearn_jupyter import Chain, Marketplace
+        market = Marketplace.connect(Chain())
+        print(market.address, [m.name for m in market.all_models()])
+        """
+    )
+    address, names = out.split(" ", 1)
+    assert address == market.address
+    assert "shared-with-another-kernel" in names
+    assert market.model(model_id).name == "shared-with-another-kernel"
+
+
+def test_sigkill_loses_no_confirmed_transaction(chain, market, publish):
+    model_id = publish("survives-sigkill")
+    block = chain.w3.eth.block_number
+    before = market.model(model_id)
+    killed = chain.devnet.kill_for_test()
+    assert not chain.devnet.status().running
+    # The next call restarts the node from its saved state, transparently.
+    assert market.model(model_id) == before
+    assert chain.w3.eth.block_number >= block
+    status = chain.devnet.status()
+    assert status.running and status.pid != killed
+    # And the restarted chain keeps working.
+    assert market.model(publish("after-restart")).name == "after-restart"
+
+
+def test_one_node_for_concurrent_starters(colearn_home):
+    devnet = Devnet(colearn_home)
+    urls = _python(
+        """
+        from concurrent.futures import ThreadPoolExecutor
+        from colearn_jupyter import Devnet, ColearnSettings
+        devnet = Devnet(ColearnSettings().home_path)
+        with ThreadPoolExecutor(4) as pool:
+            print(sorted(set(pool.map(lambda _: devnet.ensure_running(), range(8)))))
+        """
+    )
+    assert urls.strip() == repr([devnet.url])
+
+
+def test_parallel_processes_share_one_account(chain, market, publish):
+    model_id = publish("nonce-race")
+    pool_before = market.model(model_id).reward_pool
+    code = f"""
+        from colearn_jupyter import Chain, Marketplace
+        market = Marketplace.connect(Chain())
+        for _ in range(4):
+            market.fund_reward_pool("carol", {model_id}, 1000)
+        """
+    processes = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=os.environ) for _ in range(3)]
+    assert [p.wait(timeout=120) for p in processes] == [0, 0, 0]
+    assert market.model(model_id).reward_pool == pool_before + 12 * 1000
+
+
+def test_time_travel_moves_the_clock(chain):
+    before = chain.timestamp()
+    assert chain.advance_time(3600) >= before + 3600
+    with pytest.raises(DevnetError, match="forward"):
+        chain.advance_time(-1)
+
+
+def test_cli_status_stop_start_reset(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLEARN_HOME", str(tmp_path))
+    assert cli(["devnet", "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["running"] is False
+    assert cli(["devnet", "start"]) == 0
+    assert "running at http://127.0.0.1:" in capsys.readouterr().out
+    market = Marketplace.connect(Chain())
+    assert cli(["devnet", "stop"]) == 0
+    assert "state saved" in capsys.readouterr().out
+    # A restart after a clean stop keeps the chain, so the recorded marketplace is still there.
+    assert Marketplace.connect(Chain()).address == market.address
+    assert cli(["devnet", "reset"]) == 0
+    capsys.readouterr()
+    assert not (tmp_path / "devnet" / "state.json").exists()
+    assert cli(["devnet", "status"]) == 0
+    assert "stopped" in capsys.readouterr().out
+
+
+def test_missing_anvil_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLEARN_ANVIL", str(tmp_path / "no-such-anvil"))
+    with pytest.raises(DevnetError, match="cannot run anvil"):
+        Devnet(tmp_path).ensure_running()
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.delenv("COLEARN_ANVIL")
+    monkeypatch.chdir(tmp_path)
+    from colearn_jupyter import devnet as devnet_module
+
+    monkeypatch.setattr(devnet_module, "__file__", str(tmp_path / "devnet.py"))
+    with pytest.raises(DevnetError, match="COLEARN_RPC_URL"):
+        devnet_module.find_anvil()
