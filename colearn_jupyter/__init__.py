@@ -15,6 +15,18 @@ from .devnet import Devnet
 from .errors import AccountError, ChainError, ColearnError, DevnetError, MarketplaceError
 from .marketplace import Marketplace, Terms
 
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "colearn_jupyter"}]
+
+
+def _load_jupyter_server_extension(server_app) -> None:
+    from .server import load
+
+    load(server_app)
+
+
 __all__ = [
     "Account",
     "AccountError",

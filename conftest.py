@@ -1,26 +1,34 @@
-"""Shared fixtures: one private colearn home and devnet (a real anvil) for the whole test session."""
+"""Shared test fixtures: one private colearn home and devnet (a real anvil) for the whole test session."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from colearn_jupyter import Chain, Devnet, Marketplace, Terms
 
 
+# One private home for the whole run, set before anything starts, so that the example notebooks' kernels
+# (other processes) share the test devnet and nothing touches the user's own devnet.
+_HOME = Path(tempfile.mkdtemp(prefix="colearn-test-home-"))
+os.environ["COLEARN_HOME"] = str(_HOME)
+os.environ["COLEARN_DEVNET_PORT"] = "0"  # any free port
+os.environ.pop("COLEARN_RPC_URL", None)
+os.environ.pop("COLEARN_MARKETPLACE", None)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    Devnet(_HOME).reset()
+    shutil.rmtree(_HOME, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def colearn_home(tmp_path_factory):
-    """A private home, so tests never touch the user's devnet; the node is removed at the end."""
-    home = tmp_path_factory.mktemp("colearn-home")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("COLEARN_HOME", str(home))
-    patch.setenv("COLEARN_DEVNET_PORT", "0")  # any free port
-    patch.delenv("COLEARN_RPC_URL", raising=False)
-    patch.delenv("COLEARN_MARKETPLACE", raising=False)
-    yield home
-    Devnet(home).reset()
-    patch.undo()
+def colearn_home() -> Path:
+    return _HOME
 
 
 @pytest.fixture(scope="session")
@@ -59,4 +67,4 @@ def publish(market, terms):
 
 
 def pytest_report_header(config):
-    return f"colearn home: per-session temporary directory; anvil: {os.environ.get('COLEARN_ANVIL', 'node_modules')}"
+    return f"colearn home: {_HOME}"
