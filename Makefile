@@ -27,7 +27,8 @@ test-contracts: install  ## forge unit, fuzz and invariant tests
 	cd contracts && ../$(FORGE) test
 
 lint: install
-	$(BIN)/ruff check colearn_jupyter tests
+	$(BIN)/ruff check colearn_jupyter tests conftest.py
+	$(BIN)/ruff format --check colearn_jupyter tests conftest.py
 
 test-python: install  ## pytest against the real devnet and contracts
 	$(BIN)/pytest

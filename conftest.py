@@ -11,7 +11,6 @@ import pytest
 
 from colearn_jupyter import Chain, Devnet, Marketplace, Terms
 
-
 # One private home for the whole run, set before anything starts, so that the example notebooks' kernels
 # (other processes) share the test devnet and nothing touches the user's own devnet.
 _HOME = Path(tempfile.mkdtemp(prefix="colearn-test-home-"))

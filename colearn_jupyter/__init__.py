@@ -7,14 +7,45 @@ The core API is usable from any Python script; the ``%colearn`` magics, widgets,
 >>> market = Marketplace.connect(Chain())                    # the embedded devnet, started on demand
 """
 
-from ._version import __version__
-from .accounts import Account, devnet_account, load_account
-from .chain import Chain
-from .config import ColearnSettings
-from .devnet import Devnet
-from .errors import AccountError, ChainError, ColearnError, DevnetError, MarketplaceError
-from .marketplace import Marketplace, Terms
+from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+# Public names and their modules, imported on first use so that loading the server extension stays fast.
+_EXPORTS = {
+    "Account": "accounts",
+    "devnet_account": "accounts",
+    "load_account": "accounts",
+    "Chain": "chain",
+    "ColearnSettings": "config",
+    "Devnet": "devnet",
+    "AccountError": "errors",
+    "ChainError": "errors",
+    "ColearnError": "errors",
+    "DevnetError": "errors",
+    "MarketplaceError": "errors",
+    "Marketplace": "marketplace",
+    "Terms": "marketplace",
+}
+
+if TYPE_CHECKING:
+    from .accounts import Account, devnet_account, load_account
+    from .chain import Chain
+    from .config import ColearnSettings
+    from .devnet import Devnet
+    from .errors import AccountError, ChainError, ColearnError, DevnetError, MarketplaceError
+    from .marketplace import Marketplace, Terms
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:

@@ -16,7 +16,7 @@ def jp_server_config(jp_server_config):
 
 
 async def test_status(jp_fetch, colearn_home, chain):
-    chain.w3.eth.block_number  # the devnet runs
+    assert chain.w3.eth.block_number >= 0  # the devnet runs
     response = await jp_fetch("colearn", "api", "status")
     body = json.loads(response.body)
     assert body["uses_devnet"] is True
