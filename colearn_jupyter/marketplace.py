@@ -276,6 +276,9 @@ _MESSAGES = {
     "WithdrawFailed": "sending {amount:eth} to {account} failed; can that address receive ether?",
     "TestSetMismatch": "the salt and test-set CID do not match model {modelId}'s commitment",
     "TestSetAlreadyRevealed": "model {modelId}'s test set is already revealed",
+    "SafeCastOverflowedIntDowncast": "a linear-model value does not fit in int{bits}; scale the features down",
+    "SafeCastOverflowedUintDowncast": "a value does not fit in uint{bits}",
+    "ReentrancyGuardReentrantCall": "the contract refused a re-entrant call",
 }
 
 
