@@ -8,7 +8,7 @@ FORGE := node_modules/.bin/forge
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e ".[test,lab]"
+	$(BIN)/python -m pip install --quiet -e ".[test,lab,keras]"
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

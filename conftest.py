@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,8 @@ os.environ["COLEARN_HOME"] = str(_HOME)
 os.environ["COLEARN_DEVNET_PORT"] = "0"  # any free port
 os.environ.pop("COLEARN_RPC_URL", None)
 os.environ.pop("COLEARN_MARKETPLACE", None)
+os.environ.pop("COLEARN_IPFS_URL", None)
+os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -28,6 +33,35 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(scope="session")
 def colearn_home() -> Path:
     return _HOME
+
+
+@pytest.fixture(scope="session")
+def ipfs_node(tmp_path_factory):
+    """A real IPFS node (js-ipfs from npm, kubo's HTTP RPC API) for the session; yields its API URL.
+
+    Skipped with the reason only when the npm package is not installed; a node that is installed but fails to
+    start fails the tests that need it.
+    """
+    scripts = Path(__file__).parent / "scripts" / "ipfs-node"
+    if not (Path(__file__).parent / "node_modules" / "ipfs" / "src" / "cli.js").is_file():
+        pytest.skip("no IPFS node: npm package ipfs@0.66.1 is not installed (run `make install`)")
+    repo = tmp_path_factory.mktemp("ipfs-repo")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    started = subprocess.run(
+        ["bash", str(scripts / "start.sh"), str(repo), str(port)], capture_output=True, text=True, timeout=120
+    )
+    if started.returncode != 0:
+        pytest.fail(f"the IPFS test node did not start:\n{started.stderr}")
+    yield IpfsNode(started.stdout.strip(), repo)
+    subprocess.run(["bash", str(scripts / "stop.sh"), str(repo)], capture_output=True, timeout=60)
+
+
+@dataclass(frozen=True)
+class IpfsNode:
+    url: str
+    repo: Path
 
 
 @pytest.fixture(scope="session")

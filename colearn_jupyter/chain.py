@@ -138,12 +138,15 @@ class Chain:
         *,
         value: int = 0,
         decode_error: Callable[[Exception], Exception] | None = None,
+        before_send: Callable[[], object] | None = None,
     ) -> dict[str, Any]:
         """Sign and send one transaction from ``account`` and wait for its receipt.
 
         ``build`` turns the base transaction fields (``from``, ``value``) into a full transaction: for a
         contract function, ``fn.build_transaction``. The transaction is simulated first, so a call the contract
         would refuse raises (through ``decode_error``) before anything is signed, and nothing changes on chain.
+        ``before_send`` runs after that simulation succeeded and before signing (for example to store the file
+        that the transaction names), so a refused call leaves storage unchanged too.
         """
         w3 = self.w3
         base = {"from": account.address, "value": value, "chainId": self.chain_id}
@@ -153,6 +156,8 @@ class Chain:
             raise (decode_error(error) if decode_error else ChainError(str(error))) from None
         except ValueError as error:  # e.g. insufficient funds
             raise ChainError(_node_message(error)) from None
+        if before_send is not None:
+            before_send()
         with self._nonce_lock(account.address):
             nonce = w3.eth.get_transaction_count(account.address, "pending")
             transaction = build({**base, "gas": gas, "nonce": nonce})

@@ -8,6 +8,8 @@ Examples::
     colearn devnet reset        # forget the chain
     colearn deploy --account ./keystore.json   # deploy the marketplace on a configured RPC URL
     colearn bench gas --json    # gas of every marketplace operation
+    colearn bench storage --json   # MB/s and peak memory of add and cat on each storage backend
+    colearn storage gc          # remove blocks no pin needs
 """
 
 from __future__ import annotations
@@ -53,10 +55,32 @@ def _deploy(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import gas
+    from .bench import gas, storage
 
-    figures = gas.run(rows=args.rows)
-    print(json.dumps(figures, indent=1) if args.json else gas.format_table(figures))
+    if args.what == "gas":
+        figures, table = gas.run(rows=args.rows), gas.format_table
+    else:
+        figures, table = storage.run(size_mb=args.size_mb, backends=tuple(args.backends)), storage.format_table
+    print(json.dumps(figures, indent=1) if args.json else table(figures))
+    return 0
+
+
+def _storage(args: argparse.Namespace) -> int:
+    from .storage import open_storage
+
+    store = open_storage()
+    if args.action == "gc":
+        removed = store.gc()
+        print(f"{store.name} store: removed {len(removed)} unpinned block(s); {len(store.pins())} pinned file(s) kept")
+    elif args.action == "pins":
+        for cid in sorted(store.pins()):
+            print(cid)
+    elif args.action == "add":
+        for path in args.paths:
+            print(f"{store.add(path)}  {path}")
+    elif args.action == "get":
+        cid, target = args.paths
+        print(store.get(cid, target))
     return 0
 
 
@@ -76,10 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.set_defaults(handler=_deploy)
 
     bench = commands.add_parser("bench", help="measure costs and speeds")
-    bench.add_argument("what", choices=["gas"])
+    bench.add_argument("what", choices=["gas", "storage"])
     bench.add_argument("--json", action="store_true", help="print figures as JSON")
-    bench.add_argument("--rows", type=int, nargs="+", default=[1, 100, 10_000], help="batch sizes to measure")
+    bench.add_argument("--rows", type=int, nargs="+", default=[1, 100, 10_000], help="gas: batch sizes")
+    bench.add_argument("--size-mb", type=int, default=1024, help="storage: file size in MiB")
+    bench.add_argument("--backends", nargs="+", default=["embedded", "ipfs"], choices=["embedded", "ipfs"])
     bench.set_defaults(handler=_bench)
+
+    storage = commands.add_parser("storage", help="the content-addressed store (IPFS node or embedded)")
+    storage.add_argument("action", choices=["gc", "pins", "add", "get"])
+    storage.add_argument("paths", nargs="*", help="add: files; get: CID and target path")
+    storage.set_defaults(handler=_storage)
     return parser
 
 

@@ -21,6 +21,7 @@ from traitlets.config import Configurable
 ENV_RPC_URL = "COLEARN_RPC_URL"
 ENV_HOME = "COLEARN_HOME"
 ENV_MARKETPLACE = "COLEARN_MARKETPLACE"
+ENV_IPFS_URL = "COLEARN_IPFS_URL"
 
 
 class ColearnSettings(Configurable):
@@ -38,6 +39,11 @@ class ColearnSettings(Configurable):
         help="Address of the marketplace contract on a chain other than the devnet (where it is deployed "
         f"automatically). The environment variable {ENV_MARKETPLACE} overrides it.",
     )
+    ipfs_url = Unicode(
+        config=True,
+        help="URL of an IPFS node's HTTP RPC API (kubo or js-ipfs), e.g. http://127.0.0.1:5001. Empty means the "
+        f"embedded content-addressed store. The environment variable {ENV_IPFS_URL} overrides it.",
+    )
     home = Unicode(
         config=True,
         help="Directory for devnet state, deployments and locks. Defaults to "
@@ -51,6 +57,10 @@ class ColearnSettings(Configurable):
     @default("marketplace_address")
     def _default_marketplace_address(self) -> str:
         return os.environ.get(ENV_MARKETPLACE, "")
+
+    @default("ipfs_url")
+    def _default_ipfs_url(self) -> str:
+        return os.environ.get(ENV_IPFS_URL, "")
 
     @default("home")
     def _default_home(self) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -354,10 +355,19 @@ class Marketplace:
             raise ChainError(f"there is no contract at {self.address} on chain {self.chain.chain_id}")
 
     # ------------------------------------------------------------------------------------------------ plumbing
-    def _send(self, account: Account | str, function: str, *args: Any, value: int = 0) -> Receipt:
+    def _send(
+        self,
+        account: Account | str,
+        function: str,
+        *args: Any,
+        value: int = 0,
+        before_send: Callable[[], object] | None = None,
+    ) -> Receipt:
         signer = self.chain.account(account)
         bound = getattr(self.contract.functions, function)(*args)
-        receipt = self.chain.send(signer, bound.build_transaction, value=value, decode_error=self._decode_error)
+        receipt = self.chain.send(
+            signer, bound.build_transaction, value=value, decode_error=self._decode_error, before_send=before_send
+        )
         return self._receipt(receipt)
 
     def _call(self, function: str, *args: Any) -> Any:
@@ -441,12 +451,25 @@ class Marketplace:
 
     # ------------------------------------------------------------------------------------------------ contributors
     def contribute(
-        self, account: Account | str, model_id: int, data_cid: str, merkle_root: bytes | str, row_count: int
+        self,
+        account: Account | str,
+        model_id: int,
+        data_cid: str,
+        merkle_root: bytes | str,
+        row_count: int,
+        *,
+        before_send: Callable[[], object] | None = None,
     ) -> Receipt:
-        """Add a batch of rows stored at ``data_cid``, committed by ``merkle_root``; pays the deposit."""
+        """Add a batch of rows stored at ``data_cid``, committed by ``merkle_root``; pays the deposit.
+
+        ``before_send`` runs once the contract has accepted the call in simulation, before it is signed.
+        """
         model = self.model(model_id)
         deposit = row_count * model.terms.deposit_per_row
-        return self._send(account, "contribute", model_id, data_cid, _bytes32(merkle_root), row_count, value=deposit)
+        root = _bytes32(merkle_root)
+        return self._send(
+            account, "contribute", model_id, data_cid, root, row_count, value=deposit, before_send=before_send
+        )
 
     def contribute_row(self, account: Account | str, model_id: int, features: list[int], label: int) -> Receipt:
         """Store one row on chain (integer features, fixed point for linear models); pays the deposit."""

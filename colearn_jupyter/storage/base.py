@@ -1,0 +1,117 @@
+"""The storage interface shared by the IPFS and embedded backends.
+
+A backend knows how to put, get, list and delete blocks, and how to pin roots. Everything above blocks (chunking
+files into a UnixFS DAG, verifying every block against its CID while reading, writing fetched files atomically)
+lives here once, so both backends behave alike and produce the same CIDs.
+
+>>> from colearn_jupyter.storage import open_storage
+>>> store = open_storage()                       # doctest: +SKIP
+>>> cid = store.add(b"hello world")              # doctest: +SKIP
+>>> store.cat(cid)                               # doctest: +SKIP
+b'hello world'
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from .cid import decode_cid
+from .unixfs import CHUNK_SIZE, read_file, walk_blocks
+
+Source = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
+
+#: Files larger than this are refused by :meth:`Storage.cat`; use :meth:`Storage.open` or :meth:`Storage.get`.
+CAT_LIMIT = 256 * 1024 * 1024
+
+
+def _open_source(source: Source) -> BinaryIO:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(source))
+    if isinstance(source, (str, os.PathLike)):
+        return open(source, "rb")
+    return source
+
+
+def iter_chunks(source: Source, size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    """Read a source (bytes, path or binary file) in chunks, never whole."""
+    handle = _open_source(source)
+    try:
+        while chunk := handle.read(size):
+            yield chunk
+    finally:
+        if handle is not source:
+            handle.close()
+
+
+class Storage(ABC):
+    """Content-addressed storage of files. Every read is verified against the CID."""
+
+    #: Short name shown to users, e.g. ``"embedded"`` or ``"ipfs"``.
+    name: str = "storage"
+
+    # ------------------------------------------------------------------------------------------------ backend
+    @abstractmethod
+    def add(self, source: Source, *, pin: bool = True) -> str:
+        """Store a file (bytes, path or binary file object, streamed) and return its CIDv1."""
+
+    @abstractmethod
+    def get_block(self, cid: str) -> bytes:
+        """The raw bytes of one block, unverified (callers verify). Raises ``KeyError`` when absent."""
+
+    @abstractmethod
+    def has_block(self, cid: str) -> bool:
+        """Whether the block is available without fetching from elsewhere."""
+
+    @abstractmethod
+    def pin(self, cid: str) -> None:
+        """Keep a file and every block under it through garbage collection."""
+
+    @abstractmethod
+    def unpin(self, cid: str) -> None:
+        """Let garbage collection remove a file's blocks (unless another pin needs them)."""
+
+    @abstractmethod
+    def pins(self) -> set[str]:
+        """The pinned root CIDs."""
+
+    # ------------------------------------------------------------------------------------------------ reading
+    def open(self, cid: str) -> Iterator[bytes]:
+        """The file's bytes in pieces, each block verified before it is returned."""
+        return read_file(decode_cid(cid), self.get_block)
+
+    def cat(self, cid: str, *, limit: int = CAT_LIMIT) -> bytes:
+        """The whole file as bytes (verified); refuses files above ``limit`` bytes."""
+        out = bytearray()
+        for piece in self.open(cid):
+            out += piece
+            if len(out) > limit:
+                raise MemoryError(f"{cid} is larger than {limit} bytes: use get(cid, path) or open(cid)")
+        return bytes(out)
+
+    def get(self, cid: str, path: str | os.PathLike[str]) -> Path:
+        """Write the file to ``path``; on an integrity error nothing is left at ``path``."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for piece in self.open(cid):
+                    handle.write(piece)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    def blocks(self, cid: str) -> Iterable[str]:
+        """Every block CID of a file, root first (verified as it is walked)."""
+        return walk_blocks(cid, self.get_block)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"

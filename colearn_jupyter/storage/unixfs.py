@@ -1,0 +1,190 @@
+"""UnixFS files as ``ipfs add --cid-version=1`` builds them, and their verified reading.
+
+Layout (kubo's defaults for CIDv1): the bytes are cut in 256 KiB chunks, each a raw block (codec ``raw``); a file
+of one chunk is that block. Larger files get a balanced tree of dag-pb nodes with at most 174 links each; every
+node carries a UnixFS ``File`` record with the file size under it and the size of each child. A node's link
+records the child's CID, an empty name, and the child's cumulative block size.
+
+Reading walks the tree from the root and checks every block against its CID before using it, so a flipped byte
+anywhere raises :class:`IntegrityError` before any of that block's data is returned.
+
+>>> builder = FileBuilder()
+>>> builder.write(b"hello world")
+>>> builder.finish()[0]
+'bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ..errors import ColearnError
+from .cid import CID, DAG_PB, RAW, decode_cid, make_cid, read_varint, varint
+
+CHUNK_SIZE = 256 * 1024
+MAX_LINKS = 174
+_UNIXFS_FILE = 2
+_UNIXFS_RAW = 0
+
+
+class IntegrityError(ColearnError):
+    """Fetched bytes do not match the CID that names them: nothing of the block is returned or kept."""
+
+
+@dataclass(frozen=True)
+class _Link:
+    cid: CID
+    tsize: int  # cumulative block bytes under the link
+    filesize: int  # file bytes under the link
+
+
+# ---------------------------------------------------------------------------------------------------- protobuf
+def _field(number: int, wire: int) -> bytes:
+    return varint(number << 3 | wire)
+
+
+def _bytes_field(number: int, value: bytes) -> bytes:
+    return _field(number, 2) + varint(len(value)) + value
+
+
+def _encode_node(links: list[_Link]) -> bytes:
+    """A dag-pb node of a UnixFS file: links first, then the UnixFS record (dag-pb's canonical order)."""
+    unixfs = _field(1, 0) + varint(_UNIXFS_FILE) + _field(3, 0) + varint(sum(link.filesize for link in links))
+    unixfs += b"".join(_field(4, 0) + varint(link.filesize) for link in links)
+    out = bytearray()
+    for link in links:
+        body = _bytes_field(1, link.cid.to_bytes()) + _bytes_field(2, b"") + _field(3, 0) + varint(link.tsize)
+        out += _bytes_field(2, body)
+    out += _bytes_field(1, unixfs)
+    return bytes(out)
+
+
+def _parse_fields(data: bytes) -> Iterator[tuple[int, int | bytes]]:
+    pos = 0
+    while pos < len(data):
+        key, pos = read_varint(data, pos)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = read_varint(data, pos)
+            yield number, value
+        elif wire == 2:
+            length, pos = read_varint(data, pos)
+            if pos + length > len(data):
+                raise ValueError("truncated protobuf field")
+            yield number, data[pos : pos + length]
+            pos += length
+        else:
+            raise ValueError(f"unsupported protobuf wire type {wire}")
+
+
+def decode_node(block: bytes) -> tuple[list[CID], bytes, int | None]:
+    """Links, inline data and declared file size of a dag-pb UnixFS node."""
+    links: list[CID] = []
+    unixfs = b""
+    for number, value in _parse_fields(block):
+        if number == 2 and isinstance(value, bytes):
+            for sub_number, sub_value in _parse_fields(value):
+                if sub_number == 1 and isinstance(sub_value, bytes):
+                    links.append(decode_cid(sub_value))
+        elif number == 1 and isinstance(value, bytes):
+            unixfs = value
+    data, filesize, kind = b"", None, None
+    for number, value in _parse_fields(unixfs):
+        if number == 1:
+            kind = value
+        elif number == 2 and isinstance(value, bytes):
+            data = value
+        elif number == 3 and isinstance(value, int):
+            filesize = value
+    if kind not in (None, _UNIXFS_FILE, _UNIXFS_RAW):
+        raise ValueError("this block is not a UnixFS file (a directory or symlink?)")
+    return links, data, filesize
+
+
+# ---------------------------------------------------------------------------------------------------- building
+class FileBuilder:
+    """Builds the blocks of a file chunk by chunk; memory holds one chunk plus one small record per chunk.
+
+    ``put(cid, block)`` is called for every block, leaves first, root last (for example to store them).
+    """
+
+    def __init__(self, put: Callable[[str, bytes], None] | None = None):
+        self._put = put
+        self._pending = bytearray()
+        self._leaves: list[_Link] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._pending += data
+        self.size += len(data)
+        while len(self._pending) >= CHUNK_SIZE:
+            self._leaf(bytes(self._pending[:CHUNK_SIZE]))
+            del self._pending[:CHUNK_SIZE]
+
+    def _emit(self, block: bytes, codec: int) -> CID:
+        cid = make_cid(block, codec)
+        if self._put is not None:
+            self._put(str(cid), block)
+        return cid
+
+    def _leaf(self, chunk: bytes) -> None:
+        self._leaves.append(_Link(self._emit(chunk, RAW), len(chunk), len(chunk)))
+
+    def finish(self) -> tuple[str, int]:
+        """Flush the last chunk and build the tree; returns ``(root CID, file size)``."""
+        if self._pending or not self._leaves:
+            self._leaf(bytes(self._pending))
+            self._pending.clear()
+        level = self._leaves
+        while len(level) > 1:
+            parents = []
+            for start in range(0, len(level), MAX_LINKS):
+                links = level[start : start + MAX_LINKS]
+                node = _encode_node(links)
+                tsize = len(node) + sum(link.tsize for link in links)
+                parents.append(_Link(self._emit(node, DAG_PB), tsize, sum(link.filesize for link in links)))
+            level = parents
+        return str(level[0].cid), self.size
+
+
+# ---------------------------------------------------------------------------------------------------- reading
+def read_file(cid: str | CID, get_block: Callable[[str], bytes]) -> Iterator[bytes]:
+    """The file's bytes in order, every block checked against its CID before it is used."""
+    yield from _read(decode_cid(cid), get_block)
+
+
+def verified_block(cid: CID, get_block: Callable[[str], bytes]) -> bytes:
+    block = get_block(str(cid))
+    if not cid.matches(block):
+        raise IntegrityError(f"block {cid} does not match its CID: the store holds corrupt or forged data")
+    return block
+
+
+def _read(cid: CID, get_block: Callable[[str], bytes]) -> Iterator[bytes]:
+    block = verified_block(cid, get_block)
+    if cid.codec == RAW:
+        yield block
+        return
+    if cid.codec != DAG_PB:
+        raise IntegrityError(f"{cid} is neither a raw block nor a UnixFS node")
+    links, data, filesize = decode_node(block)
+    if data:
+        yield data
+    produced = len(data)
+    for link in links:
+        for piece in _read(link, get_block):
+            produced += len(piece)
+            yield piece
+    if filesize is not None and produced != filesize:
+        raise IntegrityError(f"{cid} declares {filesize} bytes but its blocks hold {produced}")
+
+
+def walk_blocks(cid: str | CID, get_block: Callable[[str], bytes]) -> Iterator[str]:
+    """Every block CID of a file, root first (used to pin and to garbage-collect)."""
+    parsed = decode_cid(cid)
+    yield str(parsed)
+    if parsed.codec == DAG_PB:
+        links, _, _ = decode_node(verified_block(parsed, get_block))
+        for link in links:
+            yield from walk_blocks(link, get_block)

@@ -1,0 +1,143 @@
+"""Safe model formats, the feature schema, validation errors that name rows, and canonical row hashes."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zipfile
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.linear_model import LogisticRegression, Perceptron
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from colearn_jupyter.formats.data import FeatureSchema, SchemaError, encode_rows, read_csv, read_data, validate
+from colearn_jupyter.formats.metadata import ModelMetadata
+from colearn_jupyter.formats.models import LinearModel, UnsafeFormatError, detect_format, load_model, save_model
+from colearn_jupyter.merkle import MerkleTree
+
+
+@pytest.fixture(scope="module")
+def iris() -> pd.DataFrame:
+    frame = load_iris(as_frame=True).frame
+    frame["target"] = frame["target"].map(dict(enumerate(load_iris().target_names)))
+    return frame
+
+
+@pytest.fixture(scope="module")
+def schema(iris) -> FeatureSchema:
+    return FeatureSchema.infer(iris, label="target")
+
+
+# ---------------------------------------------------------------------------------------------------- models
+def test_sklearn_round_trip(iris):
+    X, y = iris.drop(columns="target"), iris["target"]
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300)).fit(X, y)
+    blob = save_model(model)
+    assert detect_format(blob) == "skops"
+    assert (load_model(blob).predict(X) == model.predict(X)).all()
+    assert save_model(load_model(blob)) == blob or detect_format(save_model(load_model(blob))) == "skops"
+
+
+def test_linear_model_from_sklearn_matches_its_predictions():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    perceptron = Perceptron(random_state=0).fit(X, y)
+    linear = LinearModel.from_sklearn(perceptron)
+    assert linear.predict(X) == perceptron.predict(X).tolist()
+    restored = load_model(save_model(linear))
+    assert restored == linear
+    weights, intercept = linear.to_onchain()
+    assert LinearModel.from_onchain(weights, intercept).predict(X[:50]) == linear.predict(X[:50])
+
+
+def test_pickles_are_refused_even_when_asked(iris):
+    model = LogisticRegression(max_iter=300).fit(iris.drop(columns="target"), iris["target"])
+    joblib_buffer = io.BytesIO()
+    joblib.dump(model, joblib_buffer)
+    compressed = io.BytesIO()
+    joblib.dump(model, compressed, compress=("zlib", 3))
+    disguised = io.BytesIO()  # a pickle inside a zip that claims to be a skops file
+    with zipfile.ZipFile(disguised, "w") as archive:
+        archive.writestr("schema.json", "{}")
+        archive.writestr("model.pkl", pickle.dumps(model))
+    for blob in (pickle.dumps(model), pickle.dumps(model, protocol=2), joblib_buffer.getvalue(), compressed.getvalue(),
+                 disguised.getvalue(), b"#!/bin/sh\nrm -rf /\n", b'{"format": "other"}'):  # fmt: skip
+        with pytest.raises(UnsafeFormatError, match=r"pickle|unknown model format|not a colearn-linear"):
+            load_model(blob)
+    with pytest.raises(UnsafeFormatError, match="never unpickles"):
+        load_model(save_model(model), allow_pickle=True)
+
+
+def test_untrusted_skops_types_are_refused_by_name():
+    sneaky = FunctionTransformer(func=pickle.loads)
+    with pytest.raises(UnsafeFormatError, match=r"_pickle\.loads"):
+        load_model(save_model(sneaky))
+
+
+def test_keras_round_trip_in_safe_mode(iris):
+    keras = pytest.importorskip("keras")
+    X = iris.drop(columns="target").to_numpy()
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3)])
+    blob = save_model(model)
+    assert detect_format(blob) == "keras"
+    assert np.allclose(load_model(blob).predict(X, verbose=0), model.predict(X, verbose=0))
+    unsafe = keras.Sequential([keras.Input((4,)), keras.layers.Lambda(lambda t: t * 2)])
+    with pytest.raises(UnsafeFormatError, match="safe mode"):
+        load_model(save_model(unsafe))
+
+
+# ---------------------------------------------------------------------------------------------------- schema
+def test_schema_inference_and_metadata_json(iris, schema):
+    assert [c.dtype for c in schema.features] == ["float64"] * 4
+    assert schema.labels == ("setosa", "versicolor", "virginica")
+    meta = ModelMetadata(name="iris", task="classification", framework="skops", feature_schema=schema)
+    assert ModelMetadata.from_json(meta.to_json()) == meta
+    with pytest.raises(SchemaError, match="task"):
+        ModelMetadata(name="x", task="clustering", framework="skops", feature_schema=schema).to_json()
+
+
+def _bad(frame: pd.DataFrame, schema, match: str, rows=None, accepted=frozenset()):
+    with pytest.raises(SchemaError, match=match) as caught:
+        validate(frame, schema, accepted=accepted)
+    if rows is not None:
+        assert caught.value.rows == rows
+    return caught.value
+
+
+def test_validation_names_the_offending_rows(iris, schema):
+    good = iris.head(6).copy()
+    assert validate(good, schema).shape == (6, 5)
+    _bad(good.drop(columns="petal width (cm)"), schema, r"missing columns \['petal width \(cm\)'\]")
+    _bad(good.assign(extra=1), schema, r"unexpected columns \['extra'\]")
+    _bad(good.assign(**{"sepal length (cm)": "long"}), schema, "must be float64 but has dtype")
+    nan = good.copy()
+    nan.loc[[1, 4], "sepal width (cm)"] = [np.nan, np.inf]
+    _bad(nan, schema, r"NaN or infinite values at rows 1, 4", [1, 4])
+    labels = good.copy()
+    labels.loc[3, "target"] = "rose"
+    _bad(labels, schema, r"unknown labels \['rose'\] at row 3", [3])
+    repeated = pd.concat([good, good.iloc[[2]]], ignore_index=True)
+    _bad(repeated, schema, "row 6 repeat earlier rows", [6])
+    accepted = {__import__("eth_utils").keccak(row) for row in encode_rows(schema, validate(good.iloc[[0, 5]], schema))}
+    _bad(good, schema, "rows 0, 5 duplicate rows the model has already accepted", [0, 5], accepted)
+
+
+def test_csv_input_uses_declared_dtypes(iris, schema):
+    text = iris.head(4).to_csv(index=False)
+    assert validate(read_csv(io.StringIO(text), schema), schema).equals(validate(iris.head(4), schema))
+    broken = text.replace("5.1", "", 1)
+    _bad(read_csv(io.StringIO(broken), schema), schema, "NaN or infinite values at row 0", [0])
+
+
+def test_merkle_root_is_recomputable_from_the_file(iris, schema):
+    from colearn_jupyter.contributions import prepare_batch
+
+    batch = prepare_batch(iris.drop_duplicates(), schema)
+    again = read_data(batch.parquet, schema)
+    assert MerkleTree(encode_rows(schema, again)).root == batch.tree.root
+    assert batch.row_count == 149  # iris repeats one row
