@@ -161,3 +161,22 @@ def test_models_and_data_round_trip_through_both_backends(embedded, ipfs_node):
                        keras_model.predict(X.to_numpy(), verbose=0))  # fmt: skip
     assert load_model(fetched["linear"]) == linear
     assert read_data(fetched["dataframe"], schema).equals(prepare_batch(digits, schema).frame)
+
+
+def test_storage_cli_add_get_pins_gc(tmp_path, monkeypatch, capsys):
+    from colearn_jupyter.cli import main as cli
+
+    monkeypatch.setenv("COLEARN_HOME", str(tmp_path / "home"))
+    source = tmp_path / "data.bin"
+    source.write_bytes(pattern(400_000))
+    assert cli(["storage", "add", str(source)]) == 0
+    cid = capsys.readouterr().out.split()[0]
+    store = EmbeddedStorage(tmp_path / "home")
+    loose = store.add(b"unpinned bytes", pin=False)
+    assert cli(["storage", "pins"]) == 0
+    assert capsys.readouterr().out.split() == [cid]
+    assert cli(["storage", "gc"]) == 0
+    assert "removed 1 unpinned block(s); 1 pinned file(s) kept" in capsys.readouterr().out
+    assert not store.has_block(loose)
+    assert cli(["storage", "get", cid, str(tmp_path / "back.bin")]) == 0
+    assert (tmp_path / "back.bin").read_bytes() == source.read_bytes()
