@@ -29,6 +29,7 @@ _EXPORTS = {
     "MarketplaceError": "errors",
     "Marketplace": "marketplace",
     "Terms": "marketplace",
+    "Session": "session",
 }
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from .devnet import Devnet
     from .errors import AccountError, ChainError, ColearnError, DevnetError, MarketplaceError
     from .marketplace import Marketplace, Terms
+    from .session import Session
 
 
 def __getattr__(name: str) -> Any:
@@ -69,6 +71,7 @@ __all__ = [
     "DevnetError",
     "Marketplace",
     "MarketplaceError",
+    "Session",
     "Terms",
     "__version__",
     "devnet_account",

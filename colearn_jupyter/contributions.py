@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .accounts import Account
 from .formats.data import FeatureSchema, encode_rows, read_data, row_hashes, to_parquet, validate
 from .formats.metadata import ModelMetadata
 from .marketplace import Marketplace, Receipt
@@ -98,7 +99,7 @@ def accepted_row_hashes(market: Marketplace, storage: Storage, model_id: int, sc
 
 
 def contribute_dataframe(
-    market: Marketplace, storage: Storage, account: str, model_id: int, frame: pd.DataFrame
+    market: Marketplace, storage: Storage, account: Account | str, model_id: int, frame: pd.DataFrame
 ) -> tuple[Receipt, Batch]:
     """Validate, store and submit a DataFrame as one batch; every row is counted and challengeable alone."""
     schema = model_metadata(market, storage, model_id).feature_schema

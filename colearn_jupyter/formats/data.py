@@ -21,6 +21,8 @@ root stored on chain (:func:`merkle_tree`) and prove any single row.
 >>> schema = FeatureSchema.infer(frame, label="label")
 >>> encode_row(schema, (1.5, 3, "ham")).hex()
 '663ff8000000000000690000000000000003730000000368616d'
+>>> decode_row(schema, encode_row(schema, (1.5, 3, "ham")))
+{'x': 1.5, 'n': 3, 'label': 'ham'}
 """
 
 from __future__ import annotations
@@ -132,6 +134,33 @@ def _encode_value(dtype: str, value: Any) -> bytes:
 def encode_row(schema: FeatureSchema, values: Sequence[Any]) -> bytes:
     """Canonical bytes of one row, values in schema order (features, then label)."""
     return b"".join(_encode_value(c.dtype, v) for c, v in zip(schema.columns, values, strict=True))
+
+
+def decode_row(schema: FeatureSchema, row: bytes) -> dict[str, Any]:
+    """The values of a canonical row, by column name (the inverse of :func:`encode_row`)."""
+    values: dict[str, Any] = {}
+    pos = 0
+    for column in schema.columns:
+        tag = row[pos : pos + 1]
+        expected = {"float64": b"f", "int64": b"i", "bool": b"b", "string": b"s"}[column.dtype]
+        if tag != expected:
+            raise SchemaError(f"the row does not follow the schema at column {column.name!r}")
+        if column.dtype == "float64":
+            values[column.name] = struct.unpack(">d", row[pos + 1 : pos + 9])[0]
+            pos += 9
+        elif column.dtype == "int64":
+            values[column.name] = struct.unpack(">q", row[pos + 1 : pos + 9])[0]
+            pos += 9
+        elif column.dtype == "bool":
+            values[column.name] = row[pos + 1] == 1
+            pos += 2
+        else:
+            (length,) = struct.unpack(">I", row[pos + 1 : pos + 5])
+            values[column.name] = row[pos + 5 : pos + 5 + length].decode()
+            pos += 5 + length
+    if pos != len(row):
+        raise SchemaError("the row has bytes beyond the schema's columns")
+    return values
 
 
 def encode_rows(schema: FeatureSchema, frame: pd.DataFrame) -> list[bytes]:
