@@ -163,6 +163,21 @@ class Submission:
     on_chain_row: bool
     claimed: bool
 
+    @property
+    def deposit(self) -> int:
+        """Wei locked by this submission when it was made."""
+        return self.row_count * self.deposit_per_row
+
+    def _repr_html_(self) -> str:
+        state = "settled" if self.claimed else f"open challenges: {self.open_challenges}"
+        where = f"<code>{self.data_cid}</code>" if self.data_cid else "a row stored on chain"
+        return (
+            f"<div><b>Submission {self.id}</b> to model {self.model_id} by <code>{self.contributor}</code>: "
+            f"{self.row_count} rows in {where}, deposit {format_eth(self.deposit)}, "
+            f"{self.rows_rejected} rejected, {state}; window ends "
+            f"{datetime.fromtimestamp(self.window_ends_at, tz=timezone.utc):%Y-%m-%d %H:%M UTC}</div>"
+        )
+
 
 CHALLENGE_STATUS = ("none", "pending", "upheld", "rejected", "expired")
 
