@@ -1,8 +1,8 @@
 """Inline plotly figures of a model's life: accuracy per version, dataset growth, balances over time.
 
-The figures follow the notebook's theme (``plotly_white`` in light themes; JupyterLab's dark theme is detected by
-plotly's own template handling when ``template=None``). They render in JupyterLab and, because the figure's
-HTML carries plotly.js, in an exported HTML notebook too.
+The figures use plotly's default template, whose transparent-friendly colours read on JupyterLab's light and dark
+themes. They render in JupyterLab and, because the figure's output also carries HTML with plotly.js, in an
+exported HTML notebook too.
 
 >>> from colearn_jupyter import plots
 >>> fig = plots.accuracy(owner.history("iris"))       # doctest: +SKIP
@@ -12,6 +12,12 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
+
+# In a kernel plotly defaults to its MIME type alone, which JupyterLab renders but an exported HTML notebook does
+# not. Adding the "notebook" renderer also writes plotly.js (once) and an HTML version of each figure.
+if pio.renderers.default == "plotly_mimetype":
+    pio.renderers.default = "plotly_mimetype+notebook"
 
 _LAYOUT = {"height": 360, "margin": {"l": 50, "r": 20, "t": 50, "b": 40}, "hovermode": "x unified"}
 

@@ -1,10 +1,17 @@
-"""REST handlers: thin faces over the core API, each on ``APIHandler`` and authenticated."""
+"""REST handlers: thin faces over :class:`ColearnService`, each on ``APIHandler`` and authenticated.
+
+Every request is validated against the OpenAPI document shipped beside this module; errors come back as JSON
+``{"message", "code"}`` with a status the UI can act on (see the document's description).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from dataclasses import asdict
+from collections.abc import Callable
+from typing import Any
 
+import tornado.iostream
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
@@ -12,24 +19,221 @@ from jupyter_server.utils import url_path_join
 from .._version import __version__
 from ..config import ColearnSettings
 from ..devnet import Devnet
+from ..errors import AccountError, ChainError, ColearnError, DevnetError, MarketplaceError
+from ..storage import IpfsError
+from . import openapi
+from .service import ColearnService
 
 
-class StatusHandler(APIHandler):
-    """``GET /colearn/api/status``: which chain is used and whether the devnet runs. Never starts anything."""
+def _status_for(error: Exception) -> int:
+    if isinstance(error, (openapi.RequestError, AccountError)):
+        return 400
+    if isinstance(error, MarketplaceError) and error.name.startswith("Unknown"):
+        return 404
+    if isinstance(error, (ChainError, DevnetError, IpfsError)):
+        return 503
+    return 409
+
+
+Action = Callable[[dict[str, Any], dict[str, Any]], tuple[Callable[..., Any], tuple[Any, ...]]]
+
+
+class ColearnHandler(APIHandler):
+    """Base handler: the service, validation against the OpenAPI document, and JSON errors."""
+
+    #: The OpenAPI path this handler serves, e.g. ``"/models/{modelId}"``.
+    spec_path = ""
+
+    @property
+    def service(self) -> ColearnService:
+        return self.settings["colearn_service"]
+
+    def refuse(self, error: ColearnError) -> None:
+        self.set_status(_status_for(error))
+        self.finish(json.dumps({"message": str(error), "code": type(error).__name__}))
+
+    async def dispatch(self, method: str, action: Action, *, status: int = 200, **path_args: str) -> None:
+        """Validate the request, run ``action``'s core call off the event loop, and answer with its JSON."""
+        try:
+            query = {k: self.get_query_argument(k) for k in self.request.query_arguments}
+            params = openapi.parameters(self.spec_path, method, query, path_args)
+            body = openapi.body(self.spec_path, method, self.request.body or b"")
+            function, args = action(params, body)
+            result = await self.service.run(function, *args)
+        except ColearnError as error:
+            return self.refuse(error)
+        self.set_status(status)
+        self.finish(json.dumps(result))
+
+
+class StatusHandler(ColearnHandler):
+    spec_path = "/status"
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.dispatch("get", lambda p, b: (self._status, ()))
+
+    def _status(self) -> dict[str, Any]:
+        settings = self.service.settings
+        out: dict[str, Any] = {"version": __version__, "storage": "ipfs" if settings.ipfs_url else "embedded"}
+        try:
+            return {**out, **self.service.status()}
+        except (ChainError, DevnetError) as error:  # still answer: the UI shows what is wrong
+            url = settings.rpc_url or (Devnet(settings.home_path).url or "" if settings.uses_devnet else "")
+            chain = {"devnet": settings.uses_devnet, "url": url, "chain_id": 0}
+            return {**out, "chain": chain, "account": {"name": "", "address": ""}, "pending_verifications": 0,
+                    "error": str(error)}  # fmt: skip
+
+
+class ModelsHandler(ColearnHandler):
+    spec_path = "/models"
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.dispatch(
+            "get", lambda p, b: (self.service.models, (p["offset"], p["limit"], p["search"], p["sort"], p["order"]))
+        )
+
+
+class ModelHandler(ColearnHandler):
+    spec_path = "/models/{modelId}"
+
+    @tornado.web.authenticated
+    async def get(self, model_id: str) -> None:
+        await self.dispatch("get", lambda p, b: (self.service.model, (p["modelId"],)), modelId=model_id)
+
+
+class VersionsHandler(ColearnHandler):
+    spec_path = "/models/{modelId}/versions"
+
+    @tornado.web.authenticated
+    async def post(self, model_id: str) -> None:
+        action: Action = lambda p, b: (self.service.retrain, (p["modelId"], b.get("account")))  # noqa: E731
+        await self.dispatch("post", action, status=201, modelId=model_id)
+
+
+class ContributionsHandler(ColearnHandler):
+    spec_path = "/contributions"
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.dispatch("get", lambda p, b: (self.service.contributions, (p.get("model"), p["state"])))
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        action: Action = lambda p, b: (self.service.contribute_file, (b["model"], b["path"], b.get("account")))  # noqa: E731
+        await self.dispatch("post", action, status=201)
+
+
+class ContributionHandler(ColearnHandler):
+    spec_path = "/contributions/{submissionId}"
+
+    @tornado.web.authenticated
+    async def get(self, submission_id: str) -> None:
+        action: Action = lambda p, b: (self.service.contribution, (p["submissionId"],))  # noqa: E731
+        await self.dispatch("get", action, submissionId=submission_id)
+
+
+class ChallengesHandler(ColearnHandler):
+    spec_path = "/challenges"
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.dispatch("get", lambda p, b: (self.service.challenges, (p.get("model"), p["status"])))
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        action: Action = lambda p, b: (self.service.challenge, (b["submission"], b.get("rows"), b.get("account")))  # noqa: E731
+        await self.dispatch("post", action, status=201)
+
+
+class ResolveHandler(ColearnHandler):
+    spec_path = "/challenges/{challengeId}/resolve"
+
+    @tornado.web.authenticated
+    async def post(self, challenge_id: str) -> None:
+        action: Action = lambda p, b: (self.service.resolve, (p["challengeId"], b["verdict"], b.get("account")))  # noqa: E731
+        await self.dispatch("post", action, challengeId=challenge_id)
+
+
+class AccountHandler(ColearnHandler):
+    spec_path = "/account"
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.dispatch("get", lambda p, b: (self.service.account, (p.get("account"),)))
+
+
+class ClaimsHandler(ColearnHandler):
+    spec_path = "/claims"
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        await self.dispatch("post", lambda p, b: (self.service.claim, (b.get("account"),)))
+
+
+class EventsHandler(ColearnHandler):
+    """Server-sent events: marketplace events as JSON, one per ``data:`` line, polled once a second."""
+
+    spec_path = "/events"
+    poll_seconds = 1.0
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        try:
+            query = {k: self.get_query_argument(k) for k in self.request.query_arguments}
+            openapi.parameters(self.spec_path, "get", query, {})
+        except ColearnError as error:
+            return self.refuse(error)
+        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Cache-Control", "no-cache")
+        self.write(": colearn events\n\n")
+        await self.flush()
+        index = self.service.index
+        try:
+            await self.service.run(index.sync)
+            while not self.request.connection.stream.closed():
+                for event in await self.service.run(index.sync):
+                    payload = {"name": event.name, "block": event.block_number, "args": event.args}
+                    self.write(f"event: {event.name}\ndata: {json.dumps(payload, default=str)}\n\n")
+                await self.flush()
+                await asyncio.sleep(self.poll_seconds)
+        except (tornado.iostream.StreamClosedError, ColearnError):
+            pass
+        finally:
+            if not self._finished:
+                self.finish()
+
+
+ROUTES = [
+    ("status", StatusHandler),
+    ("models", ModelsHandler),
+    (r"models/([^/]+)", ModelHandler),
+    (r"models/([^/]+)/versions", VersionsHandler),
+    ("contributions", ContributionsHandler),
+    (r"contributions/([^/]+)", ContributionHandler),
+    ("challenges", ChallengesHandler),
+    (r"challenges/([^/]+)/resolve", ResolveHandler),
+    ("account", AccountHandler),
+    ("claims", ClaimsHandler),
+    ("events", EventsHandler),
+    ("openapi.json", None),
+]
+
+
+class OpenAPIHandler(APIHandler):
+    """``GET /colearn/api/openapi.json``: the published API document."""
 
     @tornado.web.authenticated
     def get(self) -> None:
-        settings: ColearnSettings = self.settings["colearn_settings"]
-        body: dict[str, object] = {"version": __version__, "uses_devnet": settings.uses_devnet}
-        if settings.uses_devnet:
-            body["devnet"] = asdict(Devnet(settings.home_path).status())
-        else:
-            body["rpc_url"] = settings.rpc_url
-        self.finish(json.dumps(body))
+        self.finish(json.dumps(openapi.document()))
 
 
 def setup_handlers(server_app) -> None:
     web_app = server_app.web_app
-    web_app.settings["colearn_settings"] = ColearnSettings(parent=server_app)
-    base = web_app.settings["base_url"]
-    web_app.add_handlers(".*$", [(url_path_join(base, "colearn", "api", "status"), StatusHandler)])
+    settings = ColearnSettings(parent=server_app)
+    web_app.settings["colearn_settings"] = settings
+    web_app.settings["colearn_service"] = ColearnService(settings, server_app.root_dir)
+    base = url_path_join(web_app.settings["base_url"], "colearn", "api")
+    handlers = [(url_path_join(base, path) + "$", handler or OpenAPIHandler) for path, handler in ROUTES]
+    web_app.add_handlers(".*$", handlers)

@@ -1,0 +1,202 @@
+"""The server's core object: one Session (created lazily), the model index, and a thread pool for chain work.
+
+Created once when the extension loads; nothing touches the chain until the first request, so a Jupyter server
+starts fast even when the devnet is not running yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..config import ColearnSettings
+from ..contributions import model_metadata
+from ..formats.data import read_csv, read_data
+from ..marketplace import Submission
+from ..session import Session, VerificationReport
+from .index import ModelIndex
+from .openapi import RequestError
+
+T = TypeVar("T")
+
+
+class ColearnService:
+    """Everything the REST handlers need, in one place."""
+
+    def __init__(self, settings: ColearnSettings, root_dir: str, default_account: str = "owner"):
+        self.settings = settings
+        self.root_dir = Path(root_dir).resolve()
+        self.default_account = default_account
+        self._session: Session | None = None
+        self._index: ModelIndex | None = None
+        self._lock = threading.RLock()  # `index` creates the session under the same lock
+        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="colearn")
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """Run blocking core work off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    @property
+    def session(self) -> Session:
+        with self._lock:
+            if self._session is None:
+                self._session = Session(self.default_account, settings=self.settings)
+            return self._session
+
+    def as_account(self, account: str | None) -> Session:
+        return self.session if not account else self.session.as_account(account)
+
+    @property
+    def index(self) -> ModelIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = ModelIndex(self.session.market)
+            return self._index
+
+    # ------------------------------------------------------------------------------------------------ views
+    def status(self) -> dict[str, Any]:
+        session = self.session
+        return {
+            "chain": {"devnet": session.chain.is_devnet, "url": session.chain.url, "chain_id": session.chain.chain_id},
+            "marketplace": session.market.address,
+            "account": {"name": session.account.name, "address": session.account.address},
+            "storage": session.storage.name,
+            "pending_verifications": len(session.pending()),
+        }
+
+    def models(self, offset: int, limit: int, search: str, sort: str, order: str) -> dict[str, Any]:
+        self.index.sync()
+        total, page = self.index.page(offset, limit, search, sort, order)
+        return {"total": total, "offset": offset, "limit": limit, "models": page}
+
+    def model(self, model_id: int) -> dict[str, Any]:
+        self.index.sync()
+        summary = self.index.get(model_id)
+        if summary is None:
+            self.session.market.model(model_id)  # raises the marketplace's "unknown model"
+        versions = [
+            {"version": v.number, "parent": v.parent, "accuracy": v.accuracy, "rows_accepted": v.rows_accepted,
+             "published_at": v.published_at, "model_cid": v.model_cid, "evaluation_cid": v.evaluation_cid}
+            for v in self.session.market.versions(model_id)
+        ]  # fmt: skip
+        return {"model": self.index.get(model_id), "versions": versions}
+
+    def contributions(self, model_id: int | None, state: str) -> dict[str, Any]:
+        market = self.session.market
+        model_ids = [model_id] if model_id else [m["id"] for m in self.index.page(limit=10**9)[1]]
+        if model_id:
+            market.model(model_id)
+        out = []
+        for mid in model_ids:
+            offset = 0
+            while page := market.submissions(mid, offset, 100):
+                offset += len(page)
+                out += [contribution(s) for s in page if state == "all" or not s.claimed]
+        return {"contributions": out}
+
+    def contribution(self, submission_id: int) -> dict[str, Any]:
+        submission = self.session.market.submission(submission_id)
+        return {"contribution": contribution(submission), "report": report(self.session.verify(submission_id))}
+
+    def challenges(self, model_id: int | None, status: str) -> dict[str, Any]:
+        frame = self.session.challenges(model_id, status=None if status == "all" else status)
+        out = []
+        for challenge_id, row in frame.iterrows():
+            fixed = {"model", "submission", "row", "status", "challenger", "resolve by"}
+            values = {k: _plain(v) for k, v in row.items() if k not in fixed}
+            out.append({"id": int(challenge_id), "model": int(row["model"]), "submission": int(row["submission"]),
+                        "row": int(row["row"]), "status": row["status"], "challenger": row["challenger"],
+                        "resolve_by": int(row["resolve by"]), "values": values})  # fmt: skip
+        return {"challenges": out}
+
+    def account(self, name: str | None) -> dict[str, Any]:
+        session = self.as_account(name)
+        market, address = session.market, session.account.address
+        locked = sum(
+            (s.row_count - s.rows_rejected) * s.deposit_per_row for s in session._my_submissions() if not s.claimed
+        )
+        return {
+            "name": session.account.name,
+            "address": address,
+            "balance_wei": str(session.chain.balance(address)),
+            "locked_wei": str(locked),
+            "claimable_wei": str(market.credit_of(address)),
+        }
+
+    # ------------------------------------------------------------------------------------------------ actions
+    def contribute_file(self, model_id: int, path: str, account: str | None) -> dict[str, Any]:
+        try:
+            target = (self.root_dir / path).resolve()
+            inside, exists = target.is_relative_to(self.root_dir), target.is_file()
+        except (OSError, ValueError) as error:  # e.g. a name too long for the file system
+            raise RequestError(f"unusable path: {error}") from None
+        if not inside:
+            raise RequestError("the path must stay inside the Jupyter server's root directory")
+        if not exists:
+            raise RequestError(f"there is no file {path[:200]!r} under the server's root directory")
+        session = self.as_account(account)
+        schema = model_metadata(session.market, session.storage, model_id).feature_schema
+        if target.suffix.lower() == ".parquet":
+            frame = read_data(target.read_bytes(), schema)
+        elif target.suffix.lower() == ".csv":
+            frame = read_csv(target, schema)
+        else:
+            raise RequestError("contribute a .csv or .parquet file")
+        return contribution(session.contribute(model_id, frame))
+
+    def challenge(self, submission_id: int, rows: list[int] | None, account: str | None) -> dict[str, Any]:
+        return {"challenges": self.as_account(account or "verifier").challenge(submission_id, rows)}
+
+    def resolve(self, challenge_id: int, verdict: str, account: str | None) -> dict[str, Any]:
+        upheld = {"uphold": True, "reject": False, "auto": None}[verdict]
+        return {"challenge": challenge_id, "upheld": self.as_account(account).resolve(challenge_id, upheld)}
+
+    def claim(self, account: str | None) -> dict[str, Any]:
+        return {"withdrawn_wei": str(self.as_account(account).claim())}
+
+    def retrain(self, model_id: int, account: str | None) -> dict[str, Any]:
+        self.as_account(account).retrain(model_id)
+        return self.model(model_id)
+
+
+def contribution(submission: Submission) -> dict[str, Any]:
+    return {
+        "id": submission.id,
+        "model": submission.model_id,
+        "contributor": submission.contributor,
+        "rows": submission.row_count,
+        "data_cid": submission.data_cid,
+        "window_ends_at": submission.window_ends_at,
+        "open_challenges": submission.open_challenges,
+        "rows_rejected": submission.rows_rejected,
+        "claimed": submission.claimed,
+    }
+
+
+def report(result: VerificationReport) -> dict[str, Any]:
+    rows = [
+        {"row": int(index), "label": _plain(row["label"]), "predicted": _plain(row["predicted"]),
+         "verdict": row["verdict"]}
+        for index, row in result.rows.iterrows()
+    ]  # fmt: skip
+    return {
+        "cid_ok": result.cid_ok,
+        "root_ok": result.root_ok,
+        "schema_ok": result.schema_ok,
+        "problem": result.problem,
+        "rows": rows,
+        "suggested": [int(i) for i in result.suggested],
+    }
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

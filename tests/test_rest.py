@@ -1,0 +1,208 @@
+"""The REST API through a real Jupyter server (pytest-jupyter's jp_fetch), against the devnet."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pandas as pd
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+from tornado.httpclient import HTTPClientError
+
+from colearn_jupyter import Session
+
+pytest_plugins = ("pytest_jupyter.jupyter_server",)
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config):
+    return {"ServerApp": {"jpserver_extensions": {"colearn_jupyter": True}, "allow_unauthenticated_access": False}}
+
+
+@pytest.fixture(scope="module")
+def iris() -> pd.DataFrame:
+    data = load_iris(as_frame=True)
+    frame = data.frame.drop_duplicates().sample(frac=1.0, random_state=5).reset_index(drop=True)
+    frame["target"] = frame["target"].map(dict(enumerate(data.target_names)))
+    return frame
+
+
+@pytest.fixture(scope="module")
+def published(chain, iris):
+    """A model, a good batch from alice and a batch from bob with three flipped labels."""
+    owner = Session("owner", chain=chain)
+    train, test = iris.iloc[:45], iris.iloc[45:95]
+    clf = LogisticRegression(max_iter=500).fit(train.drop(columns="target"), train["target"])
+    card = owner.publish(clf, name="rest-iris", train=train, test=test, label="target")
+    bad = iris.iloc[95:115].copy()
+    bad.loc[bad.index[:3], "target"] = (
+        bad["target"].iloc[:3].map({"setosa": "virginica", "versicolor": "setosa", "virginica": "setosa"})
+    )
+    sub = owner.as_account("bob").contribute(card.id, bad)
+    return {"model": card.id, "submission": sub.id}
+
+
+async def _get(jp_fetch, *path, **params):
+    response = await jp_fetch("colearn", "api", *path, params=params)
+    return json.loads(response.body)
+
+
+async def _post(jp_fetch, *path, body):
+    response = await jp_fetch("colearn", "api", *path, method="POST", body=json.dumps(body))
+    return response.code, json.loads(response.body)
+
+
+async def _error(call) -> tuple[int, dict]:
+    with pytest.raises(HTTPClientError) as caught:
+        await call
+    return caught.value.code, json.loads(caught.value.response.body)
+
+
+async def test_status(jp_fetch, published, chain):
+    status = await _get(jp_fetch, "status")
+    assert status["chain"] == {"devnet": True, "url": chain.url, "chain_id": 31337}
+    assert status["account"]["name"] == "owner" and status["pending_verifications"] >= 1
+
+
+async def test_models_list_search_sort_and_detail(jp_fetch, published):
+    page = await _get(jp_fetch, "models", search="rest-iris")
+    assert page["total"] >= 1 and all("rest-iris" in m["name"] for m in page["models"])
+    ordered = await _get(jp_fetch, "models", sort="id", order="desc", limit=2)
+    assert [m["id"] for m in ordered["models"]] == sorted((m["id"] for m in ordered["models"]), reverse=True)
+    detail = await _get(jp_fetch, "models", str(published["model"]))
+    assert detail["model"]["name"] == "rest-iris" and detail["versions"][0]["version"] == 1
+    assert detail["model"]["rows_pending"] >= 20
+
+
+async def test_index_follows_chain_events(jp_fetch, published, chain):
+    before = (await _get(jp_fetch, "models", str(published["model"])))["model"]["reward_pool_wei"]
+    Session("carol", chain=chain).market.fund_reward_pool("carol", published["model"], 12345)
+    after = (await _get(jp_fetch, "models", str(published["model"])))["model"]["reward_pool_wei"]
+    assert int(after) == int(before) + 12345
+
+
+async def test_verify_challenge_resolve_and_claim(jp_fetch, published, chain, jp_root_dir, iris):
+    queue = await _get(jp_fetch, "contributions", model=str(published["model"]))
+    assert published["submission"] in [c["id"] for c in queue["contributions"]]
+    detail = await _get(jp_fetch, "contributions", str(published["submission"]))
+    assert detail["report"]["root_ok"] and {0, 1, 2} <= set(detail["report"]["suggested"])
+    code, created = await _post(jp_fetch, "challenges", body={"submission": published["submission"], "rows": [0, 1]})
+    assert code == 201 and len(created["challenges"]) == 2
+    pending = await _get(jp_fetch, "challenges", model=str(published["model"]))
+    assert {c["id"] for c in pending["challenges"]} >= set(created["challenges"])
+    code, verdict = await _post(
+        jp_fetch, "challenges", str(created["challenges"][0]), "resolve", body={"verdict": "auto"}
+    )
+    assert code == 200 and verdict["upheld"] is True
+    code, verdict = await _post(
+        jp_fetch, "challenges", str(created["challenges"][1]), "resolve", body={"verdict": "reject"}
+    )
+    assert verdict["upheld"] is False
+    # contribute a CSV file from the server's root directory, then claim after the window
+    iris.iloc[115:125].to_csv(jp_root_dir / "more.csv", index=False)
+    code, contribution = await _post(
+        jp_fetch, "contributions", body={"model": published["model"], "path": "more.csv", "account": "alice"}
+    )
+    assert code == 201 and contribution["rows"] == 10
+    account = await _get(jp_fetch, "account", account="alice")
+    assert int(account["locked_wei"]) >= 10 * 10**16
+    chain.advance_time(3601)
+    code, claimed = await _post(jp_fetch, "claims", body={"account": "alice"})
+    assert code == 200 and int(claimed["withdrawn_wei"]) >= 10 * (10**16 + 2 * 10**15)
+    code, retrained = await _post(jp_fetch, "models", str(published["model"]), "versions", body={})
+    assert code == 201 and retrained["versions"][-1]["version"] == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "message"),
+    [
+        (("models",), {"limit": "0"}, "limit"),
+        (("models",), {"sort": "price"}, "sort"),
+        (("models",), {"offset": "x"}, "offset must be an integer"),
+        (("models",), {"colour": "red"}, "unknown query parameter"),
+        (("contributions",), {"state": "late"}, "state"),
+        (("models", "abc"), {}, "modelId must be an integer"),
+    ],
+)
+async def test_malformed_queries_are_400_with_a_message(jp_fetch, path, params, message):
+    code, body = await _error(jp_fetch("colearn", "api", *path, params=params))
+    assert code == 400 and message in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        (("challenges",), {"rows": [1]}, "'submission' is a required property"),
+        (("challenges",), {"submission": 1, "color": 1}, "Additional properties"),
+        (("challenges", "1", "resolve"), {"verdict": "maybe"}, "verdict"),
+        (("contributions",), {"model": 1, "path": "../../etc/passwd"}, "inside the Jupyter server's root"),
+        (("claims",), {"account": "bad name!"}, "account"),
+    ],
+)
+async def test_malformed_bodies_are_400_with_a_message(jp_fetch, path, body, message, published):
+    code, answer = await _error(jp_fetch("colearn", "api", *path, method="POST", body=json.dumps(body)))
+    assert code == 400 and message in answer["message"]
+
+
+async def test_unknown_ids_are_404_and_refusals_409(jp_fetch, published):
+    code, body = await _error(jp_fetch("colearn", "api", "models", "999999"))
+    assert code == 404 and "no model 999999" in body["message"]
+    code, body = await _error(
+        jp_fetch("colearn", "api", "claims", method="POST", body=json.dumps({"account": "mallory"}))
+    )
+    assert code == 400 and "unknown account 'mallory'" in body["message"]
+    code, body = await _error(
+        jp_fetch("colearn", "api", "challenges", method="POST",
+                 body=json.dumps({"submission": published["submission"], "rows": [0], "account": "owner"}))
+    )  # fmt: skip
+    assert code == 409 and "cannot raise one" in body["message"]
+
+
+@pytest.mark.parametrize(
+    "path", ["status", "models", "contributions", "challenges", "account", "events", "openapi.json"]
+)
+async def test_every_endpoint_needs_authentication(jp_fetch, path):
+    code, _ = await _error(jp_fetch("colearn", "api", path, headers={"Authorization": ""}))
+    assert code == 403
+
+
+async def test_writes_need_authentication(jp_fetch):
+    for path in ("claims", "challenges", "contributions", "challenges/1/resolve", "models/1/versions"):
+        with pytest.raises(HTTPClientError) as caught:
+            await jp_fetch("colearn", "api", *path.split("/"), method="POST", body="{}", headers={"Authorization": ""})
+        assert caught.value.code == 403
+
+
+async def test_events_stream_reports_new_chain_events(jp_fetch, published, chain):
+    received: list[str] = []
+
+    async def stream():  # the stream never ends by itself: it is cut by the request timeout
+        await jp_fetch(
+            "colearn", "api", "events", streaming_callback=lambda c: received.append(c.decode()), request_timeout=5
+        )
+
+    task = asyncio.ensure_future(stream())
+    await asyncio.sleep(1.5)
+    Session("dave", chain=chain).market.fund_reward_pool("dave", published["model"], 777)
+    with pytest.raises(HTTPClientError):
+        await task
+    text = "".join(received)
+    assert "event: RewardPoolFunded" in text and '"amount": 777' in text
+
+
+def test_no_colearn_endpoint_is_unauthenticated(recwarn, jp_serverapp):
+    """The server starts with unauthenticated access off and warns about no colearn endpoint."""
+    from jupyter_server.utils import JupyterServerAuthWarning
+
+    from colearn_jupyter.server.handlers import ROUTES
+
+    assert jp_serverapp.web_app.settings["colearn_service"] is not None
+    warned = [str(w.message) for w in recwarn if issubclass(w.category, JupyterServerAuthWarning)]
+    assert not [w for w in warned if "colearn" in w], warned
+    for _, handler in ROUTES:
+        for verb in ("get", "post"):
+            method = handler.__dict__.get(verb) if handler else None  # verbs the handler itself defines
+            if method is not None:
+                assert hasattr(method, "__wrapped__"), f"{handler.__name__}.{verb} is not @authenticated"
