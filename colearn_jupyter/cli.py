@@ -9,6 +9,7 @@ Examples::
     colearn deploy --account ./keystore.json   # deploy the marketplace on a configured RPC URL
     colearn bench gas --json    # gas of every marketplace operation
     colearn bench storage --json   # MB/s and peak memory of add and cat on each storage backend
+    colearn bench api --json    # model listing latency of the REST API with 1,000 models
     colearn storage gc          # remove blocks no pin needs
 """
 
@@ -55,10 +56,12 @@ def _deploy(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import gas, storage
+    from .bench import api, gas, storage
 
     if args.what == "gas":
         figures, table = gas.run(rows=args.rows), gas.format_table
+    elif args.what == "api":
+        figures, table = api.run(models=args.models), api.format_table
     else:
         figures, table = storage.run(size_mb=args.size_mb, backends=tuple(args.backends)), storage.format_table
     print(json.dumps(figures, indent=1) if args.json else table(figures))
@@ -100,11 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.set_defaults(handler=_deploy)
 
     bench = commands.add_parser("bench", help="measure costs and speeds")
-    bench.add_argument("what", choices=["gas", "storage"])
+    bench.add_argument("what", choices=["gas", "storage", "api"])
     bench.add_argument("--json", action="store_true", help="print figures as JSON")
     bench.add_argument("--rows", type=int, nargs="+", default=[1, 100, 10_000], help="gas: batch sizes")
     bench.add_argument("--size-mb", type=int, default=1024, help="storage: file size in MiB")
     bench.add_argument("--backends", nargs="+", default=["embedded", "ipfs"], choices=["embedded", "ipfs"])
+    bench.add_argument("--models", type=int, default=1000, help="api: models to publish before listing")
     bench.set_defaults(handler=_bench)
 
     storage = commands.add_parser("storage", help="the content-addressed store (IPFS node or embedded)")

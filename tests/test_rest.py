@@ -206,3 +206,35 @@ def test_no_colearn_endpoint_is_unauthenticated(recwarn, jp_serverapp):
             method = handler.__dict__.get(verb) if handler else None  # verbs the handler itself defines
             if method is not None:
                 assert hasattr(method, "__wrapped__"), f"{handler.__name__}.{verb} is not @authenticated"
+
+
+def test_listing_answers_from_the_index_not_one_call_per_model(chain, market, publish, monkeypatch):
+    """After the first load, a listing costs one block-number call (plus a log query when blocks were mined)."""
+    from colearn_jupyter import Chain, Marketplace
+    from colearn_jupyter.config import ColearnSettings
+    from colearn_jupyter.server.service import ColearnService
+
+    for number in range(12):
+        publish(f"indexed-{number}")
+    calls: list[str] = []
+    provider_class = type(chain.w3.provider)
+    original = provider_class.make_request
+
+    def counting(provider, method, params):
+        calls.append(method)
+        return original(provider, method, params)
+
+    monkeypatch.setattr(provider_class, "make_request", counting)  # seen by connections made from now on
+    service = ColearnService(ColearnSettings(), ".")
+    counted = Chain()
+    service._session = Session("owner", chain=counted, market=Marketplace(counted, market.address))
+    first = service.models(0, 1000, "indexed-", "id", "asc")
+    assert first["total"] >= 12
+    calls.clear()
+    page = service.models(0, 1000, "indexed-", "name", "desc")
+    assert calls == ["eth_blockNumber"] and page["total"] == first["total"]
+    publish("indexed-late")
+    calls.clear()
+    page = service.models(0, 1000, "indexed-", "id", "asc")
+    assert page["total"] == first["total"] + 1
+    assert calls.count("eth_getLogs") == 1 and calls.count("eth_call") <= 2  # only the touched model is re-read
