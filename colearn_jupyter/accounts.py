@@ -96,7 +96,7 @@ def load_account(spec: str, chain_id: int) -> Account:
     path = Path(spec).expanduser()
     if path.suffix == ".json" or path.is_file():
         return _keystore_account(path)
-    if spec in DEVNET_NAMES or spec.isdigit():
+    if spec in DEVNET_NAMES or spec in {str(i) for i in range(len(DEVNET_NAMES))}:
         if chain_id != CHAIN_ID:
             raise AccountError(
                 f"{spec!r} is a devnet test account, whose key is public; chain {chain_id} needs a real account: "

@@ -411,6 +411,11 @@ class Marketplace:
             events=events,
         )
 
+    def events(self, from_block: int, to_block: int | str = "latest") -> list[Event]:
+        """Every marketplace event mined in a block range, decoded, in chain order (one log query)."""
+        logs = self.chain.w3.eth.get_logs({"address": self.address, "fromBlock": from_block, "toBlock": to_block})
+        return [event for event in (self._decode_log(log) for log in logs) if event is not None]
+
     def _decode_log(self, log: Any) -> Event | None:
         for event in self.contract.events:
             if event.topic == "0x" + bytes(log["topics"][0]).hex():

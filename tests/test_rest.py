@@ -90,6 +90,9 @@ async def test_verify_challenge_resolve_and_claim(jp_fetch, published, chain, jp
     assert detail["report"]["root_ok"] and {0, 1, 2} <= set(detail["report"]["suggested"])
     code, created = await _post(jp_fetch, "challenges", body={"submission": published["submission"], "rows": [0, 1]})
     assert code == 201 and len(created["challenges"]) == 2
+    detail = await _get(jp_fetch, "contributions", str(published["submission"]))
+    assert [r["challenge"] for r in detail["report"]["rows"][:2]] == created["challenges"]
+    assert detail["report"]["rows"][2]["challenge"] is None
     pending = await _get(jp_fetch, "challenges", model=str(published["model"]))
     assert {c["id"] for c in pending["challenges"]} >= set(created["challenges"])
     code, verdict = await _post(
@@ -121,7 +124,6 @@ async def test_verify_challenge_resolve_and_claim(jp_fetch, published, chain, jp
         (("models",), {"limit": "0"}, "limit"),
         (("models",), {"sort": "price"}, "sort"),
         (("models",), {"offset": "x"}, "offset must be an integer"),
-        (("models",), {"colour": "red"}, "unknown query parameter"),
         (("contributions",), {"state": "late"}, "state"),
         (("models", "abc"), {}, "modelId must be an integer"),
     ],
@@ -190,6 +192,24 @@ async def test_events_stream_reports_new_chain_events(jp_fetch, published, chain
         await task
     text = "".join(received)
     assert "event: RewardPoolFunded" in text and '"amount": 777' in text
+
+
+async def test_every_event_stream_sees_every_event(jp_fetch, published, chain):
+    """Two clients and a listing in between: each stream keeps its own position, so none loses an event."""
+    streams: list[list[str]] = [[], []]
+
+    async def stream(sink):
+        await jp_fetch("colearn", "api", "events", streaming_callback=lambda c: sink.append(c.decode()),
+                       request_timeout=5, params={"1795620713849": ""})  # fmt: skip
+
+    tasks = [asyncio.ensure_future(stream(sink)) for sink in streams]
+    await asyncio.sleep(1.5)
+    Session("erin", chain=chain).market.fund_reward_pool("erin", published["model"], 4242)
+    await _get(jp_fetch, "models")  # the index syncs too, with its own position
+    for task in tasks:
+        with pytest.raises(HTTPClientError):
+            await task
+    assert all('"amount": 4242' in "".join(sink) for sink in streams)
 
 
 def test_no_colearn_endpoint_is_unauthenticated(recwarn, jp_serverapp):

@@ -189,11 +189,12 @@ class EventsHandler(ColearnHandler):
         self.set_header("Cache-Control", "no-cache")
         self.write(": colearn events\n\n")
         await self.flush()
-        index = self.service.index
+        market = self.service.session.market
         try:
-            await self.service.run(index.sync)
+            position = await self.service.run(lambda: market.chain.w3.eth.block_number)
             while not self.request.connection.stream.closed():
-                for event in await self.service.run(index.sync):
+                position, events = await self.service.run(_events_after, market, position)
+                for event in events:
                     payload = {"name": event.name, "block": event.block_number, "args": event.args}
                     self.write(f"event: {event.name}\ndata: {json.dumps(payload, default=str)}\n\n")
                 await self.flush()
@@ -203,6 +204,14 @@ class EventsHandler(ColearnHandler):
         finally:
             if not self._finished:
                 self.finish()
+
+
+def _events_after(market, block: int) -> tuple[int, list]:
+    """This stream's own cursor: the events mined after ``block``, and the new position."""
+    latest = market.chain.w3.eth.block_number
+    if latest <= block:
+        return block, []
+    return latest, market.events(block + 1, latest)
 
 
 ROUTES = [

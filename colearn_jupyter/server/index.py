@@ -61,8 +61,7 @@ class ModelIndex:
                 return []
             if latest == self._block:
                 return []
-            logs = w3.eth.get_logs({"address": self.market.address, "fromBlock": self._block + 1, "toBlock": latest})
-            events = [e for e in (self.market._decode_log(log) for log in logs) if e is not None]
+            events = self.market.events(self._block + 1, latest)
             accuracies = {
                 e.args["model_id"]: e.args["accuracy_bps"] / 10_000 for e in events if e.name == "VersionPublished"
             }

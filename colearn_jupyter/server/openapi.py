@@ -93,9 +93,7 @@ def parameters(path: str, method: str, query: dict[str, str], path_args: dict[st
         if errors:
             raise RequestError(f"{name}: {errors[0].message}")
         values[name] = value
-    unknown = set(query) - {p["name"] for p in _parameters(path, method)}
-    if unknown:
-        raise RequestError(f"unknown query parameter(s): {', '.join(sorted(unknown))}")
+    # Other query parameters are ignored: Jupyter's own (``token``) and JupyterLab's cache-busting numbers.
     return values
 
 

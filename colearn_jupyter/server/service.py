@@ -100,8 +100,18 @@ class ColearnService:
         return {"contributions": out}
 
     def contribution(self, submission_id: int) -> dict[str, Any]:
-        submission = self.session.market.submission(submission_id)
-        return {"contribution": contribution(submission), "report": report(self.session.verify(submission_id))}
+        market = self.session.market
+        submission = market.submission(submission_id)
+        challenged = {
+            log["args"]["rowIndex"]: log["args"]["challengeId"]
+            for log in market.contract.events.RowChallenged.get_logs(
+                argument_filters={"submissionId": submission_id}, from_block=0
+            )
+        }
+        return {
+            "contribution": contribution(submission),
+            "report": report(self.session.verify(submission_id), challenged),
+        }
 
     def challenges(self, model_id: int | None, status: str) -> dict[str, Any]:
         frame = self.session.challenges(model_id, status=None if status == "all" else status)
@@ -178,10 +188,12 @@ def contribution(submission: Submission) -> dict[str, Any]:
     }
 
 
-def report(result: VerificationReport) -> dict[str, Any]:
+def report(result: VerificationReport, challenged: dict[int, int] | None = None) -> dict[str, Any]:
+    """A verification report as JSON; ``challenged`` maps row numbers to the challenge raised on them."""
+    challenged = challenged or {}
     rows = [
         {"row": int(index), "label": _plain(row["label"]), "predicted": _plain(row["predicted"]),
-         "verdict": row["verdict"]}
+         "verdict": row["verdict"], "challenge": challenged.get(int(index))}
         for index, row in result.rows.iterrows()
     ]  # fmt: skip
     return {

@@ -6,7 +6,7 @@ from ..config import ColearnSettings
 from .base import Storage
 from .embedded import EmbeddedStorage
 from .ipfs import IpfsError, IpfsStorage
-from .unixfs import IntegrityError
+from .unixfs import IntegrityError, MissingContentError
 
 
 def open_storage(settings: ColearnSettings | None = None) -> Storage:
@@ -17,4 +17,12 @@ def open_storage(settings: ColearnSettings | None = None) -> Storage:
     return EmbeddedStorage(settings.home_path)
 
 
-__all__ = ["EmbeddedStorage", "IntegrityError", "IpfsError", "IpfsStorage", "Storage", "open_storage"]
+__all__ = [
+    "EmbeddedStorage",
+    "IntegrityError",
+    "IpfsError",
+    "IpfsStorage",
+    "MissingContentError",
+    "Storage",
+    "open_storage",
+]

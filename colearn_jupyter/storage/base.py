@@ -62,7 +62,7 @@ class Storage(ABC):
 
     @abstractmethod
     def get_block(self, cid: str) -> bytes:
-        """The raw bytes of one block, unverified (callers verify). Raises ``KeyError`` when absent."""
+        """The raw bytes of one block, unverified (callers verify). Raises :class:`MissingContentError` when absent."""
 
     @abstractmethod
     def has_block(self, cid: str) -> bool:

@@ -20,7 +20,7 @@ from filelock import FileLock
 
 from .base import Source, Storage, iter_chunks
 from .cid import decode_cid
-from .unixfs import FileBuilder
+from .unixfs import FileBuilder, MissingContentError
 
 
 class EmbeddedStorage(Storage):
@@ -53,7 +53,7 @@ class EmbeddedStorage(Storage):
         try:
             return self._path(cid).read_bytes()
         except FileNotFoundError:
-            raise KeyError(f"block {cid} is not in the embedded store") from None
+            raise MissingContentError(f"block {cid} is not in the embedded store") from None
 
     def has_block(self, cid: str) -> bool:
         return self._path(cid).exists()
@@ -90,7 +90,7 @@ class EmbeddedStorage(Storage):
         key = str(decode_cid(cid))
         for block in self.blocks(key):  # every block must be here and intact
             if not self.has_block(block):
-                raise KeyError(f"cannot pin {key}: block {block} is missing")
+                raise MissingContentError(f"cannot pin {key}: block {block} is missing")
         with self._lock:
             self._write_pins(self._read_pins() | {key})
 

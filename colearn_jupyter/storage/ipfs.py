@@ -25,7 +25,7 @@ import requests
 from ..errors import ColearnError
 from .base import Source, Storage, iter_chunks
 from .cid import decode_cid
-from .unixfs import FileBuilder, IntegrityError
+from .unixfs import FileBuilder, IntegrityError, MissingContentError
 
 _UPLOAD_PIECE = 1024 * 1024
 
@@ -68,7 +68,7 @@ class IpfsStorage(Storage):
             # js-ipfs waits forever for a block it lacks: bound the wait on the node's side too.
             return self._post("block/get", arg=str(decode_cid(cid)), timeout=f"{int(self.timeout)}s").content
         except IpfsError as error:
-            raise KeyError(f"block {cid} is not available from the IPFS node: {error}") from None
+            raise MissingContentError(f"block {cid} is not available from the IPFS node: {error}") from None
 
     def has_block(self, cid: str) -> bool:
         try:

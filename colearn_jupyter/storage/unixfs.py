@@ -32,6 +32,13 @@ class IntegrityError(ColearnError):
     """Fetched bytes do not match the CID that names them: nothing of the block is returned or kept."""
 
 
+class MissingContentError(ColearnError, KeyError):
+    """A block is in neither the store nor (for IPFS) reachable from the node."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "missing content"
+
+
 @dataclass(frozen=True)
 class _Link:
     cid: CID
