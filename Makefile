@@ -1,14 +1,28 @@
-# colearn-jupyter: every command installs what it needs first (Python venv, npm packages).
+# colearn-jupyter: every command installs what it needs first (Python venv, npm packages, the built extension).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 FORGE := node_modules/.bin/forge
+LABEXT := colearn_jupyter/labextension/package.json
+LABEXT_SOURCES := $(shell find labextension/src labextension/style -type f 2>/dev/null) labextension/package.json
 
-.PHONY: install lab test test-contracts test-python lint contracts bench clean
+.PHONY: install lab test test-contracts test-python test-frontend test-ui lint contracts bench clean
 
-$(BIN)/.installed: pyproject.toml
+# A venv with JupyterLab first: building the extension needs it.
+$(BIN)/.base:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e ".[test,lab,keras]"
+	$(BIN)/python -m pip install --quiet "jupyterlab>=4.2,<5" hatchling
+	touch $@
+
+labextension/node_modules/.installed: labextension/package.json labextension/package-lock.json
+	cd labextension && npm ci --no-audit --no-fund
+	touch $@
+
+$(LABEXT): $(BIN)/.base labextension/node_modules/.installed $(LABEXT_SOURCES)
+	cd labextension && JUPYTER=$(CURDIR)/$(BIN)/jupyter npm run build:prod
+
+$(BIN)/.installed: $(BIN)/.base pyproject.toml $(LABEXT)
+	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install --quiet -e ".[test,lab,keras]"  # the extension is built above
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -30,13 +44,23 @@ lint: install
 	$(BIN)/ruff check colearn_jupyter tests conftest.py
 	$(BIN)/ruff format --check colearn_jupyter tests conftest.py
 
-test-python: install  ## pytest against the real devnet and contracts
+test-python: install  ## pytest against the real devnet, IPFS node and contracts; the example notebooks
 	$(BIN)/pytest
 
-test: lint test-contracts test-python  ## set everything up and run every test
+test-frontend: install  ## jest tests of the JupyterLab extension
+	cd labextension && npm test -- --silent
 
-bench: install  ## print gas figures
+test-ui: install  ## Playwright in Debian's chromium against a live JupyterLab
+	bash scripts/ensure-chromium.sh
+	cd labextension && npm run test:ui
+
+test: lint test-contracts test-python test-frontend test-ui  ## set everything up and run every test
+
+bench: install  ## print gas, storage and API figures
 	$(BIN)/colearn bench gas
+	$(BIN)/colearn bench storage --size-mb 256
+	$(BIN)/colearn bench api --models 200
 
 clean:
-	rm -rf $(VENV) node_modules contracts/out contracts/cache .pytest_cache
+	rm -rf $(VENV) node_modules labextension/node_modules labextension/lib colearn_jupyter/labextension \
+		contracts/out contracts/cache .pytest_cache

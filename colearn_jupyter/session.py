@@ -315,7 +315,7 @@ class Session:
     def claim(self, submission: int | None = None) -> int:
         """Claim every settled submission of this account (or one), then withdraw; returns the wei withdrawn."""
         now = self.chain.timestamp()
-        candidates = [self.market.submission(submission)] if submission else self._my_submissions()
+        candidates = [self.market.submission(submission)] if submission else self.my_submissions()
         for sub in candidates:
             if not sub.claimed and sub.window_ends_at <= now and sub.open_challenges == 0:
                 self.market.claim(self.account, sub.id)
@@ -325,7 +325,8 @@ class Session:
         self._record_balances()
         return credit
 
-    def _my_submissions(self) -> list[Submission]:
+    def my_submissions(self) -> list[Submission]:
+        """Every submission this account made (one log query, then one view call per submission)."""
         mine = []
         for log in self.market.contract.events.SubmissionAdded.get_logs(
             argument_filters={"contributor": self.account.address}, from_block=0
@@ -353,12 +354,13 @@ class Session:
                         "window left": format_duration(max(0, s.window_ends_at - now)),
                         "open challenges": s.open_challenges,
                         "rejected": s.rows_rejected,
+                        "challengeable": s.window_ends_at > now,
                     }
                     for s in page
                     if not s.claimed
                 ]
         columns = ["submission", "model", "contributor", "rows", "data CID", "window left", "open challenges",
-                   "rejected"]  # fmt: skip
+                   "rejected", "challengeable"]  # fmt: skip
         return pd.DataFrame.from_records(records, columns=columns).set_index("submission")
 
     def verify(self, submission_id: int) -> VerificationReport:

@@ -128,7 +128,7 @@ class ColearnService:
         session = self.as_account(name)
         market, address = session.market, session.account.address
         locked = sum(
-            (s.row_count - s.rows_rejected) * s.deposit_per_row for s in session._my_submissions() if not s.claimed
+            (s.row_count - s.rows_rejected) * s.deposit_per_row for s in session.my_submissions() if not s.claimed
         )
         return {
             "name": session.account.name,

@@ -1,0 +1,206 @@
+"""Contribute a DataFrame to a model: choose it, see what it costs and whether it is valid, confirm."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from html import escape
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+
+from ..units import format_eth
+from ._base import (
+    ERROR,
+    MUTED,
+    SUCCESS,
+    TEXT,
+    Panel,
+    account_chooser,
+    acting,
+    attempt,
+    button,
+    guard,
+    heading,
+    set_options,
+)
+
+DIRECT = "(set in code)"  # the frames dropdown's value for a DataFrame given as ``panel.frame = df``
+
+
+def user_namespace() -> Mapping[str, Any]:
+    """The IPython user namespace when running in IPython, else an empty one."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return {}
+    shell = get_ipython()
+    return shell.user_ns if shell is not None else {}
+
+
+class ContributePanel(Panel):
+    """Contribute a DataFrame to a model as one batch, paying the deposit of every row.
+
+    The DataFrame comes from the ``frames`` dropdown (the ``DataFrame`` variables of ``namespace``, by default the
+    notebook's) or is set directly with ``panel.frame = df``. The preview shows :meth:`Session.preview`: rows,
+    deposit, and the validation problem naming the rows; the confirm button is enabled only for a valid frame and
+    calls ``session.as_account(account).contribute(model, frame)``.
+
+    >>> panel = ContributePanel(session, model="iris")      # doctest: +SKIP
+    >>> panel.frame = new_rows                               # doctest: +SKIP
+    >>> panel                                                # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        session: Any,
+        namespace: Mapping[str, Any] | None = None,
+        model: int | str | None = None,
+        *,
+        account: str | None = None,
+        on_submitted: Callable[[Any], None] | None = None,
+    ):
+        super().__init__(session)
+        self.namespace = user_namespace() if namespace is None else namespace
+        self._direct: pd.DataFrame | None = None
+        self._submitted = False  # the current inputs were contributed: confirm stays off until they change
+        self._on_submitted = on_submitted
+        self.preview_result: dict[str, Any] | None = None
+        self.last_submission: Any = None
+        self.frames = widgets.Dropdown(description="DataFrame", options=[], value=None)
+        self.models = widgets.Dropdown(description="model", options=[], value=None)
+        self.account = account_chooser(session, account)
+        self.preview_html = widgets.HTML()
+        self.confirm = button("Confirm contribution", "check", "primary", "pay the deposit and submit these rows")
+        self.confirm.disabled = True
+        self.refresh_button = button("Refresh", "refresh", tooltip="look for DataFrames and models again")
+        self.frames.observe(self._changed, names="value")
+        self.models.observe(self._changed, names="value")
+        self.account.observe(self._changed, names="value")
+        self.confirm.on_click(self._on_confirm)
+        self.refresh_button.on_click(lambda _: self.refresh())
+        self.widget = widgets.VBox(
+            [
+                heading("Contribute data"),
+                widgets.HBox([self.frames, self.models]),
+                widgets.HBox([self.account, self.refresh_button]),
+                self.preview_html,
+                widgets.HBox([self.confirm, self.status.widget]),
+            ]
+        )
+        self.refresh()
+        if model is not None:
+            found, model_id = guard(self.status, lambda: self.session.resolve_model(model))
+            if found:
+                self.model = model_id
+
+    # ------------------------------------------------------------------------------------------------ state
+    @property
+    def frame(self) -> pd.DataFrame | None:
+        """The DataFrame to contribute: the one chosen in the dropdown, or the one set directly."""
+        name = self.frames.value
+        if name == DIRECT:
+            return self._direct
+        value = self.namespace.get(name) if name is not None else None
+        return value if isinstance(value, pd.DataFrame) else None
+
+    @frame.setter
+    def frame(self, frame: pd.DataFrame | None) -> None:
+        if frame is not None and not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"a pandas DataFrame is needed, not {type(frame).__name__}")
+        self._direct = frame
+        keep = DIRECT if frame is not None else None if self.frames.value == DIRECT else self.frames.value
+        with self.quietly():
+            self._frame_options(keep)
+        self._changed()
+
+    @property
+    def model(self) -> int | None:
+        """The id of the chosen model."""
+        return self.models.value
+
+    @model.setter
+    def model(self, model_id: int | None) -> None:
+        if model_id is not None and model_id not in [value for _, value in self.models.options]:
+            with self.quietly():
+                self._model_options(self.models.value)
+        self.models.value = model_id
+
+    # ------------------------------------------------------------------------------------------------ refresh
+    def refresh(self) -> None:
+        """Look for DataFrames in the namespace and for models on chain again, then preview."""
+        self.status.clear()
+        with self.quietly():
+            self._frame_options(self.frames.value)
+            self._model_options(self.models.value)
+        self._changed()
+
+    def _frame_options(self, keep: str | None) -> None:
+        options = [
+            (f"{name} ({len(value):,} rows)", name)
+            for name, value in list(self.namespace.items())
+            if isinstance(value, pd.DataFrame) and not name.startswith("_")
+        ]
+        if self._direct is not None:
+            options.insert(0, (f"{DIRECT}, {len(self._direct):,} rows", DIRECT))
+        if keep not in [value for _, value in options] and options:
+            keep = options[0][1]
+        set_options(self.frames, options, keep)
+
+    def _model_options(self, keep: int | None) -> None:
+        found, models = guard(self.status, self.session.market.all_models)
+        options = [(f"#{m.id} {m.name}", m.id) for m in reversed(models or [])] if found else []
+        set_options(self.models, options, keep)
+
+    # ------------------------------------------------------------------------------------------------ preview
+    def _changed(self, _change: Any = None) -> None:
+        if self._quiet:
+            return
+        self._submitted = False
+        self.preview_result = None
+        self.status.clear()
+        frame, model = self.frame, self.model
+        if frame is None or model is None:
+            self.preview_html.value = f"<div style='{MUTED}'>choose a DataFrame and a model to see a preview</div>"
+        else:
+            found, result = guard(self.status, lambda: self.session.preview(model, frame))
+            self.preview_result = result if found else None
+            self.preview_html.value = self._preview_html(model, result) if found else ""
+        self._sync()
+
+    def _preview_html(self, model: int, result: dict[str, Any]) -> str:
+        verdict = (
+            f"<div style='{SUCCESS}'>✔ valid: ready to contribute</div>"
+            if result["valid"]
+            else f"<div style='{ERROR}'>✘ {escape(result['problem'])}</div>"
+        )
+        return (
+            f"<div style='{TEXT}'><b>{result['rows']:,} rows</b> for model #{model} <b>{escape(result['model'])}</b>"
+            f" as <b>{escape(str(self.account.value))}</b><br>deposit to pay: <b>{format_eth(result['deposit'])}</b>"
+            f" <span style='{MUTED}'>(returned with up to {format_eth(result['reward if accepted'])} of reward "
+            f"for the rows accepted)</span>{verdict}</div>"
+        )
+
+    def _sync(self) -> None:
+        valid = bool(self.preview_result and self.preview_result["valid"])
+        self.confirm.disabled = not valid or self._submitted
+
+    # ------------------------------------------------------------------------------------------------ confirm
+    def _on_confirm(self, _button: Any = None) -> None:
+        if self.confirm.disabled:
+            return
+        frame, model, name = self.frame, self.model, self.account.value
+        done, submission = attempt(
+            self.status,
+            [self.confirm],
+            f"contributing {len(frame):,} rows to model #{model}",
+            lambda: acting(self.session, name).contribute(model, frame),
+        )
+        if done:
+            self.last_submission = submission
+            self._submitted = True
+            paid = format_eth(submission.row_count * submission.deposit_per_row)
+            self.status.ok(f"submission #{submission.id}: {submission.row_count:,} rows, deposit {paid} paid")
+        self._sync()
+        if done and self._on_submitted is not None:
+            self._on_submitted(submission)

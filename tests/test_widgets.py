@@ -1,0 +1,269 @@
+"""The ipywidgets panels, driven as a user would: set values, click buttons, then read the chain."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import ipywidgets as widgets
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_iris, load_wine
+from sklearn.linear_model import LogisticRegression
+
+from colearn_jupyter import Session
+from colearn_jupyter.widgets import (
+    AccountCard,
+    ContributePanel,
+    MarketBrowser,
+    VerificationQueue,
+    account_card,
+    panel,
+)
+from colearn_jupyter.widgets.contribute import DIRECT
+
+
+@dataclass(frozen=True)
+class Published:
+    id: int
+    model: LogisticRegression
+    fresh: pd.DataFrame  # rows the model has not seen, for contributions (tests take disjoint slices)
+    deposit: int
+    reward: int
+
+
+def _publish(session: Session, frame: pd.DataFrame, name: str, train: int, test: int, pool: str) -> Published:
+    frame = frame.drop_duplicates().sample(frac=1.0, random_state=3).reset_index(drop=True)
+    train_rows, test_rows = frame.iloc[:train], frame.iloc[train : train + test]
+    model = LogisticRegression(max_iter=5000).fit(train_rows.drop(columns="target"), train_rows["target"])
+    card = session.publish(model, name=name, train=train_rows, test=test_rows, label="target", deposit="0.01",
+                           reward="0.002", window="1h", pool=pool)  # fmt: skip
+    fresh = frame.iloc[train + test :].reset_index(drop=True)
+    return Published(card.id, model, fresh, card.info.terms.deposit_per_row, card.info.terms.reward_per_row)
+
+
+@pytest.fixture(scope="module")
+def owner(chain, market) -> Session:
+    return Session("owner", chain=chain, market=market)
+
+
+@pytest.fixture(scope="module")
+def iris(owner) -> Published:
+    return _publish(owner, load_iris(as_frame=True).frame, "widgets-iris", 50, 40, pool="1")
+
+
+@pytest.fixture(scope="module")
+def wine(owner) -> Published:
+    """A model whose reward pool pays for two rows only."""
+    return _publish(owner, load_wine(as_frame=True).frame, "widgets-wine", 80, 40, pool="0.004")
+
+
+def _values(choice) -> list:
+    return [value for _, value in choice.options]
+
+
+def _record(widget, name: str) -> list:
+    seen: list = []
+    widget.observe(lambda change: seen.append(change["new"]), names=name)
+    return seen
+
+
+def _no_hard_colours(*htmls: str) -> None:
+    for html in htmls:
+        assert not re.search(r"(background|color)\s*:\s*(white|black|#fff|#000)", html, re.IGNORECASE), html
+
+
+def test_contribute_a_good_frame(owner, market, chain, iris):
+    rows = iris.fresh.iloc[0:10]
+    contribute = ContributePanel(owner, namespace={"new_rows": rows, "_": rows, "answer": 42}, model=iris.id)
+    assert _values(contribute.frames) == ["new_rows"] and contribute.frames.value == "new_rows"
+    contribute.account.value = "carol"
+    assert contribute.preview_result["valid"] and contribute.preview_result["rows"] == 10
+    assert "0.1 ETH" in contribute.preview_html.value and "carol" in contribute.preview_html.value
+    assert not contribute.confirm.disabled
+    count, before = market.submission_count(), market.model(iris.id)
+    disabled, status = _record(contribute.confirm, "disabled"), _record(contribute.status.widget, "value")
+
+    contribute.confirm.click()
+
+    assert contribute.status.kind == "ok", contribute.status.text
+    assert disabled[0] is True and any("working…" in value for value in status)  # progress while it ran
+    submission = market.submission(contribute.last_submission.id)
+    assert market.submission_count() == count + 1
+    assert (submission.model_id, submission.row_count) == (iris.id, 10)
+    assert submission.contributor == chain.account("carol").address
+    assert market.model(iris.id).rows_pending == before.rows_pending + 10
+    assert f"submission #{submission.id}" in contribute.status.text
+    assert contribute.confirm.disabled  # no second deposit for the same inputs by a double click
+    _no_hard_colours(contribute.preview_html.value, contribute.status.widget.value)
+
+
+def test_a_bad_frame_shows_its_problem_and_changes_nothing(owner, market, chain, iris):
+    bad = iris.fresh.iloc[10:15].reset_index(drop=True)
+    bad.loc[3, "petal width (cm)"] = np.nan
+    contribute = ContributePanel(owner, namespace={}, model="widgets-iris", account="bob")
+    assert contribute.model == iris.id and contribute.frames.options == ()
+    assert contribute.confirm.disabled
+    before = (market.submission_count(), market.model(iris.id), chain.balance(chain.account("bob")))
+
+    contribute.frame = bad
+    assert contribute.frames.value == DIRECT and contribute.frame is bad
+    assert not contribute.preview_result["valid"]
+    assert "NaN or infinite values at row 3" in contribute.preview_html.value
+    assert "var(--jp-error-color1)" in contribute.preview_html.value
+    assert contribute.confirm.disabled
+    contribute.confirm.click()  # a disabled button does nothing, even clicked from code
+    assert (market.submission_count(), market.model(iris.id), chain.balance(chain.account("bob"))) == before
+
+    contribute.frame = bad.dropna()
+    assert contribute.preview_result["valid"] and contribute.preview_result["rows"] == 4
+    assert not contribute.confirm.disabled
+
+
+def test_a_refused_contribution_is_one_red_line(owner, market, wine):
+    contribute = ContributePanel(owner, namespace={"wine_rows": wine.fresh.iloc[:5]}, model=wine.id, account="dave")
+    assert contribute.preview_result["valid"] and not contribute.confirm.disabled
+    count = market.submission_count()
+
+    contribute.confirm.click()
+
+    assert contribute.status.kind == "error"
+    assert "reward pool" in contribute.status.text and "\n" not in contribute.status.text
+    assert "var(--jp-error-color1)" in contribute.status.widget.value
+    assert "Traceback" not in contribute.status.widget.value
+    assert market.submission_count() == count
+    assert not contribute.confirm.disabled  # the user may try again once the pool is topped up
+
+
+def test_a_model_whose_metadata_is_missing_is_one_red_line(owner, publish, iris):
+    unreadable = publish("unreadable-metadata")  # its metadata CID is not in this store
+    contribute = ContributePanel(owner, namespace={"rows": iris.fresh.iloc[:3]}, model=unreadable)
+    assert contribute.model == unreadable and contribute.preview_result is None
+    assert contribute.status.kind == "error" and "\n" not in contribute.status.text
+    assert contribute.confirm.disabled
+
+
+def test_verify_challenge_and_resolve(owner, market, chain, iris):
+    batch = iris.fresh.iloc[15:35].reset_index(drop=True)
+    predicted = iris.model.predict(batch.drop(columns="target"))
+    flipped = [2, 7, 11]
+    batch.loc[flipped, "target"] = (predicted[flipped] + 1) % 3  # labels the model certainly disagrees with
+    submission = owner.as_account("dave").contribute(iris.id, batch)
+
+    queue = VerificationQueue(owner)
+    assert queue.account.value == "verifier"
+    assert submission.id in _values(queue.pending)
+    assert queue.verify_button.disabled  # nothing chosen yet
+    queue.pending.value = submission.id
+    disabled = _record(queue.verify_button, "disabled")
+    queue.verify_button.click()
+
+    assert disabled[0] is True and queue.status.kind == "", queue.status.text
+    report = queue.report
+    assert report.ok and report.submission_id == submission.id and set(flipped) <= set(report.suggested)
+    assert set(queue.row_boxes) == set(report.suggested)
+    assert all(box.value for box in queue.row_boxes.values())  # pre-checked
+    assert f"Submission #{submission.id}" in queue.report_html.value and "suspicious" in queue.report_html.value
+    assert not queue.challenge_button.disabled
+    for index, box in queue.row_boxes.items():
+        box.value = index in flipped
+    queue.challenge_button.click()
+
+    assert queue.status.kind == "ok", queue.status.text
+    challenges = [market.challenge_info(i) for i in queue.last_challenges]
+    assert sorted(c.row_index for c in challenges) == flipped
+    assert {(c.submission_id, c.status, c.challenger) for c in challenges} == {
+        (submission.id, "pending", chain.account("verifier").address)
+    }
+    assert market.submission(submission.id).open_challenges == 3
+
+    # The owner's section (the session's account owns the model) lists them, one row of buttons each.
+    upheld, rejected, judged = queue.last_challenges
+    assert {upheld, rejected, judged} <= set(queue.resolvers)
+    queue.resolvers[upheld].uphold.click()
+    assert market.challenge_info(upheld).status == "upheld" and queue.status.kind == "ok"
+    queue.resolvers[rejected].reject.click()
+    assert market.challenge_info(rejected).status == "rejected"
+    queue.resolvers[judged].auto.click()  # the model disagrees with the flipped label: upheld
+    assert market.challenge_info(judged).status == "upheld"
+    assert not {upheld, rejected, judged} & set(queue.resolvers)
+    after = market.submission(submission.id)
+    assert (after.open_challenges, after.rows_rejected) == (0, 2)
+    _no_hard_colours(queue.report_html.value, queue.owner_html.value, queue.status.widget.value)
+
+
+def test_market_browser_search_sort_select(owner, iris, wine):
+    browser = MarketBrowser(owner, namespace={"more_rows": iris.fresh.iloc[45:50]})
+    models = _values(browser.models)
+    assert models == sorted(models, reverse=True)  # newest first
+    assert browser.models.value is None and browser.details.layout.display == "none"
+
+    browser.search.value = "WIDGETS-"
+    assert set(_values(browser.models)) == {iris.id, wine.id}
+    assert "widgets-iris" in browser.table.value and "widgets-wine" in browser.table.value
+    assert browser.table.value.count("<tr") == 3  # the header and two models
+    browser.sort.value, browser.ascending.value = "name", True
+    assert _values(browser.models) == [iris.id, wine.id]
+    browser.ascending.value = False
+    assert _values(browser.models) == [wine.id, iris.id]
+
+    browser.select(iris.id)
+    assert f"#{iris.id}" in browser.card.value and "widgets-iris" in browser.card.value
+    (figure,) = browser.history.outputs
+    assert figure["data"]["application/vnd.plotly.v1+json"]["data"][0]["name"] == "accuracy"
+    assert browser.details.layout.display is None
+    assert browser.contribute.model == iris.id and browser.contribute.frames.value == "more_rows"
+    assert browser.contribute.preview_result["valid"]
+
+    browser.search.value = "no model is called like this"
+    assert browser.models.options == () and browser.models.value is None
+    assert browser.details.layout.display == "none" and browser.history.outputs == ()
+    _no_hard_colours(browser.table.value, browser.card.value)
+
+
+def test_account_card_claims_after_the_window(owner, market, chain, iris):
+    erin = chain.account("erin")
+    card = AccountCard(owner, account="erin")
+    assert card.values["address"] == erin.address and erin.address in card.card.value
+    locked_before = card.locked
+    submission = owner.as_account("erin").contribute(iris.id, iris.fresh.iloc[35:45])
+    card.refresh()
+    assert card.locked == locked_before + 10 * iris.deposit
+    assert "deposits locked" in card.card.value
+
+    card.claim_button.click()  # still in its challenge window: nothing to claim
+    assert card.status.kind == "info" and not market.submission(submission.id).claimed
+
+    owner.advance_time(submission.window_ends_at - chain.timestamp() + 1)
+    balance, credit = chain.balance(erin), market.credit_of(erin.address)
+    disabled = _record(card.claim_button, "disabled")
+    card.claim_button.click()
+
+    assert card.status.kind == "ok", card.status.text
+    assert disabled[0] is True
+    assert market.submission(submission.id).claimed
+    assert market.credit_of(erin.address) == 0 and card.claimable == 0
+    assert chain.balance(erin) > balance + credit  # deposits and rewards came back, minus gas
+    assert card.balance == chain.balance(erin)
+    assert card.locked <= locked_before
+    _no_hard_colours(card.card.value)
+
+
+def test_panels_display_themselves_and_can_be_made_by_name(owner):
+    card = panel("account", owner)
+    assert isinstance(card, AccountCard) and isinstance(account_card(owner), AccountCard)
+    bundle = card._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == card.widget.model_id
+    assert isinstance(card.widget, widgets.VBox) and callable(card._ipython_display_)
+    with pytest.raises(ValueError, match="no panel is called 'wallet'"):
+        panel("wallet", owner)
+
+
+def test_the_default_namespace_is_the_notebooks(owner, iris, monkeypatch):
+    shell = SimpleNamespace(user_ns={"rows": iris.fresh.iloc[:3], "_hidden": iris.fresh, "n": 1})
+    monkeypatch.setattr("IPython.get_ipython", lambda: shell)
+    assert _values(ContributePanel(owner).frames) == ["rows"]
+    monkeypatch.setattr("IPython.get_ipython", lambda: None)
+    assert ContributePanel(owner).frames.options == ()  # outside IPython there is no user namespace
