@@ -1,0 +1,243 @@
+jest.mock('../request', () => ({ requestAPI: jest.fn(), eventsURL: jest.fn(() => '') }));
+
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import * as React from 'react';
+
+import { AccuracyChart } from '../components/AccuracyChart';
+import { Sidebar, StatusItem } from '../components/Sidebar';
+import { ColearnModel } from '../model';
+import { requestAPI } from '../request';
+import {
+  APIError,
+  calls,
+  challenge,
+  contributionDetail,
+  defaultRoutes,
+  modelDetail,
+  routeAPI
+} from './support/fixtures';
+
+const mockAPI = requestAPI as jest.Mock;
+
+async function setup(routes = defaultRoutes()) {
+  routeAPI(mockAPI, routes);
+  const model = new ColearnModel({ searchDelay: 0, eventDelay: 0, now: () => 1700000000 });
+  const onContribute = jest.fn();
+  const utils = render(<Sidebar model={model} onContribute={onContribute} />);
+  await act(() => model.refreshAll());
+  return { model, onContribute, ...utils };
+}
+
+beforeEach(() => {
+  mockAPI.mockReset();
+});
+
+describe('Sidebar', () => {
+  it('shows the status and the marketplace list', async () => {
+    await setup();
+    expect(screen.getByTestId('colearn-sidebar-status').textContent).toBe(
+      'colearn: devnet · owner · 1 to verify'
+    );
+    const list = screen.getByTestId('colearn-model-list');
+    expect(within(list).getAllByRole('button').map(b => b.textContent)).toEqual([
+      expect.stringContaining('#1 iris'),
+      expect.stringContaining('#2 wine'),
+      expect.stringContaining('#3 Digits')
+    ]);
+    expect(screen.getByTestId('colearn-model-1').textContent).toContain('96.7% · 120 accepted · 10 pending');
+    expect(screen.getByTestId('colearn-tab-queue').textContent).toBe('Verify (1)');
+  });
+
+  it('searches and sorts through the API', async () => {
+    await setup();
+    mockAPI.mockClear();
+    await act(async () => {
+      fireEvent.change(screen.getByTestId('colearn-search'), { target: { value: 'wine' } });
+    });
+    await waitFor(() => expect(mockAPI).toHaveBeenCalledWith('models?search=wine&sort=id&order=asc&limit=50'));
+    // the server answered with every model; the list shows the match only
+    expect(within(screen.getByTestId('colearn-model-list')).getAllByRole('button')).toHaveLength(1);
+
+    await act(async () => {
+      fireEvent.change(screen.getByTestId('colearn-sort'), { target: { value: 'rows_pending' } });
+    });
+    await act(async () => {
+      fireEvent.change(screen.getByTestId('colearn-order'), { target: { value: 'desc' } });
+    });
+    expect(calls(mockAPI).map(c => c[0]).slice(-2)).toEqual([
+      'models?search=wine&sort=rows_pending&order=asc&limit=50',
+      'models?search=wine&sort=rows_pending&order=desc&limit=50'
+    ]);
+  });
+
+  it('opens a model card with terms in ETH, rows and the accuracy chart', async () => {
+    const { onContribute } = await setup();
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-model-1'));
+    });
+    expect(mockAPI).toHaveBeenCalledWith('models/1');
+    const card = screen.getByTestId('colearn-model-card');
+    expect(within(card).getByTestId('colearn-model-deposit').textContent).toBe('0.01 ETH');
+    expect(within(card).getByTestId('colearn-model-reward').textContent).toBe('0.002 ETH');
+    expect(within(card).getByTestId('colearn-model-bond').textContent).toBe('0.005 ETH');
+    expect(within(card).getByTestId('colearn-model-window').textContent).toBe('1h (resolve within 1d)');
+    expect(within(card).getByTestId('colearn-model-rows').textContent).toBe(
+      '120 accepted · 10 pending · 0 rejected'
+    );
+    const chart = within(card).getByTestId('colearn-accuracy-chart');
+    expect(chart.tagName.toLowerCase()).toBe('svg');
+    expect(chart.querySelectorAll('circle')).toHaveLength(2);
+    fireEvent.click(within(card).getByTestId('colearn-contribute'));
+    expect(onContribute).toHaveBeenCalledWith(1);
+  });
+
+  it('shows API errors in a visible line', async () => {
+    await setup({
+      ...defaultRoutes(),
+      'GET models': () => {
+        throw new APIError('storage unreachable');
+      }
+    });
+    const error = screen.getByTestId('colearn-error-market');
+    expect(error.textContent).toBe('storage unreachable');
+    expect(error.getAttribute('role')).toBe('alert');
+    expect(error.className).toContain('jp-colearn-error');
+  });
+
+  it('verifies a submission, pre-selects suggested rows and challenges the selection', async () => {
+    const routes: Record<string, unknown> = {
+      ...defaultRoutes(),
+      'POST challenges': { challenges: [11] }
+    };
+    const { model } = await setup(routes);
+    fireEvent.click(screen.getByTestId('colearn-tab-queue'));
+    expect(screen.getByTestId('colearn-contribution-7').textContent).toContain('4 rows');
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-contribution-7'));
+    });
+    expect(screen.getByTestId('colearn-verdict-summary').textContent).toBe(
+      '4 rows: 2 ok, 2 suspicious, 2 suggested for challenge'
+    );
+    const box = (row: number) => screen.getByTestId(`colearn-row-${row}`) as HTMLInputElement;
+    expect([0, 1, 2, 3].map(r => box(r).checked)).toEqual([false, true, false, true]);
+    fireEvent.click(box(3));
+    expect(screen.getByTestId('colearn-challenge-selected').textContent).toBe('Challenge selected (1)');
+    fireEvent.change(screen.getByTestId('colearn-verifier'), { target: { value: 'carol' } });
+
+    // after the challenge, the server lists it as pending
+    routes['GET challenges'] = { challenges: [challenge] };
+    routes['GET contributions/7'] = {
+      ...contributionDetail,
+      report: {
+        ...contributionDetail.report,
+        rows: contributionDetail.report.rows.map(r => (r.row === 1 ? { ...r, challenge: 11 } : r))
+      }
+    };
+    mockAPI.mockClear();
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-challenge-selected'));
+    });
+    expect(calls(mockAPI)[0]).toEqual(['challenges', 'POST', { submission: 7, rows: [1], account: 'carol' }]);
+    expect(screen.getByTestId('colearn-message-queue').textContent).toBe('Opened challenge #11');
+    expect(screen.getByTestId('colearn-challenge-11').textContent).toContain('row 1 of submission #7');
+    // the report was asked for again: row 1 is challenged now, and the selection is cleared
+    expect(box(1).disabled).toBe(true);
+    expect(screen.getByTestId('colearn-verdict-row-1').textContent).toContain('challenged #11');
+    expect(model.queue.selectedRows).toEqual([]);
+  });
+
+  it('resolves a pending challenge with Uphold / Reject / Auto', async () => {
+    await setup({
+      ...defaultRoutes(),
+      'GET challenges': { challenges: [challenge] },
+      'POST challenges/11/resolve': (_: string, init: RequestInit) => ({
+        challenge: 11,
+        upheld: JSON.parse(String(init.body)).verdict !== 'reject'
+      })
+    });
+    fireEvent.click(screen.getByTestId('colearn-tab-queue'));
+    expect((screen.getByTestId('colearn-resolver') as HTMLInputElement).value).toBe('owner');
+    for (const verdict of ['uphold', 'reject', 'auto']) {
+      mockAPI.mockClear();
+      await act(async () => {
+        fireEvent.click(screen.getByTestId(`colearn-resolve-${verdict}-11`));
+      });
+      expect(calls(mockAPI)[0]).toEqual(['challenges/11/resolve', 'POST', { verdict, account: 'owner' }]);
+    }
+    expect(screen.getByTestId('colearn-message-queue').textContent).toBe(
+      'Challenge #11 upheld: the row is rejected'
+    );
+  });
+
+  it('shows a refused resolution', async () => {
+    await setup({
+      ...defaultRoutes(),
+      'GET challenges': { challenges: [challenge] },
+      'POST challenges/11/resolve': () => {
+        throw new APIError('only the owner of model 1 can resolve its challenges');
+      }
+    });
+    fireEvent.click(screen.getByTestId('colearn-tab-queue'));
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-resolve-auto-11'));
+    });
+    expect(screen.getByTestId('colearn-error-action').textContent).toBe(
+      'only the owner of model 1 can resolve its challenges'
+    );
+  });
+
+  it('shows an account and claims for it', async () => {
+    const routes = {
+      ...defaultRoutes(),
+      'POST claims': { withdrawn_wei: '8000000000000000' }
+    };
+    await setup(routes);
+    fireEvent.click(screen.getByTestId('colearn-tab-account'));
+    expect((screen.getByTestId('colearn-account-name') as HTMLInputElement).value).toBe('owner');
+    expect(screen.getByTestId('colearn-balance').textContent).toBe('9,998.1234 ETH');
+    expect(screen.getByTestId('colearn-locked').textContent).toBe('0.04 ETH');
+    expect(screen.getByTestId('colearn-claimable').textContent).toBe('0.008 ETH');
+
+    fireEvent.change(screen.getByTestId('colearn-account-name'), { target: { value: 'bob' } });
+    mockAPI.mockClear();
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-claim'));
+    });
+    expect(calls(mockAPI)[0]).toEqual(['claims', 'POST', { account: 'bob' }]);
+    expect(screen.getByTestId('colearn-message-claim').textContent).toBe('Withdrew 0.008 ETH');
+  });
+
+  it('refreshes everything from the refresh button', async () => {
+    await setup();
+    mockAPI.mockClear();
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-refresh'));
+    });
+    const endpoints = calls(mockAPI).map(c => c[0]);
+    expect(endpoints).toEqual(
+      expect.arrayContaining(['status', 'contributions?state=pending', 'challenges?status=pending'])
+    );
+  });
+});
+
+describe('StatusItem', () => {
+  it('renders the status line and follows the model', async () => {
+    routeAPI(mockAPI, defaultRoutes());
+    const model = new ColearnModel();
+    render(<StatusItem model={model} />);
+    expect(screen.getByTestId('colearn-statusbar').textContent).toBe('colearn: …');
+    await act(() => model.refreshStatus());
+    expect(screen.getByTestId('colearn-statusbar').textContent).toBe('colearn: devnet · owner · 1 to verify');
+  });
+});
+
+describe('AccuracyChart', () => {
+  it('draws one point per version and says when there is none', () => {
+    const { rerender } = render(<AccuracyChart versions={modelDetail.versions} width={200} height={80} />);
+    const svg = screen.getByTestId('colearn-accuracy-chart');
+    expect(svg.querySelector('path')?.getAttribute('d')).toMatch(/^M\d/);
+    expect(svg.getAttribute('aria-label')).toBe('Accuracy of 2 versions, latest 96.7%');
+    rerender(<AccuracyChart versions={[]} />);
+    expect(screen.getByTestId('colearn-accuracy-chart').textContent).toBe('No published version yet.');
+  });
+});

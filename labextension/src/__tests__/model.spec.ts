@@ -1,0 +1,415 @@
+jest.mock('../request', () => ({
+  requestAPI: jest.fn(),
+  eventsURL: jest.fn(() => 'http://localhost:8888/colearn/api/events?token=secret')
+}));
+
+import { ColearnModel, IEventSourceLike } from '../model';
+import { requestAPI } from '../request';
+import {
+  APIError,
+  calls,
+  challenge,
+  contributionDetail,
+  defaultRoutes,
+  models,
+  routeAPI,
+  status
+} from './support/fixtures';
+
+const mockAPI = requestAPI as jest.Mock;
+
+class FakeEventSource implements IEventSourceLike {
+  static last: FakeEventSource | null = null;
+  onmessage: ((event: MessageEvent) => any) | null = null;
+  onerror: ((event: Event) => any) | null = null;
+  onopen: ((event: Event) => any) | null = null;
+  readyState = 0;
+  closed = false;
+  listeners: Record<string, ((event: MessageEvent) => any)[]> = {};
+  addEventListener(type: string, listener: (event: MessageEvent) => any): void {
+    (this.listeners[type] ??= []).push(listener);
+  }
+  emitNamed(type: string, data: unknown): void {
+    for (const listener of this.listeners[type] ?? []) {
+      listener({ data: JSON.stringify(data) } as MessageEvent);
+    }
+  }
+  constructor(readonly url: string) {
+    FakeEventSource.last = this;
+  }
+  close(): void {
+    this.closed = true;
+    this.readyState = 2;
+  }
+  emit(data: unknown): void {
+    this.onmessage?.({ data: JSON.stringify(data) } as MessageEvent);
+  }
+}
+
+function newModel(): ColearnModel {
+  return new ColearnModel({
+    searchDelay: 0,
+    eventDelay: 0,
+    eventSourceFactory: url => new FakeEventSource(url),
+    now: () => 1700000000
+  });
+}
+
+beforeEach(() => {
+  mockAPI.mockReset();
+  routeAPI(mockAPI, defaultRoutes());
+});
+
+describe('marketplace', () => {
+  it('asks GET /models with search, sort, order and limit', async () => {
+    const model = newModel();
+    await model.refreshModels();
+    expect(calls(mockAPI)).toEqual([['models?sort=id&order=asc&limit=50', 'GET', undefined]]);
+    expect(model.market.models).toHaveLength(3);
+    expect(model.market.total).toBe(3);
+
+    mockAPI.mockClear();
+    await model.setSearch('iris');
+    await model.setSort('accuracy', 'desc');
+    expect(calls(mockAPI).map(c => c[0])).toEqual([
+      'models?search=iris&sort=id&order=asc&limit=50',
+      'models?search=iris&sort=accuracy&order=desc&limit=50'
+    ]);
+    await model.setOrder('asc');
+    expect(mockAPI.mock.calls[2][0]).toBe('models?search=iris&sort=accuracy&order=asc&limit=50');
+  });
+
+  it('debounces typing in the search box', async () => {
+    jest.useFakeTimers();
+    try {
+      const model = new ColearnModel({ searchDelay: 200 });
+      const done = [model.setSearch('i'), model.setSearch('ir'), model.setSearch('iris')];
+      expect(model.market.search).toBe('iris');
+      expect(mockAPI).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(200);
+      jest.useRealTimers();
+      await Promise.all(done);
+      expect(calls(mockAPI).map(c => c[0])).toEqual(['models?search=iris&sort=id&order=asc&limit=50']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('lists the page filtered and sorted like the server', async () => {
+    const model = newModel();
+    await model.setSort('accuracy', 'desc');
+    expect(model.visibleModels.map(m => m.id)).toEqual([1, 2, 3]);
+  });
+
+  it('ignores an answer that arrives after a newer one', async () => {
+    const model = newModel();
+    let releaseOld: () => void = () => undefined;
+    mockAPI.mockImplementationOnce(
+      () =>
+        new Promise(resolve => {
+          releaseOld = () => resolve({ total: 1, offset: 0, limit: 50, models: [models[2]] });
+        })
+    );
+    const old = model.refreshModels();
+    await model.setSearch('iris');
+    releaseOld();
+    await old;
+    expect(model.market.models.map(m => m.id)).toEqual([1, 2, 3]);
+  });
+
+  it('shows the API error message', async () => {
+    routeAPI(mockAPI, {
+      'GET models': () => {
+        throw new APIError('sort must be one of id, name, accuracy, rows_accepted, rows_pending');
+      }
+    });
+    const model = newModel();
+    await model.refreshModels();
+    expect(model.market.error).toBe('sort must be one of id, name, accuracy, rows_accepted, rows_pending');
+    expect(model.market.loading).toBe(false);
+  });
+
+  it('opens a model card with GET /models/{id}', async () => {
+    const model = newModel();
+    await model.selectModel(1);
+    expect(mockAPI).toHaveBeenCalledWith('models/1');
+    expect(model.market.detail?.versions).toHaveLength(2);
+    await model.selectModel(null);
+    expect(model.market.detail).toBeNull();
+  });
+
+  it('contributes a file with POST /contributions {model, path, account}', async () => {
+    const created = { ...contributionDetail.contribution, id: 8 };
+    routeAPI(mockAPI, { ...defaultRoutes(), 'POST contributions': created });
+    const model = newModel();
+    const result = await model.contribute(1, ' data/new.csv ', 'bob');
+    expect(result?.id).toBe(8);
+    expect(calls(mockAPI)[0]).toEqual([
+      'contributions',
+      'POST',
+      { model: 1, path: 'data/new.csv', account: 'bob' }
+    ]);
+    expect(model.market.message).toBe('Submission #8: 4 rows contributed to model #1');
+  });
+
+  it('shows why a contribution was refused', async () => {
+    routeAPI(mockAPI, {
+      ...defaultRoutes(),
+      'POST contributions': () => {
+        throw new APIError('column "sepal length (cm)" is missing');
+      }
+    });
+    const model = newModel();
+    expect(await model.contribute(1, 'bad.csv')).toBeNull();
+    expect(calls(mockAPI)[0][2]).toEqual({ model: 1, path: 'bad.csv' });
+    expect(model.market.actionError).toBe('column "sepal length (cm)" is missing');
+  });
+});
+
+describe('verification queue', () => {
+  it('lists pending contributions and pending challenges', async () => {
+    routeAPI(mockAPI, { ...defaultRoutes(), 'GET challenges': { challenges: [challenge] } });
+    const model = newModel();
+    await model.refreshQueue();
+    expect(mockAPI).toHaveBeenCalledWith('contributions?state=pending');
+    expect(mockAPI).toHaveBeenCalledWith('challenges?status=pending');
+    expect(model.queue.contributions.map(c => c.id)).toEqual([7]);
+    expect(model.queue.challenges.map(c => c.id)).toEqual([11]);
+  });
+
+  it('verifies a submission and pre-selects the suggested rows', async () => {
+    const model = newModel();
+    await model.selectContribution(7);
+    expect(mockAPI).toHaveBeenCalledWith('contributions/7');
+    expect(model.queue.selectedRows).toEqual([1, 3]);
+    model.toggleRow(3);
+    model.toggleRow(0, true);
+    expect(model.queue.selectedRows).toEqual([0, 1]);
+    // a refresh of the same submission keeps the user's selection
+    await model.refreshContributionDetail();
+    expect(model.queue.selectedRows).toEqual([0, 1]);
+    model.selectSuggestedRows();
+    expect(model.queue.selectedRows).toEqual([1, 3]);
+  });
+
+  it('challenges the selected rows with POST /challenges as "verifier"', async () => {
+    routeAPI(mockAPI, { ...defaultRoutes(), 'POST challenges': { challenges: [11, 12] } });
+    const model = newModel();
+    await model.selectContribution(7);
+    model.toggleRow(3, false);
+    mockAPI.mockClear();
+    expect(await model.challenge()).toEqual([11, 12]);
+    expect(calls(mockAPI)[0]).toEqual(['challenges', 'POST', { submission: 7, rows: [1], account: 'verifier' }]);
+    expect(model.queue.message).toBe('Opened challenges #11, #12');
+    // the queue, the report and the challenges are asked for again
+    const endpoints = calls(mockAPI).map(c => c[0]);
+    expect(endpoints).toEqual(
+      expect.arrayContaining(['contributions?state=pending', 'challenges?status=pending', 'contributions/7', 'status'])
+    );
+  });
+
+  it('challenges as another account and the suggested rows from the command', async () => {
+    routeAPI(mockAPI, { ...defaultRoutes(), 'POST challenges': { challenges: [13] } });
+    const model = newModel();
+    await model.selectContribution(7);
+    model.setSelectedRows([]);
+    model.setVerifier('carol');
+    mockAPI.mockClear();
+    await model.challengeSuggested();
+    expect(calls(mockAPI)[0]).toEqual(['challenges', 'POST', { submission: 7, rows: [1, 3], account: 'carol' }]);
+  });
+
+  it('refuses to challenge nothing, without asking the server', async () => {
+    const model = newModel();
+    expect(await model.challenge()).toBeNull();
+    expect(model.queue.actionError).toBe('Open a submission first.');
+    await model.selectContribution(7);
+    model.setSelectedRows([]);
+    mockAPI.mockClear();
+    expect(await model.challenge()).toBeNull();
+    expect(model.queue.actionError).toBe('Select at least one row to challenge.');
+    expect(mockAPI).not.toHaveBeenCalled();
+  });
+
+  it('shows a refused challenge', async () => {
+    routeAPI(mockAPI, {
+      ...defaultRoutes(),
+      'POST challenges': () => {
+        throw new APIError('the challenge window of submission 7 is closed');
+      }
+    });
+    const model = newModel();
+    await model.selectContribution(7);
+    expect(await model.challenge()).toBeNull();
+    expect(model.queue.actionError).toBe('the challenge window of submission 7 is closed');
+    expect(model.queue.busy).toBe(false);
+  });
+
+  it('resolves a challenge as the account from /status', async () => {
+    routeAPI(mockAPI, {
+      ...defaultRoutes(),
+      'GET challenges': { challenges: [challenge] },
+      'POST challenges/11/resolve': { challenge: 11, upheld: true }
+    });
+    const model = newModel();
+    await model.refreshStatus();
+    await model.refreshChallenges();
+    expect(model.queue.resolver).toBe('owner');
+    mockAPI.mockClear();
+    await model.resolve(11, 'uphold');
+    expect(calls(mockAPI)[0]).toEqual(['challenges/11/resolve', 'POST', { verdict: 'uphold', account: 'owner' }]);
+    expect(model.queue.message).toBe('Challenge #11 upheld: the row is rejected');
+
+    model.selectChallenge(11);
+    mockAPI.mockClear();
+    await model.resolveSelected();
+    expect(calls(mockAPI)[0]).toEqual(['challenges/11/resolve', 'POST', { verdict: 'auto', account: 'owner' }]);
+  });
+
+  it('asks to select a challenge before resolving the selected one', async () => {
+    const model = newModel();
+    expect(await model.resolveSelected('auto')).toBeNull();
+    expect(model.queue.actionError).toBe('Select a challenge first.');
+    expect(mockAPI).not.toHaveBeenCalled();
+  });
+});
+
+describe('account', () => {
+  it('follows the account of /status until another is typed', async () => {
+    const model = newModel();
+    await model.refreshStatus();
+    expect(model.account.name).toBe('owner');
+    await model.refreshAccount();
+    expect(mockAPI).toHaveBeenCalledWith('account?account=owner');
+    expect(model.account.info?.claimable_wei).toBe('8000000000000000');
+    model.setAccountName('bob');
+    await model.refreshStatus();
+    expect(model.account.name).toBe('bob');
+  });
+
+  it('does not ask for an invalid account name', async () => {
+    const model = newModel();
+    model.setAccountName('not valid');
+    await model.refreshAccount();
+    expect(model.account.error).toContain('is not an account name');
+    expect(mockAPI).not.toHaveBeenCalled();
+  });
+
+  it('claims with POST /claims {account} and says what was withdrawn', async () => {
+    routeAPI(mockAPI, { ...defaultRoutes(), 'POST claims': { withdrawn_wei: '48000000000000000' } });
+    const model = newModel();
+    model.setAccountName('bob');
+    const result = await model.claim();
+    expect(result?.withdrawn_wei).toBe('48000000000000000');
+    expect(calls(mockAPI)[0]).toEqual(['claims', 'POST', { account: 'bob' }]);
+    expect(calls(mockAPI)[1][0]).toBe('account?account=bob');
+    expect(model.account.message).toBe('Withdrew 0.048 ETH');
+  });
+
+  it('shows a refused claim', async () => {
+    routeAPI(mockAPI, {
+      ...defaultRoutes(),
+      'POST claims': () => {
+        throw new APIError('chain unreachable');
+      }
+    });
+    const model = newModel();
+    await model.claim();
+    expect(calls(mockAPI)[0]).toEqual(['claims', 'POST', {}]);
+    expect(model.account.actionError).toBe('chain unreachable');
+  });
+});
+
+describe('events', () => {
+  it('opens the event stream with the token and refreshes on events', async () => {
+    const model = newModel();
+    model.connectEvents();
+    const source = FakeEventSource.last as FakeEventSource;
+    expect(source.url).toBe('http://localhost:8888/colearn/api/events?token=secret');
+    source.onopen?.({} as Event);
+    expect(model.live).toBe(true);
+
+    const seen: unknown[] = [];
+    model.eventReceived.connect((_, e) => seen.push(e));
+    source.emit({ event: 'ChallengeOpened', block: 12 });
+    source.emit({ event: 'ChallengeOpened', block: 12 });
+    expect(seen).toHaveLength(2);
+    await new Promise(resolve => setTimeout(resolve, 10));
+    // one refresh for the burst: status, models, queue, challenges, account
+    const endpoints = calls(mockAPI).map(c => c[0]);
+    expect(endpoints.filter(e => e === 'status')).toHaveLength(1);
+    expect(endpoints).toEqual(
+      expect.arrayContaining(['status', 'contributions?state=pending', 'challenges?status=pending', 'account'])
+    );
+    expect(endpoints.some(e => e.startsWith('models?'))).toBe(true);
+
+    model.dispose();
+    expect(source.closed).toBe(true);
+    expect(model.live).toBe(false);
+  });
+
+  it('also hears named events (`event: RowChallenged`)', async () => {
+    const model = newModel();
+    model.connectEvents();
+    const source = FakeEventSource.last as FakeEventSource;
+    const seen: unknown[] = [];
+    model.eventReceived.connect((_, e) => seen.push(e));
+    source.emitNamed('RowChallenged', { name: 'RowChallenged', block: 9, args: { challenge_id: 1 } });
+    expect(seen).toEqual([{ name: 'RowChallenged', block: 9, args: { challenge_id: 1 } }]);
+    await new Promise(resolve => setTimeout(resolve, 10));
+    expect(calls(mockAPI).map(c => c[0])).toContain('challenges?status=pending');
+    model.dispose();
+  });
+
+  it('falls back to the login cookie when the stream with the token is refused', () => {
+    jest.useFakeTimers();
+    try {
+      const model = newModel();
+      model.connectEvents();
+      const first = FakeEventSource.last as FakeEventSource;
+      first.readyState = 2;
+      first.onerror?.({} as Event);
+      jest.advanceTimersByTime(2000);
+      const { eventsURL } = jest.requireMock('../request');
+      expect(eventsURL.mock.calls.slice(-2)).toEqual([
+        [undefined, true],
+        [undefined, false]
+      ]);
+      model.dispose();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('reconnects when the stream is closed', () => {
+    jest.useFakeTimers();
+    try {
+      const model = newModel();
+      model.connectEvents();
+      const first = FakeEventSource.last as FakeEventSource;
+      first.readyState = 2;
+      first.onerror?.({} as Event);
+      expect(first.closed).toBe(true);
+      jest.advanceTimersByTime(2000);
+      expect(FakeEventSource.last).not.toBe(first);
+      model.dispose();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe('status', () => {
+  it('keeps the status and its error', async () => {
+    const model = newModel();
+    await model.refreshStatus();
+    expect(model.status).toEqual(status);
+    routeAPI(mockAPI, {
+      'GET status': () => {
+        throw new APIError('chain unreachable: http://127.0.0.1:8545');
+      }
+    });
+    await model.refreshStatus();
+    expect(model.statusError).toBe('chain unreachable: http://127.0.0.1:8545');
+  });
+});

@@ -1,0 +1,186 @@
+import * as React from 'react';
+
+import {
+  ColearnModel,
+  formatAccuracy,
+  formatDuration,
+  formatWei,
+  shorten
+} from '../model';
+import { IModelDetail, MODEL_SORT_KEYS, ModelSortKey, SortOrder } from '../tokens';
+import { AccuracyChart } from './AccuracyChart';
+import { ErrorLine, Loading, MessageLine } from './Feedback';
+
+const SORT_LABELS: Record<ModelSortKey, string> = {
+  id: 'id',
+  name: 'name',
+  accuracy: 'accuracy',
+  rows_accepted: 'rows accepted',
+  rows_pending: 'rows pending'
+};
+
+export interface IMarketplaceProps {
+  model: ColearnModel;
+  /** "Contribute file…" on a model's card: asks for a path and an account, then `model.contribute` */
+  onContribute: (modelId: number) => void;
+}
+
+/** Search, sort and list the models; a click opens the model's card. */
+export function Marketplace(props: IMarketplaceProps): JSX.Element {
+  const { model } = props;
+  const state = model.market;
+  const models = model.visibleModels;
+  return (
+    <div className="jp-colearn-section" data-testid="colearn-market">
+      <div className="jp-colearn-controls">
+        <input
+          className="jp-colearn-input jp-colearn-search"
+          type="search"
+          placeholder="Search models…"
+          aria-label="Search models"
+          data-testid="colearn-search"
+          value={state.search}
+          maxLength={200}
+          onChange={e => void model.setSearch(e.target.value)}
+        />
+        <select
+          className="jp-colearn-select"
+          aria-label="Sort models by"
+          data-testid="colearn-sort"
+          value={state.sort}
+          onChange={e => void model.setSort(e.target.value as ModelSortKey)}
+        >
+          {MODEL_SORT_KEYS.map(key => (
+            <option key={key} value={key}>
+              {SORT_LABELS[key]}
+            </option>
+          ))}
+        </select>
+        <select
+          className="jp-colearn-select"
+          aria-label="Sort order"
+          data-testid="colearn-order"
+          value={state.order}
+          onChange={e => void model.setOrder(e.target.value as SortOrder)}
+        >
+          <option value="asc">asc</option>
+          <option value="desc">desc</option>
+        </select>
+      </div>
+      <ErrorLine error={state.error} testid="colearn-error-market" />
+      <Loading loading={state.loading && !state.loaded} testid="colearn-loading-market" />
+      {state.loaded && !state.error && models.length === 0 && (
+        <div className="jp-colearn-empty" data-testid="colearn-no-models">
+          {state.search ? `No model matches "${state.search}".` : 'No model is published yet.'}
+        </div>
+      )}
+      <ul className="jp-colearn-list" data-testid="colearn-model-list" aria-label="Models">
+        {models.map(m => (
+          <li key={m.id}>
+            <button
+              className={`jp-colearn-item${m.id === state.selectedId ? ' jp-mod-selected' : ''}`}
+              data-testid={`colearn-model-${m.id}`}
+              aria-pressed={m.id === state.selectedId}
+              onClick={() => void model.selectModel(m.id === state.selectedId ? null : m.id)}
+            >
+              <span className="jp-colearn-item-title">
+                #{m.id} {m.name}
+              </span>
+              <span className="jp-colearn-item-meta">
+                {formatAccuracy(m.accuracy)} · {m.rows_accepted} accepted · {m.rows_pending} pending
+              </span>
+            </button>
+          </li>
+        ))}
+      </ul>
+      {state.total > models.length && !state.search && (
+        <div className="jp-colearn-note">
+          Showing {models.length} of {state.total} models.
+        </div>
+      )}
+      {state.selectedId !== null && (
+        <ModelCard
+          detail={state.detail}
+          loading={state.detailLoading}
+          error={state.detailError}
+          busy={state.busy}
+          actionError={state.actionError}
+          message={state.message}
+          onContribute={() => props.onContribute(state.selectedId as number)}
+          onClose={() => void model.selectModel(null)}
+        />
+      )}
+    </div>
+  );
+}
+
+export interface IModelCardProps {
+  detail: IModelDetail | null;
+  loading: boolean;
+  error: string;
+  busy: boolean;
+  actionError: string;
+  message: string;
+  onContribute: () => void;
+  onClose: () => void;
+}
+
+/** One model: terms, row counts, accuracy history and the "Contribute file…" action. */
+export function ModelCard(props: IModelCardProps): JSX.Element {
+  const { detail } = props;
+  const m = detail?.model;
+  return (
+    <div className="jp-colearn-card" data-testid="colearn-model-card">
+      <div className="jp-colearn-card-header">
+        <span className="jp-colearn-card-title">{m ? `#${m.id} ${m.name}` : 'Model'}</span>
+        <button className="jp-colearn-link" aria-label="Close" title="Close" onClick={props.onClose}>
+          ×
+        </button>
+      </div>
+      <ErrorLine error={props.error} testid="colearn-error-model" />
+      <Loading loading={props.loading && !detail} testid="colearn-loading-model" />
+      {m && (
+        <>
+          <dl className="jp-colearn-facts">
+            <dt>owner</dt>
+            <dd title={m.owner}>{shorten(m.owner)}</dd>
+            <dt>accuracy</dt>
+            <dd data-testid="colearn-model-accuracy">
+              {formatAccuracy(m.accuracy)} (v{m.versions})
+            </dd>
+            <dt>deposit / row</dt>
+            <dd data-testid="colearn-model-deposit">{formatWei(m.deposit_wei)}</dd>
+            <dt>reward / row</dt>
+            <dd data-testid="colearn-model-reward">{formatWei(m.reward_wei)}</dd>
+            <dt>challenge bond</dt>
+            <dd data-testid="colearn-model-bond">{formatWei(m.bond_wei)}</dd>
+            <dt>window</dt>
+            <dd data-testid="colearn-model-window">
+              {formatDuration(m.window_s)} (resolve within {formatDuration(m.timeout_s)})
+            </dd>
+            <dt>reward pool</dt>
+            <dd>{formatWei(m.reward_pool_wei)}</dd>
+            <dt>rows</dt>
+            <dd data-testid="colearn-model-rows">
+              {m.rows_accepted} accepted · {m.rows_pending} pending · {m.rows_rejected} rejected
+            </dd>
+          </dl>
+          <div className="jp-colearn-subtitle">Accuracy history</div>
+          <AccuracyChart versions={detail?.versions ?? []} />
+          <div className="jp-colearn-actions">
+            <button
+              className="jp-colearn-button jp-mod-accept"
+              data-testid="colearn-contribute"
+              disabled={props.busy}
+              onClick={props.onContribute}
+            >
+              Contribute file…
+            </button>
+          </div>
+        </>
+      )}
+      <ErrorLine error={props.actionError} testid="colearn-error-contribute" />
+      <MessageLine message={props.message} testid="colearn-message-contribute" />
+    </div>
+  );
+}

@@ -1,0 +1,267 @@
+/**
+ * Types of the colearn REST API, written from `colearn_jupyter/server/openapi.json` (version 0.1.0).
+ *
+ * Every endpoint lives under `<baseUrl>/colearn/api/`. Amounts are wei as decimal strings (`Wei`),
+ * durations and timestamps are seconds. Errors are JSON `{message, code?}`.
+ */
+
+/** A wei amount as a decimal string (pattern `^[0-9]+$`). */
+export type Wei = string;
+
+/** An account name (1-64 of `[A-Za-z0-9_-]`). */
+export type AccountName = string;
+
+/** `components.schemas.Error`: the body of every non-2xx answer. */
+export interface IErrorBody {
+  message: string;
+  code?: string;
+}
+
+/** `GET /status` */
+export interface IStatus {
+  version: string;
+  chain: {
+    devnet: boolean;
+    url: string;
+    chain_id: number;
+  };
+  marketplace?: string;
+  account: {
+    name: string;
+    address: string;
+  };
+  storage: string;
+  pending_verifications: number;
+}
+
+/** The sort keys `GET /models` accepts. */
+export const MODEL_SORT_KEYS = [
+  'id',
+  'name',
+  'accuracy',
+  'rows_accepted',
+  'rows_pending'
+] as const;
+export type ModelSortKey = (typeof MODEL_SORT_KEYS)[number];
+export type SortOrder = 'asc' | 'desc';
+
+/** Query parameters of `GET /models`. */
+export interface IModelQuery {
+  offset?: number;
+  /** 1..1000, default 50 */
+  limit?: number;
+  /** at most 200 characters */
+  search?: string;
+  sort?: ModelSortKey;
+  order?: SortOrder;
+}
+
+/** `components.schemas.ModelSummary` */
+export interface IModelSummary {
+  id: number;
+  name: string;
+  owner: string;
+  accuracy: number | null;
+  versions: number;
+  rows_accepted: number;
+  rows_pending: number;
+  rows_rejected: number;
+  deposit_wei: Wei;
+  reward_wei: Wei;
+  bond_wei: Wei;
+  window_s: number;
+  timeout_s: number;
+  reward_pool_wei: Wei;
+}
+
+/** `GET /models`: `components.schemas.ModelPage` */
+export interface IModelPage {
+  total: number;
+  offset: number;
+  limit: number;
+  models: IModelSummary[];
+}
+
+/** `components.schemas.Version`: one published version (a point of the accuracy history). */
+export interface IVersion {
+  version: number;
+  parent: number;
+  accuracy: number;
+  rows_accepted: number;
+  published_at: number;
+  model_cid: string;
+  evaluation_cid?: string;
+}
+
+/** `GET /models/{modelId}`, `POST /models/{modelId}/versions` */
+export interface IModelDetail {
+  model: IModelSummary;
+  versions: IVersion[];
+}
+
+/** `components.schemas.AsAccount`: the body of `POST /claims` and `POST /models/{id}/versions`. */
+export interface IAsAccount {
+  account?: AccountName;
+}
+
+/** `components.schemas.Contribution`: one submission (a batch of rows). */
+export interface IContribution {
+  id: number;
+  model: number;
+  contributor: string;
+  rows: number;
+  data_cid: string;
+  window_ends_at: number;
+  open_challenges: number;
+  rows_rejected: number;
+  claimed: boolean;
+}
+
+/** Query parameters of `GET /contributions`. */
+export interface IContributionQuery {
+  model?: number;
+  state?: 'pending' | 'all';
+}
+
+/** `GET /contributions` */
+export interface IContributionList {
+  contributions: IContribution[];
+}
+
+export type Verdict = 'ok' | 'suspicious';
+
+/** `components.schemas.RowVerdict` */
+export interface IRowVerdict {
+  row: number;
+  label: unknown;
+  predicted: unknown;
+  verdict: Verdict;
+  /** the challenge already open on this row, if any */
+  challenge?: number | null;
+}
+
+/** The verification report inside `ContributionDetail`. */
+export interface IVerificationReport {
+  cid_ok: boolean;
+  root_ok: boolean;
+  schema_ok: boolean;
+  problem: string;
+  rows: IRowVerdict[];
+  suggested: number[];
+}
+
+/** `GET /contributions/{submissionId}` */
+export interface IContributionDetail {
+  contribution: IContribution;
+  report: IVerificationReport;
+}
+
+/** `POST /contributions` body: a CSV or Parquet path under the server's root directory. */
+export interface IContributeRequest {
+  model: number;
+  path: string;
+  account?: AccountName;
+}
+
+export type ChallengeStatus = 'pending' | 'upheld' | 'rejected' | 'expired';
+
+/** `components.schemas.Challenge` */
+export interface IChallenge {
+  id: number;
+  model: number;
+  submission: number;
+  row: number;
+  status: ChallengeStatus | string;
+  challenger: string;
+  resolve_by: number;
+  values?: Record<string, unknown>;
+}
+
+/** Query parameters of `GET /challenges`. */
+export interface IChallengeQuery {
+  model?: number;
+  status?: ChallengeStatus | 'all';
+}
+
+/** `GET /challenges` */
+export interface IChallengeList {
+  challenges: IChallenge[];
+}
+
+/** `POST /challenges` body; `rows` omitted (or null): the rows verification suggests. */
+export interface IChallengeRequest {
+  submission: number;
+  rows?: number[] | null;
+  account?: AccountName;
+}
+
+/** `POST /challenges` answer: the ids of the new challenges. */
+export interface IChallengeCreated {
+  challenges: number[];
+}
+
+export type ResolveVerdict = 'uphold' | 'reject' | 'auto';
+
+/** `POST /challenges/{challengeId}/resolve` body */
+export interface IResolveRequest {
+  verdict: ResolveVerdict;
+  account?: AccountName;
+}
+
+/** `POST /challenges/{challengeId}/resolve` answer */
+export interface IResolveResult {
+  challenge: number;
+  upheld: boolean;
+}
+
+/** `GET /account?account=` */
+export interface IAccountInfo {
+  name: string;
+  address: string;
+  balance_wei: Wei;
+  locked_wei: Wei;
+  claimable_wei: Wei;
+}
+
+/** `POST /claims` answer */
+export interface IClaimResult {
+  withdrawn_wei: Wei;
+}
+
+/**
+ * One `data:` line of `GET /events`: a marketplace event as JSON. The document does not specify its
+ * fields; the server sends `{name, block, args}`.
+ */
+export type MarketEvent = Record<string, unknown>;
+
+/**
+ * The marketplace contract's events. The server may send each as a named server-sent event
+ * (`event: <name>`), which `EventSource.onmessage` does not see: listen to these names too.
+ */
+export const MARKET_EVENT_NAMES = [
+  'ChallengeExpired',
+  'ChallengeResolved',
+  'LinearModelAttached',
+  'LinearModelUpdated',
+  'ModelPublished',
+  'RewardPoolFunded',
+  'RewardPoolWithdrawn',
+  'RowAdded',
+  'RowChallenged',
+  'RowReported',
+  'SubmissionAdded',
+  'SubmissionClaimed',
+  'TestSetRevealed',
+  'VersionPublished',
+  'Withdrawn'
+] as const;
+
+/** The ids of the commands this extension adds (palette category "colearn"). */
+export namespace CommandIDs {
+  export const open = 'colearn:open';
+  export const refresh = 'colearn:refresh';
+  export const contribute = 'colearn:contribute-file';
+  export const challengeSuggested = 'colearn:challenge-suggested';
+  export const resolveAuto = 'colearn:resolve-auto';
+  export const claim = 'colearn:claim';
+}

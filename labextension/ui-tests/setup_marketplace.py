@@ -1,0 +1,81 @@
+"""Publish a model and a contribution with mislabelled rows for the UI test, through the Python core API.
+
+Run with COLEARN_HOME set to a private directory (run.sh does): the devnet and store live there, and the
+Jupyter server started afterwards with the same COLEARN_HOME sees the same marketplace. Prints one line of
+JSON: {"model_id", "model_name", "submission_id", "flipped_rows", "csv"}.
+
+    python setup_marketplace.py --root-dir /tmp/lab-root [--name iris-ui-1234]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+
+from colearn_jupyter import Session
+
+LABEL = "species"
+
+
+def iris_frame() -> pd.DataFrame:
+    iris = load_iris(as_frame=True)
+    frame = iris.frame.rename(columns={"target": LABEL})
+    frame[LABEL] = frame[LABEL].map(dict(enumerate(iris.target_names)))
+    # iris has a duplicated row; the marketplace refuses a row twice
+    return frame.drop_duplicates().reset_index(drop=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root-dir", type=Path, required=True, help="the Jupyter server's root directory")
+    parser.add_argument("--name", default=f"iris-ui-{secrets.token_hex(3)}", help="the model's name")
+    parser.add_argument("--flip", type=int, default=3, help="labels to flip in the contributed batch")
+    args = parser.parse_args()
+
+    frame = iris_frame().sample(frac=1.0, random_state=7).reset_index(drop=True)
+    train, test, batch, spare = frame.iloc[:80], frame.iloc[80:115], frame.iloc[115:135], frame.iloc[135:]
+
+    features = [c for c in frame.columns if c != LABEL]
+    clf = LogisticRegression(max_iter=500).fit(train[features], train[LABEL])
+
+    owner = Session.connect("owner")
+    card = owner.publish(
+        clf, name=args.name, train=train, test=test, label=LABEL, deposit="0.01", reward="0.002", window="1h"
+    )
+
+    # mislabel a few rows of bob's batch: each gets a class the model does not predict
+    batch = batch.copy().reset_index(drop=True)
+    classes = sorted(frame[LABEL].unique())
+    rng = np.random.default_rng(11)
+    flipped = sorted(int(i) for i in rng.choice(len(batch), size=args.flip, replace=False))
+    for i in flipped:
+        batch.loc[i, LABEL] = next(c for c in classes if c != batch.loc[i, LABEL])
+    submission = owner.as_account("bob").contribute(card.id, batch)
+
+    # a clean file under the server's root, for "Contribute file…"
+    args.root_dir.mkdir(parents=True, exist_ok=True)
+    csv = args.root_dir / "extra_rows.csv"
+    spare.to_csv(csv, index=False)
+
+    print(
+        json.dumps(
+            {
+                "model_id": card.id,
+                "model_name": args.name,
+                "submission_id": submission.id,
+                "flipped_rows": flipped,
+                "csv": csv.name,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
