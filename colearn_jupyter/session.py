@@ -138,7 +138,7 @@ class Session:
 
     def as_account(self, account: str | Account) -> Session:
         """The same chain, marketplace and storage, acting as another account."""
-        return Session(account, settings=self.settings, chain=self.chain, market=self._market, storage=self.storage)
+        return Session(account, settings=self.settings, chain=self.chain, market=self.market, storage=self.storage)
 
     @property
     def market(self) -> Marketplace:

@@ -1,0 +1,575 @@
+"""The ``%colearn`` line magic and ``%%colearn`` cell magic: a thin notebook face over :class:`Session`.
+
+Load them with ``%load_ext colearn_jupyter``, then ``%colearn help`` prints the whole cycle, one line per step::
+
+    %colearn connect
+    %colearn publish clf --name iris --train X_train y_train --test X_test y_test --deposit 0.01 --window 1h
+    %colearn contribute iris new_rows --as alice
+
+The cell form takes the subcommand on its first line and more options in the body (``#`` starts a comment)::
+
+    %%colearn publish clf
+    --name spam --train X_train y_train
+    --test X_test y_test             # the hidden test set
+    --deposit 0.01 --reward 0.002 --window 1h
+
+Notebook variables are given by name. Every subcommand returns its main result (``cards = %colearn market``);
+DataFrames, model cards, reports and figures are displayed by IPython as the cell's value. Errors are shown as one
+line (``colearn publish: ...``); ``--debug`` anywhere on the line shows the full traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import numpy as np
+import pandas as pd
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+
+from .errors import ColearnError
+from .units import format_duration, format_eth, parse_duration, to_wei
+
+if TYPE_CHECKING:
+    from .marketplace import Submission
+    from .session import ModelCard, Session, VerificationReport
+
+_COMPLETION_CACHE_SECONDS = 10.0
+
+
+class MagicUsageError(ColearnError):
+    """A magic's line could not be understood: bad arguments, or a notebook variable missing or of the wrong type."""
+
+    def __init__(self, message: str, subcommand: str | None = None):
+        super().__init__(message)
+        self.subcommand = subcommand
+
+
+class _HelpShown(Exception):
+    """argparse printed a help text (``-h``) and wanted to exit: nothing more to do."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises instead of printing usage and calling ``sys.exit``."""
+
+    commands: dict[str, argparse.ArgumentParser]  # the subparsers by name (on the top-level parser)
+
+    def error(self, message: str) -> NoReturn:
+        raise MagicUsageError(message, _subcommand_of(self.prog))
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            raise MagicUsageError(message.strip(), _subcommand_of(self.prog))
+        raise _HelpShown()
+
+
+def _subcommand_of(prog: str) -> str | None:
+    parts = prog.split()
+    return parts[1] if len(parts) > 1 else None
+
+
+# ---------------------------------------------------------------------------------------------------- argument types
+def _eth(text: str) -> str:
+    """An amount of ether, checked here so that a typo is a usage error, not a traceback."""
+    try:
+        to_wei(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _duration(text: str) -> str:
+    try:
+        parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def _id(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id (a whole number)")
+    return int(text)
+
+
+# ---------------------------------------------------------------------------------------------------- the parser
+SUBCOMMANDS: dict[str, str] = {
+    "connect": "connect to the devnet (or --rpc/--ipfs) as an account; later commands use this session",
+    "status": "chain, account, balance, claimable credit and storage of the session",
+    "publish": "publish a fitted model with its training schema, a hidden test set and incentive terms",
+    "market": "every model with its accuracy, rows and terms (--search TEXT filters by name)",
+    "contribute": "validate a DataFrame of new rows and submit it to a model, paying the deposit",
+    "pending": "submissions still in their challenge window (of one model or all)",
+    "verify": "check a submission's CID, Merkle root and schema and score every row with the current model",
+    "challenge": "challenge rows of a submission (given rows, or the ones verify suggests), posting a bond",
+    "resolve": "the owner's verdict on a challenge (--uphold, --reject, or --auto: the model judges); --all MODEL",
+    "claim": "settle submissions whose window passed and withdraw everything credited to the account",
+    "retrain": "retrain on the original data plus the accepted rows and publish a new version",
+    "history": "accuracy of every version of a model (--plot draws it)",
+    "growth": "rows submitted and accepted over time (--plot draws it)",
+    "balances": "balances of accounts after every recorded transaction (--plot draws them)",
+    "advance": "move the devnet clock forward, e.g. past a challenge window (devnet only)",
+    "help": "this guide; `help SUBCOMMAND` shows the options of one subcommand",
+}
+
+# Subcommands whose first positional argument is a model (an id or a name), for tab completion.
+_MODEL_ARGUMENT = frozenset({"contribute", "pending", "retrain", "history", "growth"})
+
+_GUIDE = """\
+%colearn: collaborative, data-centric machine learning on a chain, from this notebook.
+
+The whole cycle, one step a line (the devnet starts by itself; its accounts owner, alice, bob, carol, verifier, …
+are funded; notebook variables are given by name; MODEL is a model id or name):
+
+  %colearn connect                                  # be the model owner (account `owner`)
+  %colearn publish clf --name iris --train X_train y_train --test X_test y_test --deposit 0.01 --window 1h
+  %colearn market                                   # every model, its accuracy and terms
+  %colearn contribute iris new_rows --as alice      # alice submits the DataFrame new_rows; note the submission id
+  %colearn pending iris                             # submissions still in their challenge window
+  %colearn verify 1 --as verifier                   # check submission 1 and score its rows
+  %colearn challenge 1 --suggested --as verifier    # challenge the rows the model disagrees with (or: 1 3 7)
+  %colearn resolve --all iris                       # the owner's verdicts (or: resolve CHALLENGE --uphold)
+  %colearn advance 1h                               # devnet only: let the challenge window pass
+  %colearn claim --as alice                         # alice is paid deposit + reward for her accepted rows
+  %colearn retrain iris                             # version 2, trained on the accepted rows too
+  %colearn history iris --plot                      # accuracy per version
+
+Any subcommand takes --as ACCOUNT to act as another account once, and --debug to show full tracebacks. In a cell,
+write `%%colearn SUBCOMMAND ...` on the first line and more options on the lines below.
+
+Subcommands:
+"""
+
+
+def build_parser() -> _Parser:
+    """The argparse parser of ``%colearn``: one subparser per subcommand."""
+    parser = _Parser(prog="%colearn", description="colearn-jupyter magics", add_help=True)
+    commands = parser.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND", parser_class=_Parser)
+    acting = _Parser(add_help=False)
+    acting.add_argument("--as", dest="as_account", metavar="ACCOUNT", help="act as this account for this call only")
+
+    def add(name: str, *, shared: bool = True) -> _Parser:
+        return commands.add_parser(
+            name, help=SUBCOMMANDS[name], description=SUBCOMMANDS[name], parents=[acting] if shared else []
+        )
+
+    connect = add("connect", shared=False)
+    connect.add_argument("--account", default="owner", help="devnet name, 'env', or keystore path (default owner)")
+    connect.add_argument("--rpc", metavar="URL", help="JSON-RPC URL (default: configured, or the embedded devnet)")
+    connect.add_argument("--ipfs", metavar="URL", help="IPFS RPC API URL (default: configured, or the embedded store)")
+
+    add("status")
+
+    publish = add("publish")
+    publish.add_argument("model", metavar="MODEL_VAR", help="notebook variable holding the fitted model")
+    publish.add_argument("--name", required=True, help="model name shown in the marketplace")
+    publish.add_argument("--train", nargs="+", required=True, metavar="VAR",
+                         help="training data: one DataFrame with the label column, or two variables X y")  # fmt: skip
+    publish.add_argument("--test", nargs="+", required=True, metavar="VAR",
+                         help="hidden test set: one DataFrame with the label column, or X y")  # fmt: skip
+    publish.add_argument("--label", help="label column (default: the name of y, or 'label')")
+    publish.add_argument("--deposit", type=_eth, default="0.01", metavar="ETH", help="deposit per row (0.01)")
+    publish.add_argument("--reward", type=_eth, default="0.002", metavar="ETH", help="reward per accepted row (0.002)")
+    publish.add_argument("--bond", type=_eth, metavar="ETH", help="challenge bond (default: the deposit)")
+    publish.add_argument("--window", type=_duration, default="1h", metavar="DUR", help="challenge window (1h)")
+    publish.add_argument("--timeout", type=_duration, default="1d", metavar="DUR", help="owner's time to resolve (1d)")
+    publish.add_argument("--pool", type=_eth, default="1", metavar="ETH", help="reward pool to fund (1)")
+    publish.add_argument("--onchain", action="store_true", help="also run a binary linear model on chain")
+    publish.add_argument("--license", default="CC-BY-4.0", help="data license (CC-BY-4.0)")
+    publish.add_argument("--description", default="", help="a sentence about the model")
+
+    market = add("market")
+    market.add_argument("--search", default="", metavar="TEXT", help="only models whose name contains TEXT")
+
+    contribute = add("contribute")
+    contribute.add_argument("model", metavar="MODEL", help="model id or name")
+    contribute.add_argument("frame", metavar="DF_VAR", help="notebook variable holding the DataFrame of new rows")
+
+    pending = add("pending")
+    pending.add_argument("model", nargs="?", metavar="MODEL", help="model id or name (default: every model)")
+
+    verify = add("verify")
+    verify.add_argument("submission", type=_id, metavar="SUBMISSION", help="submission id")
+
+    challenge = add("challenge")
+    challenge.add_argument("submission", type=_id, metavar="SUBMISSION", help="submission id")
+    challenge.add_argument("rows", nargs="*", type=_id, metavar="ROWS", help="row numbers to challenge")
+    challenge.add_argument("--suggested", action="store_true",
+                           help="challenge the rows verify suggests (the default when no rows are given)")  # fmt: skip
+
+    resolve = add("resolve")
+    resolve.add_argument("challenge", nargs="?", type=_id, metavar="CHALLENGE", help="challenge id")
+    resolve.add_argument("--all", dest="all_of", metavar="MODEL", help="resolve every pending challenge of MODEL")
+    verdict = resolve.add_mutually_exclusive_group()
+    verdict.add_argument("--uphold", dest="verdict", action="store_const", const=True, help="the row is bad")
+    verdict.add_argument("--reject", dest="verdict", action="store_const", const=False, help="the row is fine")
+    verdict.add_argument("--auto", dest="verdict", action="store_const", const=None,
+                         help="the current model judges the row (default)")  # fmt: skip
+
+    claim = add("claim")
+    claim.add_argument("submission", nargs="?", type=_id, metavar="SUBMISSION", help="one submission (default: all)")
+
+    retrain = add("retrain")
+    retrain.add_argument("model", metavar="MODEL", help="model id or name")
+    retrain.add_argument("--estimator", metavar="VAR", help="notebook variable: an unfitted estimator to fit instead")
+
+    for name in ("history", "growth"):
+        sub = add(name)
+        sub.add_argument("model", metavar="MODEL", help="model id or name")
+        sub.add_argument("--plot", action="store_true", help="return a plotly figure instead of the table")
+
+    balances = add("balances")
+    balances.add_argument("accounts", nargs="*", metavar="ACCOUNTS", help="account names (default: all recorded)")
+    balances.add_argument("--plot", action="store_true", help="return a plotly figure instead of the table")
+
+    advance = add("advance")
+    advance.add_argument("duration", type=_duration, metavar="DURATION", help="e.g. 90s, 1h30m, 2d")
+
+    help_ = add("help", shared=False)
+    help_.add_argument("topic", nargs="?", choices=list(SUBCOMMANDS), metavar="SUBCOMMAND", help="a subcommand")
+    parser.commands = commands.choices
+    return parser
+
+
+def _tokens(line: str, cell: str | None) -> list[str]:
+    """Shell-like words of the magic's line and of every body line, ``#`` comments dropped."""
+    try:
+        words = shlex.split(line, comments=True)
+        for body_line in (cell or "").splitlines():
+            words += shlex.split(body_line, comments=True)
+    except ValueError as error:  # an unclosed quote
+        raise MagicUsageError(f"cannot read the arguments: {error}") from None
+    return words
+
+
+# ---------------------------------------------------------------------------------------------------- the magics
+@magics_class
+class ColearnMagics(Magics):
+    """``%colearn SUBCOMMAND ...`` and ``%%colearn SUBCOMMAND ...``: see ``%colearn help``."""
+
+    def __init__(self, shell: Any):
+        super().__init__(shell)
+        self.parser = build_parser()
+        self._session: Session | None = None
+        self.last_report: VerificationReport | None = None  # reused by `challenge --suggested`
+        self._model_names: tuple[float, list[str]] = (-_COMPLETION_CACHE_SECONDS, [])
+
+    @line_cell_magic
+    def colearn(self, line: str, cell: str | None = None) -> Any:
+        """Collaborative ML on a chain: ``%colearn help`` prints the whole cycle and every subcommand."""
+        debug = "--debug" in (line + "\n" + (cell or "")).split()
+        subcommand = next((word for word in line.split() if word in SUBCOMMANDS), None)
+        try:
+            words = [word for word in _tokens(line, cell) if word != "--debug"] or ["help"]
+            args = self.parser.parse_args(words)
+            return HANDLERS[args.subcommand](self, args)
+        except _HelpShown:
+            return None
+        except ColearnError as error:
+            if debug:
+                raise
+            name = getattr(error, "subcommand", None) or subcommand
+            text = " ".join(part.strip() for part in str(error).splitlines() if part.strip())
+            print(f"colearn{' ' + name if name else ''}: {text}", file=sys.stderr)
+            return None
+
+    # ------------------------------------------------------------------------------------------------ helpers
+    @property
+    def session(self) -> Session:
+        """The current session, connected as ``owner`` on first use if ``connect`` was never called."""
+        if self._session is None:
+            from .session import Session
+
+            self._session = Session.connect("owner")
+        return self._session
+
+    def use(self, session: Session) -> None:
+        """Make ``session`` the current one (``connect``): forget the last report and the cached model names."""
+        self._session, self.last_report = session, None
+        self.forget_model_names()
+
+    def forget_model_names(self) -> None:
+        self._model_names = (-_COMPLETION_CACHE_SECONDS, [])
+
+    def session_for(self, args: argparse.Namespace) -> Session:
+        """The current session, or the same chain and storage as ``--as ACCOUNT``."""
+        account = getattr(args, "as_account", None)
+        if not account:
+            return self.session
+        self.session.market  # noqa: B018 (connect the marketplace once, so that the copy shares it)
+        return self.session.as_account(account)
+
+    def variable(self, name: str, kind: str, check: Callable[[Any], bool]) -> Any:
+        """The notebook variable ``name``, which must be a ``kind`` (``check`` says whether it is)."""
+        namespace = self.shell.user_ns if self.shell is not None else {}
+        if name not in namespace:
+            raise MagicUsageError(f"there is no notebook variable named {name!r} (expected {kind})")
+        value = namespace[name]
+        if not check(value):
+            raise MagicUsageError(f"{name!r} is a {type(value).__name__}, not {kind}")
+        return value
+
+    def frame(self, name: str) -> pd.DataFrame:
+        return self.variable(name, "a pandas DataFrame", lambda v: isinstance(v, pd.DataFrame))
+
+    def model_names(self) -> list[str]:
+        """Names of the models in the current session's market, cached briefly; nothing before a session exists."""
+        at, names = self._model_names
+        if self._session is None or time.monotonic() - at < _COMPLETION_CACHE_SECONDS:
+            return names
+        try:
+            names = sorted({m.name for m in self._session.market.all_models()})
+        except Exception:  # noqa: BLE001 (completion must never fail: no names then)
+            names = []
+        self._model_names = (time.monotonic(), names)
+        return names
+
+
+# ---------------------------------------------------------------------------------------------------- handlers
+def _connect(magics: ColearnMagics, args: argparse.Namespace) -> Session:
+    from .session import Session
+
+    session = Session.connect(args.account, rpc_url=args.rpc, ipfs_url=args.ipfs)
+    magics.use(session)
+    return session
+
+
+def _status(magics: ColearnMagics, args: argparse.Namespace) -> Session:
+    return magics.session_for(args)
+
+
+def _labelled(magics: ColearnMagics, option: str, names: list[str], label: str | None) -> tuple[pd.DataFrame, str]:
+    """One DataFrame holding the label column, from ``DF`` (with its label column) or ``X y``."""
+    if len(names) > 2:
+        raise MagicUsageError(f"{option} takes one DataFrame with its label column, or two variables X y")
+    features = magics.frame(names[0])
+    if len(names) == 1:
+        label = label or "label"
+        if label not in features.columns:
+            raise MagicUsageError(
+                f"{option} {names[0]} has no column {label!r}: name its label column with --label, or give X y",
+                "publish",
+            )
+        return features, label
+    y = magics.variable(
+        names[1],
+        "a pandas Series (or a 1-D array) of labels",
+        lambda v: isinstance(v, pd.Series) or (isinstance(v, np.ndarray) and v.ndim == 1),
+    )
+    label = label or (str(y.name) if isinstance(y, pd.Series) and y.name is not None else "label")
+    if len(y) != len(features):
+        raise MagicUsageError(f"{option}: {names[0]} has {len(features)} rows but {names[1]} has {len(y)}")
+    if label in features.columns:
+        raise MagicUsageError(f"{option}: {names[0]} already has a column {label!r}; name the label with --label")
+    return features.assign(**{label: np.asarray(y)}), label
+
+
+def _publish(magics: ColearnMagics, args: argparse.Namespace) -> ModelCard:
+    model = magics.variable(args.model, "a fitted model (with a predict method)", lambda v: hasattr(v, "predict"))
+    train, label = _labelled(magics, "--train", args.train, args.label)
+    test, _ = _labelled(magics, "--test", args.test, label)
+    session = magics.session_for(args)
+    card = session.publish(
+        model, name=args.name, train=train, test=test, label=label, deposit=args.deposit, reward=args.reward,
+        bond=args.bond, window=args.window, timeout=args.timeout, pool=args.pool, onchain=args.onchain,
+        license=args.license, description=args.description,
+    )  # fmt: skip
+    magics.forget_model_names()
+    return card
+
+
+def _market(magics: ColearnMagics, args: argparse.Namespace) -> pd.DataFrame:
+    return magics.session_for(args).market_table(args.search)
+
+
+def _contribute(magics: ColearnMagics, args: argparse.Namespace) -> Submission:
+    frame = magics.frame(args.frame)
+    submission = magics.session_for(args).contribute(args.model, frame)
+    window = format_duration(submission.window_ends_at - submission.created_at)
+    print(
+        f"submission {submission.id}: {submission.row_count} rows to model {submission.model_id}, "
+        f"deposit {format_eth(submission.row_count * submission.deposit_per_row)}; challenge window {window}"
+    )
+    return submission
+
+
+def _pending(magics: ColearnMagics, args: argparse.Namespace) -> pd.DataFrame:
+    return magics.session_for(args).pending(args.model)
+
+
+def _verify(magics: ColearnMagics, args: argparse.Namespace) -> VerificationReport:
+    report = magics.session_for(args).verify(args.submission)
+    magics.last_report = report
+    return report
+
+
+def _challenge(magics: ColearnMagics, args: argparse.Namespace) -> list[int]:
+    if args.rows and args.suggested:
+        raise MagicUsageError("give ROWS or --suggested, not both")
+    rows: list[int] | None = args.rows or None
+    report = magics.last_report
+    if rows is None and report is not None and report.submission_id == args.submission:
+        rows = report.suggested
+    ids = magics.session_for(args).challenge(args.submission, rows)
+    if not ids:
+        print(f"nothing challenged: no row of submission {args.submission} looks wrong to the current model")
+    else:
+        which = f"row{'s' if len(ids) > 1 else ''} {', '.join(map(str, rows))}" if rows else f"{len(ids)} row(s)"
+        print(f"challenged {which} of submission {args.submission}: challenge(s) {', '.join(map(str, ids))}")
+    return ids
+
+
+def _resolve(magics: ColearnMagics, args: argparse.Namespace) -> bool | dict[int, bool]:
+    if (args.challenge is None) == (args.all_of is None):
+        raise MagicUsageError("give one CHALLENGE id, or --all MODEL")
+    session = magics.session_for(args)
+    if args.challenge is not None:
+        upheld = session.resolve(args.challenge, args.verdict)
+        print(f"challenge {args.challenge}: {'upheld (the row is rejected)' if upheld else 'rejected'}")
+        return upheld
+    queue = session.challenges(args.all_of, status="pending")
+    verdicts = {int(challenge): session.resolve(int(challenge), args.verdict) for challenge in queue.index}
+    for challenge, upheld in verdicts.items():
+        print(f"challenge {challenge}: {'upheld (the row is rejected)' if upheld else 'rejected'}")
+    if not verdicts:
+        print(f"no pending challenge for model {args.all_of}")
+    return verdicts
+
+
+def _claim(magics: ColearnMagics, args: argparse.Namespace) -> int:
+    session = magics.session_for(args)
+    withdrawn = session.claim(args.submission)
+    if withdrawn:
+        print(f"{session.account.name} withdrew {format_eth(withdrawn)}")
+    else:
+        print(f"nothing to withdraw for {session.account.name} yet: windows still open or challenges pending")
+    return withdrawn
+
+
+def _retrain(magics: ColearnMagics, args: argparse.Namespace) -> ModelCard:
+    estimator = None
+    if args.estimator:
+        estimator = magics.variable(args.estimator, "an estimator (with a fit method)", lambda v: hasattr(v, "fit"))
+    return magics.session_for(args).retrain(args.model, estimator)
+
+
+def _history(magics: ColearnMagics, args: argparse.Namespace) -> Any:
+    history = magics.session_for(args).history(args.model)
+    if not args.plot:
+        return history
+    from . import plots
+
+    return plots.accuracy(history)
+
+
+def _growth(magics: ColearnMagics, args: argparse.Namespace) -> Any:
+    growth = magics.session_for(args).growth(args.model)
+    if not args.plot:
+        return growth
+    from . import plots
+
+    return plots.growth(growth)
+
+
+def _balances(magics: ColearnMagics, args: argparse.Namespace) -> Any:
+    balances = magics.session_for(args).balances(args.accounts or None)
+    if not args.plot:
+        return balances
+    from . import plots
+
+    return plots.balances(balances)
+
+
+def _advance(magics: ColearnMagics, args: argparse.Namespace) -> int:
+    now = magics.session_for(args).advance_time(args.duration)
+    stamp = datetime.fromtimestamp(now, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    print(f"chain time is now {stamp} (+{format_duration(parse_duration(args.duration))})")
+    return now
+
+
+def _help(magics: ColearnMagics, args: argparse.Namespace) -> None:
+    if args.topic:
+        print(magics.parser.commands[args.topic].format_help())
+        return
+    width = max(map(len, SUBCOMMANDS))
+    print(_GUIDE + "\n".join(f"  {name:<{width}}  {text}" for name, text in SUBCOMMANDS.items()))
+
+
+HANDLERS: dict[str, Callable[[ColearnMagics, argparse.Namespace], Any]] = {
+    "connect": _connect,
+    "status": _status,
+    "publish": _publish,
+    "market": _market,
+    "contribute": _contribute,
+    "pending": _pending,
+    "verify": _verify,
+    "challenge": _challenge,
+    "resolve": _resolve,
+    "claim": _claim,
+    "retrain": _retrain,
+    "history": _history,
+    "growth": _growth,
+    "balances": _balances,
+    "advance": _advance,
+    "help": _help,
+}
+
+
+# ---------------------------------------------------------------------------------------------------- completion
+def complete(shell: Any, event: SimpleNamespace) -> list[str]:
+    """Tab completion after ``%colearn``: subcommands, options, model names and notebook variable names."""
+    magics = shell.magics_manager.registry.get("ColearnMagics")
+    if magics is None:
+        return []
+    text = event.text_until_cursor
+    words = text.split()
+    if words and words[0].lstrip("%") == "colearn":
+        words = words[1:]
+    current = "" if not words or text[-1:].isspace() else words.pop()
+    if not words:
+        return [name for name in SUBCOMMANDS if name.startswith(current)]
+    subcommand = words[0]
+    if subcommand not in SUBCOMMANDS:
+        return []
+    parser = magics.parser.commands[subcommand]
+    if current.startswith("-"):
+        return sorted(option for option in parser._option_string_actions if option.startswith("--"))
+    previous = words[-1]
+    if previous == "--all" or (subcommand in _MODEL_ARGUMENT and _positionals(parser, words[1:]) == 0):
+        return magics.model_names()
+    namespace = shell.user_ns
+    if previous in ("--train", "--test") or (subcommand == "contribute" and _positionals(parser, words[1:]) == 1):
+        return sorted(n for n, v in namespace.items() if not n.startswith("_") and isinstance(v, pd.DataFrame))
+    if (subcommand == "publish" and _positionals(parser, words[1:]) == 0) or previous == "--estimator":
+        return sorted(n for n, v in namespace.items() if not n.startswith("_") and hasattr(v, "fit"))
+    return []
+
+
+def _positionals(parser: argparse.ArgumentParser, words: list[str]) -> int:
+    """How many positional arguments ``words`` hold (skipping options and their values); -1 when unsure."""
+    count, index = 0, 0
+    while index < len(words):
+        action = parser._option_string_actions.get(words[index])
+        if action is not None:
+            if action.nargs in ("+", "*"):
+                return -1
+            index += 1 + (action.nargs if isinstance(action.nargs, int) else 1)
+            continue
+        count, index = count + 1, index + 1
+    return count
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the magics and their tab completion (``%load_ext colearn_jupyter`` calls this)."""
+    ipython.register_magics(ColearnMagics(ipython))
+    for key in ("%colearn", "%%colearn"):
+        ipython.set_hook("complete_command", complete, str_key=key)
+
+
+__all__ = ["ColearnMagics", "MagicUsageError", "build_parser", "complete", "load_ipython_extension"]

@@ -1,0 +1,48 @@
+"""The example notebooks run the whole cycle without a single error line, and their plots survive HTML export."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbclient
+import nbformat
+import pytest
+from nbconvert import HTMLExporter
+
+NOTEBOOKS = sorted((Path(__file__).parent.parent / "example_notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def executed(colearn_home) -> dict[str, nbformat.NotebookNode]:
+    assert os.environ["COLEARN_HOME"] == str(colearn_home)  # the kernels share the test devnet
+    out = {}
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        nbclient.NotebookClient(notebook, kernel_name="python3", timeout=600).execute()
+        out[path.name] = notebook
+    return out
+
+
+def _outputs(notebook):
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            yield from cell.outputs
+
+
+@pytest.mark.parametrize("name", [p.name for p in NOTEBOOKS])
+def test_notebook_runs_without_errors(executed, name):
+    for output in _outputs(executed[name]):
+        assert output.output_type != "error", output.get("evalue")
+        if output.output_type == "stream" and output.name == "stderr":
+            assert not output.text.startswith("colearn"), output.text
+
+
+def test_cycle_notebook_plots_render_in_exported_html(executed):
+    notebook = executed["02-collaborative-cycle-with-magics.ipynb"]
+    figures = [o for o in _outputs(notebook) if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert len(figures) == 3
+    assert all("text/html" in o["data"] for o in figures)
+    html, _ = HTMLExporter().from_notebook_node(notebook)
+    assert html.count("Plotly.newPlot") >= 3
+    assert "Accuracy on the hidden test set per version" in html
