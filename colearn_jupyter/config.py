@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_data_dir
-from traitlets import Unicode, default
+from traitlets import Bool, Unicode, default
 from traitlets.config import Configurable
 
 ENV_RPC_URL = "COLEARN_RPC_URL"
@@ -43,6 +43,12 @@ class ColearnSettings(Configurable):
         config=True,
         help="URL of an IPFS node's HTTP RPC API (kubo or js-ipfs), e.g. http://127.0.0.1:5001. Empty means the "
         f"embedded content-addressed store. The environment variable {ENV_IPFS_URL} overrides it.",
+    )
+    warm_up = Bool(
+        True,
+        config=True,
+        help="Whether the server extension builds its model index when the server starts (which starts the "
+        "devnet if it is the chain in use), so that the sidebar's first listing is instant.",
     )
     home = Unicode(
         config=True,

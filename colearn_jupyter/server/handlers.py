@@ -242,7 +242,10 @@ def setup_handlers(server_app) -> None:
     web_app = server_app.web_app
     settings = ColearnSettings(parent=server_app)
     web_app.settings["colearn_settings"] = settings
-    web_app.settings["colearn_service"] = ColearnService(settings, server_app.root_dir)
+    service = ColearnService(settings, server_app.root_dir)
+    web_app.settings["colearn_service"] = service
+    if settings.warm_up:
+        service.warm_up()
     base = url_path_join(web_app.settings["base_url"], "colearn", "api")
     handlers = [(url_path_join(base, path) + "$", handler or OpenAPIHandler) for path, handler in ROUTES]
     web_app.add_handlers(".*$", handlers)

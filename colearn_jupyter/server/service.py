@@ -7,6 +7,7 @@ starts fast even when the devnet is not running yet.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import threading
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from .index import ModelIndex
 from .openapi import RequestError
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 
 class ColearnService:
@@ -50,6 +52,20 @@ class ColearnService:
 
     def as_account(self, account: str | None) -> Session:
         return self.session if not account else self.session.as_account(account)
+
+    def warm_up(self) -> None:
+        """Build the model index in the background when the server starts, so the first listing is instant.
+
+        Failures are ignored here (no chain yet, say): the first request then builds it, or reports the problem.
+        """
+
+        def build() -> None:
+            try:
+                self.index.sync()
+            except Exception as error:  # noqa: BLE001 (a background convenience; requests report real errors)
+                _log.info("colearn: the model index will be built on the first request (%s)", error)
+
+        self.executor.submit(build)
 
     @property
     def index(self) -> ModelIndex:
