@@ -13,6 +13,7 @@ node is restarted transparently and every confirmed transaction is persisted bef
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import requests
 from filelock import FileLock
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
 from web3.providers.rpc import HTTPProvider
 
 from .accounts import Account, load_account
@@ -170,18 +171,30 @@ class Chain:
                 tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(transaction))
             except ValueError as error:
                 raise ChainError(_node_message(error)) from None
-        try:
-            receipt = dict(w3.eth.wait_for_transaction_receipt(tx_hash, timeout=_RECEIPT_TIMEOUT_S))
-        except TimeExhausted:
-            raise ChainError(
-                f"transaction {tx_hash.hex()} was sent but not mined within {_RECEIPT_TIMEOUT_S} s; "
-                "check it later with its hash before sending it again"
-            ) from None
+        receipt = self._wait(tx_hash)
         if receipt["status"] != 1:
             raise ChainError(f"transaction {tx_hash.hex()} was mined but failed (out of gas or reverted)")
         if self.devnet is not None:
             self.devnet.persist()
         return receipt
+
+    def _wait(self, tx_hash: bytes) -> dict[str, Any]:
+        """The receipt of a sent transaction; a progress line appears when mining takes more than two seconds."""
+        from tqdm.auto import tqdm
+
+        deadline = time.monotonic() + _RECEIPT_TIMEOUT_S
+        with tqdm(desc=f"waiting for {tx_hash.hex()[:10]}… to be mined", bar_format="{desc} {elapsed}", delay=2,
+                  leave=False) as bar:  # fmt: skip
+            while time.monotonic() < deadline:
+                try:
+                    return dict(self.w3.eth.get_transaction_receipt(tx_hash))
+                except TransactionNotFound:
+                    bar.update()
+                    time.sleep(0.05)
+        raise ChainError(
+            f"transaction {tx_hash.hex()} was sent but not mined within {_RECEIPT_TIMEOUT_S} s; "
+            "check it later with its hash before sending it again"
+        )
 
     def transfer(self, account: Account, to: str | Account, value: int) -> dict[str, Any]:
         """Send ``value`` wei from ``account`` to an address or account."""

@@ -180,3 +180,15 @@ def test_storage_cli_add_get_pins_gc(tmp_path, monkeypatch, capsys):
     assert not store.has_block(loose)
     assert cli(["storage", "get", cid, str(tmp_path / "back.bin")]) == 0
     assert (tmp_path / "back.bin").read_bytes() == source.read_bytes()
+
+
+def test_long_transfers_show_progress(embedded, tmp_path, monkeypatch, capsys):
+    from colearn_jupyter.storage import base
+
+    monkeypatch.setattr(base, "PROGRESS_DELAY_S", 0)  # normally only work longer than two seconds shows a bar
+    source = tmp_path / "big.bin"
+    source.write_bytes(pattern(3_000_000))
+    cid = embedded.add(source)
+    embedded.get(cid, tmp_path / "back.bin")
+    err = capsys.readouterr().err
+    assert "storing" in err and "fetching" in err and "2.86M" in err

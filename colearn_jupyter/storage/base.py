@@ -19,12 +19,15 @@ import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .cid import decode_cid
 from .unixfs import CHUNK_SIZE, read_file, walk_blocks
 
 Source = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
+
+#: Seconds of work before a progress bar appears.
+PROGRESS_DELAY_S = 2.0
 
 #: Files larger than this are refused by :meth:`Storage.cat`; use :meth:`Storage.open` or :meth:`Storage.get`.
 CAT_LIMIT = 256 * 1024 * 1024
@@ -38,12 +41,24 @@ def _open_source(source: Source) -> BinaryIO:
     return source
 
 
+def _progress(description: str, total: int | None = None) -> Any:
+    """A byte progress bar that appears only when the work lasts more than two seconds."""
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total, desc=description, unit="B", unit_scale=True, unit_divisor=1024, delay=PROGRESS_DELAY_S, leave=False
+    )
+
+
 def iter_chunks(source: Source, size: int = CHUNK_SIZE) -> Iterator[bytes]:
-    """Read a source (bytes, path or binary file) in chunks, never whole."""
+    """Read a source (bytes, path or binary file) in chunks, never whole, with a progress bar on long reads."""
     handle = _open_source(source)
+    total = os.path.getsize(source) if isinstance(source, (str, os.PathLike)) else None
     try:
-        while chunk := handle.read(size):
-            yield chunk
+        with _progress("storing", total) as bar:
+            while chunk := handle.read(size):
+                bar.update(len(chunk))
+                yield chunk
     finally:
         if handle is not source:
             handle.close()
@@ -100,9 +115,10 @@ class Storage(ABC):
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
         try:
-            with os.fdopen(fd, "wb") as handle:
+            with os.fdopen(fd, "wb") as handle, _progress("fetching") as bar:
                 for piece in self.open(cid):
                     handle.write(piece)
+                    bar.update(len(piece))
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
