@@ -10,7 +10,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from sklearn.datasets import load_iris
 
 from colearn_jupyter import Chain, Devnet, Marketplace, Terms
 
@@ -72,6 +74,19 @@ def chain(colearn_home) -> Chain:
 @pytest.fixture(scope="session")
 def market(chain) -> Marketplace:
     return Marketplace.connect(chain)
+
+
+@pytest.fixture(scope="session")
+def iris_frame():
+    """scikit-learn's iris without its one repeated row, shuffled by ``random_state``, species names as labels."""
+
+    def _frame(random_state: int) -> pd.DataFrame:
+        data = load_iris(as_frame=True)
+        frame = data.frame.drop_duplicates().sample(frac=1.0, random_state=random_state).reset_index(drop=True)
+        frame["target"] = frame["target"].map(dict(enumerate(data.target_names)))
+        return frame
+
+    return _frame
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import json
 
 import pandas as pd
 import pytest
-from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 from tornado.httpclient import HTTPClientError
 
@@ -22,11 +21,8 @@ def jp_server_config(jp_server_config):
 
 
 @pytest.fixture(scope="module")
-def iris() -> pd.DataFrame:
-    data = load_iris(as_frame=True)
-    frame = data.frame.drop_duplicates().sample(frac=1.0, random_state=5).reset_index(drop=True)
-    frame["target"] = frame["target"].map(dict(enumerate(data.target_names)))
-    return frame
+def iris(iris_frame) -> pd.DataFrame:
+    return iris_frame(random_state=5)
 
 
 @pytest.fixture(scope="module")

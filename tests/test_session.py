@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from sklearn.datasets import load_breast_cancer, load_iris
+from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression, Perceptron
 from sklearn.preprocessing import StandardScaler
 
@@ -14,11 +14,8 @@ from colearn_jupyter.formats.models import load_model
 
 
 @pytest.fixture(scope="module")
-def iris() -> pd.DataFrame:
-    data = load_iris(as_frame=True)
-    frame = data.frame.drop_duplicates().sample(frac=1.0, random_state=3).reset_index(drop=True)
-    frame["target"] = frame["target"].map(dict(enumerate(data.target_names)))
-    return frame
+def iris(iris_frame) -> pd.DataFrame:
+    return iris_frame(random_state=3)
 
 
 @pytest.fixture
