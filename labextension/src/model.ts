@@ -438,6 +438,20 @@ export interface IAccountState {
   message: string;
 }
 
+/** What every section shows of its actions (contribute, challenge, resolve, claim). */
+interface IActionState {
+  busy: boolean;
+  actionError: string;
+  message: string;
+}
+
+/** The state of each section, by its id. */
+interface ISectionStates {
+  market: IMarketState;
+  queue: IQueueState;
+  account: IAccountState;
+}
+
 /** The part of EventSource the model uses (so tests can pass a fake). */
 export interface IEventSourceLike {
   onmessage: ((event: MessageEvent) => any) | null;
@@ -665,22 +679,21 @@ export class ColearnModel {
     if (who) {
       body.account = who;
     }
-    this._setMarket({ busy: true, actionError: '', message: '' });
-    try {
-      const created = await requestAPI<IContribution>('contributions', {
-        method: 'POST',
-        body: JSON.stringify(body)
-      });
-      this._setMarket({
-        busy: false,
-        message: `Submission #${created.id}: ${created.rows} rows contributed to model #${created.model}`
-      });
-      void this.refreshAll();
-      return created;
-    } catch (error) {
-      this._setMarket({ busy: false, actionError: errorMessage(error) });
-      return null;
-    }
+    return this._act(
+      'market',
+      () =>
+        requestAPI<IContribution>('contributions', {
+          method: 'POST',
+          body: JSON.stringify(body)
+        }),
+      created => ({
+        state: {
+          message: `Submission #${created.id}: ${created.rows} rows contributed to model #${created.model}`
+        },
+        // not awaited: the new submission is shown while the panels refresh
+        refresh: () => void this.refreshAll()
+      })
+    );
   }
 
   // ---------------------------------------------------------------- verification queue
@@ -864,27 +877,26 @@ export class ColearnModel {
     if (verifier) {
       body.account = verifier;
     }
-    this._setQueue({ busy: true, actionError: '', message: '' });
-    try {
-      const created = await requestAPI<IChallengeCreated>('challenges', {
-        method: 'POST',
-        body: JSON.stringify(body)
-      });
-      const ids = created.challenges;
-      this._setQueue({
-        busy: false,
-        selectedRows: [],
-        message:
-          ids.length === 0
-            ? 'No challenge opened.'
-            : `Opened ${ids.length === 1 ? 'challenge' : 'challenges'} ${ids.map(i => `#${i}`).join(', ')}`
-      });
-      await Promise.all([this.refreshQueue(), this.refreshStatus()]);
-      return ids;
-    } catch (error) {
-      this._setQueue({ busy: false, actionError: errorMessage(error) });
-      return null;
-    }
+    return this._act(
+      'queue',
+      async () =>
+        (
+          await requestAPI<IChallengeCreated>('challenges', {
+            method: 'POST',
+            body: JSON.stringify(body)
+          })
+        ).challenges,
+      ids => ({
+        state: {
+          selectedRows: [],
+          message:
+            ids.length === 0
+              ? 'No challenge opened.'
+              : `Opened ${ids.length === 1 ? 'challenge' : 'challenges'} ${ids.map(i => `#${i}`).join(', ')}`
+        },
+        refresh: () => this._refreshAfterVerdict()
+      })
+    );
   }
 
   /** Challenge the suggested rows of the open submission (the palette command). */
@@ -907,22 +919,20 @@ export class ColearnModel {
     if (resolver) {
       body.account = resolver;
     }
-    this._setQueue({ busy: true, actionError: '', message: '' });
-    try {
-      const result = await requestAPI<IResolveResult>(
-        `challenges/${challengeId}/resolve`,
-        { method: 'POST', body: JSON.stringify(body) }
-      );
-      this._setQueue({
-        busy: false,
-        message: `Challenge #${result.challenge} ${result.upheld ? 'upheld: the row is rejected' : 'rejected: the row stands'}`
-      });
-      await Promise.all([this.refreshQueue(), this.refreshStatus()]);
-      return result;
-    } catch (error) {
-      this._setQueue({ busy: false, actionError: errorMessage(error) });
-      return null;
-    }
+    return this._act(
+      'queue',
+      () =>
+        requestAPI<IResolveResult>(`challenges/${challengeId}/resolve`, {
+          method: 'POST',
+          body: JSON.stringify(body)
+        }),
+      result => ({
+        state: {
+          message: `Challenge #${result.challenge} ${result.upheld ? 'upheld: the row is rejected' : 'rejected: the row stands'}`
+        },
+        refresh: () => this._refreshAfterVerdict()
+      })
+    );
   }
 
   /** Resolve the selected challenge (the palette command; `auto` lets the current model judge). */
@@ -972,25 +982,23 @@ export class ColearnModel {
   /** `POST /claims`: claim every settled submission of the account and withdraw. */
   async claim(): Promise<IClaimResult | null> {
     const name = this._account.name.trim();
-    this._setAccount({ busy: true, actionError: '', message: '' });
-    try {
-      const result = await requestAPI<IClaimResult>('claims', {
-        method: 'POST',
-        body: JSON.stringify(name ? { account: name } : {})
-      });
-      this._setAccount({
-        busy: false,
-        message:
-          parseWei(result.withdrawn_wei) === BigInt(0)
-            ? 'Nothing to claim yet.'
-            : `Withdrew ${formatWei(result.withdrawn_wei)}`
-      });
-      await this.refreshAccount();
-      return result;
-    } catch (error) {
-      this._setAccount({ busy: false, actionError: errorMessage(error) });
-      return null;
-    }
+    return this._act(
+      'account',
+      () =>
+        requestAPI<IClaimResult>('claims', {
+          method: 'POST',
+          body: JSON.stringify(name ? { account: name } : {})
+        }),
+      result => ({
+        state: {
+          message:
+            parseWei(result.withdrawn_wei) === BigInt(0)
+              ? 'Nothing to claim yet.'
+              : `Withdrew ${formatWei(result.withdrawn_wei)}`
+        },
+        refresh: () => this.refreshAccount()
+      })
+    );
   }
 
   // ---------------------------------------------------------------- everything
@@ -1088,6 +1096,51 @@ export class ColearnModel {
   }
 
   // ---------------------------------------------------------------- private
+  /**
+   * Run one action of a section: mark the section busy and clear its messages, make the request, show
+   * the outcome (`state`, with the success message) and refresh what it changed. Returns the request's
+   * answer, or `null` after showing its error in the section's `actionError`.
+   */
+  private async _act<K extends SectionId, T>(
+    section: K,
+    request: () => Promise<T>,
+    onSuccess: (result: T) => {
+      state: Partial<ISectionStates[K]> & { message: string };
+      refresh: () => Promise<unknown> | void;
+    }
+  ): Promise<T | null> {
+    const set = (patch: Partial<IActionState> | Partial<ISectionStates[K]>) =>
+      this._setSectionState(section, patch as Partial<ISectionStates[K]>);
+    set({ busy: true, actionError: '', message: '' });
+    try {
+      const result = await request();
+      const { state, refresh } = onSuccess(result);
+      set({ busy: false, ...state });
+      await refresh();
+      return result;
+    } catch (error) {
+      set({ busy: false, actionError: errorMessage(error) });
+      return null;
+    }
+  }
+
+  /** After a challenge or a resolution: the queue, the report, the challenges and the status. */
+  private async _refreshAfterVerdict(): Promise<void> {
+    await Promise.all([this.refreshQueue(), this.refreshStatus()]);
+  }
+
+  private _setSectionState<K extends SectionId>(
+    section: K,
+    patch: Partial<ISectionStates[K]>
+  ): void {
+    const setters: { [S in SectionId]: (patch: Partial<ISectionStates[S]>) => void } = {
+      market: p => this._setMarket(p),
+      queue: p => this._setQueue(p),
+      account: p => this._setAccount(p)
+    };
+    setters[section](patch);
+  }
+
   private _scheduleEventRefresh(): void {
     if (this._eventTimer !== null) {
       return;

@@ -8,12 +8,12 @@ import { Sidebar, StatusItem } from '../components/Sidebar';
 import { ColearnModel } from '../model';
 import { requestAPI } from '../request';
 import {
-  APIError,
   calls,
   challenge,
   contributionDetail,
   defaultRoutes,
   modelDetail,
+  refuse,
   routeAPI
 } from './support/fixtures';
 
@@ -94,9 +94,7 @@ describe('Sidebar', () => {
   it('shows API errors in a visible line', async () => {
     await setup({
       ...defaultRoutes(),
-      'GET models': () => {
-        throw new APIError('storage unreachable');
-      }
+      'GET models': refuse('storage unreachable')
     });
     const error = screen.getByTestId('colearn-error-market');
     expect(error.textContent).toBe('storage unreachable');
@@ -173,9 +171,7 @@ describe('Sidebar', () => {
     await setup({
       ...defaultRoutes(),
       'GET challenges': { challenges: [challenge] },
-      'POST challenges/11/resolve': () => {
-        throw new APIError('only the owner of model 1 can resolve its challenges');
-      }
+      'POST challenges/11/resolve': refuse('only the owner of model 1 can resolve its challenges')
     });
     fireEvent.click(screen.getByTestId('colearn-tab-queue'));
     await act(async () => {

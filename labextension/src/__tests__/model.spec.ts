@@ -3,61 +3,25 @@ jest.mock('../request', () => ({
   eventsURL: jest.fn(() => 'http://localhost:8888/colearn/api/events?token=secret')
 }));
 
-import { ColearnModel, IEventSourceLike } from '../model';
+import { ColearnModel } from '../model';
 import { requestAPI } from '../request';
+import { FakeEventSource, newModel, withClosedStream } from './support/events';
 import {
-  APIError,
   calls,
   challenge,
   contributionDetail,
-  defaultRoutes,
   models,
+  refuse,
   routeAPI,
+  routeDefaults,
   status
 } from './support/fixtures';
 
 const mockAPI = requestAPI as jest.Mock;
 
-class FakeEventSource implements IEventSourceLike {
-  static last: FakeEventSource | null = null;
-  onmessage: ((event: MessageEvent) => any) | null = null;
-  onerror: ((event: Event) => any) | null = null;
-  onopen: ((event: Event) => any) | null = null;
-  readyState = 0;
-  closed = false;
-  listeners: Record<string, ((event: MessageEvent) => any)[]> = {};
-  addEventListener(type: string, listener: (event: MessageEvent) => any): void {
-    (this.listeners[type] ??= []).push(listener);
-  }
-  emitNamed(type: string, data: unknown): void {
-    for (const listener of this.listeners[type] ?? []) {
-      listener({ data: JSON.stringify(data) } as MessageEvent);
-    }
-  }
-  constructor(readonly url: string) {
-    FakeEventSource.last = this;
-  }
-  close(): void {
-    this.closed = true;
-    this.readyState = 2;
-  }
-  emit(data: unknown): void {
-    this.onmessage?.({ data: JSON.stringify(data) } as MessageEvent);
-  }
-}
-
-function newModel(): ColearnModel {
-  return new ColearnModel({
-    searchDelay: 0,
-    eventDelay: 0,
-    eventSourceFactory: url => new FakeEventSource(url),
-    now: () => 1700000000
-  });
-}
-
 beforeEach(() => {
   mockAPI.mockReset();
-  routeAPI(mockAPI, defaultRoutes());
+  routeDefaults(mockAPI);
 });
 
 describe('marketplace', () => {
@@ -119,9 +83,7 @@ describe('marketplace', () => {
 
   it('shows the API error message', async () => {
     routeAPI(mockAPI, {
-      'GET models': () => {
-        throw new APIError('sort must be one of id, name, accuracy, rows_accepted, rows_pending');
-      }
+      'GET models': refuse('sort must be one of id, name, accuracy, rows_accepted, rows_pending')
     });
     const model = newModel();
     await model.refreshModels();
@@ -140,7 +102,7 @@ describe('marketplace', () => {
 
   it('contributes a file with POST /contributions {model, path, account}', async () => {
     const created = { ...contributionDetail.contribution, id: 8 };
-    routeAPI(mockAPI, { ...defaultRoutes(), 'POST contributions': created });
+    routeDefaults(mockAPI, { 'POST contributions': created });
     const model = newModel();
     const result = await model.contribute(1, ' data/new.csv ', 'bob');
     expect(result?.id).toBe(8);
@@ -153,12 +115,7 @@ describe('marketplace', () => {
   });
 
   it('shows why a contribution was refused', async () => {
-    routeAPI(mockAPI, {
-      ...defaultRoutes(),
-      'POST contributions': () => {
-        throw new APIError('column "sepal length (cm)" is missing');
-      }
-    });
+    routeDefaults(mockAPI, { 'POST contributions': refuse('column "sepal length (cm)" is missing') });
     const model = newModel();
     expect(await model.contribute(1, 'bad.csv')).toBeNull();
     expect(calls(mockAPI)[0][2]).toEqual({ model: 1, path: 'bad.csv' });
@@ -168,7 +125,7 @@ describe('marketplace', () => {
 
 describe('verification queue', () => {
   it('lists pending contributions and pending challenges', async () => {
-    routeAPI(mockAPI, { ...defaultRoutes(), 'GET challenges': { challenges: [challenge] } });
+    routeDefaults(mockAPI, { 'GET challenges': { challenges: [challenge] } });
     const model = newModel();
     await model.refreshQueue();
     expect(mockAPI).toHaveBeenCalledWith('contributions?state=pending');
@@ -193,7 +150,7 @@ describe('verification queue', () => {
   });
 
   it('challenges the selected rows with POST /challenges as "verifier"', async () => {
-    routeAPI(mockAPI, { ...defaultRoutes(), 'POST challenges': { challenges: [11, 12] } });
+    routeDefaults(mockAPI, { 'POST challenges': { challenges: [11, 12] } });
     const model = newModel();
     await model.selectContribution(7);
     model.toggleRow(3, false);
@@ -209,7 +166,7 @@ describe('verification queue', () => {
   });
 
   it('challenges as another account and the suggested rows from the command', async () => {
-    routeAPI(mockAPI, { ...defaultRoutes(), 'POST challenges': { challenges: [13] } });
+    routeDefaults(mockAPI, { 'POST challenges': { challenges: [13] } });
     const model = newModel();
     await model.selectContribution(7);
     model.setSelectedRows([]);
@@ -232,12 +189,7 @@ describe('verification queue', () => {
   });
 
   it('shows a refused challenge', async () => {
-    routeAPI(mockAPI, {
-      ...defaultRoutes(),
-      'POST challenges': () => {
-        throw new APIError('the challenge window of submission 7 is closed');
-      }
-    });
+    routeDefaults(mockAPI, { 'POST challenges': refuse('the challenge window of submission 7 is closed') });
     const model = newModel();
     await model.selectContribution(7);
     expect(await model.challenge()).toBeNull();
@@ -246,8 +198,7 @@ describe('verification queue', () => {
   });
 
   it('resolves a challenge as the account from /status', async () => {
-    routeAPI(mockAPI, {
-      ...defaultRoutes(),
+    routeDefaults(mockAPI, {
       'GET challenges': { challenges: [challenge] },
       'POST challenges/11/resolve': { challenge: 11, upheld: true }
     });
@@ -296,7 +247,7 @@ describe('account', () => {
   });
 
   it('claims with POST /claims {account} and says what was withdrawn', async () => {
-    routeAPI(mockAPI, { ...defaultRoutes(), 'POST claims': { withdrawn_wei: '48000000000000000' } });
+    routeDefaults(mockAPI, { 'POST claims': { withdrawn_wei: '48000000000000000' } });
     const model = newModel();
     model.setAccountName('bob');
     const result = await model.claim();
@@ -307,12 +258,7 @@ describe('account', () => {
   });
 
   it('shows a refused claim', async () => {
-    routeAPI(mockAPI, {
-      ...defaultRoutes(),
-      'POST claims': () => {
-        throw new APIError('chain unreachable');
-      }
-    });
+    routeDefaults(mockAPI, { 'POST claims': refuse('chain unreachable') });
     const model = newModel();
     await model.claim();
     expect(calls(mockAPI)[0]).toEqual(['claims', 'POST', {}]);
@@ -362,40 +308,22 @@ describe('events', () => {
   });
 
   it('falls back to the login cookie when the stream with the token is refused', () => {
-    jest.useFakeTimers();
-    try {
-      const model = newModel();
-      model.connectEvents();
-      const first = FakeEventSource.last as FakeEventSource;
-      first.readyState = 2;
-      first.onerror?.({} as Event);
+    withClosedStream(() => {
       jest.advanceTimersByTime(2000);
       const { eventsURL } = jest.requireMock('../request');
       expect(eventsURL.mock.calls.slice(-2)).toEqual([
         [undefined, true],
         [undefined, false]
       ]);
-      model.dispose();
-    } finally {
-      jest.useRealTimers();
-    }
+    });
   });
 
   it('reconnects when the stream is closed', () => {
-    jest.useFakeTimers();
-    try {
-      const model = newModel();
-      model.connectEvents();
-      const first = FakeEventSource.last as FakeEventSource;
-      first.readyState = 2;
-      first.onerror?.({} as Event);
+    withClosedStream(first => {
       expect(first.closed).toBe(true);
       jest.advanceTimersByTime(2000);
       expect(FakeEventSource.last).not.toBe(first);
-      model.dispose();
-    } finally {
-      jest.useRealTimers();
-    }
+    });
   });
 });
 
@@ -404,11 +332,7 @@ describe('status', () => {
     const model = newModel();
     await model.refreshStatus();
     expect(model.status).toEqual(status);
-    routeAPI(mockAPI, {
-      'GET status': () => {
-        throw new APIError('chain unreachable: http://127.0.0.1:8545');
-      }
-    });
+    routeAPI(mockAPI, { 'GET status': refuse('chain unreachable: http://127.0.0.1:8545') });
     await model.refreshStatus();
     expect(model.statusError).toBe('chain unreachable: http://127.0.0.1:8545');
   });

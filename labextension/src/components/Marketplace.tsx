@@ -9,7 +9,10 @@ import {
 } from '../model';
 import { IModelDetail, MODEL_SORT_KEYS, ModelSortKey, SortOrder } from '../tokens';
 import { AccuracyChart } from './AccuracyChart';
-import { ErrorLine, Loading, MessageLine } from './Feedback';
+import { DetailCard, detailProps, ListItem, ListStatus, Select } from './common';
+import { ErrorLine, MessageLine } from './Feedback';
+
+const SORT_ORDERS: readonly SortOrder[] = ['asc', 'desc'];
 
 const SORT_LABELS: Record<ModelSortKey, string> = {
   id: 'id',
@@ -43,54 +46,42 @@ export function Marketplace(props: IMarketplaceProps): JSX.Element {
           maxLength={200}
           onChange={e => void model.setSearch(e.target.value)}
         />
-        <select
-          className="jp-colearn-select"
-          aria-label="Sort models by"
-          data-testid="colearn-sort"
+        <Select
+          label="Sort models by"
+          testid="colearn-sort"
           value={state.sort}
-          onChange={e => void model.setSort(e.target.value as ModelSortKey)}
-        >
-          {MODEL_SORT_KEYS.map(key => (
-            <option key={key} value={key}>
-              {SORT_LABELS[key]}
-            </option>
-          ))}
-        </select>
-        <select
-          className="jp-colearn-select"
-          aria-label="Sort order"
-          data-testid="colearn-order"
+          options={MODEL_SORT_KEYS}
+          labels={SORT_LABELS}
+          onChange={key => void model.setSort(key)}
+        />
+        <Select
+          label="Sort order"
+          testid="colearn-order"
           value={state.order}
-          onChange={e => void model.setOrder(e.target.value as SortOrder)}
-        >
-          <option value="asc">asc</option>
-          <option value="desc">desc</option>
-        </select>
+          options={SORT_ORDERS}
+          onChange={order => void model.setOrder(order)}
+        />
       </div>
-      <ErrorLine error={state.error} testid="colearn-error-market" />
-      <Loading loading={state.loading && !state.loaded} testid="colearn-loading-market" />
-      {state.loaded && !state.error && models.length === 0 && (
-        <div className="jp-colearn-empty" data-testid="colearn-no-models">
-          {state.search ? `No model matches "${state.search}".` : 'No model is published yet.'}
-        </div>
-      )}
+      <ListStatus
+        name="market"
+        error={state.error}
+        loading={state.loading}
+        loaded={state.loaded}
+        empty={models.length === 0}
+        emptyTestid="colearn-no-models"
+      >
+        {state.search ? `No model matches "${state.search}".` : 'No model is published yet.'}
+      </ListStatus>
       <ul className="jp-colearn-list" data-testid="colearn-model-list" aria-label="Models">
         {models.map(m => (
-          <li key={m.id}>
-            <button
-              className={`jp-colearn-item${m.id === state.selectedId ? ' jp-mod-selected' : ''}`}
-              data-testid={`colearn-model-${m.id}`}
-              aria-pressed={m.id === state.selectedId}
-              onClick={() => void model.selectModel(m.id === state.selectedId ? null : m.id)}
-            >
-              <span className="jp-colearn-item-title">
-                #{m.id} {m.name}
-              </span>
-              <span className="jp-colearn-item-meta">
-                {formatAccuracy(m.accuracy)} · {m.rows_accepted} accepted · {m.rows_pending} pending
-              </span>
-            </button>
-          </li>
+          <ListItem
+            key={m.id}
+            testid={`colearn-model-${m.id}`}
+            selected={m.id === state.selectedId}
+            onClick={() => void model.selectModel(m.id === state.selectedId ? null : m.id)}
+            title={`#${m.id} ${m.name}`}
+            meta={`${formatAccuracy(m.accuracy)} · ${m.rows_accepted} accepted · ${m.rows_pending} pending`}
+          />
         ))}
       </ul>
       {state.total > models.length && !state.search && (
@@ -100,9 +91,7 @@ export function Marketplace(props: IMarketplaceProps): JSX.Element {
       )}
       {state.selectedId !== null && (
         <ModelCard
-          detail={state.detail}
-          loading={state.detailLoading}
-          error={state.detailError}
+          {...detailProps(state)}
           busy={state.busy}
           actionError={state.actionError}
           message={state.message}
@@ -130,15 +119,14 @@ export function ModelCard(props: IModelCardProps): JSX.Element {
   const { detail } = props;
   const m = detail?.model;
   return (
-    <div className="jp-colearn-card" data-testid="colearn-model-card">
-      <div className="jp-colearn-card-header">
-        <span className="jp-colearn-card-title">{m ? `#${m.id} ${m.name}` : 'Model'}</span>
-        <button className="jp-colearn-link" aria-label="Close" title="Close" onClick={props.onClose}>
-          ×
-        </button>
-      </div>
-      <ErrorLine error={props.error} testid="colearn-error-model" />
-      <Loading loading={props.loading && !detail} testid="colearn-loading-model" />
+    <DetailCard
+      testid="colearn-model-card"
+      name="model"
+      title={m ? `#${m.id} ${m.name}` : 'Model'}
+      onClose={props.onClose}
+      error={props.error}
+      loading={props.loading && !detail}
+    >
       {m && (
         <>
           <dl className="jp-colearn-facts">
@@ -181,6 +169,6 @@ export function ModelCard(props: IModelCardProps): JSX.Element {
       )}
       <ErrorLine error={props.actionError} testid="colearn-error-contribute" />
       <MessageLine message={props.message} testid="colearn-message-contribute" />
-    </div>
+    </DetailCard>
   );
 }

@@ -7,7 +7,8 @@ import {
   verdictSummary
 } from '../model';
 import { IChallenge, IContributionDetail, IRowVerdict } from '../tokens';
-import { ErrorLine, Loading, MessageLine } from './Feedback';
+import { AccountField, DetailCard, detailProps, ListItem, ListStatus } from './common';
+import { ErrorLine, MessageLine } from './Feedback';
 
 /** Rows shown at most in a report (the suspicious ones first). */
 export const MAX_ROWS_SHOWN = 500;
@@ -31,39 +32,35 @@ export function VerificationQueue(props: IVerificationQueueProps): JSX.Element {
   return (
     <div className="jp-colearn-section" data-testid="colearn-queue">
       <div className="jp-colearn-subtitle">Pending submissions</div>
-      <ErrorLine error={state.error} testid="colearn-error-queue" />
-      <Loading loading={state.loading && !state.loaded} testid="colearn-loading-queue" />
-      {state.loaded && !state.error && state.contributions.length === 0 && (
-        <div className="jp-colearn-empty" data-testid="colearn-no-contributions">
-          Nothing to verify.
-        </div>
-      )}
+      <ListStatus
+        name="queue"
+        error={state.error}
+        loading={state.loading}
+        loaded={state.loaded}
+        empty={state.contributions.length === 0}
+        emptyTestid="colearn-no-contributions"
+      >
+        Nothing to verify.
+      </ListStatus>
       <ul className="jp-colearn-list" data-testid="colearn-contribution-list" aria-label="Pending submissions">
         {state.contributions.map(c => (
-          <li key={c.id}>
-            <button
-              className={`jp-colearn-item${c.id === state.selectedId ? ' jp-mod-selected' : ''}`}
-              data-testid={`colearn-contribution-${c.id}`}
-              aria-pressed={c.id === state.selectedId}
-              onClick={() => void model.selectContribution(c.id === state.selectedId ? null : c.id)}
-            >
-              <span className="jp-colearn-item-title">
-                Submission #{c.id} · model #{c.model}
-              </span>
-              <span className="jp-colearn-item-meta">
-                {c.rows} rows by {shorten(c.contributor)} · {formatTimeLeft(c.window_ends_at, now)}
-                {c.open_challenges > 0 ? ` · ${c.open_challenges} challenged` : ''}
-                {c.rows_rejected > 0 ? ` · ${c.rows_rejected} rejected` : ''}
-              </span>
-            </button>
-          </li>
+          <ListItem
+            key={c.id}
+            testid={`colearn-contribution-${c.id}`}
+            selected={c.id === state.selectedId}
+            onClick={() => void model.selectContribution(c.id === state.selectedId ? null : c.id)}
+            title={`Submission #${c.id} · model #${c.model}`}
+            meta={
+              `${c.rows} rows by ${shorten(c.contributor)} · ${formatTimeLeft(c.window_ends_at, now)}` +
+              (c.open_challenges > 0 ? ` · ${c.open_challenges} challenged` : '') +
+              (c.rows_rejected > 0 ? ` · ${c.rows_rejected} rejected` : '')
+            }
+          />
         ))}
       </ul>
       {state.selectedId !== null && (
         <ContributionReport
-          detail={state.detail}
-          loading={state.detailLoading}
-          error={state.detailError}
+          {...detailProps(state)}
           selectedRows={state.selectedRows}
           challenged={model.challengedRows}
           verifier={state.verifier}
@@ -127,14 +124,14 @@ export function ContributionReport(props: IContributionReportProps): JSX.Element
   const hidden = Math.max(0, rows.length - MAX_ROWS_SHOWN);
   rows = rows.slice(0, MAX_ROWS_SHOWN);
   return (
-    <div className="jp-colearn-card" data-testid="colearn-contribution-detail">
-      <div className="jp-colearn-card-header">
-        <span className="jp-colearn-card-title">
-          {detail ? `Submission #${detail.contribution.id}` : 'Submission'}
-        </span>
-      </div>
-      <ErrorLine error={props.error} testid="colearn-error-contribution" />
-      <Loading loading={props.loading && !detail} testid="colearn-loading-contribution" label="Verifying…" />
+    <DetailCard
+      testid="colearn-contribution-detail"
+      name="contribution"
+      title={detail ? `Submission #${detail.contribution.id}` : 'Submission'}
+      error={props.error}
+      loading={props.loading && !detail}
+      loadingLabel="Verifying…"
+    >
       {detail && summary && (
         <>
           <div
@@ -205,16 +202,13 @@ export function ContributionReport(props: IContributionReportProps): JSX.Element
           </div>
           {hidden > 0 && <div className="jp-colearn-note">{hidden} more rows not shown.</div>}
           <div className="jp-colearn-actions">
-            <label className="jp-colearn-field">
-              as
-              <input
-                className="jp-colearn-input"
-                aria-label="Challenger account"
-                data-testid="colearn-verifier"
-                value={props.verifier}
-                onChange={e => props.onVerifier(e.target.value)}
-              />
-            </label>
+            <AccountField
+              label="as"
+              ariaLabel="Challenger account"
+              testid="colearn-verifier"
+              value={props.verifier}
+              onChange={props.onVerifier}
+            />
             <button
               className="jp-colearn-button jp-mod-warn"
               data-testid="colearn-challenge-selected"
@@ -226,7 +220,7 @@ export function ContributionReport(props: IContributionReportProps): JSX.Element
           </div>
         </>
       )}
-    </div>
+    </DetailCard>
   );
 }
 
@@ -249,16 +243,13 @@ export function ChallengeList(props: IChallengeListProps): JSX.Element {
     <div className="jp-colearn-challenges" data-testid="colearn-challenges">
       <div className="jp-colearn-subtitle">Pending challenges</div>
       <div className="jp-colearn-controls">
-        <label className="jp-colearn-field">
-          resolve as
-          <input
-            className="jp-colearn-input"
-            aria-label="Resolving account (the model's owner)"
-            data-testid="colearn-resolver"
-            value={props.resolver}
-            onChange={e => props.onResolver(e.target.value)}
-          />
-        </label>
+        <AccountField
+          label="resolve as"
+          ariaLabel="Resolving account (the model's owner)"
+          testid="colearn-resolver"
+          value={props.resolver}
+          onChange={props.onResolver}
+        />
       </div>
       <ErrorLine error={props.error} testid="colearn-error-challenges" />
       {props.challenges.length === 0 && !props.error && !props.loading && (

@@ -135,6 +135,21 @@ export function defaultRoutes(): Record<string, unknown | Handler> {
   };
 }
 
+/** Route the mocked `requestAPI` to the default routes, with `patch` replacing or adding routes. */
+export function routeDefaults(
+  mock: jest.Mock,
+  patch: Record<string, unknown | Handler> = {}
+): void {
+  routeAPI(mock, { ...defaultRoutes(), ...patch });
+}
+
+/** A route that fails as the API does, with `message`. */
+export function refuse(message: string): Handler {
+  return () => {
+    throw new APIError(message);
+  };
+}
+
 /** Calls of the mock as [endpoint, method, parsed body]. */
 export function calls(mock: jest.Mock): [string, string, unknown][] {
   return mock.mock.calls.map(([endpoint, init]: [string, RequestInit | undefined]) => [
