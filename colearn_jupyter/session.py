@@ -34,6 +34,7 @@ from .formats.data import FeatureSchema, SchemaError, decode_row, read_data, to_
 from .formats.metadata import ModelMetadata
 from .formats.models import LinearModel, framework_of, load_model, save_model
 from .marketplace import Marketplace, ModelInfo, Receipt, Submission, Terms
+from .merkle import encode_onchain_row
 from .storage import Storage, open_storage
 from .units import format_duration, format_eth, to_wei
 
@@ -402,8 +403,6 @@ class Session:
         ids = []
         for index in rows:
             if batch is None:
-                from .merkle import encode_onchain_row
-
                 row, proof = encode_onchain_row(*self.market.row(submission_id)), []
             else:
                 row, proof = batch.rows[index], batch.proof(index)
