@@ -14,6 +14,7 @@ storage as they were.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,7 +22,7 @@ import pandas as pd
 from .accounts import Account
 from .formats.data import FeatureSchema, encode_rows, read_data, row_hashes, to_parquet, validate
 from .formats.metadata import ModelMetadata
-from .marketplace import Marketplace, Receipt
+from .marketplace import Marketplace, Receipt, Submission
 from .merkle import MerkleTree
 from .storage import IntegrityError, Storage
 from .storage.unixfs import FileBuilder
@@ -92,10 +93,23 @@ def accepted_row_hashes(market: Marketplace, storage: Storage, model_id: int, sc
         for submission in page:
             if not submission.claimed or submission.on_chain_row:
                 continue
-            batch = load_batch(market, storage, submission.id, schema)
-            kept = [row for i, row in enumerate(batch.rows) if (submission.id, i) not in upheld]
-            hashes.update(row_hashes(kept))
+            rows = _settled_row_hashes(market, storage, submission, schema)
+            hashes.update(h for i, h in enumerate(rows) if (submission.id, i) not in upheld)
     return hashes
+
+
+# Row hashes of settled submissions, by (data CID, Merkle root, schema): a settled file never changes, so it is
+# fetched and verified once per process instead of at every contribution or preview.
+_SETTLED: dict[tuple[str, str, str], tuple[bytes, ...]] = {}
+
+
+def _settled_row_hashes(
+    market: Marketplace, storage: Storage, submission: Submission, schema: FeatureSchema
+) -> tuple[bytes, ...]:
+    key = (submission.data_cid, submission.merkle_root, json.dumps(schema.to_dict(), sort_keys=True))
+    if key not in _SETTLED:
+        _SETTLED[key] = tuple(row_hashes(load_batch(market, storage, submission.id, schema).rows))
+    return _SETTLED[key]
 
 
 def contribute_dataframe(

@@ -118,3 +118,16 @@ def test_a_file_that_does_not_match_its_root_is_caught(market, store, wine_model
     sub = market.contribute("dave", wine_model, cid, honest.tree.root, 10).event("SubmissionAdded").args
     with pytest.raises(IntegrityError, match="Merkle root"):
         load_batch(market, store, sub["submission_id"], schema)
+
+
+def test_settled_files_are_fetched_once(chain, market, store, wine_model, wine, terms, monkeypatch):
+    receipt, _ = contribute_dataframe(market, store, "erin", wine_model, wine.iloc[150:160])
+    chain.advance_time(terms.challenge_window + 1)
+    market.claim("erin", receipt.event("SubmissionAdded").args["submission_id"])
+    schema = model_metadata(market, store, wine_model).feature_schema
+    first = accepted_row_hashes(market, store, wine_model, schema)
+    fetched: list[str] = []
+    original = type(store).cat
+    monkeypatch.setattr(type(store), "cat", lambda self, cid, **kw: fetched.append(cid) or original(self, cid, **kw))
+    assert accepted_row_hashes(market, store, wine_model, schema) == first
+    assert fetched == []  # every settled file came from the cache
