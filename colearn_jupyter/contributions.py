@@ -87,14 +87,11 @@ def accepted_row_hashes(market: Marketplace, storage: Storage, model_id: int, sc
         if challenge.status == "upheld":
             upheld.add((challenge.submission_id, challenge.row_index))
     hashes: set[bytes] = set()
-    offset = 0
-    while page := market.submissions(model_id, offset, 100):
-        offset += len(page)
-        for submission in page:
-            if not submission.claimed or submission.on_chain_row:
-                continue
-            rows = _settled_row_hashes(market, storage, submission, schema)
-            hashes.update(h for i, h in enumerate(rows) if (submission.id, i) not in upheld)
+    for submission in market.all_submissions(model_id):
+        if not submission.claimed or submission.on_chain_row:
+            continue
+        rows = _settled_row_hashes(market, storage, submission, schema)
+        hashes.update(h for i, h in enumerate(rows) if (submission.id, i) not in upheld)
     return hashes
 
 

@@ -394,7 +394,7 @@ def _contribute(magics: ColearnMagics, args: argparse.Namespace) -> Submission:
     window = format_duration(submission.window_ends_at - submission.created_at)
     print(
         f"submission {submission.id}: {submission.row_count} rows to model {submission.model_id}, "
-        f"deposit {format_eth(submission.row_count * submission.deposit_per_row)}; challenge window {window}"
+        f"deposit {format_eth(submission.deposit)}; challenge window {window}"
     )
     return submission
 

@@ -533,12 +533,8 @@ class Marketplace:
         return [_from_tuple(ModelInfo, m) for m in self._call("getModels", offset, limit)]
 
     def all_models(self, page: int = 200) -> list[ModelInfo]:
-        out: list[ModelInfo] = []
-        while True:
-            batch = self.models(len(out), page)
-            out.extend(batch)
-            if len(batch) < page:
-                return out
+        """Every model, in id order (one call per page)."""
+        return _all_pages(lambda offset: self.models(offset, page), page)
 
     def versions(self, model_id: int) -> list[Version]:
         raw = self._call("getVersions", model_id)
@@ -552,6 +548,10 @@ class Marketplace:
 
     def submissions(self, model_id: int, offset: int = 0, limit: int = 100) -> list[Submission]:
         return [_from_tuple(Submission, s) for s in self._call("getSubmissions", model_id, offset, limit)]
+
+    def all_submissions(self, model_id: int, page: int = 100) -> list[Submission]:
+        """Every submission of a model, in id order (one call per page)."""
+        return _all_pages(lambda offset: self.submissions(model_id, offset, page), page)
 
     def challenge_info(self, challenge_id: int) -> Challenge:
         raw = self._call("getChallenge", challenge_id)._asdict()
@@ -595,6 +595,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+def _all_pages(fetch: Callable[[int], list[T]], page: int) -> list[T]:
+    """Concatenate pages from ``fetch(offset)`` until a page comes back short."""
+    out: list[T] = []
+    while True:
+        batch = fetch(len(out))
+        out.extend(batch)
+        if len(batch) < page:
+            return out
 
 
 def _bytes32(value: bytes | str) -> bytes:

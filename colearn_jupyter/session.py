@@ -326,6 +326,11 @@ class Session:
         self._record_balances()
         return credit
 
+    def locked_deposits(self, submissions: Iterable[Submission] | None = None) -> int:
+        """Wei of this account's deposits still locked: rows not rejected, of submissions not yet claimed."""
+        mine = self.my_submissions() if submissions is None else submissions
+        return sum((s.row_count - s.rows_rejected) * s.deposit_per_row for s in mine if not s.claimed)
+
     def my_submissions(self) -> list[Submission]:
         """Every submission this account made (one log query, then one view call per submission)."""
         mine = []
@@ -342,24 +347,21 @@ class Session:
         now = self.chain.timestamp()
         records = []
         for model_id in model_ids:
-            offset = 0
-            while page := self.market.submissions(model_id, offset, 100):
-                offset += len(page)
-                records += [
-                    {
-                        "submission": s.id,
-                        "model": s.model_id,
-                        "contributor": s.contributor,
-                        "rows": s.row_count,
-                        "data CID": s.data_cid or "(on chain)",
-                        "window left": format_duration(max(0, s.window_ends_at - now)),
-                        "open challenges": s.open_challenges,
-                        "rejected": s.rows_rejected,
-                        "challengeable": s.window_ends_at > now,
-                    }
-                    for s in page
-                    if not s.claimed
-                ]
+            records += [
+                {
+                    "submission": s.id,
+                    "model": s.model_id,
+                    "contributor": s.contributor,
+                    "rows": s.row_count,
+                    "data CID": s.data_cid or "(on chain)",
+                    "window left": format_duration(max(0, s.window_ends_at - now)),
+                    "open challenges": s.open_challenges,
+                    "rejected": s.rows_rejected,
+                    "challengeable": s.window_ends_at > now,
+                }
+                for s in self.market.all_submissions(model_id)
+                if not s.claimed
+            ]
         columns = ["submission", "model", "contributor", "rows", "data CID", "window left", "open challenges",
                    "rejected", "challengeable"]  # fmt: skip
         return pd.DataFrame.from_records(records, columns=columns).set_index("submission")
@@ -489,12 +491,7 @@ class Session:
         return self.model(model_id)
 
     def _accepted_submissions(self, model_id: int) -> list[int]:
-        ids = []
-        offset = 0
-        while page := self.market.submissions(model_id, offset, 100):
-            offset += len(page)
-            ids += [s.id for s in page if s.claimed and not s.on_chain_row]
-        return ids
+        return [s.id for s in self.market.all_submissions(model_id) if s.claimed and not s.on_chain_row]
 
     def _current_model(self, model_id: int) -> Any:
         return load_model(self.storage.cat(self.market.versions(model_id)[-1].model_cid))

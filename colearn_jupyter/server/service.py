@@ -107,12 +107,9 @@ class ColearnService:
         model_ids = [model_id] if model_id else [m["id"] for m in self.index.page(limit=10**9)[1]]
         if model_id:
             market.model(model_id)
-        out = []
-        for mid in model_ids:
-            offset = 0
-            while page := market.submissions(mid, offset, 100):
-                offset += len(page)
-                out += [contribution(s) for s in page if state == "all" or not s.claimed]
+        out = [
+            contribution(s) for mid in model_ids for s in market.all_submissions(mid) if state == "all" or not s.claimed
+        ]
         return {"contributions": out}
 
     def contribution(self, submission_id: int) -> dict[str, Any]:
@@ -143,14 +140,11 @@ class ColearnService:
     def account(self, name: str | None) -> dict[str, Any]:
         session = self.as_account(name)
         market, address = session.market, session.account.address
-        locked = sum(
-            (s.row_count - s.rows_rejected) * s.deposit_per_row for s in session.my_submissions() if not s.claimed
-        )
         return {
             "name": session.account.name,
             "address": address,
             "balance_wei": str(session.chain.balance(address)),
-            "locked_wei": str(locked),
+            "locked_wei": str(session.locked_deposits()),
             "claimable_wei": str(market.credit_of(address)),
         }
 

@@ -75,7 +75,7 @@ class AccountCard(Panel):
             "name": account.name,
             "address": account.address,
             "balance": session.chain.balance(account),
-            "locked": sum((s.row_count - s.rows_rejected) * s.deposit_per_row for s in unclaimed),
+            "locked": session.locked_deposits(unclaimed),
             "open submissions": len(unclaimed),
             "challenged": sum(1 for s in unclaimed if s.open_challenges),
             "next window ends in": min(waiting) if waiting else None,

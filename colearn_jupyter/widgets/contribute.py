@@ -199,7 +199,7 @@ class ContributePanel(Panel):
         if done:
             self.last_submission = submission
             self._submitted = True
-            paid = format_eth(submission.row_count * submission.deposit_per_row)
+            paid = format_eth(submission.deposit)
             self.status.ok(f"submission #{submission.id}: {submission.row_count:,} rows, deposit {paid} paid")
         self._sync()
         if done and self._on_submitted is not None:
