@@ -218,6 +218,28 @@ class Chain:
             return self.timestamp()
         return self.devnet.advance_time(seconds)
 
+    def wait_for_block_after(self, block_number: int, timeout: float = _RECEIPT_TIMEOUT_S) -> int:
+        """Return once the chain's latest block is past ``block_number`` (e.g. to reveal what was committed in it).
+
+        A local devnet mines only when asked, so an empty block is mined there; elsewhere this waits for the next
+        block. Returns the latest block number.
+        """
+        latest = self.w3.eth.block_number
+        if latest > block_number:
+            return latest
+        if self.devnet is not None:
+            self.devnet.advance_time(0)
+        elif self.chain_id == CHAIN_ID:
+            self.w3.provider.make_request("evm_mine", [])
+        deadline = time.monotonic() + timeout
+        while (latest := self.w3.eth.block_number) <= block_number:
+            if time.monotonic() > deadline:
+                raise ChainError(
+                    f"no block after block {block_number} within {timeout:.0f} s; is the chain producing blocks?"
+                )
+            time.sleep(0.5)
+        return latest
+
     def __repr__(self) -> str:
         where = "devnet" if self.is_devnet else self.settings.rpc_url
         return f"Chain({where})"

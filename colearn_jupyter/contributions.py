@@ -1,10 +1,15 @@
 """Contributing DataFrames and reading submissions back, with storage and the chain kept consistent.
 
 A DataFrame is validated against the model's schema (read from its metadata CID) before anything moves: wrong
-columns, dtypes, NaN or infinite values, unknown labels, repeated rows and duplicates of rows the model already
-accepted all raise :class:`~colearn_jupyter.formats.data.SchemaError` naming the rows. The Parquet file is
-stored only after the contract accepted the call in simulation, so a refused contribution leaves chain and
-storage as they were.
+columns, dtypes, NaN or infinite values, numbers beyond the schema's bounds, unknown labels, repeated rows, and
+rows the model already has (in any earlier submission, or in the owner's training data) all raise
+:class:`~colearn_jupyter.formats.data.SchemaError` naming the rows. The Parquet file is stored only after the
+contract accepted the call in simulation, so a refused contribution leaves chain and storage as they were.
+
+Reading a submission back is the verifier's side: :func:`inspect_submission` never trusts the file. It fetches it
+(checked against its CID), reads at most the declared number of rows, encodes them as they are (a NaN stays a
+NaN, so the rows hash as the contributor committed them) and compares the tree with the root on chain; whatever
+is wrong becomes a finding, never an exception.
 
 >>> from colearn_jupyter.contributions import contribute_dataframe        # doctest: +SKIP
 >>> receipt, batch = contribute_dataframe(market, store, "alice", model_id, frame)  # doctest: +SKIP
@@ -14,18 +19,23 @@ storage as they were.
 
 from __future__ import annotations
 
+import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from .accounts import Account
-from .formats.data import FeatureSchema, encode_rows, read_data, row_hashes, to_parquet, validate
+from .errors import ColearnError
+from .formats.data import FeatureSchema, SchemaError, encode_row, encode_rows, to_parquet, validate
 from .formats.metadata import ModelMetadata
 from .marketplace import Marketplace, Receipt, Submission
-from .merkle import MerkleTree
+from .merkle import MerkleTree, contributor_key
 from .storage import IntegrityError, Storage
 from .storage.unixfs import FileBuilder
+
+#: Hard limit of rows read from any one file, whatever it declares.
+MAX_FILE_ROWS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -52,75 +62,192 @@ class Batch:
         return self.tree.proof(index)
 
 
+@dataclass(frozen=True)
+class FileCheck:
+    """What a verifier found in a submission's file. ``rows`` are canonical encodings, in file order."""
+
+    cid_ok: bool
+    count_ok: bool
+    root_ok: bool
+    frame: pd.DataFrame | None = None
+    rows: list[bytes] = field(default_factory=list)
+    tree: MerkleTree | None = None
+    problem: str = ""
+
+    @property
+    def usable(self) -> bool:
+        """The file holds exactly the committed rows: proofs can be built from it."""
+        return self.cid_ok and self.count_ok and self.root_ok
+
+
 def model_metadata(market: Marketplace, storage: Storage, model_id: int) -> ModelMetadata:
     """A model's metadata, fetched from storage and checked against its CID and the JSON Schema."""
     return ModelMetadata.from_json(storage.cat(market.model(model_id).metadata_cid))
 
 
-def prepare_batch(frame: pd.DataFrame, schema: FeatureSchema, accepted: set[bytes] | None = None) -> Batch:
-    """Validate a DataFrame and build its rows, Merkle tree and Parquet file (nothing is stored or sent)."""
-    clean = validate(frame, schema, accepted=accepted or set())
+def prepare_batch(
+    frame: pd.DataFrame, schema: FeatureSchema, contributor: str, known: set[bytes] | None = None
+) -> Batch:
+    """Validate a DataFrame and build its rows, its tree keyed by ``contributor`` and its Parquet file.
+
+    ``known`` holds the hashes of rows the model already has (see :class:`RowIndex`); repeating one is refused.
+    Nothing is stored or sent.
+    """
+    clean = validate(frame, schema, accepted=known or set())
     rows = encode_rows(schema, clean)
-    return Batch(clean, rows, MerkleTree(rows), to_parquet(clean, schema))
+    return Batch(clean, rows, MerkleTree(rows, key=contributor_key(contributor)), to_parquet(clean, schema))
+
+
+def read_rows(data: bytes, schema: FeatureSchema, max_rows: int) -> tuple[pd.DataFrame, list[bytes]]:
+    """The rows of a Parquet file as they are, canonically encoded, reading no more than ``max_rows`` of them.
+
+    The row count in the file's footer is checked before anything is decompressed, so a small file that expands
+    to millions of rows is refused at once. Values are not validated (the caller judges them row by row).
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(io.BytesIO(data))
+        declared = parquet.metadata.num_rows
+        if declared > min(max_rows, MAX_FILE_ROWS):
+            raise SchemaError(f"the file holds {declared:,} rows, more than the {max_rows:,} committed on chain")
+        frame = parquet.read().to_pandas()
+    except SchemaError:
+        raise
+    except Exception as error:  # noqa: BLE001 (any parse failure is the file's fault)
+        raise SchemaError(f"not a readable Parquet file: {error}") from None
+    missing = [n for n in schema.names if n not in frame.columns]
+    if missing or len(frame.columns) != len(schema.names):
+        raise SchemaError(f"the file's columns {list(frame.columns)} are not the model's {schema.names}")
+    ordered = frame[schema.names].reset_index(drop=True)
+    try:
+        rows = [encode_row(schema, values) for values in ordered.itertuples(index=False, name=None)]
+    except (TypeError, ValueError, OverflowError) as error:
+        raise SchemaError(f"a value does not fit its column's type: {error}") from None
+    return ordered, rows
+
+
+def inspect_submission(
+    market: Marketplace, storage: Storage, submission: Submission, schema: FeatureSchema
+) -> FileCheck:
+    """Fetch a submission's file and compare it with what the chain records; findings, never exceptions."""
+    try:
+        data = storage.cat(submission.data_cid)
+    except (ColearnError, OSError, ValueError) as error:
+        return FileCheck(False, False, False, problem=f"the file {submission.data_cid} cannot be fetched: {error}")
+    try:
+        frame, rows = read_rows(data, schema, submission.row_count)
+    except SchemaError as error:
+        return FileCheck(True, False, False, problem=str(error))
+    if not rows:
+        return FileCheck(True, False, False, frame, rows, problem="the file holds no rows")
+    tree = MerkleTree(rows, key=contributor_key(submission.contributor))
+    count_ok = len(rows) == submission.row_count
+    root_ok = count_ok and "0x" + tree.root.hex() == submission.merkle_root
+    problem = ""
+    if not count_ok:
+        problem = f"the file holds {len(rows)} rows but {submission.row_count} are committed on chain"
+    elif not root_ok:
+        problem = "the file's rows do not build the Merkle root committed on chain"
+    return FileCheck(True, count_ok, root_ok, frame, rows, tree, problem)
 
 
 def load_batch(market: Marketplace, storage: Storage, submission_id: int, schema: FeatureSchema) -> Batch:
-    """Fetch a submission's file, verify it against its CID and its on-chain Merkle root, and parse it."""
+    """Fetch a submission's file, verify it against its CID and its on-chain root, and parse it (or raise)."""
     submission = market.submission(submission_id)
-    data = storage.cat(submission.data_cid)
-    frame = read_data(data, schema)
-    rows = encode_rows(schema, frame)
-    tree = MerkleTree(rows)
-    if len(rows) != submission.row_count or "0x" + tree.root.hex() != submission.merkle_root:
-        raise IntegrityError(
-            f"submission {submission_id}: its file holds {len(rows)} rows whose Merkle root is 0x{tree.root.hex()}, "
-            f"but the chain records {submission.row_count} rows with root {submission.merkle_root}"
-        )
-    return Batch(frame, rows, tree, data)
+    check = inspect_submission(market, storage, submission, schema)
+    if not check.usable or check.tree is None or check.frame is None:
+        raise IntegrityError(f"submission {submission_id}: {check.problem}")
+    return Batch(check.frame, check.rows, check.tree, storage.cat(submission.data_cid))
 
 
-def accepted_row_hashes(market: Marketplace, storage: Storage, model_id: int, schema: FeatureSchema) -> set[bytes]:
-    """Hashes of the rows a model has accepted: rows of claimed file submissions not found bad by a challenge."""
-    upheld: set[tuple[int, int]] = set()
-    for log in market.contract.events.RowChallenged.get_logs(argument_filters={"modelId": model_id}, from_block=0):
-        challenge = market.challenge_info(log["args"]["challengeId"])
-        if challenge.status == "upheld":
-            upheld.add((challenge.submission_id, challenge.row_index))
-    hashes: set[bytes] = set()
-    for submission in market.all_submissions(model_id):
-        if not submission.claimed or submission.on_chain_row:
-            continue
-        rows = _settled_row_hashes(market, storage, submission, schema)
-        hashes.update(h for i, h in enumerate(rows) if (submission.id, i) not in upheld)
-    return hashes
+class RowIndex:
+    """Where each row a model already has was first committed: earlier submissions and the owner's training data.
+
+    Used to refuse duplicates before contributing, and by verifiers to find them. A submission whose file is
+    missing or does not match its root is skipped (it is a finding of its own), so one broken file never blocks
+    anyone. Files are fetched and hashed once per process (a committed file never changes).
+    """
+
+    def __init__(self) -> None:
+        self.first: dict[bytes, tuple[str, int, int]] = {}  # row hash -> (source kind, submission id, row index)
+
+    @classmethod
+    def build(
+        cls,
+        market: Marketplace,
+        storage: Storage,
+        model_id: int,
+        schema: FeatureSchema,
+        *,
+        before: int | None = None,
+        training: list[bytes] | None = None,
+    ) -> RowIndex:
+        """The rows of ``model_id``'s submissions with an id below ``before`` (all if None), and of ``training``."""
+        index = cls()
+        from eth_utils import keccak
+
+        for position, row in enumerate(training or []):
+            index.first.setdefault(keccak(row), ("training", 0, position))
+        for submission in market.all_submissions(model_id):
+            if submission.on_chain_row or (before is not None and submission.id >= before):
+                continue
+            for position, digest in enumerate(_row_hashes(market, storage, submission, schema)):
+                index.first.setdefault(digest, ("submission", submission.id, position))
+        return index
+
+    @property
+    def hashes(self) -> set[bytes]:
+        return set(self.first)
 
 
-# Row hashes of settled submissions, by (data CID, Merkle root, schema): a settled file never changes, so it is
-# fetched and verified once per process instead of at every contribution or preview.
-_SETTLED: dict[tuple[str, str, str], tuple[bytes, ...]] = {}
+# Row hashes of committed files, by (data CID, Merkle root, contributor, schema): a committed file never changes, so
+# it is fetched and verified once per process instead of at every contribution, preview or verification.
+_COMMITTED: dict[tuple[str, str, str, str], tuple[bytes, ...]] = {}
 
 
-def _settled_row_hashes(
+def _row_hashes(
     market: Marketplace, storage: Storage, submission: Submission, schema: FeatureSchema
 ) -> tuple[bytes, ...]:
-    key = (submission.data_cid, submission.merkle_root, json.dumps(schema.to_dict(), sort_keys=True))
-    if key not in _SETTLED:
-        _SETTLED[key] = tuple(row_hashes(load_batch(market, storage, submission.id, schema).rows))
-    return _SETTLED[key]
+    from eth_utils import keccak
+
+    key = (
+        submission.data_cid,
+        submission.merkle_root,
+        submission.contributor,
+        json.dumps(schema.to_dict(), sort_keys=True),
+    )
+    if key not in _COMMITTED:
+        check = inspect_submission(market, storage, submission, schema)
+        if not check.usable:
+            return ()  # not cached: a missing file may still appear
+        _COMMITTED[key] = tuple(keccak(row) for row in check.rows)
+    return _COMMITTED[key]
 
 
 def contribute_dataframe(
-    market: Marketplace, storage: Storage, account: Account | str, model_id: int, frame: pd.DataFrame
+    market: Marketplace,
+    storage: Storage,
+    account: Account | str,
+    model_id: int,
+    frame: pd.DataFrame,
+    *,
+    training: list[bytes] | None = None,
 ) -> tuple[Receipt, Batch]:
-    """Validate, store and submit a DataFrame as one batch; every row is counted and challengeable alone."""
+    """Validate, store and submit a DataFrame as one batch; every row is counted and challengeable alone.
+
+    ``training`` are the owner's training rows (canonical), refused like rows of earlier submissions.
+    """
+    signer = market.chain.account(account)
     schema = model_metadata(market, storage, model_id).feature_schema
-    batch = prepare_batch(frame, schema, accepted_row_hashes(market, storage, model_id, schema))
+    known = RowIndex.build(market, storage, model_id, schema, training=training).hashes
+    batch = prepare_batch(frame, schema, signer.address, known)
     cid = batch.cid
     pinned_before = cid in storage.pins()
     stored: list[str] = []
     try:
         receipt = market.contribute(
-            account,
+            signer,
             model_id,
             cid,
             batch.tree.root,

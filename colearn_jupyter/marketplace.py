@@ -14,13 +14,15 @@ Every transaction method signs with the given account, is simulated first (so a 
 from __future__ import annotations
 
 import json
+import os
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_utils import keccak
 from filelock import FileLock
 from web3 import Web3
@@ -29,6 +31,7 @@ from .accounts import Account
 from .artifacts import load_artifact
 from .chain import Chain
 from .errors import ChainError, MarketplaceError
+from .storage.cid import cid_from_bytes, cid_to_bytes
 from .units import format_duration, format_eth, parse_duration, to_wei
 
 T = TypeVar("T")
@@ -49,6 +52,8 @@ def _from_tuple(cls: type[T], value: Any) -> T:
         key = _snake(name)
         if key == "terms":
             item = _from_tuple(Terms, item)
+        elif key.endswith("_cid") and isinstance(item, bytes):
+            item = _cid_text(item)
         elif isinstance(item, bytes):
             item = "0x" + item.hex()
         kwargs[key] = item
@@ -65,6 +70,9 @@ class Terms:
     challenge_bond: int
     challenge_window: int
     owner_timeout: int
+
+    MIN_PERIOD = 60  # seconds: the contract's bounds of the window and the time-out
+    MAX_PERIOD = 30 * 86400
 
     @classmethod
     def from_human(
@@ -103,6 +111,32 @@ class Terms:
 
 
 @dataclass(frozen=True)
+class LinearTerms:
+    """An on-chain perceptron given at publish: fixed-point weights (scale 1e6) and the bound of |feature|."""
+
+    weights: tuple[int, ...]
+    intercept: int
+    max_abs_feature: int
+
+    def as_tuple(self) -> tuple[list[int], int, int]:
+        return (list(self.weights), self.intercept, self.max_abs_feature)
+
+
+@dataclass(frozen=True)
+class DuplicateSource:
+    """Where a challenged row is claimed to come from: an earlier submission's row, or the owner's data."""
+
+    kind: str  # "submission", "training" or "test"
+    row_index: int
+    proof: tuple[bytes, ...]
+    submission_id: int = 0
+    nonce: bytes = b"\0" * 32  # the leaf key of a test row
+
+    def as_tuple(self) -> tuple[int, int, int, bytes, list[bytes]]:
+        return (SOURCE_KINDS[self.kind], self.submission_id, self.row_index, self.nonce, list(self.proof))
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """A model in the registry."""
 
@@ -112,6 +146,11 @@ class ModelInfo:
     metadata_cid: str
     test_set_commitment: str
     test_set_cid: str
+    schema_hash: str
+    training_root: str
+    test_root: str
+    training_row_count: int
+    test_row_count: int
     terms: Terms
     reward_pool: int
     created_at: int
@@ -162,6 +201,12 @@ class Submission:
     reward_per_row: int
     on_chain_row: bool
     claimed: bool
+    forfeited: bool = False
+
+    @property
+    def settled(self) -> bool:
+        """Claimed, or forfeited because a demanded row was not produced."""
+        return self.claimed or self.forfeited
 
     @property
     def deposit(self) -> int:
@@ -169,7 +214,9 @@ class Submission:
         return self.row_count * self.deposit_per_row
 
     def _repr_html_(self) -> str:
-        state = "settled" if self.claimed else f"open challenges: {self.open_challenges}"
+        state = (
+            "forfeited" if self.forfeited else "settled" if self.claimed else f"open challenges: {self.open_challenges}"
+        )
         where = f"<code>{self.data_cid}</code>" if self.data_cid else "a row stored on chain"
         return (
             f"<div><b>Submission {self.id}</b> to model {self.model_id} by <code>{self.contributor}</code>: "
@@ -179,7 +226,9 @@ class Submission:
         )
 
 
-CHALLENGE_STATUS = ("none", "pending", "upheld", "rejected", "expired")
+CHALLENGE_STATUS = ("none", "pending", "upheld", "rejected", "expired", "answered")
+CHALLENGE_KINDS = ("none", "label", "availability", "format", "duplicate", "training copy", "test copy")
+SOURCE_KINDS = {"submission": 0, "training": 1, "test": 2}
 
 
 @dataclass(frozen=True)
@@ -190,6 +239,7 @@ class Challenge:
     submission_id: int
     challenger: str
     row_index: int
+    kind: str
     status: str
     bond: int
     resolve_by: int
@@ -254,45 +304,68 @@ _MESSAGES = {
     "NotModelOwner": "only the owner of model {modelId} can do this, and {caller} is not; use the owner's account",
     "InvalidTerms": "the incentive terms are invalid: {reason}",
     "InvalidInput": "invalid input: {reason}",
+    "InvalidCid": "the {what} is not a CIDv1 of a raw or dag-pb block with a sha2-256 digest",
+    "InvalidSchema": "the row schema cannot be committed: {reason}",
     "IncorrectPayment": "this needs exactly {expected:eth}, but {received:eth} was sent",
     "InsufficientRewardPool": (
         "model {modelId}'s reward pool holds {available:eth}, less than the {required:eth} these rows would earn; "
         "the owner can top it up with fund_reward_pool"
     ),
+    "BatchTooLarge": (
+        "one batch may reserve at most a quarter of model {modelId}'s reward pool ({maxReward:eth}), and these rows "
+        "would reserve {reward:eth}; split the rows into smaller batches"
+    ),
+    "RootAlreadySubmitted": "these exact rows were already submitted to model {modelId} by this account",
     "ChallengeWindowClosed": "the challenge window of submission {submissionId} closed at {closedAt:time}",
     "ChallengeWindowOpen": (
         "submission {submissionId} is in its challenge window until {closesAt:time}; wait until then "
         "(on the devnet, advance time)"
     ),
     "RowIndexOutOfRange": "submission {submissionId} has {rowCount} rows, so there is no row {rowIndex}",
-    "RowAlreadyChallenged": "row {rowIndex} of submission {submissionId} is already challenged ({challengeId})",
+    "RowAlreadyRejected": "row {rowIndex} of submission {submissionId} is already rejected",
+    "RowChallengePending": (
+        "row {rowIndex} of submission {submissionId} already has a pending challenge ({challengeId}); wait for it"
+    ),
+    "RowAlreadyJudged": "the label of row {rowIndex} of submission {submissionId} was already judged ({challengeId})",
+    "RowAlreadyRevealed": (
+        "row {rowIndex} of submission {submissionId} is already on chain, so it cannot be demanded; challenge its "
+        "content instead"
+    ),
+    "SubmissionForfeited": "submission {submissionId} was forfeited: a demanded row was not produced in time",
     "InvalidProof": (
         "the Merkle proof does not show that this is row {rowIndex} of submission {submissionId}; "
         "check the row's encoding and index"
     ),
-    "OwnerCannotChallenge": "the owner of model {modelId} judges challenges, so cannot raise one; use another account",
+    "InvalidSourceProof": "the proof does not show that the row is row {rowIndex} of the source named",
+    "NotADuplicate": "not a duplicate: {reason}",
+    "RowIsValid": "row {rowIndex} of submission {submissionId} fits the model's schema: there is no format fault",
+    "SchemaMismatch": "the schema given is not the one model {modelId} committed to",
+    "NotApplicable": "this challenge does not apply: {reason}",
+    "CommitmentUnknown": "no challenge was committed for this row by this account (or it was already revealed)",
+    "CommitmentTooRecent": "the challenge was committed in this block; reveal it in a later block",
+    "CommitmentExists": "this challenge commitment was already made",
+    "OwnerCannotChallenge": (
+        "the owner of model {modelId} judges label challenges, so cannot raise one; use another account"
+    ),
     "ChallengeNotPending": "challenge {challengeId} is already settled",
-    "ResolutionTimedOut": "challenge {challengeId} had to be resolved by {resolveBy:time}; anyone may expire it now",
-    "ResolutionPending": "the owner may resolve challenge {challengeId} until {resolveBy:time}; it can't expire before",
+    "WrongChallengeKind": "challenge {challengeId} is not of a kind this applies to",
+    "ResolutionTimedOut": "challenge {challengeId} had to be settled by {resolveBy:time}; anyone may expire it now",
+    "ResolutionPending": "challenge {challengeId} may be settled until {resolveBy:time}; it can't expire before",
     "OpenChallenges": (
-        "submission {submissionId} has {openChallenges} open challenge(s); they must be resolved or expired first"
+        "submission {submissionId} has {openChallenges} open challenge(s); they must be settled or expired first"
     ),
     "AlreadyClaimed": "submission {submissionId} is already settled",
     "NoLinearModel": "model {modelId} has no on-chain linear model",
-    "LinearModelExists": "model {modelId} already has an on-chain linear model",
     "FeatureCountMismatch": "the model takes {expected} features, not {received}",
+    "FeatureOutOfRange": "feature {index} is {value}, beyond the model's bound of {maxAbs} (fixed point)",
     "InvalidLabel": "label {label} is neither 0 nor 1, the labels of an on-chain linear model",
+    "DuplicateRow": "this row repeats the on-chain row of submission {submissionId} of model {modelId}",
     "NotOnChainRow": "submission {submissionId} is a file, not a row stored on chain",
-    "RowClassifiedCorrectly": "the model classifies the row of submission {submissionId} correctly: nothing to report",
-    "RowMisclassified": (
-        "the model misclassifies the row of submission {submissionId}, so its deposit is not refunded; "
-        "anyone may report it"
-    ),
     "NothingToWithdraw": "{account} has nothing to withdraw",
     "WithdrawFailed": "sending {amount:eth} to {account} failed; can that address receive ether?",
     "TestSetMismatch": "the salt and test-set CID do not match model {modelId}'s commitment",
     "TestSetAlreadyRevealed": "model {modelId}'s test set is already revealed",
-    "SafeCastOverflowedIntDowncast": "a linear-model value does not fit in int{bits}; scale the features down",
+    "SafeCastOverflowedIntDowncast": "a value does not fit in int{bits}",
     "SafeCastOverflowedUintDowncast": "a value does not fit in uint{bits}",
     "ReentrancyGuardReentrantCall": "the contract refused a re-entrant call",
 }
@@ -333,6 +406,7 @@ class Marketplace:
         self.address = Web3.to_checksum_address(address)
         self.contract = chain.w3.eth.contract(address=self.address, abi=artifact["abi"], decode_tuples=True)
         self._decode_error = _ErrorDecoder(artifact["abi"])
+        self._checker: Any = None
 
     # ------------------------------------------------------------------------------------------------ location
     @classmethod
@@ -420,7 +494,7 @@ class Marketplace:
         for event in self.contract.events:
             if event.topic == "0x" + bytes(log["topics"][0]).hex():
                 decoded = event().process_log(log)
-                args = {_snake(k): _plain(v) for k, v in decoded["args"].items()}
+                args = {_snake(k): _plain(v, _snake(k)) for k, v in decoded["args"].items()}
                 return Event(decoded["event"], args, log["blockNumber"], log["logIndex"])
         return None
 
@@ -434,20 +508,46 @@ class Marketplace:
         metadata_cid: str,
         test_set_commitment: bytes | str,
         terms: Terms,
+        schema: Sequence[Any],
+        test_root: bytes | str,
+        test_row_count: int,
+        training_root: bytes | str = b"\0" * 32,
+        training_row_count: int = 0,
+        linear: LinearTerms | None = None,
         reward_pool: int = 0,
         accuracy_bps: int = 0,
         evaluation_cid: str = "",
     ) -> Receipt:
-        """Register a model (its version 1) with its incentive terms; ``reward_pool`` wei is sent with it."""
-        commitment = _bytes32(test_set_commitment)
-        model_input = (name, model_cid, metadata_cid, commitment, accuracy_bps, evaluation_cid)
-        return self._send(account, "publishModel", model_input, terms.as_tuple(), value=reward_pool)
+        """Register a model (its version 1) with its incentive terms, its committed row schema and data roots.
+
+        ``schema`` is the contract's ``RowSchema`` tuple (see :func:`~colearn_jupyter.formats.data.onchain_schema`);
+        ``training_root`` and ``test_root`` are the roots of the owner's training and hidden test rows
+        (:mod:`colearn_jupyter.merkle`); ``linear`` gives an on-chain perceptron. ``reward_pool`` wei is sent.
+        """
+        model_input = (
+            name,
+            _cid_bytes(model_cid),
+            _cid_bytes(metadata_cid),
+            _bytes32(test_set_commitment),
+            accuracy_bps,
+            _cid_bytes(evaluation_cid),
+            _bytes32(training_root),
+            training_row_count,
+            _bytes32(test_root),
+            test_row_count,
+        )
+        linear_input = linear.as_tuple() if linear else ([], 0, 0)
+        return self._send(
+            account, "publishModel", model_input, terms.as_tuple(), tuple(schema), linear_input, value=reward_pool
+        )
 
     def publish_version(
         self, account: Account | str, model_id: int, model_cid: str, accuracy_bps: int, evaluation_cid: str = ""
     ) -> Receipt:
         """Publish a new version of a model with its accuracy on the hidden test set."""
-        return self._send(account, "publishVersion", model_id, model_cid, accuracy_bps, evaluation_cid)
+        return self._send(
+            account, "publishVersion", model_id, _cid_bytes(model_cid), accuracy_bps, _cid_bytes(evaluation_cid)
+        )
 
     def fund_reward_pool(self, account: Account | str, model_id: int, amount: int) -> Receipt:
         """Add ``amount`` wei to a model's reward pool."""
@@ -457,17 +557,13 @@ class Marketplace:
         """Move unallocated reward back to the owner's credit."""
         return self._send(account, "withdrawRewardPool", model_id, amount)
 
-    def attach_linear_model(self, account: Account | str, model_id: int, weights: list[int], intercept: int) -> Receipt:
-        """Attach an on-chain perceptron (fixed point, scale 1e6) that judges and learns from on-chain rows."""
-        return self._send(account, "attachLinearModel", model_id, list(weights), intercept)
-
     def resolve_challenge(self, account: Account | str, challenge_id: int, upheld: bool) -> Receipt:
-        """The owner's verdict on a challenged row: ``upheld=True`` means the row is bad."""
+        """The owner's verdict on a label challenge: ``upheld=True`` means the label is wrong."""
         return self._send(account, "resolveChallenge", challenge_id, upheld)
 
     def reveal_test_set(self, account: Account | str, model_id: int, salt: bytes, test_set_cid: str) -> Receipt:
         """Reveal the hidden test set so anyone can re-check the published accuracies."""
-        return self._send(account, "revealTestSet", model_id, salt, test_set_cid)
+        return self._send(account, "revealTestSet", model_id, salt, _cid_bytes(test_set_cid))
 
     # ------------------------------------------------------------------------------------------------ contributors
     def contribute(
@@ -482,44 +578,97 @@ class Marketplace:
     ) -> Receipt:
         """Add a batch of rows stored at ``data_cid``, committed by ``merkle_root``; pays the deposit.
 
-        ``before_send`` runs once the contract has accepted the call in simulation, before it is signed.
+        The root must be that of the rows' tree keyed by the contributing account
+        (:func:`~colearn_jupyter.merkle.contributor_key`). ``before_send`` runs once the contract has accepted the
+        call in simulation, before it is signed.
         """
         model = self.model(model_id)
         deposit = row_count * model.terms.deposit_per_row
         root = _bytes32(merkle_root)
-        return self._send(
-            account, "contribute", model_id, data_cid, root, row_count, value=deposit, before_send=before_send
-        )
+        cid = _cid_bytes(data_cid, what="data CID")
+        return self._send(account, "contribute", model_id, cid, root, row_count, value=deposit, before_send=before_send)
 
     def contribute_row(self, account: Account | str, model_id: int, features: list[int], label: int) -> Receipt:
-        """Store one row on chain (integer features, fixed point for linear models); pays the deposit."""
+        """Store one row on chain for a model with an on-chain perceptron (fixed-point features); pays the deposit."""
         model = self.model(model_id)
         return self._send(account, "contributeRow", model_id, list(features), label, value=model.terms.deposit_per_row)
 
     def claim(self, account: Account | str, submission_id: int) -> Receipt:
-        """Credit the contributor with deposit and reward of every row not found bad (after the window)."""
+        """Credit the contributor with deposit and reward of every row not rejected (after the window)."""
         return self._send(account, "claim", submission_id)
 
     def withdraw(self, account: Account | str) -> Receipt:
         """Pay out everything credited to the account."""
         return self._send(account, "withdraw")
 
-    # ------------------------------------------------------------------------------------------------ verifiers
-    def challenge(
-        self, account: Account | str, submission_id: int, row_index: int, row: bytes, proof: list[bytes]
+    # ------------------------------------------------------------------------------------------------ challengers
+    def commit_challenge(self, account: Account | str, submission_id: int, row_index: int) -> bytes:
+        """Commit to challenging a row (one transaction); returns the secret salt that reveals it.
+
+        The commitment names neither the row nor the submission, so nobody can copy or front-run the challenge;
+        the reveal must come in a later block, from the same account: this returns once there is one.
+        """
+        signer = self.chain.account(account)
+        salt = os.urandom(32)
+        commitment = self.challenge_commitment(signer.address, submission_id, row_index, salt)
+        receipt = self._send(signer, "commitChallenge", commitment)
+        self.chain.wait_for_block_after(receipt.block_number)
+        return salt
+
+    def challenge_label(
+        self, account: Account | str, submission_id: int, row_index: int, row: bytes, proof: Sequence[bytes]
     ) -> Receipt:
-        """Challenge one row by revealing it with its Merkle proof; posts the model's bond."""
-        submission = self.submission(submission_id)
-        bond = self.model(submission.model_id).terms.challenge_bond
-        return self._send(account, "challenge", submission_id, row_index, row, list(proof), value=bond)
+        """Challenge a row whose label looks wrong (commit, then reveal with the bond); the owner judges it."""
+        bond = self._bond_of(submission_id)
+        salt = self.commit_challenge(account, submission_id, row_index)
+        return self._send(account, "challengeLabel", submission_id, row_index, row, list(proof), salt, value=bond)
+
+    def challenge_format(
+        self,
+        account: Account | str,
+        submission_id: int,
+        row_index: int,
+        row: bytes,
+        proof: Sequence[bytes],
+        schema: Sequence[Any],
+    ) -> Receipt:
+        """Challenge a row that fails the model's committed schema; the contract judges it at once."""
+        salt = self.commit_challenge(account, submission_id, row_index)
+        return self._send(account, "challengeFormat", submission_id, row_index, row, list(proof), tuple(schema), salt)
+
+    def challenge_duplicate(
+        self,
+        account: Account | str,
+        submission_id: int,
+        row_index: int,
+        row: bytes,
+        proof: Sequence[bytes],
+        source: DuplicateSource,
+    ) -> Receipt:
+        """Challenge a row that repeats an earlier row, or the owner's training or test data; judged at once."""
+        salt = self.commit_challenge(account, submission_id, row_index)
+        return self._send(
+            account, "challengeDuplicate", submission_id, row_index, row, list(proof), source.as_tuple(), salt
+        )
+
+    def challenge_availability(self, account: Account | str, submission_id: int, row_index: int) -> Receipt:
+        """Demand that a row be produced (commit, then reveal with the bond); unanswered, the batch is forfeited."""
+        bond = self._bond_of(submission_id)
+        salt = self.commit_challenge(account, submission_id, row_index)
+        return self._send(account, "challengeAvailability", submission_id, row_index, salt, value=bond)
+
+    def answer_challenge(
+        self, account: Account | str, challenge_id: int, row: bytes, proof: Sequence[bytes]
+    ) -> Receipt:
+        """Produce a demanded row with its proof; the challenger's bond is credited to the answering account."""
+        return self._send(account, "answerChallenge", challenge_id, row, list(proof))
 
     def expire_challenge(self, account: Account | str, challenge_id: int) -> Receipt:
-        """Close a challenge the owner did not resolve in time; the bond goes back to the challenger."""
+        """Close a challenge whose time-out passed (a label stands; an unanswered demand forfeits the batch)."""
         return self._send(account, "expireChallenge", challenge_id)
 
-    def report_misclassified(self, account: Account | str, submission_id: int) -> Receipt:
-        """Take the deposit of an on-chain row that the on-chain model misclassifies after its window."""
-        return self._send(account, "reportMisclassified", submission_id)
+    def _bond_of(self, submission_id: int) -> int:
+        return self.model(self.submission(submission_id).model_id).terms.challenge_bond
 
     # ------------------------------------------------------------------------------------------------ views
     def model_count(self) -> int:
@@ -556,10 +705,15 @@ class Marketplace:
     def challenge_info(self, challenge_id: int) -> Challenge:
         raw = self._call("getChallenge", challenge_id)._asdict()
         raw["status"] = CHALLENGE_STATUS[raw["status"]]
+        raw["kind"] = CHALLENGE_KINDS[raw["kind"]]
         return _from_tuple(Challenge, raw)
 
     def challenge_of(self, submission_id: int, row_index: int) -> int:
+        """The latest challenge of a row (0 if none)."""
         return self._call("challengeOf", submission_id, row_index)
+
+    def is_row_rejected(self, submission_id: int, row_index: int) -> bool:
+        return self._call("isRowRejected", submission_id, row_index)
 
     def row(self, submission_id: int) -> tuple[list[int], int]:
         features, label = self._call("getRow", submission_id)
@@ -577,24 +731,61 @@ class Marketplace:
         address = who if isinstance(who, str) and Web3.is_address(who) else self.chain.account(who).address
         return self._call("creditOf", Web3.to_checksum_address(address))
 
-    def row_leaf(self, index: int, row: bytes) -> bytes:
-        return self._call("rowLeaf", index, row)
+    def burned(self) -> int:
+        """Wei burned so far: deposits of rejected rows and bonds of rejected label challenges."""
+        return self._call("burned")
+
+    def row_fault(self, schema: Sequence[Any], row: bytes) -> int:
+        """The contract's verdict on a row against a ``RowSchema`` tuple (0: no fault), from its RowChecker."""
+        if self._checker is None:
+            checker = self._call("rowChecker")
+            self._checker = self.chain.w3.eth.contract(address=checker, abi=load_artifact()["rowCheckerAbi"])
+        return self._checker.functions.fault(tuple(schema), row).call()
+
+    def challenge_commitment(self, challenger: str, submission_id: int, row_index: int, salt: bytes) -> bytes:
+        """``keccak256(abi.encode(challenger, submissionId, rowIndex, salt))``, computed locally."""
+        encoded = abi_encode(
+            ["address", "uint256", "uint32", "bytes32"],
+            [Web3.to_checksum_address(challenger), submission_id, row_index, salt],
+        )
+        return keccak(encoded)
 
     def test_set_commitment(self, salt: bytes, test_set_cid: str) -> bytes:
-        return self._call("testSetCommitment", salt, test_set_cid)
+        """``keccak256(abi.encodePacked(salt, binaryCid))``, computed locally."""
+        return keccak(bytes(salt) + cid_to_bytes(test_set_cid))
 
     def __repr__(self) -> str:
         return f"Marketplace({self.address} on {self.chain!r})"
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, name: str = "") -> Any:
     if isinstance(value, bytes):
-        return "0x" + value.hex()
+        return _cid_text(value) if name.endswith("_cid") else "0x" + value.hex()
     if hasattr(value, "_asdict"):
-        return {_snake(k): _plain(v) for k, v in value._asdict().items()}
+        return {_snake(k): _plain(v, _snake(k)) for k, v in value._asdict().items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+def _cid_text(value: bytes) -> str:
+    """A binary CID from the chain as text ("" for none); anything malformed is shown as hex, never trusted."""
+    if not value:
+        return ""
+    try:
+        return cid_from_bytes(bytes(value))
+    except ValueError:
+        return "0x" + bytes(value).hex()
+
+
+def _cid_bytes(cid: str, what: str = "CID") -> bytes:
+    """A CID string as the contract stores it (binary CIDv1); "" stays empty."""
+    if not cid:
+        return b""
+    try:
+        return cid_to_bytes(cid)
+    except ValueError as error:
+        raise MarketplaceError("InvalidCid", {"what": what}, f"The {what} {cid!r} is not usable: {error}.") from None
 
 
 def _all_pages(fetch: Callable[[int], list[T]], page: int) -> list[T]:

@@ -1,49 +1,185 @@
-"""Merkle commitments to the rows of a batch, exactly as the marketplace contract checks them.
+"""Merkle commitments to the rows of a file, exactly as the marketplace contract checks them (``colearn-tree-v2``).
 
-The leaf of row ``i`` with canonical encoding ``row`` is
-``keccak256(keccak256(abi.encode(uint256 i, keccak256(row))))``; inner nodes hash their sorted pair of children;
-on a level with an odd number of nodes the last one moves up unchanged. Anyone holding the data file can
-recompute the root on chain, and prove any single row with :meth:`MerkleTree.proof`.
+**Keyed leaves.** Row ``i`` (zero based, in file order) with canonical bytes ``row`` has the leaf
 
->>> tree = MerkleTree([b"row a", b"row b", b"row c"])
->>> tree.verify(2, b"row c", tree.proof(2))
+    ``keccak256(keccak256(abi.encode(bytes32 key, uint256 i, bytes32 keccak256(row))))``
+
+(:func:`row_leaf`). The key binds the row to whoever committed to it: a submission or a training set uses its
+owner's address left-padded to 32 bytes (:func:`contributor_key`), so a row cannot be replayed under another
+account; the hidden test set gives every row its own nonce ``keccak256(abi.encode(bytes32 salt, uint256 i))``
+(:func:`test_row_nonce`), so revealing one row says nothing about the others. The leaf is hashed twice so that no
+leaf can pass for an inner node.
+
+**Positional tree bound to the row count.** Level by level, the nodes ``2k`` and ``2k + 1`` become
+``keccak256(left ++ right)`` in that order (not sorted); on a level with an odd number of nodes the last one
+moves up unchanged; the root of a one-row tree is its leaf. The path of a row is fixed by its index and the row
+count the contract stores with the root, so :func:`verify_proof` accepts exactly one proof length for each
+``(index, count)`` and no proof for an index outside the file.
+
+>>> key = contributor_key("0x00000000000000000000000000000000000000a1")
+>>> tree = MerkleTree([b"row a", b"row b", b"row c"], key=key)
+>>> len(tree), len(tree.proof(2))
+(3, 1)
+>>> verify_proof(tree.root, 3, key, 2, b"row c", tree.proof(2))
 True
->>> tree.verify(2, b"row x", tree.proof(2))
+>>> verify_proof(tree.root, 3, key, 2, b"row x", tree.proof(2))
+False
+>>> verify_proof(tree.root, 4, key, 2, b"row c", tree.proof(2))  # the row count is part of the commitment
 False
 """
 
 from __future__ import annotations
 
+import operator
+import re
 from collections.abc import Iterable, Sequence
 
 from eth_abi import encode as abi_encode
-from eth_utils import keccak
+from eth_hash.auto import keccak
+
+__all__ = [
+    "MerkleTree",
+    "contributor_key",
+    "encode_onchain_row",
+    "row_leaf",
+    "test_row_nonce",
+    "verify_proof",
+]
+
+TREE_VERSION = "colearn-tree-v2"
+_ADDRESS = re.compile(r"0[xX][0-9a-fA-F]{40}")
 
 
-def row_leaf(index: int, row: bytes) -> bytes:
-    """The leaf committing to row number ``index`` (zero based) with canonical bytes ``row``."""
-    return keccak(keccak(abi_encode(["uint256", "bytes32"], [index, keccak(row)])))
+def _bytes32(value: bytes, what: str) -> bytes:
+    if not isinstance(value, (bytes, bytearray)) or len(value) != 32:
+        raise ValueError(f"{what} must be 32 bytes, got {value!r}")
+    return bytes(value)
 
 
-def _parent(a: bytes, b: bytes) -> bytes:
-    return keccak(a + b) if a <= b else keccak(b + a)
+def contributor_key(address: str) -> bytes:
+    """The leaf key of a contributor's rows: ``bytes32(uint256(uint160(address)))``.
+
+    >>> contributor_key("0x00000000000000000000000000000000000000A1").hex()
+    '00000000000000000000000000000000000000000000000000000000000000a1'
+    """
+    if not isinstance(address, str) or not _ADDRESS.fullmatch(address.strip()):
+        raise ValueError(f"{address!r} is not an Ethereum address (0x followed by 40 hex digits)")
+    return bytes(12) + bytes.fromhex(address.strip()[2:])
+
+
+def test_row_nonce(salt: bytes, index: int) -> bytes:
+    """The leaf key of row ``index`` of a hidden test set: ``keccak256(abi.encode(bytes32 salt, uint256 index))``.
+
+    >>> test_row_nonce(bytes(32), 0) == keccak(bytes(64))
+    True
+    """
+    return keccak(abi_encode(["bytes32", "uint256"], [_bytes32(salt, "the test-set salt"), index]))
+
+
+test_row_nonce.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever its name
+
+
+def row_leaf(key: bytes, index: int, row: bytes) -> bytes:
+    """The leaf committing to row number ``index`` (zero based) with canonical bytes ``row`` under ``key``.
+
+    >>> leaf = row_leaf(bytes(32), 1, b"row")
+    >>> leaf == keccak(keccak(abi_encode(["bytes32", "uint256", "bytes32"], [bytes(32), 1, keccak(b"row")])))
+    True
+    """
+    index = operator.index(index)
+    if not 0 <= index < 2**256:
+        raise ValueError(f"row index {index} is not a uint256")
+    if not isinstance(row, (bytes, bytearray, memoryview)):
+        raise TypeError(f"a row is bytes, not {type(row).__name__}")
+    # abi.encode(bytes32, uint256, bytes32) is three 32-byte words, written out directly: the ABI encoder would
+    # double the time it takes to hash a million rows.
+    return keccak(keccak(_bytes32(key, "a leaf key") + index.to_bytes(32, "big") + keccak(bytes(row))))
 
 
 def encode_onchain_row(features: Sequence[int], label: int) -> bytes:
-    """Canonical bytes of a row stored on chain: ``abi.encode(int64[] features, int64 label)``."""
+    """Canonical bytes of a row stored on chain: ``abi.encode(int64[] features, int64 label)``.
+
+    >>> len(encode_onchain_row([1, -2], 3))
+    160
+    """
     return abi_encode(["int64[]", "int64"], [list(features), label])
 
 
-class MerkleTree:
-    """All levels of the tree over a batch's rows; memory is about 64 bytes per row."""
+def verify_proof(root: bytes, count: int, key: bytes, index: int, row: bytes, proof: Sequence[bytes]) -> bool:
+    """Whether ``row`` is row ``index`` of the ``count``-row tree with ``root`` and leaf key ``key``.
 
-    def __init__(self, rows: Iterable[bytes] = (), *, leaves: Sequence[bytes] | None = None):
-        level = list(leaves) if leaves is not None else [row_leaf(i, row) for i, row in enumerate(rows)]
+    Recomputes the path exactly as the contract does and returns False, never raising, for an index outside the
+    tree, an empty tree, or a proof of the wrong length.
+
+    >>> leaf = row_leaf(bytes(32), 0, b"only")
+    >>> verify_proof(leaf, 1, bytes(32), 0, b"only", [])
+    True
+    >>> verify_proof(leaf, 1, bytes(32), 1, b"only", [])
+    False
+    """
+    try:
+        if isinstance(index, bool) or isinstance(count, bool) or not 0 <= index < count:
+            return False
+        if len(root) != 32 or len(key) != 32 or any(len(sibling) != 32 for sibling in proof):
+            return False
+        node = row_leaf(key, index, row)
+        width, used = count, 0
+        while width > 1:
+            if index % 2 == 0 and index == width - 1:
+                pass  # the last node of an odd level moves up unchanged: no sibling
+            else:
+                if used == len(proof):
+                    return False
+                sibling = bytes(proof[used])
+                used += 1
+                node = keccak(node + sibling) if index % 2 == 0 else keccak(sibling + node)
+            index //= 2
+            width = (width + 1) // 2
+        return used == len(proof) and node == bytes(root)
+    except (TypeError, ValueError):
+        return False
+
+
+class MerkleTree:
+    """All levels of the positional tree over a file's rows; memory is about 150 bytes per row.
+
+    Give ``key`` to use one leaf key for every row (a submission, the training set), ``keys`` for one key per row
+    (the hidden test set), or precomputed ``leaves`` instead of rows.
+
+    >>> keys = [test_row_nonce(bytes(32), i) for i in range(3)]
+    >>> tree = MerkleTree([b"a", b"b", b"c"], keys=keys)
+    >>> tree.verify(1, b"b", tree.proof(1), keys[1]), tree.verify(1, b"b", tree.proof(1), keys[0])
+    (True, False)
+    >>> MerkleTree([b"a"], key=bytes(32)).root == row_leaf(bytes(32), 0, b"a")
+    True
+    """
+
+    def __init__(
+        self,
+        rows: Iterable[bytes] = (),
+        *,
+        key: bytes | None = None,
+        keys: Sequence[bytes] | None = None,
+        leaves: Sequence[bytes] | None = None,
+    ):
+        if sum(x is not None for x in (key, keys, leaves)) != 1:
+            raise TypeError("give exactly one of key= (one key for all rows), keys= (one per row) or leaves=")
+        if leaves is not None:
+            level = [_bytes32(leaf, "a leaf") for leaf in leaves]
+        elif key is not None:
+            key = _bytes32(key, "the leaf key")
+            level = [row_leaf(key, i, row) for i, row in enumerate(rows)]
+        else:
+            assert keys is not None
+            rows = list(rows)
+            if len(rows) != len(keys):
+                raise ValueError(f"{len(keys)} keys for {len(rows)} rows; give one key per row")
+            level = [row_leaf(k, i, row) for i, (k, row) in enumerate(zip(keys, rows, strict=True))]
         if not level:
             raise ValueError("a Merkle tree needs at least one row")
         self.levels: list[list[bytes]] = [level]
         while len(level) > 1:
-            nxt = [_parent(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+            nxt = [keccak(level[i] + level[i + 1]) for i in range(0, len(level) - 1, 2)]
             if len(level) % 2:
                 nxt.append(level[-1])
             self.levels.append(nxt)
@@ -51,15 +187,16 @@ class MerkleTree:
 
     @property
     def root(self) -> bytes:
+        """The 32-byte root the contract stores, together with the row count ``len(tree)``."""
         return self.levels[-1][0]
 
     def __len__(self) -> int:
         return len(self.levels[0])
 
     def proof(self, index: int) -> list[bytes]:
-        """Sibling hashes from the leaf of row ``index`` up to the root."""
+        """Sibling hashes from the leaf of row ``index`` up to the root, skipping levels where it has none."""
         if not 0 <= index < len(self):
-            raise IndexError(f"the batch has {len(self)} rows; there is no row {index}")
+            raise IndexError(f"the file has {len(self)} rows; there is no row {index}")
         proof = []
         for level in self.levels[:-1]:
             sibling = index ^ 1
@@ -68,9 +205,6 @@ class MerkleTree:
             index //= 2
         return proof
 
-    def verify(self, index: int, row: bytes, proof: Sequence[bytes]) -> bool:
-        """Check a row and proof against this tree's root, as the contract does."""
-        node = row_leaf(index, row)
-        for sibling in proof:
-            node = _parent(node, sibling)
-        return node == self.root
+    def verify(self, index: int, row: bytes, proof: Sequence[bytes], key: bytes) -> bool:
+        """Check a row, its leaf key and proof against this tree's root and row count, as the contract does."""
+        return verify_proof(self.root, len(self), key, index, row, proof)

@@ -28,13 +28,40 @@ import pandas as pd
 from .accounts import Account
 from .chain import Chain
 from .config import ColearnSettings
-from .contributions import Batch, accepted_row_hashes, contribute_dataframe, load_batch, model_metadata
+from .contributions import (
+    FileCheck,
+    RowIndex,
+    contribute_dataframe,
+    inspect_submission,
+    model_metadata,
+    read_rows,
+)
 from .errors import ColearnError
-from .formats.data import FeatureSchema, SchemaError, decode_row, read_data, to_parquet, validate
+from .formats.data import (
+    FeatureSchema,
+    RowFault,
+    SchemaError,
+    decode_row,
+    encode_rows,
+    onchain_schema,
+    read_data,
+    row_fault,
+    to_parquet,
+    validate,
+)
 from .formats.metadata import ModelMetadata
 from .formats.models import LinearModel, framework_of, load_model, save_model
-from .marketplace import Marketplace, ModelInfo, Receipt, Submission, Terms
-from .merkle import encode_onchain_row
+from .marketplace import (
+    LINEAR_SCALE,
+    DuplicateSource,
+    LinearTerms,
+    Marketplace,
+    ModelInfo,
+    Receipt,
+    Submission,
+    Terms,
+)
+from .merkle import MerkleTree, contributor_key, encode_onchain_row, test_row_nonce
 from .storage import Storage, open_storage
 from .units import format_duration, format_eth, to_wei
 
@@ -75,7 +102,16 @@ class ModelCard:
 
 @dataclass(frozen=True)
 class VerificationReport:
-    """What a verifier found in a submission: integrity checks and a verdict for every row."""
+    """What a verifier found in a submission: integrity checks, a verdict for every row, and a challenge plan.
+
+    ``rows`` has one line per row of the file: its ``label``, the current model's ``predicted`` label (for rows
+    without a fault), the objective ``fault`` the contract would judge (a format fault such as ``out of bounds``,
+    or ``duplicate``, ``training copy``, ``test copy``), where a copy comes from (``copy of``), and the
+    ``verdict``: ``ok``, ``suspicious`` (the model disagrees with the label: the owner judges), ``bad`` (an
+    objective fault: the contract judges), or ``rejected``/``challenged`` when the chain already says so.
+    ``plan`` lists the challenges worth making as ``(row, kind)``; when the file itself is missing or does not
+    match its commitment, it demands one row (``availability``).
+    """
 
     submission_id: int
     model_id: int
@@ -84,26 +120,33 @@ class VerificationReport:
     schema_ok: bool
     rows: pd.DataFrame = field(repr=False)
     problem: str = ""
+    count_ok: bool = True
+    plan: tuple[tuple[int, str], ...] = ()
 
     @property
     def suggested(self) -> list[int]:
-        """Rows the current model disagrees with: the ones worth challenging."""
-        if self.rows.empty:
-            return []
-        return self.rows.index[self.rows["verdict"] == "suspicious"].tolist()
+        """Rows worth challenging, in :attr:`plan` order."""
+        return [row for row, _ in self.plan]
 
     @property
     def ok(self) -> bool:
+        """The file is there, matches its commitment, and no row has an objective fault."""
         return self.cid_ok and self.root_ok and self.schema_ok
 
     def _repr_html_(self) -> str:
         checks = " · ".join(
             f"{name} {'✔' if good else '✘'}"
-            for name, good in (("CID", self.cid_ok), ("Merkle root", self.root_ok), ("schema", self.schema_ok))
+            for name, good in (
+                ("CID", self.cid_ok),
+                ("row count", self.count_ok),
+                ("Merkle root", self.root_ok),
+                ("rows", self.schema_ok),
+            )
         )
+        kinds = ", ".join(sorted({kind for _, kind in self.plan}))
         head = (
             f"<div><b>Submission {self.submission_id}</b> of model {self.model_id}: {checks}; "
-            f"{len(self.rows)} rows, {len(self.suggested)} suggested for challenge"
+            f"{len(self.rows)} rows, {len(self.plan)} suggested for challenge{f' ({escape(kinds)})' if kinds else ''}"
             f"{' — ' + escape(self.problem) if self.problem else ''}</div>"
         )
         return head + (self.rows.head(_SUGGEST_LIMIT).to_html() if not self.rows.empty else "")
@@ -232,16 +275,31 @@ class Session:
     ) -> ModelCard:
         """Publish a fitted model with its schema (from ``train``), a hidden test set and incentive terms.
 
-        ``train`` and ``test`` hold the features and the ``label`` column. The test set is stored but only its
-        salted commitment goes on chain; the salt stays in this machine's colearn home until
-        :meth:`reveal_test_set`. ``onchain=True`` also runs a binary linear model on chain (on-chain rows are
-        judged and learned automatically).
+        ``train`` and ``test`` hold the features and the ``label`` column. The chain gets the row schema (column
+        types, labels, and the bound of every number: a thousand times the largest magnitude in ``train``), the
+        root of the training rows (so copies of them can be proven) and the root of the hidden test rows, each
+        keyed by a nonce derived from a secret salt (so a contributor who copies a test row can be caught by the
+        owner, without revealing the others). The salt stays in this machine's colearn home until
+        :meth:`reveal_test_set`. ``onchain=True`` also runs a binary perceptron on chain, which learns every on-chain
+        row that is accepted. The terms must keep the game fair: the reward per row below the deposit, a bond, and
+        a window and time-out between a minute and 30 days.
         """
         schema = FeatureSchema.infer(train, label=label)
         train_clean, test_clean = validate(train, schema), validate(test, schema)
         if onchain:
             model = model if isinstance(model, LinearModel) else LinearModel.from_sklearn(model, schema.names[:-1])
         accuracy = _accuracy(model, test_clean, schema)
+        terms = Terms.from_human(deposit=deposit, reward=reward, bond=bond, window=window, timeout=timeout)
+        _check_terms(terms)
+        salt = os.urandom(32)
+        train_rows, test_rows = encode_rows(schema, train_clean), encode_rows(schema, test_clean)
+        training_tree = MerkleTree(train_rows, key=contributor_key(self.account.address))
+        test_tree = MerkleTree(test_rows, keys=[test_row_nonce(salt, i) for i in range(len(test_rows))])
+        linear = None
+        if onchain:
+            weights, intercept = model.to_onchain()
+            bound = min(2**40, round(schema.max_abs * LINEAR_SCALE))
+            linear = LinearTerms(tuple(weights), intercept, bound)
         model_cid = self.storage.add(save_model(model))
         train_cid = self.storage.add(to_parquet(train_clean, schema))
         test_cid = self.storage.add(to_parquet(test_clean, schema))
@@ -257,8 +315,6 @@ class Session:
         )
         metadata_cid = self.storage.add(metadata.to_json())
         evaluation_cid = self.storage.add(_evaluation(accuracy, len(test_clean), 1))
-        salt = os.urandom(32)
-        terms = Terms.from_human(deposit=deposit, reward=reward, bond=bond, window=window, timeout=timeout)
         receipt = self.market.publish_model(
             self.account,
             name=name,
@@ -266,15 +322,18 @@ class Session:
             metadata_cid=metadata_cid,
             test_set_commitment=self.market.test_set_commitment(salt, test_cid),
             terms=terms,
+            schema=onchain_schema(schema),
+            training_root=training_tree.root,
+            training_row_count=len(train_rows),
+            test_root=test_tree.root,
+            test_row_count=len(test_rows),
+            linear=linear,
             reward_pool=to_wei(pool),
             accuracy_bps=round(accuracy * 10_000),
             evaluation_cid=evaluation_cid,
         )
         model_id = receipt.event("ModelPublished").args["model_id"]
         self._save_secret(model_id, {"salt": salt.hex(), "test_cid": test_cid})
-        if onchain:
-            weights, intercept = model.to_onchain()
-            self.market.attach_linear_model(self.account, model_id, weights, intercept)
         self._record_balances()
         return self.model(model_id)
 
@@ -286,9 +345,15 @@ class Session:
 
     # ------------------------------------------------------------------------------------------------ contributors
     def contribute(self, model: int | str, frame: pd.DataFrame) -> Submission:
-        """Validate, store and submit a DataFrame as one batch, paying the deposit for every row."""
+        """Validate, store and submit a DataFrame as one batch, paying the deposit for every row.
+
+        Rows the model already has (in an earlier submission or the owner's training data) are refused before
+        anything moves: the contract would let anyone prove them copies and burn their deposit.
+        """
         model_id = self.resolve_model(model)
-        receipt, _ = contribute_dataframe(self.market, self.storage, self.account, model_id, frame)
+        receipt, _ = contribute_dataframe(
+            self.market, self.storage, self.account, model_id, frame, training=self._training(model_id)[0]
+        )
         self._record_balances()
         return self.market.submission(receipt.event("SubmissionAdded").args["submission_id"])
 
@@ -297,8 +362,9 @@ class Session:
         model_id = self.resolve_model(model)
         info = self.market.model(model_id)
         schema = model_metadata(self.market, self.storage, model_id).feature_schema
+        known = RowIndex.build(self.market, self.storage, model_id, schema, training=self._training(model_id)[0])
         try:
-            validate(frame, schema, accepted=accepted_row_hashes(self.market, self.storage, model_id, schema))
+            validate(frame, schema, accepted=known.hashes)
             problem = ""
         except SchemaError as error:
             problem = str(error)
@@ -318,7 +384,7 @@ class Session:
         now = self.chain.timestamp()
         candidates = [self.market.submission(submission)] if submission else self.my_submissions()
         for sub in candidates:
-            if not sub.claimed and sub.window_ends_at <= now and sub.open_challenges == 0:
+            if not sub.settled and sub.window_ends_at <= now and sub.open_challenges == 0:
                 self.market.claim(self.account, sub.id)
         credit = self.market.credit_of(self.account.address)
         if credit:
@@ -329,7 +395,7 @@ class Session:
     def locked_deposits(self, submissions: Iterable[Submission] | None = None) -> int:
         """Wei of this account's deposits still locked: rows not rejected, of submissions not yet claimed."""
         mine = self.my_submissions() if submissions is None else submissions
-        return sum((s.row_count - s.rows_rejected) * s.deposit_per_row for s in mine if not s.claimed)
+        return sum((s.row_count - s.rows_rejected) * s.deposit_per_row for s in mine if not s.settled)
 
     def my_submissions(self) -> list[Submission]:
         """Every submission this account made (one log query, then one view call per submission)."""
@@ -360,64 +426,284 @@ class Session:
                     "challengeable": s.window_ends_at > now,
                 }
                 for s in self.market.all_submissions(model_id)
-                if not s.claimed
+                if not s.settled
             ]
         columns = ["submission", "model", "contributor", "rows", "data CID", "window left", "open challenges",
                    "rejected", "challengeable"]  # fmt: skip
         return pd.DataFrame.from_records(records, columns=columns).set_index("submission")
 
     def verify(self, submission_id: int) -> VerificationReport:
-        """Fetch a submission, check its CID and Merkle root, and score every row with the current model."""
+        """Fetch a submission, check it against its commitment, and judge every row; plan the challenges.
+
+        Nothing in the file is trusted: a missing file, a row count or root that does not match, rows that do not
+        decode, numbers beyond the model's bounds and copies are findings in the report, never errors. Rows with
+        an objective fault are not given to the model.
+        """
         submission = self.market.submission(submission_id)
         model_id = submission.model_id
         schema = model_metadata(self.market, self.storage, model_id).feature_schema
-        empty = pd.DataFrame()
         if submission.on_chain_row:
-            return self._verify_onchain(submission, schema)
-        try:
-            batch = load_batch(self.market, self.storage, submission_id, schema)
-        except SchemaError as error:
-            return VerificationReport(submission_id, model_id, True, False, False, empty, str(error))
-        except ColearnError as error:  # IntegrityError: CID or Merkle root
-            cid_failed = "does not match its CID" in str(error)
-            return VerificationReport(submission_id, model_id, not cid_failed, False, True, empty, str(error))
-        model = self._current_model(model_id)
-        rows = _score(model, batch.frame, schema)
-        return VerificationReport(submission_id, model_id, True, True, True, rows)
+            return self._verify_onchain(submission)
+        states = self._row_states(submission_id)
+        check = inspect_submission(self.market, self.storage, submission, schema)
+        if not check.usable:
+            plan = () if submission.settled else self._availability_plan(submission, check, states)
+            return VerificationReport(submission_id, model_id, check.cid_ok, False, check.cid_ok and check.count_ok,
+                                      pd.DataFrame(), check.problem, check.count_ok, plan)  # fmt: skip
+        rows = self._judge_rows(submission, schema, check, states)
+        plan: tuple[tuple[int, str], ...] = ()
+        if not submission.settled and self.chain.timestamp() < submission.window_ends_at:
+            open_rows = rows[~rows["verdict"].isin(["rejected", "challenged"])]
+            bad = open_rows[open_rows["verdict"] == "bad"]
+            suspicious = open_rows[open_rows["verdict"] == "suspicious"]
+            plan = tuple((int(i), str(k)) for i, k in zip(bad.index, bad["challenge"], strict=True)) + tuple(
+                (int(i), "label") for i in suspicious.index
+            )
+        schema_ok = not rows["fault"].astype(bool).any()
+        return VerificationReport(submission_id, model_id, True, True, schema_ok, rows, "", True, plan)
 
-    def _verify_onchain(self, submission: Submission, schema: FeatureSchema) -> VerificationReport:
-        features, label = self.market.row(submission.id)
-        info = self.market.model(submission.model_id)
-        predicted = self.market.predict(submission.model_id, features) if info.has_linear_model else None
-        verdict = "suspicious" if predicted is not None and predicted != label else "ok"
-        rows = pd.DataFrame([{"label": label, "predicted": predicted, "verdict": verdict}])
-        return VerificationReport(submission.id, submission.model_id, True, True, True, rows)
+    def _judge_rows(
+        self, submission: Submission, schema: FeatureSchema, check: FileCheck, states: dict[int, str]
+    ) -> pd.DataFrame:
+        from eth_utils import keccak
+
+        model_id = submission.model_id
+        index = RowIndex.build(
+            self.market, self.storage, model_id, schema, before=submission.id, training=self._training(model_id)[0]
+        )
+        test = self._test_rows(model_id)
+        faults, copies, kinds = [], [], []
+        first_in_batch: dict[bytes, int] = {}
+        for position, row in enumerate(check.rows):
+            digest = keccak(row)
+            fault = row_fault(schema, row)
+            source = index.first.get(digest)
+            kind, copy = "", ""
+            if fault != RowFault.NONE:
+                kind = "format"
+            elif source is not None:
+                kind = "training copy" if source[0] == "training" else "duplicate"
+                copy = (
+                    f"training row {source[2]}"
+                    if source[0] == "training"
+                    else f"submission {source[1]} row {source[2]}"
+                )
+            elif digest in first_in_batch:
+                kind, copy = "duplicate", f"row {first_in_batch[digest]}"
+            elif digest in test:
+                kind, copy = "test copy", f"test row {test[digest]}"
+            first_in_batch.setdefault(digest, position)
+            faults.append(fault.name.lower().replace("_", " ") if fault != RowFault.NONE else kind)
+            copies.append(copy)
+            kinds.append(kind)
+        frame = check.frame if check.frame is not None else pd.DataFrame()
+        labels = frame[schema.label.name].to_numpy() if not frame.empty else []
+        predicted: list[Any] = [None] * len(check.rows)
+        clean = [i for i, kind in enumerate(kinds) if not kind]
+        if clean:
+            model = self._current_model(model_id)
+            scored = _score(model, frame.iloc[clean].astype(_dtypes(schema)), schema)
+            for position, value in zip(clean, scored["predicted"], strict=True):
+                predicted[position] = value
+        rows = pd.DataFrame({"label": labels, "predicted": predicted, "fault": faults, "copy of": copies,
+                             "challenge": kinds})  # fmt: skip
+        verdicts = []
+        for position in range(len(rows)):
+            state = states.get(position)
+            if state in ("rejected", "challenged"):
+                verdicts.append(state)
+            elif kinds[position]:
+                verdicts.append("bad")
+            elif predicted[position] is not None and predicted[position] != labels[position]:
+                verdicts.append("suspicious")
+            else:
+                verdicts.append("ok")
+        rows["verdict"] = verdicts
+        rows.loc[rows["verdict"] == "suspicious", "challenge"] = "label"
+        rows.index.name = "row"
+        return rows
+
+    def _availability_plan(
+        self, submission: Submission, check: FileCheck, states: dict[int, str]
+    ) -> tuple[tuple[int, str], ...]:
+        """The row to demand from a batch whose file is unusable: one the file cannot hold, or the last one."""
+        if self.chain.timestamp() >= submission.window_ends_at:
+            return ()
+        start = len(check.rows) if check.cid_ok and len(check.rows) < submission.row_count else submission.row_count - 1
+        for index in [start, *range(submission.row_count - 1, -1, -1)]:
+            if index not in states:
+                return ((index, "availability"),)
+        return ()
+
+    def _row_states(self, submission_id: int) -> dict[int, str]:
+        """What the chain says of each challenged row: ``rejected``, ``challenged`` (pending) or ``revealed``."""
+        states: dict[int, str] = {}
+        for log in self.market.contract.events.RowChallenged.get_logs(
+            argument_filters={"submissionId": submission_id}, from_block=0
+        ):
+            info = self.market.challenge_info(log["args"]["challengeId"])
+            row = info.row_index
+            if info.status == "pending":
+                states[row] = "challenged"
+            elif self.market.is_row_rejected(submission_id, row):
+                states[row] = "rejected"
+            else:
+                states.setdefault(row, "revealed")
+        return states
+
+    def _verify_onchain(self, submission: Submission) -> VerificationReport:
+        _, label = self.market.row(submission.id)
+        logs = self.market.contract.events.RowAdded.get_logs(
+            argument_filters={"submissionId": submission.id}, from_block=0
+        )
+        predicted = logs[0]["args"]["predicted"] if logs else None  # the perceptron before it saw the row
+        states = self._row_states(submission.id)
+        verdict = states.get(0) or ("suspicious" if predicted is not None and predicted != label else "ok")
+        challenge = "label" if verdict == "suspicious" else ""
+        rows = pd.DataFrame([{"label": label, "predicted": predicted, "fault": "", "copy of": "",
+                              "challenge": challenge, "verdict": verdict}])  # fmt: skip
+        rows.index.name = "row"
+        open_window = not submission.settled and self.chain.timestamp() < submission.window_ends_at
+        plan = ((0, "label"),) if verdict == "suspicious" and open_window else ()
+        return VerificationReport(submission.id, submission.model_id, True, True, True, rows, "", True, plan)
 
     def challenge(self, submission_id: int, rows: Iterable[int] | None = None) -> list[int]:
-        """Challenge rows of a submission (default: the ones :meth:`verify` suggests); returns challenge ids."""
+        """Challenge rows of a submission (default: :meth:`verify`'s plan); returns the challenge ids.
+
+        Each row is challenged the way that fits it: a format fault or a copy is proven to the contract (judged at
+        once, no bond), a label the model disagrees with goes to the owner (with the bond), and a row of a file
+        that is missing or does not match its commitment is demanded (with the bond). Every challenge is committed
+        first and revealed in the next block, so nobody can copy it.
+        """
         submission = self.market.submission(submission_id)
+        report = self.verify(submission_id)
+        planned = dict(report.plan)
+        chosen = report.suggested if rows is None else [int(i) for i in rows]
         schema = model_metadata(self.market, self.storage, submission.model_id).feature_schema
-        if rows is None:
-            rows = self.verify(submission_id).suggested
-        batch: Batch | None = (
-            None if submission.on_chain_row else load_batch(self.market, self.storage, submission_id, schema)
-        )
+        check = None if submission.on_chain_row else inspect_submission(self.market, self.storage, submission, schema)
         ids = []
-        for index in rows:
-            if batch is None:
-                row, proof = encode_onchain_row(*self.market.row(submission_id)), []
-            else:
-                row, proof = batch.rows[index], batch.proof(index)
-            receipt = self.market.challenge(self.account, submission_id, int(index), row, proof)
+        for index in chosen:
+            kind = planned.get(index, "label" if check is None or check.usable else "availability")
+            receipt = self._challenge_row(submission, schema, check, report, index, kind)
             ids.append(receipt.event("RowChallenged").args["challenge_id"])
         self._record_balances()
         return ids
 
+    def _challenge_row(
+        self,
+        submission: Submission,
+        schema: FeatureSchema,
+        check: FileCheck | None,
+        report: VerificationReport,
+        index: int,
+        kind: str,
+    ) -> Receipt:
+        market, sid = self.market, submission.id
+        if kind == "availability":
+            return market.challenge_availability(self.account, sid, index)
+        if check is None:  # a row stored on chain
+            return market.challenge_label(self.account, sid, index, encode_onchain_row(*market.row(sid)), [])
+        if not check.usable or check.tree is None:
+            raise ColearnError(
+                f"submission {sid}'s file does not match its commitment ({check.problem}), so its rows cannot be "
+                "proven; demand one instead (its plan suggests which)"
+            )
+        row, proof = check.rows[index], check.tree.proof(index)
+        if kind == "label":
+            return market.challenge_label(self.account, sid, index, row, proof)
+        if kind == "format":
+            return market.challenge_format(self.account, sid, index, row, proof, onchain_schema(schema))
+        return market.challenge_duplicate(
+            self.account, sid, index, row, proof, self._source(submission, schema, check, index, kind)
+        )
+
+    def _source(
+        self, submission: Submission, schema: FeatureSchema, check: FileCheck, index: int, kind: str
+    ) -> DuplicateSource:
+        """The evidence that row ``index`` repeats an earlier committed row."""
+        from eth_utils import keccak
+
+        digest = keccak(check.rows[index])
+        if kind == "training copy":
+            rows, tree = self._training(submission.model_id)
+            position = [keccak(r) for r in rows].index(digest)
+            return DuplicateSource("training", position, tuple(tree.proof(position)))
+        if kind == "test copy":
+            position = self._test_rows(submission.model_id)[digest]
+            salt = bytes.fromhex(self._load_secret(submission.model_id)["salt"])
+            test_rows = self._test_rows_list(submission.model_id)
+            nonces = [test_row_nonce(salt, i) for i in range(len(test_rows))]
+            tree = MerkleTree(test_rows, keys=nonces)
+            return DuplicateSource("test", position, tuple(tree.proof(position)), nonce=nonces[position])
+        earlier = [i for i, r in enumerate(check.rows[:index]) if keccak(r) == digest]
+        if earlier:
+            assert check.tree is not None
+            return DuplicateSource("submission", earlier[0], tuple(check.tree.proof(earlier[0])), submission.id)
+        index_ = RowIndex.build(self.market, self.storage, submission.model_id, schema, before=submission.id)
+        _, source_id, position = index_.first[digest]
+        source = self.market.submission(source_id)
+        source_check = inspect_submission(self.market, self.storage, source, schema)
+        assert source_check.tree is not None  # the index only holds rows of usable files
+        return DuplicateSource("submission", position, tuple(source_check.tree.proof(position)), source_id)
+
+    def answer(self, challenge_id: int | None = None) -> list[int]:
+        """Produce the rows demanded by pending availability challenges (one, or all) whose files this session
+        can read; each answer earns the challenger's bond. Returns the challenges answered.
+
+        Contributors should run it during their windows (any holder of the file may answer, so a batch is never
+        forfeited while its file is available).
+        """
+        answered = []
+        for info, submission in self._pending_challenges(challenge_id, kinds=("availability",)):
+            schema = model_metadata(self.market, self.storage, submission.model_id).feature_schema
+            check = inspect_submission(self.market, self.storage, submission, schema)
+            if check.usable and check.tree is not None:
+                row = info.row_index
+                self.market.answer_challenge(self.account, info.id, check.rows[row], check.tree.proof(row))
+                answered.append(info.id)
+        if answered:
+            self._record_balances()
+        return answered
+
+    def expire(self, challenge_id: int | None = None) -> list[int]:
+        """Close pending challenges (one, or all) whose time-out has passed; returns the challenges closed.
+
+        An unresolved label challenge returns its bond and the row stands; an unanswered demand forfeits its batch.
+        """
+        now = self.chain.timestamp()
+        expired = []
+        for info, _ in self._pending_challenges(challenge_id):
+            if info.resolve_by < now:
+                self.market.expire_challenge(self.account, info.id)
+                expired.append(info.id)
+        if expired:
+            self._record_balances()
+        return expired
+
+    def _pending_challenges(self, challenge_id: int | None, kinds: Sequence[str] = ()) -> list[tuple[Any, Submission]]:
+        ids = (
+            [challenge_id]
+            if challenge_id is not None
+            else [
+                log["args"]["challengeId"] for log in self.market.contract.events.RowChallenged.get_logs(from_block=0)
+            ]
+        )
+        found = []
+        for cid in ids:
+            info = self.market.challenge_info(cid)
+            if info.status == "pending" and (not kinds or info.kind in kinds):
+                found.append((info, self.market.submission(info.submission_id)))
+        return found
+
     def challenges(self, model: int | str | None = None, *, status: str | None = "pending") -> pd.DataFrame:
-        """Challenges (of one model or all), with the challenged row decoded: the owner's queue."""
+        """Challenges (of one model or all), with the challenged row decoded where it was revealed.
+
+        A model whose metadata cannot be read still lists its challenges (without decoded values): one broken
+        entry never hides the others.
+        """
         filters = {"modelId": self.resolve_model(model)} if model is not None else {}
         records = []
-        schemas: dict[int, FeatureSchema] = {}
+        schemas: dict[int, FeatureSchema | None] = {}
         for log in self.market.contract.events.RowChallenged.get_logs(argument_filters=filters, from_block=0):
             args = log["args"]
             info = self.market.challenge_info(args["challengeId"])
@@ -425,18 +711,28 @@ class Session:
                 continue
             model_id = args["modelId"]
             if model_id not in schemas:
-                schemas[model_id] = model_metadata(self.market, self.storage, model_id).feature_schema
-            try:
-                values = decode_row(schemas[model_id], bytes(args["row"]))
-            except SchemaError:
-                values = {}
+                try:
+                    schemas[model_id] = model_metadata(self.market, self.storage, model_id).feature_schema
+                except (ColearnError, OSError, ValueError):
+                    schemas[model_id] = None
+            values: dict[str, Any] = {}
+            schema = schemas[model_id]
+            if schema is not None and args["row"]:
+                try:
+                    values = decode_row(schema, bytes(args["row"]))
+                except SchemaError:
+                    values = {}
             records.append({"challenge": info.id, "model": model_id, "submission": info.submission_id,
-                            "row": info.row_index, "status": info.status, "challenger": info.challenger,
-                            "resolve by": info.resolve_by, **values})  # fmt: skip
+                            "row": info.row_index, "kind": info.kind, "status": info.status,
+                            "challenger": info.challenger, "resolve by": info.resolve_by, **values})  # fmt: skip
         return pd.DataFrame.from_records(records).set_index("challenge") if records else pd.DataFrame()
 
     def resolve(self, challenge_id: int, upheld: bool | None = None) -> bool:
-        """The owner's verdict; ``upheld=None`` lets the current model judge the challenged row."""
+        """The owner's verdict on a label challenge; ``upheld=None`` lets the current model judge the row.
+
+        Whatever the verdict, the owner's own balance does not change: an upheld row's reward goes to the
+        challenger instead of the contributor, and its deposit is burned.
+        """
         if upheld is None:
             upheld = self.judge(challenge_id)
         self.market.resolve_challenge(self.account, challenge_id, upheld)
@@ -447,24 +743,38 @@ class Session:
         """Whether the current model disagrees with the challenged row's label (the row looks bad)."""
         info = self.market.challenge_info(challenge_id)
         submission = self.market.submission(info.submission_id)
-        schema = model_metadata(self.market, self.storage, submission.model_id).feature_schema
         logs = self.market.contract.events.RowChallenged.get_logs(
             argument_filters={"challengeId": challenge_id}, from_block=0
         )
-        values = decode_row(schema, bytes(logs[0]["args"]["row"]))
-        frame = pd.DataFrame([values]).astype({c.name: c.dtype if c.dtype != "string" else str for c in schema.columns})
+        raw = bytes(logs[0]["args"]["row"])
+        if submission.on_chain_row:
+            features, label = self.market.row(submission.id)
+            return self.market.predict(submission.model_id, features) != label
+        schema = model_metadata(self.market, self.storage, submission.model_id).feature_schema
+        if row_fault(schema, raw) != RowFault.NONE:
+            return True
+        values = decode_row(schema, raw)
+        frame = pd.DataFrame([values]).astype(_dtypes(schema))
         return bool(_score(self._current_model(submission.model_id), frame, schema)["verdict"].iloc[0] == "suspicious")
 
     # ------------------------------------------------------------------------------------------------ owner
     def retrain(self, model: int | str, estimator: Any = None) -> ModelCard:
         """Retrain on the original training data plus every accepted row, evaluate, publish a new version.
 
-        An on-chain linear model is not refitted: its current on-chain weights become the new version.
+        Accepted rows are the rows of claimed submissions that were not rejected; a file that cannot be fetched or
+        does not match its commitment is left out (with a warning), never blocking the retrain, and rows that repeat
+        training, test or earlier rows are dropped. An on-chain linear model is not refitted: its current on-chain
+        weights (learned from accepted on-chain rows) become the new version.
         """
+        import warnings
+
+        from eth_utils import keccak
+
         model_id = self.resolve_model(model)
         metadata = model_metadata(self.market, self.storage, model_id)
         schema = metadata.feature_schema
         current = self._current_model(model_id)
+        test_rows = self._test_rows_list(model_id)
         test = read_data(self.storage.cat(self._load_secret(model_id)["test_cid"]), schema)
         info = self.market.model(model_id)
         if info.has_linear_model:
@@ -473,13 +783,31 @@ class Session:
                                                       classes=list(current.classes))  # fmt: skip
             rows = 0
         else:
-            frames = [
-                read_data(self.storage.cat(cid), schema) for cid in metadata.lineage.get("training_data_cids", [])
-            ]
-            frames += [
-                load_batch(self.market, self.storage, s, schema).frame for s in self._accepted_submissions(model_id)
-            ]
-            data = pd.concat(frames, ignore_index=True)
+            seen = {keccak(row) for row in test_rows}
+            train_rows, _ = self._training(model_id)
+            frames = [self._training_frame(model_id)]
+            seen |= {keccak(row) for row in train_rows}
+            rejected = self._rejected_rows(model_id)
+            for submission in self.market.all_submissions(model_id):
+                if not submission.claimed or submission.on_chain_row:
+                    continue
+                check = inspect_submission(self.market, self.storage, submission, schema)
+                if not check.usable or check.frame is None:
+                    warnings.warn(f"submission {submission.id} left out: {check.problem}", stacklevel=2)
+                    continue
+                keep = []
+                for position, row in enumerate(check.rows):
+                    digest = keccak(row)
+                    if (
+                        (submission.id, position) in rejected
+                        or digest in seen
+                        or row_fault(schema, row) != RowFault.NONE
+                    ):
+                        continue
+                    seen.add(digest)
+                    keep.append(position)
+                frames.append(check.frame.iloc[keep])
+            data = pd.concat(frames, ignore_index=True).astype(_dtypes(schema))
             new_model = _fit(estimator if estimator is not None else current, data, schema)
             rows = len(data)
         accuracy = _accuracy(new_model, test, schema)
@@ -490,11 +818,60 @@ class Session:
         self._record_balances()
         return self.model(model_id)
 
-    def _accepted_submissions(self, model_id: int) -> list[int]:
-        return [s.id for s in self.market.all_submissions(model_id) if s.claimed and not s.on_chain_row]
-
     def _current_model(self, model_id: int) -> Any:
         return load_model(self.storage.cat(self.market.versions(model_id)[-1].model_cid))
+
+    def _rejected_rows(self, model_id: int) -> set[tuple[int, int]]:
+        """(submission, row) of every row of the model rejected by a challenge (one log query)."""
+        ids = {s.id for s in self.market.all_submissions(model_id)}
+        return {
+            (log["args"]["submissionId"], log["args"]["rowIndex"])
+            for log in self.market.contract.events.RowRejected.get_logs(from_block=0)
+            if log["args"]["submissionId"] in ids
+        }
+
+    def _training(self, model_id: int) -> tuple[list[bytes], MerkleTree | None]:
+        """The owner's training rows (canonical) and their tree, checked against the root on chain.
+
+        Empty when the training file cannot be read or does not match: then copies of it cannot be proven, and
+        nothing else is blocked.
+        """
+        key = (self.market.address, model_id)
+        if key not in _TRAINING:
+            info = self.market.model(model_id)
+            rows: list[bytes] = []
+            tree = None
+            try:
+                metadata = model_metadata(self.market, self.storage, model_id)
+                cids = metadata.lineage.get("training_data_cids", [])
+                if cids and info.training_row_count:
+                    _, rows = read_rows(self.storage.cat(cids[0]), metadata.feature_schema, info.training_row_count)
+                    tree = MerkleTree(rows, key=contributor_key(info.owner))
+                    if "0x" + tree.root.hex() != info.training_root or len(rows) != info.training_row_count:
+                        rows, tree = [], None
+            except (ColearnError, OSError, ValueError):
+                rows, tree = [], None
+            _TRAINING[key] = (rows, tree)
+        return _TRAINING[key]
+
+    def _training_frame(self, model_id: int) -> pd.DataFrame:
+        metadata = model_metadata(self.market, self.storage, model_id)
+        cids = metadata.lineage.get("training_data_cids", [])
+        return read_data(self.storage.cat(cids[0]), metadata.feature_schema) if cids else pd.DataFrame()
+
+    def _test_rows_list(self, model_id: int) -> list[bytes]:
+        """The hidden test rows (canonical), when this home published the model; empty otherwise."""
+        try:
+            secret = self._load_secret(model_id)
+        except ColearnError:
+            return []
+        schema = model_metadata(self.market, self.storage, model_id).feature_schema
+        return encode_rows(schema, read_data(self.storage.cat(secret["test_cid"]), schema))
+
+    def _test_rows(self, model_id: int) -> dict[bytes, int]:
+        from eth_utils import keccak
+
+        return {keccak(row): i for i, row in enumerate(self._test_rows_list(model_id))}
 
     # ------------------------------------------------------------------------------------------------ history
     def history(self, model: int | str) -> pd.DataFrame:
@@ -584,6 +961,31 @@ class Session:
                 f"the hidden test set of model {model_id} is not in this colearn home: only the machine that "
                 "published it can evaluate or reveal it"
             ) from None
+
+
+# The owner's training rows of each model, by (marketplace, model id): committed at publish, they never change.
+_TRAINING: dict[tuple[str, int], tuple[list[bytes], MerkleTree | None]] = {}
+
+
+def _check_terms(terms: Terms) -> None:
+    """Refuse terms the contract would refuse, with the reason, before anything is stored."""
+    if terms.reward_per_row >= terms.deposit_per_row:
+        raise ColearnError(
+            f"the reward per row ({format_eth(terms.reward_per_row)}) must be less than the deposit per row "
+            f"({format_eth(terms.deposit_per_row)}): otherwise a contributor would profit from proving their own "
+            "rows bad"
+        )
+    for name, value in (("window", terms.challenge_window), ("time-out", terms.owner_timeout)):
+        if not Terms.MIN_PERIOD <= value <= Terms.MAX_PERIOD:
+            raise ColearnError(f"the {name} must be between 1 minute and 30 days, not {format_duration(value)}")
+    if terms.challenge_bond == 0:
+        raise ColearnError("the challenge bond must be more than zero")
+
+
+def _dtypes(schema: FeatureSchema) -> dict[str, Any]:
+    return {
+        c.name: {"float64": "float64", "int64": "int64", "bool": bool, "string": str}[c.dtype] for c in schema.columns
+    }
 
 
 # ---------------------------------------------------------------------------------------------------- ML helpers

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Compiles contracts/src/ModelMarketplace.sol with the npm `solc` package (same settings as contracts/foundry.toml)
 // and writes colearn_jupyter/artifacts/ModelMarketplace.json:
-//   {contractName, compiler, sourcesSha256, abi, bytecode, deployedBytecode}
+//   {contractName, compiler, sourcesSha256, abi, bytecode, deployedBytecode, rowCheckerAbi}
+// The marketplace creates its ChallengeGame module and RowChecker in its constructor, so its bytecode is the only
+// one to deploy; the RowChecker's ABI is shipped for clients that check rows with it. The build fails when the
+// deployed code exceeds the 24,576-byte limit of EIP-170.
 // `sourcesSha256` digests every .sol file under contracts/src (see `sourcesSha256` below); the Python tests
 // recompute it to detect a stale artifact.
 //
@@ -63,7 +66,7 @@ function compile() {
     settings: {
       optimizer: { enabled: true, runs: 200 },
       evmVersion: 'cancun',
-      outputSelection: { [SOURCE_UNIT]: { [CONTRACT_NAME]: ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+      outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
     },
   };
   const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
@@ -72,11 +75,16 @@ function compile() {
   if (diagnostics.some((diagnostic) => diagnostic.severity === 'error')) {
     throw new Error(`compilation of ${SOURCE_UNIT} failed`);
   }
-  return output.contracts[SOURCE_UNIT][CONTRACT_NAME];
+  return output.contracts;
 }
 
+const MAX_DEPLOYED_BYTES = 24576; // EIP-170
+const MAX_INITCODE_BYTES = 49152; // EIP-3860
+
 function main() {
-  const contract = compile();
+  const contracts = compile();
+  const contract = contracts[SOURCE_UNIT][CONTRACT_NAME];
+  const checker = contracts['src/RowChecker.sol'].RowChecker;
   const artifact = {
     contractName: CONTRACT_NAME,
     compiler: solc.version(),
@@ -84,14 +92,21 @@ function main() {
     abi: contract.abi,
     bytecode: `0x${contract.evm.bytecode.object}`,
     deployedBytecode: `0x${contract.evm.deployedBytecode.object}`,
+    rowCheckerAbi: checker.abi,
   };
   if (artifact.abi.length === 0 || artifact.bytecode === '0x') throw new Error('empty ABI or bytecode');
 
+  const deployed = (artifact.deployedBytecode.length - 2) / 2;
+  const initcode = (artifact.bytecode.length - 2) / 2;
+  if (deployed > MAX_DEPLOYED_BYTES || initcode > MAX_INITCODE_BYTES) {
+    throw new Error(`${CONTRACT_NAME} is too large: ${deployed} bytes deployed (limit ${MAX_DEPLOYED_BYTES}), ` +
+      `${initcode} bytes of initcode (limit ${MAX_INITCODE_BYTES})`);
+  }
   fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
   const target = path.join(ARTIFACTS_DIR, `${CONTRACT_NAME}.json`);
   fs.writeFileSync(target, `${JSON.stringify(artifact, null, 1)}\n`);
-  const size = (artifact.deployedBytecode.length - 2) / 2;
-  process.stdout.write(`wrote ${path.relative(process.cwd(), target)} (${artifact.abi.length} ABI entries, ${size} bytes deployed)\n`);
+  process.stdout.write(`wrote ${path.relative(process.cwd(), target)} (${artifact.abi.length} ABI entries, ` +
+    `${deployed} bytes deployed, ${initcode} bytes of initcode)\n`);
 }
 
 main();

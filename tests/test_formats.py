@@ -15,10 +15,19 @@ from sklearn.linear_model import LogisticRegression, Perceptron
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from colearn_jupyter.formats.data import FeatureSchema, SchemaError, encode_rows, read_csv, read_data, validate
+from colearn_jupyter.formats.data import (
+    FeatureSchema,
+    SchemaError,
+    encode_rows,
+    merkle_tree,
+    read_csv,
+    read_data,
+    to_parquet,
+    validate,
+)
 from colearn_jupyter.formats.metadata import ModelMetadata
 from colearn_jupyter.formats.models import LinearModel, UnsafeFormatError, detect_format, load_model, save_model
-from colearn_jupyter.merkle import MerkleTree
+from colearn_jupyter.merkle import MerkleTree, contributor_key
 
 
 @pytest.fixture(scope="module")
@@ -135,9 +144,9 @@ def test_csv_input_uses_declared_dtypes(iris, schema):
 
 
 def test_merkle_root_is_recomputable_from_the_file(iris, schema):
-    from colearn_jupyter.contributions import prepare_batch
-
-    batch = prepare_batch(iris.drop_duplicates(), schema)
-    again = read_data(batch.parquet, schema)
-    assert MerkleTree(encode_rows(schema, again)).root == batch.tree.root
-    assert batch.row_count == 149  # iris repeats one row
+    key = contributor_key("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
+    clean = validate(iris.drop_duplicates(), schema)
+    tree = merkle_tree(schema, clean, key=key)
+    again = read_data(to_parquet(clean, schema), schema)
+    assert MerkleTree(encode_rows(schema, again), key=key).root == tree.root
+    assert len(tree) == 149  # iris repeats one row

@@ -12,9 +12,15 @@ dtype        bytes
 ``string``   ``b"s"`` + length of the UTF-8 bytes as 4 bytes big-endian + the UTF-8 bytes
 ==========  ======================================================================
 
-and concatenated. Row ``i`` of a file (zero based, in file order) has the leaf
-``keccak256(keccak256(abi.encode(uint256 i, keccak256(row))))``, so anyone with the file can rebuild the Merkle
-root stored on chain (:func:`merkle_tree`) and prove any single row.
+and concatenated. Row ``i`` of a file (zero based, in file order) is leaf ``i`` of a ``colearn-tree-v2`` Merkle
+tree (:mod:`colearn_jupyter.merkle`: keyed leaves, positional tree bound to the row count), so anyone with the file
+can rebuild the root stored on chain (:func:`merkle_tree`) and prove any single row.
+
+The contract judges a revealed row with the schema's on-chain form (:func:`onchain_schema`, committed to by
+:func:`schema_hash`): every tag must match its column, numbers must lie within ``max_abs``, strings must be valid
+UTF-8 of at most ``max_string_bytes`` bytes, ``-0.0`` is not canonical, and the label must be an allowed one.
+:func:`row_fault` applies the same rules, in the same order, in Python; :func:`validate` refuses DataFrames whose
+rows would break them.
 
 >>> import pandas as pd
 >>> frame = pd.DataFrame({"x": [1.5, 2.0], "n": [3, 4], "label": ["ham", "spam"]})
@@ -23,12 +29,18 @@ root stored on chain (:func:`merkle_tree`) and prove any single row.
 '663ff8000000000000690000000000000003730000000368616d'
 >>> decode_row(schema, encode_row(schema, (1.5, 3, "ham")))
 {'x': 1.5, 'n': 3, 'label': 'ham'}
+>>> schema.max_abs  # 1000 times the largest value, at least 1e6, rounded up to a power of ten
+1000000.0
+>>> row_fault(schema, encode_row(schema, (1.5, 3, "eggs"))).name
+'LABEL_NOT_ALLOWED'
 """
 
 from __future__ import annotations
 
+import enum
 import io
 import json
+import math
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -36,11 +48,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from eth_abi import encode as abi_encode
+from eth_hash.auto import keccak
 
 from ..errors import ColearnError
 from ..merkle import MerkleTree
 
 DTYPES = ("float64", "int64", "bool", "string")
+TAGS = {"float64": b"f", "int64": b"i", "bool": b"b", "string": b"s"}
+ONCHAIN_SCHEMA_TYPE = "(bytes,bytes[],uint64,uint64,uint32)"
+INT64_MAX = 2**63 - 1
+_UINT32_MAX = 2**32 - 1
+_MAX_INFERRED_ABS = 1e300
 _SCHEMA_KEY = b"colearn.schema"
 _MAX_LISTED = 10
 
@@ -65,22 +84,57 @@ class Column:
 
 @dataclass(frozen=True)
 class FeatureSchema:
-    """Feature columns in order, the label column, and the allowed labels (empty for regression)."""
+    """Feature columns in order, the label column, the allowed labels (empty for regression), and value bounds.
+
+    ``max_abs`` bounds the absolute value of every number (features and label), ``max_string_bytes`` the UTF-8
+    length of every string.
+
+    >>> schema = FeatureSchema((Column("x", "float64"),), Column("y", "int64"), (0, 1), max_abs=100)
+    >>> FeatureSchema.from_dict(schema.to_dict()) == schema
+    True
+    >>> FeatureSchema.from_dict({"features": [{"name": "x", "dtype": "float64"}], "label": {"name": "y",
+    ...     "dtype": "int64"}}).max_string_bytes
+    1024
+    """
 
     features: tuple[Column, ...]
     label: Column
     labels: tuple[Any, ...] = field(default=())
+    max_abs: float = 1e9
+    max_string_bytes: int = 1024
+
+    def __post_init__(self) -> None:
+        number = isinstance(self.max_abs, (int, float, np.integer, np.floating)) and not isinstance(self.max_abs, bool)
+        try:
+            max_abs = float(self.max_abs) if number else math.nan
+        except OverflowError:
+            max_abs = math.inf
+        if not (math.isfinite(max_abs) and max_abs > 0):
+            raise SchemaError(f"max_abs must be a finite number above 0, not {self.max_abs!r}")
+        object.__setattr__(self, "max_abs", max_abs)
+        size = self.max_string_bytes
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= _UINT32_MAX:
+            raise SchemaError(f"max_string_bytes must be an integer from 1 to {_UINT32_MAX}, not {size!r}")
+        object.__setattr__(self, "max_string_bytes", int(size))
 
     @classmethod
-    def infer(cls, frame: pd.DataFrame, label: str, labels: Iterable[Any] | None = None) -> FeatureSchema:
-        """The schema of a training DataFrame: its columns' dtypes, and its label column's distinct values."""
+    def infer(
+        cls, frame: pd.DataFrame, label: str, labels: Iterable[Any] | None = None, max_abs: float | None = None
+    ) -> FeatureSchema:
+        """The schema of a training DataFrame: its columns' dtypes, and its label column's distinct values.
+
+        Without ``max_abs``, the bound is 1000 times the largest absolute number in the frame (at least ``1e6``,
+        at most ``1e300``), rounded up to a power of ten.
+        """
         if label not in frame.columns:
             raise SchemaError(f"the label column {label!r} is not in the DataFrame (columns: {list(frame.columns)})")
         columns = tuple(Column(str(name), _dtype_of(frame[name])) for name in frame.columns if name != label)
         label_column = Column(label, _dtype_of(frame[label]))
         if labels is None:
             labels = () if label_column.dtype == "float64" else sorted(frame[label].dropna().unique().tolist())
-        return cls(columns, label_column, tuple(_plain(v) for v in labels))
+        if max_abs is None:
+            max_abs = _inferred_max_abs(frame)
+        return cls(columns, label_column, tuple(_plain(v) for v in labels), max_abs=max_abs)
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -95,11 +149,37 @@ class FeatureSchema:
             "features": [asdict(c) for c in self.features],
             "label": asdict(self.label),
             "labels": list(self.labels),
+            "max_abs": self.max_abs,
+            "max_string_bytes": self.max_string_bytes,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureSchema:
-        return cls(tuple(Column(**c) for c in data["features"]), Column(**data["label"]), tuple(data.get("labels", ())))
+        """The schema of :meth:`to_dict`; dictionaries written before the bounds existed get the defaults."""
+        return cls(
+            tuple(Column(**c) for c in data["features"]),
+            Column(**data["label"]),
+            tuple(data.get("labels", ())),
+            max_abs=data.get("max_abs", cls.max_abs),
+            max_string_bytes=data.get("max_string_bytes", cls.max_string_bytes),
+        )
+
+
+def _inferred_max_abs(frame: pd.DataFrame) -> float:
+    largest = 0.0
+    for name in frame.columns:
+        if _dtype_of(frame[name]) in ("float64", "int64"):
+            values = np.abs(frame[name].to_numpy(dtype="float64", na_value=np.nan))
+            values = values[np.isfinite(values)]
+            if values.size:
+                largest = max(largest, float(values.max()))
+    bound = min(max(1e6, 1000 * largest), _MAX_INFERRED_ABS)
+    exponent = math.ceil(math.log10(bound))
+    while float(f"1e{exponent}") < bound:
+        exponent += 1
+    while float(f"1e{exponent - 1}") >= bound:
+        exponent -= 1
+    return float(f"1e{exponent}")
 
 
 def _dtype_of(series: pd.Series) -> str:
@@ -137,30 +217,178 @@ def encode_row(schema: FeatureSchema, values: Sequence[Any]) -> bytes:
 
 
 def decode_row(schema: FeatureSchema, row: bytes) -> dict[str, Any]:
-    """The values of a canonical row, by column name (the inverse of :func:`encode_row`)."""
+    """The values of a canonical row, by column name (the inverse of :func:`encode_row`).
+
+    Raises :class:`SchemaError`, and nothing else, when the bytes do not follow the schema's layout: a wrong tag,
+    a truncated value, a bool byte other than 0 or 1, a string that is not UTF-8, or bytes after the last column.
+    Values outside the schema's bounds, ``-0.0`` and unknown labels decode as they are; :func:`row_fault` judges
+    those.
+
+    >>> schema = FeatureSchema((Column("x", "float64"),), Column("y", "string"))
+    >>> decode_row(schema, b"f" + bytes(8) + b"s\\x00\\x00\\x00\\x02\\xc0\\xaf")
+    Traceback (most recent call last):
+    ...
+    colearn_jupyter.formats.data.SchemaError: column 'y' holds bytes that are not valid UTF-8
+    """
+    if not isinstance(row, (bytes, bytearray, memoryview)):
+        raise SchemaError(f"a row is bytes, not {type(row).__name__}")
+    row = bytes(row)
     values: dict[str, Any] = {}
     pos = 0
     for column in schema.columns:
-        tag = row[pos : pos + 1]
-        expected = {"float64": b"f", "int64": b"i", "bool": b"b", "string": b"s"}[column.dtype]
-        if tag != expected:
+        if row[pos : pos + 1] != TAGS[column.dtype]:
             raise SchemaError(f"the row does not follow the schema at column {column.name!r}")
-        if column.dtype == "float64":
-            values[column.name] = struct.unpack(">d", row[pos + 1 : pos + 9])[0]
-            pos += 9
-        elif column.dtype == "int64":
-            values[column.name] = struct.unpack(">q", row[pos + 1 : pos + 9])[0]
+        if column.dtype in ("float64", "int64"):
+            body = row[pos + 1 : pos + 9]
+            if len(body) != 8:
+                raise SchemaError(f"the row ends inside column {column.name!r}")
+            values[column.name] = struct.unpack(">d" if column.dtype == "float64" else ">q", body)[0]
             pos += 9
         elif column.dtype == "bool":
-            values[column.name] = row[pos + 1] == 1
+            body = row[pos + 1 : pos + 2]
+            if len(body) != 1:
+                raise SchemaError(f"the row ends inside column {column.name!r}")
+            if body[0] > 1:
+                raise SchemaError(f"column {column.name!r} holds the bool byte {body[0]}, not 0 or 1")
+            values[column.name] = body[0] == 1
             pos += 2
         else:
-            (length,) = struct.unpack(">I", row[pos + 1 : pos + 5])
-            values[column.name] = row[pos + 5 : pos + 5 + length].decode()
+            header = row[pos + 1 : pos + 5]
+            (length,) = struct.unpack(">I", header) if len(header) == 4 else (-1,)
+            body = row[pos + 5 : pos + 5 + length] if length >= 0 else b""
+            if length < 0 or len(body) != length:
+                raise SchemaError(f"the row ends inside column {column.name!r}")
+            try:
+                values[column.name] = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise SchemaError(f"column {column.name!r} holds bytes that are not valid UTF-8") from None
             pos += 5 + length
     if pos != len(row):
         raise SchemaError("the row has bytes beyond the schema's columns")
     return values
+
+
+# ---------------------------------------------------------------------------------------------------- on-chain rules
+class RowFault(enum.IntEnum):
+    """Why the contract refuses a revealed row (the same numbers as the contract's ``RowFault`` enum)."""
+
+    NONE = 0
+    MALFORMED = 1  # unknown or mismatched tag, or a truncated value
+    OUT_OF_BOUNDS = 2  # |number| above the schema's max_abs (NaN and infinities included)
+    NON_CANONICAL = 3  # -0.0
+    BAD_BOOL = 4  # a bool byte other than 0 or 1
+    STRING_TOO_LONG = 5  # more UTF-8 bytes than max_string_bytes
+    BAD_UTF8 = 6  # string bytes that are not valid UTF-8
+    TRAILING_BYTES = 7  # bytes after the last column
+    LABEL_NOT_ALLOWED = 8  # a label outside the schema's labels
+
+
+def float_bits(value: float) -> int:
+    """The IEEE 754 binary64 bit pattern of ``value`` as an unsigned integer.
+
+    >>> hex(float_bits(1.0))
+    '0x3ff0000000000000'
+    """
+    return int.from_bytes(struct.pack(">d", float(value)), "big")
+
+
+def onchain_schema(schema: FeatureSchema) -> tuple[bytes, list[bytes], int, int, int]:
+    """The schema as the contract's ``RowSchema`` struct: ``(columns, labels, maxFloatBits, maxInt, maxStringBytes)``.
+
+    ``columns`` holds one dtype tag per column (label last); ``labels`` the canonical encodings of the allowed
+    labels, in the schema's order. Raises :class:`SchemaError` for a schema the contract refuses: no feature column,
+    or a label beyond the schema's own bounds.
+
+    >>> schema = FeatureSchema((Column("x", "float64"), Column("n", "int64")), Column("y", "string"), ("a",), 1e9)
+    >>> onchain_schema(schema)
+    (b'fis', [b's\\x00\\x00\\x00\\x01a'], 4741671816366391296, 1000000000, 1024)
+    """
+    if not schema.features:
+        raise SchemaError("the contract needs at least one feature column besides the label")
+    columns = b"".join(TAGS[c.dtype] for c in schema.columns)
+    labels = [_encode_value(schema.label.dtype, value) for value in schema.labels]
+    bounds = (float_bits(schema.max_abs), min(math.floor(schema.max_abs), INT64_MAX), schema.max_string_bytes)
+    for value, label in zip(schema.labels, labels, strict=True):
+        if _value_fault(label[0], label, 1, *bounds) != (RowFault.NONE, len(label)):
+            raise SchemaError(f"the label {value!r} breaks the schema's own bounds (max_abs, max_string_bytes)")
+    return (columns, labels, *bounds)
+
+
+def schema_hash(schema: FeatureSchema) -> bytes:
+    """``keccak256(abi.encode(schema))`` of the contract's ``RowSchema``: what a model commits to on chain.
+
+    >>> schema = FeatureSchema((Column("x", "float64"),), Column("y", "int64"), (0, 1))
+    >>> schema_hash(schema) == schema_hash(FeatureSchema.from_dict(schema.to_dict()))
+    True
+    """
+    return keccak(abi_encode([ONCHAIN_SCHEMA_TYPE], [onchain_schema(schema)]))
+
+
+def row_fault(schema: FeatureSchema, row: bytes) -> RowFault:
+    """The first rule ``row`` breaks, column by column, exactly as the contract checks a revealed row.
+
+    >>> schema = FeatureSchema((Column("x", "float64"),), Column("y", "bool"))
+    >>> row_fault(schema, encode_row(schema, (2.5, True))).name
+    'NONE'
+    >>> row_fault(schema, b"f" + float_bits(float("nan")).to_bytes(8, "big") + b"b\\x01").name
+    'OUT_OF_BOUNDS'
+    >>> row_fault(schema, b"f" + bytes(8) + b"b\\x02").name
+    'BAD_BOOL'
+    """
+    if not isinstance(row, (bytes, bytearray, memoryview)):
+        raise TypeError(f"a row is bytes, not {type(row).__name__}")
+    row = bytes(row)
+    columns, labels, *bounds = onchain_schema(schema)
+    pos = label_start = 0
+    for tag in columns:
+        label_start = pos
+        if pos >= len(row) or row[pos] != tag:
+            return RowFault.MALFORMED
+        fault, pos = _value_fault(tag, row, pos + 1, *bounds)
+        if fault:
+            return fault
+    if pos != len(row):
+        return RowFault.TRAILING_BYTES
+    if labels and row[label_start:] not in labels:
+        return RowFault.LABEL_NOT_ALLOWED
+    return RowFault.NONE
+
+
+def _value_fault(
+    tag: int, row: bytes, pos: int, max_float_bits: int, max_int: int, max_string_bytes: int
+) -> tuple[RowFault, int]:
+    """The fault of the value with ``tag`` whose bytes start at ``pos`` (after the tag), and the next position."""
+    if tag in b"fi":
+        if len(row) < pos + 8:
+            return RowFault.MALFORMED, pos
+        bits = int.from_bytes(row[pos : pos + 8], "big")
+        if tag == ord("f"):
+            if bits == 0x8000000000000000:
+                return RowFault.NON_CANONICAL, pos
+            if bits & 0x7FFFFFFFFFFFFFFF > max_float_bits:
+                return RowFault.OUT_OF_BOUNDS, pos
+        elif abs(int.from_bytes(row[pos : pos + 8], "big", signed=True)) > max_int:  # |-2**63| is 2**63
+            return RowFault.OUT_OF_BOUNDS, pos
+        return RowFault.NONE, pos + 8
+    if tag == ord("b"):
+        if len(row) < pos + 1:
+            return RowFault.MALFORMED, pos
+        if row[pos] > 1:
+            return RowFault.BAD_BOOL, pos
+        return RowFault.NONE, pos + 1
+    if len(row) < pos + 4:
+        return RowFault.MALFORMED, pos
+    length = int.from_bytes(row[pos : pos + 4], "big")
+    if length > max_string_bytes:
+        return RowFault.STRING_TOO_LONG, pos
+    pos += 4
+    if len(row) < pos + length:
+        return RowFault.MALFORMED, pos
+    try:
+        row[pos : pos + length].decode("utf-8")
+    except UnicodeDecodeError:
+        return RowFault.BAD_UTF8, pos
+    return RowFault.NONE, pos + length
 
 
 def encode_rows(schema: FeatureSchema, frame: pd.DataFrame) -> list[bytes]:
@@ -169,9 +397,15 @@ def encode_rows(schema: FeatureSchema, frame: pd.DataFrame) -> list[bytes]:
     return [encode_row(schema, values) for values in ordered.itertuples(index=False, name=None)]
 
 
-def merkle_tree(schema: FeatureSchema, frame: pd.DataFrame) -> MerkleTree:
-    """The Merkle tree whose root a submission of this DataFrame commits to on chain."""
-    return MerkleTree(encode_rows(schema, frame))
+def merkle_tree(
+    schema: FeatureSchema, frame: pd.DataFrame, *, key: bytes | None = None, keys: Sequence[bytes] | None = None
+) -> MerkleTree:
+    """The Merkle tree whose root a file of this DataFrame commits to on chain.
+
+    ``key`` is the leaf key of every row (:func:`colearn_jupyter.merkle.contributor_key` of the submitter or the
+    owner), ``keys`` one key per row (the hidden test set's :func:`colearn_jupyter.merkle.test_row_nonce`).
+    """
+    return MerkleTree(encode_rows(schema, frame), key=key, keys=keys)
 
 
 # ---------------------------------------------------------------------------------------------------- validation
@@ -187,9 +421,10 @@ def validate(
     """Check a DataFrame against a schema and return it with the schema's column order and dtypes.
 
     Raises :class:`SchemaError` naming the offending columns or rows (positions counted from 0) for: missing or
-    unexpected columns, wrong dtypes, NaN or infinite values, unknown labels, rows repeated within the frame, and
-    rows equal to already-accepted ones (``accepted`` holds their canonical encodings' hashes, see
-    :func:`row_hashes`).
+    unexpected columns, wrong dtypes, NaN or infinite values, numbers beyond the schema's ``max_abs``, strings
+    longer than ``max_string_bytes`` in UTF-8 (or not encodable in it), unknown labels, rows repeated within the
+    frame, and rows equal to already-accepted ones (``accepted`` holds their canonical encodings' hashes, see
+    :func:`row_hashes`). So every row of a DataFrame it returns has :data:`RowFault.NONE` under :func:`row_fault`.
     """
     if not isinstance(frame, pd.DataFrame):
         raise SchemaError(f"expected a pandas DataFrame, got {type(frame).__name__}")
@@ -202,7 +437,7 @@ def validate(
         raise SchemaError(f"the columns do not match the model's schema: {'; '.join(p for p in parts if p)}")
     out = frame[schema.names].reset_index(drop=True)
     for column in schema.columns:
-        out[column.name] = _coerce(out[column.name], column)
+        out[column.name] = _coerce(out[column.name], column, schema)
     allowed = set(schema.labels)
     bad_labels = [i for i, v in enumerate(out[schema.label.name]) if _plain(v) not in allowed] if allowed else []
     if bad_labels:
@@ -222,7 +457,7 @@ def validate(
     return out
 
 
-def _coerce(series: pd.Series, column: Column) -> pd.Series:
+def _coerce(series: pd.Series, column: Column, schema: FeatureSchema) -> pd.Series:
     name, dtype = column.name, column.dtype
     if dtype in ("float64", "int64"):
         if not (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
@@ -238,7 +473,9 @@ def _coerce(series: pd.Series, column: Column) -> pd.Series:
                     raise SchemaError(
                         f"column {name!r} must hold integers; {_rows_text(fractional)} hold fractions", fractional
                     )
+            _check_bounds(name, _int_beyond(series, values, min(math.floor(schema.max_abs), INT64_MAX)), schema)
             return series.astype("int64")
+        _check_bounds(name, np.abs(values) > schema.max_abs, schema)
         return series.astype("float64")
     if series.isna().any():
         bad = np.flatnonzero(series.isna().to_numpy()).tolist()
@@ -249,7 +486,48 @@ def _coerce(series: pd.Series, column: Column) -> pd.Series:
         return series.astype(bool)
     if not (pd.api.types.is_string_dtype(series) or isinstance(series.dtype, pd.CategoricalDtype)):
         raise SchemaError(f"column {name!r} must hold strings but has dtype {series.dtype}")
+    sizes = [_utf8_size(str(value)) for value in series]  # before astype(str), which fails on lone surrogates
+    invalid = [i for i, size in enumerate(sizes) if size < 0]
+    if invalid:
+        raise SchemaError(f"column {name!r} has text that UTF-8 cannot encode at {_rows_text(invalid)}", invalid)
+    long = [i for i, size in enumerate(sizes) if size > schema.max_string_bytes]
+    if long:
+        raise SchemaError(
+            f"column {name!r} has strings longer than {schema.max_string_bytes} UTF-8 bytes (the schema's "
+            f"max_string_bytes) at {_rows_text(long)}",
+            long,
+        )
     return series.astype(str)
+
+
+def _utf8_size(text: str) -> int:
+    """Length of the UTF-8 encoding, or -1 when there is none (lone surrogates)."""
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return -1
+
+
+def _int_beyond(series: pd.Series, values: np.ndarray, max_int: int) -> np.ndarray:
+    """Which integers of a column lie beyond ``±max_int``, compared exactly (not through float64)."""
+    if not pd.api.types.is_integer_dtype(series):  # integral floats: beyond int64 they would wrap when cast
+        beyond = np.abs(values) >= 2.0**63
+        ints = np.where(beyond, 0, values).astype("int64")
+    else:
+        ints = series.to_numpy(dtype=getattr(series.dtype, "numpy_dtype", series.dtype))
+        beyond = np.zeros(len(ints), dtype=bool)
+        if ints.dtype.kind == "u":
+            return ints > max_int
+        ints = ints.astype("int64")
+    return beyond | (ints > max_int) | (ints < -max_int)
+
+
+def _check_bounds(name: str, beyond: np.ndarray, schema: FeatureSchema) -> None:
+    bad = np.flatnonzero(beyond).tolist()
+    if bad:
+        raise SchemaError(
+            f"column {name!r} has values beyond ±{schema.max_abs:g} (the schema's max_abs) at {_rows_text(bad)}", bad
+        )
 
 
 def row_hashes(encoded: Iterable[bytes]) -> list[bytes]:

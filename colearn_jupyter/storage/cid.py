@@ -5,6 +5,11 @@
 'bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e'
 >>> decode_cid(cid).codec == RAW
 True
+
+The marketplace contract stores a CID in binary CIDv1 form, 36 bytes (:func:`cid_to_bytes`, :func:`cid_from_bytes`):
+
+>>> cid_from_bytes(cid_to_bytes(cid)) == cid
+True
 """
 
 from __future__ import annotations
@@ -131,3 +136,51 @@ def decode_cid(value: str | bytes | CID) -> CID:
     if version != 1 or hash_code != SHA2_256 or length != 32 or len(raw) != pos + 32:
         raise ValueError(f"{value!r}: only sha2-256 CIDv0/CIDv1 are supported")
     return CID(1, codec, raw[pos:])
+
+
+CID_BYTES = 36  # version, codec, hash function and digest length (one byte each), then the 32-byte digest
+_ONCHAIN_CODECS = {RAW: "raw", DAG_PB: "dag-pb"}
+
+
+def cid_to_bytes(cid: str) -> bytes:
+    """The 36-byte binary CIDv1 the contract stores for ``cid``: ``0x01``, codec, ``0x12``, ``0x20``, sha2-256 digest.
+
+    Takes the base32 CIDv1 strings (``bafk…`` for raw blocks, ``bafy…`` for dag-pb) that storage gives, or a
+    CIDv0 ``Qm…``, which becomes the CIDv1 of the same dag-pb block. Anything else raises :class:`ValueError`.
+
+    >>> cid_to_bytes(raw_cid(b"hello world")).hex()[:8]
+    '01551220'
+    >>> v0 = "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"
+    >>> cid_from_bytes(cid_to_bytes(v0)) == str(CID(1, DAG_PB, decode_cid(v0).digest))
+    True
+    """
+    if not isinstance(cid, str):
+        raise ValueError(f"a CID is given as a string here, not {type(cid).__name__}")
+    text = cid.strip()
+    if not (text.startswith("b") or (text.startswith("Qm") and len(text) == 46)):
+        raise ValueError(f"{cid!r} is not a base32 CIDv1 (b…) or a CIDv0 (Qm…)")
+    parsed = decode_cid(text)  # raises ValueError for bad characters, other hash functions and lengths
+    if parsed.codec not in _ONCHAIN_CODECS:
+        raise ValueError(f"{cid!r} has codec 0x{parsed.codec:x}; only raw (0x55) and dag-pb (0x70) CIDs are stored")
+    if str(parsed) != text:  # uppercase, padding, stray bits, or a bare multihash written in base32
+        raise ValueError(f"{cid!r} is not a CID in canonical form (lowercase base32 CIDv1 or base58 CIDv0)")
+    return bytes([1, parsed.codec, SHA2_256, 32]) + parsed.digest
+
+
+def cid_from_bytes(data: bytes) -> str:
+    """The base32 CIDv1 string of a 36-byte binary CID as :func:`cid_to_bytes` makes it.
+
+    >>> cid_from_bytes(bytes([1, RAW, SHA2_256, 32]) + hashlib.sha256(b"hello world").digest())
+    'bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e'
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ValueError(f"a binary CID is bytes, not {type(data).__name__}")
+    data = bytes(data)
+    if len(data) != CID_BYTES:
+        raise ValueError(f"a binary CID is {CID_BYTES} bytes, not {len(data)}: 0x{data.hex()}")
+    if data[0] != 1 or data[1] not in _ONCHAIN_CODECS or data[2] != SHA2_256 or data[3] != 32:
+        raise ValueError(
+            f"0x{data[:4].hex()} does not start a binary CID: expected 0x01 (CIDv1), 0x55 (raw) or 0x70 (dag-pb),"
+            " 0x12 (sha2-256) and 0x20 (32-byte digest)"
+        )
+    return str(CID(1, data[1], data[4:]))

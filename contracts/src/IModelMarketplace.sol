@@ -1,227 +1,156 @@
 // SPDX-License-Identifier: BSD-3-Clause
 pragma solidity ^0.8.24;
 
+import {IMarketplaceTypes} from "./IMarketplaceTypes.sol";
+
 /**
  * @title IModelMarketplace
  * @notice A registry of collaboratively trained models. Models and data live off chain (IPFS); the chain keeps their
- * content IDs, the Merkle roots of contributed data, deposits, challenges, rewards and a lineage of versions.
+ * content IDs, commitments to every contributed row, deposits, challenges, rewards and a lineage of versions.
  *
- * Row commitments: a batch of `rowCount` rows is committed by the root of a Merkle tree whose leaf for row `i`
- * (zero based) with canonical encoding `row` is
- * `keccak256(bytes.concat(keccak256(abi.encode(uint256(i), keccak256(row)))))`.
- * Inner nodes hash the sorted pair of their children (OpenZeppelin `Hashes.commutativeKeccak256`); on a level with
- * an odd number of nodes the last one is promoted unchanged. A single row stored on chain is encoded as
- * `abi.encode(int64[] features, int64 label)` and is leaf 0 of a one-leaf tree (its root is its leaf).
+ * Content IDs are binary CIDv1 (36 bytes: `0x01`, codec `0x55` raw or `0x70` dag-pb, `0x12 0x20`, sha2-256 digest).
+ *
+ * Row commitments (`colearn-tree-v2`): a batch of `rowCount` rows is committed by the root of a positional Merkle tree
+ * whose leaf for row `i` (zero based) with canonical encoding `row` is
+ * `keccak256(bytes.concat(keccak256(abi.encode(key, uint256(i), keccak256(row)))))`. The key binds the leaf to its
+ * author: the contributor's address (as `bytes32(uint256(uint160(contributor)))`) for submissions, the owner's address
+ * for the training set, and a secret per-row nonce for the hidden test set. Inner nodes hash `left ++ right` in order;
+ * on a level with an odd number of nodes the last one is promoted unchanged. The row count fixes the shape of the tree,
+ * so every index below it has exactly one leaf, and a proof is only valid for its own position.
+ *
+ * The incentive game (see docs/security.md):
+ * - Objective faults are judged by this contract when a challenger reveals the row with its proof: a row that does not
+ *   decode under the model's committed schema or whose label is outside the committed label set ({challengeFormat}),
+ *   a row that repeats an earlier row of any submission to the model, or a row of the owner's committed training or
+ *   test set ({challengeDuplicate}), and a row nobody produces when asked ({challengeAvailability}: the whole batch is
+ *   forfeited).
+ * - A wrong label is judged by the model's owner within the time-out ({challengeLabel}, {resolveChallenge}).
+ * - Every challenge is committed first ({commitChallenge}) and revealed in a later block, so it cannot be copied or
+ *   front-run.
+ * - A rejected row's deposit is burned, and the reward reserved for it goes to whoever proved it bad. A rejected label
+ *   challenge's bond is burned. Nobody, the owner included, receives forfeited money, so judging one's own rows or
+ *   colluding with the judge never pays.
  *
  * Money never leaves the contract except through {withdraw}: every payout is first credited (pull payments).
  */
-interface IModelMarketplace {
-    /// @notice Incentive terms of a model, fixed when it is published.
-    struct Terms {
-        uint128 depositPerRow; // wei locked per contributed row until its window passes
-        uint128 rewardPerRow; // wei paid from the reward pool for every accepted row
-        uint128 challengeBond; // wei a challenger posts with each challenge
-        uint64 challengeWindow; // seconds during which the rows of a submission may be challenged
-        uint64 ownerTimeout; // seconds the owner has to resolve a challenge once raised
-    }
-
-    /// @notice What an owner gives to publish a model (its first version).
-    struct ModelInput {
-        string name;
-        string modelCid;
-        string metadataCid;
-        bytes32 testSetCommitment; // keccak256(abi.encodePacked(salt, testSetCid))
-        uint32 accuracyBps; // accuracy of the first version on the hidden test set, in basis points
-        string evaluationCid; // optional evaluation report
-    }
-
-    /// @notice A model as returned by the views.
-    struct ModelInfo {
-        uint256 id;
-        address owner;
-        string name;
-        string metadataCid;
-        bytes32 testSetCommitment;
-        string testSetCid; // empty until revealed
-        Terms terms;
-        uint256 rewardPool; // unallocated reward
-        uint64 createdAt;
-        uint32 versionCount;
-        uint32 submissionCount;
-        uint64 rowsSubmitted;
-        uint64 rowsRejected; // upheld challenges and reported rows
-        uint64 rowsAccepted; // rows of claimed submissions that were not rejected
-        bool hasLinearModel;
-    }
-
-    /// @notice One published version of a model. Version numbers start at 1.
-    struct Version {
-        string modelCid;
-        string evaluationCid;
-        uint32 accuracyBps;
-        uint32 parent; // previous version number, 0 for the first
-        uint64 publishedAt;
-        uint64 rowsAccepted; // rows accepted into the model when the version was published
-    }
-
-    /// @notice A batch of rows (or one on-chain row) added by a contributor. Ids start at 1.
-    struct Submission {
-        uint256 id;
-        uint256 modelId;
-        address contributor;
-        string dataCid; // empty for a single on-chain row
-        bytes32 merkleRoot;
-        uint32 rowCount;
-        uint32 rowsRejected;
-        uint32 openChallenges;
-        uint64 createdAt;
-        uint64 windowEndsAt;
-        uint128 depositPerRow; // snapshot of the terms at submission time
-        uint128 rewardPerRow;
-        bool onChainRow;
-        bool claimed;
-    }
-
-    enum ChallengeStatus {
-        None,
-        Pending,
-        Upheld,
-        Rejected,
-        Expired
-    }
-
-    /// @notice A challenge of one row. Ids start at 1.
-    struct Challenge {
-        uint256 id;
-        uint256 submissionId;
-        address challenger;
-        uint32 rowIndex;
-        ChallengeStatus status;
-        uint128 bond;
-        uint64 resolveBy;
-    }
-
-    // ----------------------------------------------------------------------------------------------- errors
-    error MarketplaceUnknownModel(uint256 modelId);
-    error MarketplaceUnknownSubmission(uint256 submissionId);
-    error MarketplaceUnknownChallenge(uint256 challengeId);
-    error MarketplaceUnknownVersion(uint256 modelId, uint32 version);
-    error MarketplaceNotModelOwner(uint256 modelId, address caller);
-    error MarketplaceInvalidTerms(string reason);
-    error MarketplaceInvalidInput(string reason);
-    error MarketplaceIncorrectPayment(uint256 expected, uint256 received);
-    error MarketplaceInsufficientRewardPool(uint256 modelId, uint256 required, uint256 available);
-    error MarketplaceChallengeWindowClosed(uint256 submissionId, uint64 closedAt);
-    error MarketplaceChallengeWindowOpen(uint256 submissionId, uint64 closesAt);
-    error MarketplaceRowIndexOutOfRange(uint256 submissionId, uint32 rowIndex, uint32 rowCount);
-    error MarketplaceRowAlreadyChallenged(uint256 submissionId, uint32 rowIndex, uint256 challengeId);
-    error MarketplaceInvalidProof(uint256 submissionId, uint32 rowIndex);
-    error MarketplaceOwnerCannotChallenge(uint256 modelId);
-    error MarketplaceChallengeNotPending(uint256 challengeId);
-    error MarketplaceResolutionTimedOut(uint256 challengeId, uint64 resolveBy);
-    error MarketplaceResolutionPending(uint256 challengeId, uint64 resolveBy);
-    error MarketplaceOpenChallenges(uint256 submissionId, uint32 openChallenges);
-    error MarketplaceAlreadyClaimed(uint256 submissionId);
-    error MarketplaceNoLinearModel(uint256 modelId);
-    error MarketplaceLinearModelExists(uint256 modelId);
-    error MarketplaceFeatureCountMismatch(uint256 expected, uint256 received);
-    error MarketplaceInvalidLabel(int64 label);
-    error MarketplaceNotOnChainRow(uint256 submissionId);
-    error MarketplaceRowClassifiedCorrectly(uint256 submissionId);
-    error MarketplaceRowMisclassified(uint256 submissionId);
-    error MarketplaceNothingToWithdraw(address account);
-    error MarketplaceWithdrawFailed(address account, uint256 amount);
-    error MarketplaceTestSetMismatch(uint256 modelId);
-    error MarketplaceTestSetAlreadyRevealed(uint256 modelId);
-
-    // ----------------------------------------------------------------------------------------------- events
-    event ModelPublished(
-        uint256 indexed modelId,
-        address indexed owner,
-        string name,
-        string modelCid,
-        string metadataCid,
-        bytes32 testSetCommitment,
-        Terms terms,
-        uint256 rewardPool
-    );
-    event VersionPublished(
-        uint256 indexed modelId,
-        uint32 indexed version,
-        string modelCid,
-        uint32 accuracyBps,
-        string evaluationCid,
-        uint32 parent
-    );
-    event RewardPoolFunded(uint256 indexed modelId, address indexed from, uint256 amount, uint256 rewardPool);
-    event RewardPoolWithdrawn(uint256 indexed modelId, uint256 amount, uint256 rewardPool);
-    event LinearModelAttached(uint256 indexed modelId, uint256 featureCount);
-    event LinearModelUpdated(uint256 indexed modelId, uint256 indexed submissionId, uint64 updates);
-    event SubmissionAdded(
-        uint256 indexed modelId,
-        uint256 indexed submissionId,
-        address indexed contributor,
-        string dataCid,
-        bytes32 merkleRoot,
-        uint32 rowCount,
-        uint256 deposit,
-        uint64 windowEndsAt
-    );
-    event RowAdded(uint256 indexed modelId, uint256 indexed submissionId, int64[] features, int64 label);
-    event RowChallenged(
-        uint256 indexed modelId,
-        uint256 indexed submissionId,
-        uint256 indexed challengeId,
-        uint32 rowIndex,
-        address challenger,
-        bytes row,
-        uint64 resolveBy
-    );
-    event ChallengeResolved(
-        uint256 indexed challengeId, uint256 indexed submissionId, bool upheld, address beneficiary, uint256 amount
-    );
-    event ChallengeExpired(uint256 indexed challengeId, uint256 indexed submissionId, uint256 bondReturned);
-    event RowReported(uint256 indexed modelId, uint256 indexed submissionId, address indexed reporter, uint256 amount);
-    event SubmissionClaimed(
-        uint256 indexed modelId,
-        uint256 indexed submissionId,
-        address indexed contributor,
-        uint32 rowsAccepted,
-        uint256 amount
-    );
-    event Withdrawn(address indexed account, uint256 amount);
-    event TestSetRevealed(uint256 indexed modelId, bytes32 salt, string testSetCid);
-
+interface IModelMarketplace is IMarketplaceTypes {
     // ----------------------------------------------------------------------------------------------- owner
-    function publishModel(ModelInput calldata input, Terms calldata terms) external payable returns (uint256 modelId);
-    function publishVersion(uint256 modelId, string calldata modelCid, uint32 accuracyBps, string calldata evaluationCid)
+    /**
+     * @notice Publish a model (its version 1), commit to its row schema, training and test data, and its optional
+     * on-chain perceptron; `msg.value` becomes the reward pool.
+     * @dev Terms are bounded: deposit > 0, reward < deposit, bond > 0, window and time-out within
+     * [{MIN_PERIOD}, {MAX_PERIOD}]. Emits {ModelPublished}, {ModelDataCommitted}, {VersionPublished} and, with weights,
+     * {LinearModelPublished}.
+     */
+    function publishModel(
+        ModelInput calldata input,
+        Terms calldata terms,
+        RowSchema calldata schema,
+        LinearModelInput calldata linear
+    ) external payable returns (uint256 modelId);
+
+    /// @notice Publish a new version of a model with its accuracy on the hidden test set. Owner only.
+    function publishVersion(uint256 modelId, bytes calldata modelCid, uint32 accuracyBps, bytes calldata evaluationCid)
         external
         returns (uint32 version);
+
+    /// @notice Add `msg.value` to a model's reward pool. Anyone may fund it.
     function fundRewardPool(uint256 modelId) external payable;
+
+    /// @notice Move unallocated reward back to the owner's credit. Owner only.
     function withdrawRewardPool(uint256 modelId, uint256 amount) external;
-    function attachLinearModel(uint256 modelId, int64[] calldata weights, int64 intercept) external;
+
+    /**
+     * @notice The owner's verdict on a label challenge, within the time-out. Upheld: the row is rejected, its deposit
+     * burned, its reward and the bond credited to the challenger. Rejected: the bond is burned.
+     */
     function resolveChallenge(uint256 challengeId, bool upheld) external;
-    function revealTestSet(uint256 modelId, bytes32 salt, string calldata testSetCid) external;
+
+    /// @notice Reveal the hidden test set (salt and CID); after it anyone can derive the test rows' nonces.
+    function revealTestSet(uint256 modelId, bytes32 salt, bytes calldata testSetCid) external;
 
     // ----------------------------------------------------------------------------------------------- contributors
-    function contribute(uint256 modelId, string calldata dataCid, bytes32 merkleRoot, uint32 rowCount)
+    /**
+     * @notice Add a batch of `rowCount` rows stored at `dataCid`, committed by `merkleRoot` (keyed by the caller);
+     * `msg.value` must be `rowCount × depositPerRow`. The batch's reward may reserve at most a quarter of the pool.
+     */
+    function contribute(uint256 modelId, bytes calldata dataCid, bytes32 merkleRoot, uint32 rowCount)
         external
         payable
         returns (uint256 submissionId);
+
+    /**
+     * @notice Store one row on chain for a model with an on-chain perceptron; pays one deposit. The row must fit the
+     * model (feature count, label 0 or 1, bounded features) and not repeat an earlier on-chain row.
+     */
     function contributeRow(uint256 modelId, int64[] calldata features, int64 label)
         external
         payable
         returns (uint256 submissionId);
+
+    /**
+     * @notice Settle a submission after its window: deposit and reward of every row not rejected are credited to the
+     * contributor. An accepted on-chain row then trains the perceptron. Anyone may call it.
+     */
     function claim(uint256 submissionId) external;
+
+    /// @notice Pay out everything credited to the caller.
     function withdraw() external;
 
-    // ----------------------------------------------------------------------------------------------- verifiers
-    function challenge(uint256 submissionId, uint32 rowIndex, bytes calldata row, bytes32[] calldata proof)
+    // ----------------------------------------------------------------------------------------------- challengers
+    /**
+     * @notice Commit to a challenge; reveal it in a later block with one of the `challenge…` functions.
+     * @param commitment {challengeCommitment} of the caller, the submission, the row index and a secret salt.
+     */
+    function commitChallenge(bytes32 commitment) external;
+
+    /// @notice Reveal a challenge of a row whose label looks wrong; posts the bond. The owner judges.
+    function challengeLabel(
+        uint256 submissionId,
+        uint32 rowIndex,
+        bytes calldata row,
+        bytes32[] calldata proof,
+        bytes32 salt
+    ) external payable returns (uint256 challengeId);
+
+    /// @notice Reveal a challenge of a row that fails the model's committed schema; judged at once.
+    function challengeFormat(
+        uint256 submissionId,
+        uint32 rowIndex,
+        bytes calldata row,
+        bytes32[] calldata proof,
+        RowSchema calldata schema,
+        bytes32 salt
+    ) external returns (uint256 challengeId);
+
+    /// @notice Reveal a challenge of a row that repeats an earlier row, or the owner's training or test data.
+    function challengeDuplicate(
+        uint256 submissionId,
+        uint32 rowIndex,
+        bytes calldata row,
+        bytes32[] calldata proof,
+        Source calldata source,
+        bytes32 salt
+    ) external returns (uint256 challengeId);
+
+    /**
+     * @notice Reveal a demand that row `rowIndex` be produced; posts the bond. Anyone may answer it with the row and
+     * its proof within the time-out ({answerChallenge}), taking the bond; otherwise {expireChallenge} forfeits the
+     * whole batch.
+     */
+    function challengeAvailability(uint256 submissionId, uint32 rowIndex, bytes32 salt)
         external
         payable
         returns (uint256 challengeId);
+
+    /// @notice Produce a row demanded by an availability challenge, with its proof; the bond is credited to the caller.
+    function answerChallenge(uint256 challengeId, bytes calldata row, bytes32[] calldata proof) external;
+
+    /**
+     * @notice Close a challenge whose time-out passed. A label challenge: the bond returns, the row stands. An
+     * availability challenge: the batch is forfeited (deposits burned, reserved rewards and the bond to the challenger).
+     */
     function expireChallenge(uint256 challengeId) external;
-    function reportMisclassified(uint256 submissionId) external;
 
     // ----------------------------------------------------------------------------------------------- views
     function modelCount() external view returns (uint256);
@@ -237,7 +166,10 @@ interface IModelMarketplace {
         returns (Submission[] memory);
     function challengeCount() external view returns (uint256);
     function getChallenge(uint256 challengeId) external view returns (Challenge memory);
+    /// @notice The latest challenge of a row (0 if none).
     function challengeOf(uint256 submissionId, uint32 rowIndex) external view returns (uint256 challengeId);
+    /// @notice Whether row `rowIndex` of a submission was rejected.
+    function isRowRejected(uint256 submissionId, uint32 rowIndex) external view returns (bool);
     function getRow(uint256 submissionId) external view returns (int64[] memory features, int64 label);
     function linearModel(uint256 modelId)
         external
@@ -245,6 +177,15 @@ interface IModelMarketplace {
         returns (int64[] memory weights, int64 intercept, uint64 updates);
     function predict(uint256 modelId, int64[] calldata features) external view returns (int64 label);
     function creditOf(address account) external view returns (uint256);
-    function rowLeaf(uint256 index, bytes calldata row) external pure returns (bytes32);
-    function testSetCommitment(bytes32 salt, string calldata testSetCid) external pure returns (bytes32);
+    /// @notice Wei burned so far: deposits of rejected rows and bonds of rejected label challenges.
+    function burned() external view returns (uint256);
+    /// @notice Block number at which `commitment` was made (0 if none or already used).
+    function commitmentBlock(bytes32 commitment) external view returns (uint256);
+    /// @notice The {RowChecker} that judges rows against schemas (its `fault(schema, row)` is free to call).
+    function rowChecker() external view returns (address);
+    function challengeCommitment(address challenger, uint256 submissionId, uint32 rowIndex, bytes32 salt)
+        external
+        pure
+        returns (bytes32);
+    function testSetCommitment(bytes32 salt, bytes calldata testSetCid) external pure returns (bytes32);
 }

@@ -1,89 +1,49 @@
 // SPDX-License-Identifier: BSD-3-Clause
 pragma solidity ^0.8.24;
 
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
-import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ChallengeGame} from "./ChallengeGame.sol";
 import {IModelMarketplace} from "./IModelMarketplace.sol";
+import {MarketplaceStorage} from "./MarketplaceStorage.sol";
+import {RowChecker} from "./RowChecker.sol";
+import {Cids} from "./libraries/Cids.sol";
+import {RowTree} from "./libraries/RowTree.sol";
 
 /**
  * @title ModelMarketplace
  * @notice Implementation of {IModelMarketplace}.
  *
  * Accounting: the balance of the contract always equals the sum of
- * - the deposits and reserved rewards of the rows of unclaimed submissions that were not rejected,
+ * - the deposits and reserved rewards of the rows not rejected of submissions neither claimed nor forfeited,
  * - the bonds of pending challenges,
  * - the unallocated reward pools of all models,
- * - the credits not yet withdrawn.
+ * - the credits not yet withdrawn,
+ * - the burned wei ({burned}), which nobody can ever withdraw.
  * Every state transition moves value between these buckets; only {withdraw} sends ether out.
  */
-contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
+contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
     using SafeCast for uint256;
-    using SafeCast for int256;
 
-    /// @dev Fixed-point scale of linear models: a score is `sum(w_i * x_i) + intercept * SCALE`.
-    int256 private constant SCALE = 1e6;
-
-    /// @dev Upper bound of an accuracy in basis points.
-    uint32 private constant MAX_BPS = 10_000;
-
-    /// @dev A perceptron attached to a model.
-    struct LinearModel {
-        int64[] weights;
-        int64 intercept;
-        uint64 updates;
+    constructor() {
+        _rowChecker = new RowChecker();
+        _challengeGame = address(new ChallengeGame());
     }
-
-    /// @dev Storage record of a model; {getModel} turns it into a {ModelInfo}.
-    struct ModelRecord {
-        address owner;
-        uint64 createdAt;
-        bool hasLinearModel;
-        bool testSetRevealed;
-        uint64 rowsSubmitted;
-        uint64 rowsRejected;
-        uint64 rowsAccepted;
-        uint256 rewardPool;
-        bytes32 testSetCommitment;
-        Terms terms;
-        string name;
-        string metadataCid;
-        string testSetCid;
-        Version[] versions; // version `v` is at index `v - 1`
-        uint256[] submissionIds;
-        LinearModel linear;
-    }
-
-    /// @dev A row stored on chain by {contributeRow}.
-    struct Row {
-        int64[] features;
-        int64 label;
-    }
-
-    uint256 private _modelCount;
-    uint256 private _submissionCount;
-    uint256 private _challengeCount;
-
-    mapping(uint256 modelId => ModelRecord) private _models;
-    mapping(uint256 submissionId => Submission) private _submissions;
-    mapping(uint256 challengeId => Challenge) private _challenges;
-    mapping(uint256 submissionId => mapping(uint32 rowIndex => uint256 challengeId)) private _challengeIds;
-    mapping(uint256 submissionId => Row) private _rows;
-    mapping(address account => uint256) private _credits;
 
     // ================================================================================================== owner
 
     /**
      * @inheritdoc IModelMarketplace
-     * @dev `msg.value` becomes the unallocated reward pool. Creates version 1 and emits {ModelPublished} then
-     * {VersionPublished}.
+     * @dev Emits {ModelPublished}, {ModelDataCommitted}, {VersionPublished} and, with weights, {LinearModelPublished}.
      */
-    function publishModel(ModelInput calldata input, Terms calldata terms) external payable returns (uint256 modelId) {
-        if (bytes(input.name).length == 0) revert MarketplaceInvalidInput("name is empty");
-        _checkVersionInput(input.modelCid, input.accuracyBps);
-        if (terms.depositPerRow == 0) revert MarketplaceInvalidTerms("deposit per row is zero");
-        if (terms.challengeWindow == 0) revert MarketplaceInvalidTerms("challenge window is zero");
-        if (terms.ownerTimeout == 0) revert MarketplaceInvalidTerms("owner timeout is zero");
+    function publishModel(
+        ModelInput calldata input,
+        Terms calldata terms,
+        RowSchema calldata schema,
+        LinearModelInput calldata linear
+    ) external payable returns (uint256 modelId) {
+        _checkModelInput(input);
+        _checkTerms(terms);
+        _rowChecker.check(schema);
 
         modelId = ++_modelCount;
         ModelRecord storage model = _models[modelId];
@@ -104,7 +64,8 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
             terms,
             msg.value
         );
-
+        _commitData(model, modelId, input, schema);
+        if (linear.weights.length != 0) _publishLinear(model, modelId, linear, schema.columns.length - 1);
         _pushVersion(model, modelId, input.modelCid, input.accuracyBps, input.evaluationCid);
     }
 
@@ -112,14 +73,12 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
      * @inheritdoc IModelMarketplace
      * @dev The parent of the new version is the previous one; it records the rows accepted so far.
      */
-    function publishVersion(
-        uint256 modelId,
-        string calldata modelCid,
-        uint32 accuracyBps,
-        string calldata evaluationCid
-    ) external returns (uint32 version) {
+    function publishVersion(uint256 modelId, bytes calldata modelCid, uint32 accuracyBps, bytes calldata evaluationCid)
+        external
+        returns (uint32 version)
+    {
         ModelRecord storage model = _ownedModel(modelId);
-        _checkVersionInput(modelCid, accuracyBps);
+        _checkVersionInput(modelCid, accuracyBps, evaluationCid);
         version = _pushVersion(model, modelId, modelCid, accuracyBps, evaluationCid);
     }
 
@@ -135,7 +94,7 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
 
     /**
      * @inheritdoc IModelMarketplace
-     * @dev Only the unallocated part of the pool can be withdrawn; it is credited to the owner.
+     * @dev Only the unallocated part of the pool can be withdrawn; rewards reserved for pending rows cannot.
      */
     function withdrawRewardPool(uint256 modelId, uint256 amount) external {
         ModelRecord storage model = _ownedModel(modelId);
@@ -152,53 +111,8 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
         emit RewardPoolWithdrawn(modelId, amount, rewardPool);
     }
 
-    /**
-     * @inheritdoc IModelMarketplace
-     * @dev Weights and intercept are fixed point with scale 1e6; see {predict}. Can be attached only once.
-     */
-    function attachLinearModel(uint256 modelId, int64[] calldata weights, int64 intercept) external {
-        ModelRecord storage model = _ownedModel(modelId);
-        if (model.hasLinearModel) revert MarketplaceLinearModelExists(modelId);
-        if (weights.length == 0) revert MarketplaceInvalidInput("weights are empty");
-
-        model.hasLinearModel = true;
-        model.linear.weights = weights;
-        model.linear.intercept = intercept;
-        emit LinearModelAttached(modelId, weights.length);
-    }
-
-    /**
-     * @inheritdoc IModelMarketplace
-     * @dev Upheld: the challenger is credited the bond plus the deposit of the row, and the reward reserved for the
-     * row returns to the reward pool. Rejected: the contributor is credited the bond.
-     */
-    function resolveChallenge(uint256 challengeId, bool upheld) external {
-        Challenge storage challenged = _existingChallenge(challengeId);
-        uint256 submissionId = challenged.submissionId;
-        Submission storage submission = _submissions[submissionId];
-        ModelRecord storage model = _ownedModel(submission.modelId);
-        if (challenged.status != ChallengeStatus.Pending) revert MarketplaceChallengeNotPending(challengeId);
-        uint64 resolveBy = challenged.resolveBy;
-        if (block.timestamp > resolveBy) revert MarketplaceResolutionTimedOut(challengeId, resolveBy);
-
-        address beneficiary;
-        uint256 amount;
-        if (upheld) {
-            challenged.status = ChallengeStatus.Upheld;
-            _rejectRow(model, submission);
-            beneficiary = challenged.challenger;
-            amount = uint256(challenged.bond) + submission.depositPerRow;
-        } else {
-            challenged.status = ChallengeStatus.Rejected;
-            beneficiary = submission.contributor;
-            amount = challenged.bond;
-        }
-        _closeChallenge(submission, beneficiary, amount);
-        emit ChallengeResolved(challengeId, submissionId, upheld, beneficiary, amount);
-    }
-
     /// @inheritdoc IModelMarketplace
-    function revealTestSet(uint256 modelId, bytes32 salt, string calldata testSetCid) external {
+    function revealTestSet(uint256 modelId, bytes32 salt, bytes calldata testSetCid) external {
         ModelRecord storage model = _ownedModel(modelId);
         if (model.testSetRevealed) revert MarketplaceTestSetAlreadyRevealed(modelId);
         if (testSetCommitment(salt, testSetCid) != model.testSetCommitment) revert MarketplaceTestSetMismatch(modelId);
@@ -212,26 +126,34 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
 
     /**
      * @inheritdoc IModelMarketplace
-     * @dev `msg.value` must be exactly `rowCount * depositPerRow`; `rowCount * rewardPerRow` is reserved from the
-     * reward pool. The gas used does not depend on `rowCount`.
+     * @dev Only the codec and digest of the CID are stored; the whole CID is in {SubmissionAdded}. Gas does not depend
+     * on `rowCount`. The same root cannot be submitted twice to a model (the root is keyed by the contributor, so a
+     * copy by another account has another root and is caught row by row with {challengeDuplicate}).
      */
-    function contribute(uint256 modelId, string calldata dataCid, bytes32 merkleRoot, uint32 rowCount)
+    function contribute(uint256 modelId, bytes calldata dataCid, bytes32 merkleRoot, uint32 rowCount)
         external
         payable
         returns (uint256 submissionId)
     {
         ModelRecord storage model = _existingModel(modelId);
         if (rowCount == 0) revert MarketplaceInvalidInput("row count is zero");
-        if (bytes(dataCid).length == 0) revert MarketplaceInvalidInput("data CID is empty");
+        if (!Cids.isValid(dataCid)) revert MarketplaceInvalidCid("data CID");
         if (merkleRoot == bytes32(0)) revert MarketplaceInvalidInput("Merkle root is zero");
+        if (_rootSubmitted[modelId][merkleRoot]) revert MarketplaceRootAlreadySubmitted(modelId, merkleRoot);
 
-        submissionId = _addSubmission(model, modelId, dataCid, merkleRoot, rowCount, false);
+        _rootSubmitted[modelId][merkleRoot] = true;
+        (uint8 codec, bytes32 digest) = Cids.split(dataCid);
+        uint256 deposit;
+        uint64 windowEndsAt;
+        (submissionId, deposit, windowEndsAt) = _addSubmission(model, modelId, merkleRoot, rowCount, codec, digest);
+        emit SubmissionAdded(modelId, submissionId, msg.sender, dataCid, merkleRoot, rowCount, deposit, windowEndsAt);
     }
 
     /**
      * @inheritdoc IModelMarketplace
-     * @dev A one-row submission whose root is `rowLeaf(0, abi.encode(features, label))`. If the model has a linear
-     * model, the row must fit it (feature count, label 0 or 1) and the model is trained on it (perceptron rule).
+     * @dev A one-row submission whose root is `rowLeaf(keyOf(caller), 0, abi.encode(features, label))`. The
+     * perceptron's prediction before the row is in {RowAdded}: a hint for verifiers, never a verdict. The row trains
+     * the perceptron only when it is claimed, so a row that is rejected never teaches it anything.
      */
     function contributeRow(uint256 modelId, int64[] calldata features, int64 label)
         external
@@ -239,38 +161,33 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
         returns (uint256 submissionId)
     {
         ModelRecord storage model = _existingModel(modelId);
-        bool hasLinearModel = model.hasLinearModel;
-        if (hasLinearModel) {
-            _checkFeatureCount(model.linear, features.length);
-            if (label != 0 && label != 1) revert MarketplaceInvalidLabel(label);
-        }
-
-        bytes32 leaf = _rowLeaf(0, abi.encode(features, label));
-        submissionId = _addSubmission(model, modelId, "", leaf, 1, true);
-        Row storage row = _rows[submissionId];
-        row.features = features;
-        row.label = label;
-        emit RowAdded(modelId, submissionId, features, label);
-
-        if (hasLinearModel) _train(model.linear, modelId, submissionId, features, label);
+        if (!model.hasLinearModel) revert MarketplaceNoLinearModel(modelId);
+        LinearModel storage linear = model.linear;
+        _checkFeatures(linear, features);
+        if (label != 0 && label != 1) revert MarketplaceInvalidLabel(label);
+        int64 predicted = _predict(linear, features);
+        bytes32 leaf;
+        (submissionId, leaf) = _addRow(model, modelId, features, label);
+        emit RowAdded(modelId, submissionId, features, label, predicted);
     }
 
     /**
      * @inheritdoc IModelMarketplace
-     * @dev Anyone may call it; the contributor is credited the deposit and reward of every row that was not
-     * rejected. An on-chain row that the current linear model misclassifies cannot be claimed: it must be reported
-     * with {reportMisclassified}. A row whose feature count differs from the model's cannot be classified and is
-     * claimable.
+     * @dev The contributor is credited the deposit and reward of every row not rejected.
      */
     function claim(uint256 submissionId) external {
-        Submission storage submission = _existingSubmission(submissionId);
+        SubmissionRecord storage submission = _existingSubmission(submissionId);
         uint256 modelId = submission.modelId;
         ModelRecord storage model = _models[modelId];
-        _checkSettleable(submissionId, submission);
-        if (_mustBeReported(model, submission)) revert MarketplaceRowMisclassified(submissionId);
+        if (submission.forfeited) revert MarketplaceSubmissionForfeited(submissionId);
+        if (submission.claimed) revert MarketplaceAlreadyClaimed(submissionId);
+        uint64 windowEndsAt = submission.windowEndsAt;
+        if (block.timestamp < windowEndsAt) revert MarketplaceChallengeWindowOpen(submissionId, windowEndsAt);
+        uint32 openChallenges = submission.openChallenges;
+        if (openChallenges != 0) revert MarketplaceOpenChallenges(submissionId, openChallenges);
 
         uint32 rowsAccepted;
-        // unchecked: rowsRejected counts distinct challenged rows, so it never exceeds rowCount
+        // unchecked: rowsRejected counts distinct rejected rows, so it never exceeds rowCount
         unchecked {
             rowsAccepted = submission.rowCount - submission.rowsRejected;
         }
@@ -280,11 +197,13 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
         model.rowsAccepted += rowsAccepted;
         _credits[contributor] += amount;
         emit SubmissionClaimed(modelId, submissionId, contributor, rowsAccepted, amount);
+
+        if (submission.onChainRow && rowsAccepted == 1) _train(model.linear, modelId, submissionId);
     }
 
     /**
      * @inheritdoc IModelMarketplace
-     * @dev Sends the whole credit of the caller. Protected against re-entrancy; the credit is cleared first.
+     * @dev Protected against re-entrancy; the credit is cleared before the ether is sent.
      */
     function withdraw() external nonReentrant {
         uint256 amount = _credits[msg.sender];
@@ -296,79 +215,57 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
         if (!success) revert MarketplaceWithdrawFailed(msg.sender, amount);
     }
 
-    // ================================================================================================== verifiers
+    // ================================================================================================== challengers
+    // Implemented by the {ChallengeGame} module, run by `delegatecall` on this contract's storage.
 
-    /**
-     * @inheritdoc IModelMarketplace
-     * @dev `msg.value` must equal the challenge bond of the model. Each row can be challenged once, whatever the
-     * outcome of its challenge. The owner has `ownerTimeout` seconds to resolve it.
-     */
-    function challenge(uint256 submissionId, uint32 rowIndex, bytes calldata row, bytes32[] calldata proof)
+    /// @inheritdoc IModelMarketplace
+    function commitChallenge(bytes32) external {
+        _delegateToChallengeGame();
+    }
+
+    /// @inheritdoc IModelMarketplace
+    function challengeLabel(uint256, uint32, bytes calldata, bytes32[] calldata, bytes32)
         external
         payable
-        returns (uint256 challengeId)
+        returns (uint256)
     {
-        Submission storage submission = _existingSubmission(submissionId);
-        Terms storage terms = _checkChallengeable(submissionId, submission, rowIndex);
-        if (!MerkleProof.verifyCalldata(proof, submission.merkleRoot, _rowLeaf(rowIndex, row))) {
-            revert MarketplaceInvalidProof(submissionId, rowIndex);
-        }
-
-        challengeId = ++_challengeCount;
-        uint64 resolveBy = _now() + terms.ownerTimeout;
-        _challenges[challengeId] = Challenge({
-            id: challengeId,
-            submissionId: submissionId,
-            challenger: msg.sender,
-            rowIndex: rowIndex,
-            status: ChallengeStatus.Pending,
-            bond: terms.challengeBond,
-            resolveBy: resolveBy
-        });
-        _challengeIds[submissionId][rowIndex] = challengeId;
-        submission.openChallenges += 1;
-        emit RowChallenged(submission.modelId, submissionId, challengeId, rowIndex, msg.sender, row, resolveBy);
+        _delegateToChallengeGame();
     }
 
-    /**
-     * @inheritdoc IModelMarketplace
-     * @dev Anyone may expire a challenge the owner did not resolve in time: the bond returns to the challenger and
-     * the row counts as good.
-     */
-    function expireChallenge(uint256 challengeId) external {
-        Challenge storage challenged = _existingChallenge(challengeId);
-        if (challenged.status != ChallengeStatus.Pending) revert MarketplaceChallengeNotPending(challengeId);
-        uint64 resolveBy = challenged.resolveBy;
-        if (block.timestamp <= resolveBy) revert MarketplaceResolutionPending(challengeId, resolveBy);
-
-        uint256 submissionId = challenged.submissionId;
-        uint256 bond = challenged.bond;
-        challenged.status = ChallengeStatus.Expired;
-        _closeChallenge(_submissions[submissionId], challenged.challenger, bond);
-        emit ChallengeExpired(challengeId, submissionId, bond);
+    /// @inheritdoc IModelMarketplace
+    function challengeFormat(uint256, uint32, bytes calldata, bytes32[] calldata, RowSchema calldata, bytes32)
+        external
+        returns (uint256)
+    {
+        _delegateToChallengeGame();
     }
 
-    /**
-     * @inheritdoc IModelMarketplace
-     * @dev Settles an on-chain row that the current linear model misclassifies once its window has passed: the
-     * reporter is credited the deposit, the reserved reward returns to the pool and the row counts as rejected.
-     */
-    function reportMisclassified(uint256 submissionId) external {
-        Submission storage submission = _existingSubmission(submissionId);
-        uint256 modelId = submission.modelId;
-        ModelRecord storage model = _models[modelId];
-        if (!submission.onChainRow) revert MarketplaceNotOnChainRow(submissionId);
-        if (!model.hasLinearModel) revert MarketplaceNoLinearModel(modelId);
-        _checkSettleable(submissionId, submission);
-        // a row rejected by an upheld challenge is already settled: only its claim (of nothing) remains
-        if (submission.rowsRejected != 0) revert MarketplaceAlreadyClaimed(submissionId);
-        if (!_misclassifies(model.linear, submissionId)) revert MarketplaceRowClassifiedCorrectly(submissionId);
+    /// @inheritdoc IModelMarketplace
+    function challengeDuplicate(uint256, uint32, bytes calldata, bytes32[] calldata, Source calldata, bytes32)
+        external
+        returns (uint256)
+    {
+        _delegateToChallengeGame();
+    }
 
-        uint256 amount = submission.depositPerRow;
-        submission.claimed = true;
-        _rejectRow(model, submission);
-        _credits[msg.sender] += amount;
-        emit RowReported(modelId, submissionId, msg.sender, amount);
+    /// @inheritdoc IModelMarketplace
+    function challengeAvailability(uint256, uint32, bytes32) external payable returns (uint256) {
+        _delegateToChallengeGame();
+    }
+
+    /// @inheritdoc IModelMarketplace
+    function answerChallenge(uint256, bytes calldata, bytes32[] calldata) external {
+        _delegateToChallengeGame();
+    }
+
+    /// @inheritdoc IModelMarketplace
+    function expireChallenge(uint256) external {
+        _delegateToChallengeGame();
+    }
+
+    /// @inheritdoc IModelMarketplace
+    function resolveChallenge(uint256, bool) external {
+        _delegateToChallengeGame();
     }
 
     // ================================================================================================== views
@@ -411,7 +308,8 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
 
     /// @inheritdoc IModelMarketplace
     function getSubmission(uint256 submissionId) external view returns (Submission memory) {
-        return _existingSubmission(submissionId);
+        _existingSubmission(submissionId);
+        return _submissionInfo(submissionId);
     }
 
     /// @inheritdoc IModelMarketplace
@@ -423,7 +321,7 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
         uint256[] storage ids = _existingModel(modelId).submissionIds;
         submissions = new Submission[](_pageLength(ids.length, offset, limit));
         for (uint256 i = 0; i < submissions.length; ++i) {
-            submissions[i] = _submissions[ids[offset + i]];
+            submissions[i] = _submissionInfo(ids[offset + i]);
         }
     }
 
@@ -440,7 +338,13 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
     /// @inheritdoc IModelMarketplace
     function challengeOf(uint256 submissionId, uint32 rowIndex) external view returns (uint256 challengeId) {
         _existingSubmission(submissionId);
-        return _challengeIds[submissionId][rowIndex];
+        return _rowStates[submissionId][rowIndex].challengeId;
+    }
+
+    /// @inheritdoc IModelMarketplace
+    function isRowRejected(uint256 submissionId, uint32 rowIndex) external view returns (bool) {
+        SubmissionRecord storage submission = _existingSubmission(submissionId);
+        return submission.forfeited || _rowStates[submissionId][rowIndex].rejected;
     }
 
     /// @inheritdoc IModelMarketplace
@@ -465,7 +369,10 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
      * @dev Returns 1 if `sum(w_i * x_i) + intercept * 1e6 >= 0` (computed in int256), 0 otherwise.
      */
     function predict(uint256 modelId, int64[] calldata features) external view returns (int64 label) {
-        return _predict(_linearModelOf(modelId), features);
+        LinearModel storage linear = _linearModelOf(modelId);
+        uint256 expected = linear.weights.length;
+        if (features.length != expected) revert MarketplaceFeatureCountMismatch(expected, features.length);
+        return _predict(linear, features);
     }
 
     /// @inheritdoc IModelMarketplace
@@ -474,24 +381,89 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
     }
 
     /// @inheritdoc IModelMarketplace
-    function rowLeaf(uint256 index, bytes calldata row) external pure returns (bytes32) {
-        return _rowLeaf(index, row);
+    function burned() external view returns (uint256) {
+        return _burned;
     }
 
     /// @inheritdoc IModelMarketplace
-    function testSetCommitment(bytes32 salt, string calldata testSetCid) public pure returns (bytes32) {
+    function rowChecker() external view returns (address) {
+        return address(_rowChecker);
+    }
+
+    /// @inheritdoc IModelMarketplace
+    function commitmentBlock(bytes32 commitment) external view returns (uint256) {
+        return _commitBlocks[commitment];
+    }
+
+    /// @inheritdoc IModelMarketplace
+    function challengeCommitment(address challenger, uint256 submissionId, uint32 rowIndex, bytes32 salt)
+        public
+        pure
+        returns (bytes32)
+    {
+        return _challengeCommitment(challenger, submissionId, rowIndex, salt);
+    }
+
+    /// @inheritdoc IModelMarketplace
+    function testSetCommitment(bytes32 salt, bytes calldata testSetCid) public pure returns (bytes32) {
         return keccak256(abi.encodePacked(salt, testSetCid));
     }
 
     // ================================================================================================== internal
 
+    /// @dev Runs the current call in {ChallengeGame} by `delegatecall` and returns or reverts with its result.
+    function _delegateToChallengeGame() private {
+        address game = _challengeGame;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let success := delegatecall(gas(), game, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(success) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
+
+    /// @dev Stores the hashes and roots of a model's data commitments and emits {ModelDataCommitted}.
+    function _commitData(ModelRecord storage model, uint256 modelId, ModelInput calldata input, RowSchema calldata schema)
+        private
+    {
+        bytes32 hash = keccak256(abi.encode(schema));
+        model.schemaHash = hash;
+        model.trainingRoot = input.trainingRoot;
+        model.trainingRowCount = input.trainingRowCount;
+        model.testRoot = input.testRoot;
+        model.testRowCount = input.testRowCount;
+        emit ModelDataCommitted(
+            modelId, hash, schema, input.trainingRoot, input.trainingRowCount, input.testRoot, input.testRowCount
+        );
+    }
+
+    /// @dev Stores the perceptron given at publish and emits {LinearModelPublished}.
+    function _publishLinear(
+        ModelRecord storage model,
+        uint256 modelId,
+        LinearModelInput calldata linear,
+        uint256 featureCount
+    ) private {
+        if (linear.weights.length != featureCount) {
+            revert MarketplaceFeatureCountMismatch(featureCount, linear.weights.length);
+        }
+        uint64 bound = linear.maxAbsFeature;
+        if (bound == 0 || bound > MAX_FEATURE_BOUND) revert MarketplaceInvalidInput("feature bound out of range");
+        model.hasLinearModel = true;
+        model.linear.weights = linear.weights;
+        model.linear.intercept = linear.intercept;
+        model.linear.maxAbsFeature = bound;
+        emit LinearModelPublished(modelId, linear.weights, linear.intercept, bound);
+    }
+
     /// @dev Appends a version (already validated) to `model` and emits {VersionPublished}.
     function _pushVersion(
         ModelRecord storage model,
         uint256 modelId,
-        string calldata modelCid,
+        bytes calldata modelCid,
         uint32 accuracyBps,
-        string calldata evaluationCid
+        bytes calldata evaluationCid
     ) private returns (uint32 version) {
         uint32 parent = model.versions.length.toUint32();
         version = parent + 1;
@@ -513,17 +485,19 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
     function _addSubmission(
         ModelRecord storage model,
         uint256 modelId,
-        string memory dataCid,
         bytes32 merkleRoot,
         uint32 rowCount,
-        bool onChainRow
-    ) private returns (uint256 submissionId) {
+        uint8 cidCodec,
+        bytes32 cidDigest
+    ) private returns (uint256 submissionId, uint256 deposit, uint64 windowEndsAt) {
         Terms memory terms = model.terms;
-        uint256 deposit = uint256(rowCount) * terms.depositPerRow;
+        deposit = uint256(rowCount) * terms.depositPerRow;
         if (msg.value != deposit) revert MarketplaceIncorrectPayment(deposit, msg.value);
         uint256 reward = uint256(rowCount) * terms.rewardPerRow;
         uint256 available = model.rewardPool;
         if (reward > available) revert MarketplaceInsufficientRewardPool(modelId, reward, available);
+        uint256 maxReward = available / MAX_BATCH_SHARE;
+        if (reward > maxReward) revert MarketplaceBatchTooLarge(modelId, reward, maxReward);
 
         // unchecked: reward <= available was checked above
         unchecked {
@@ -531,146 +505,138 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
         }
         submissionId = ++_submissionCount;
         uint64 createdAt = _now();
-        uint64 windowEndsAt = createdAt + terms.challengeWindow;
-        Submission storage submission = _submissions[submissionId];
-        submission.id = submissionId;
-        submission.modelId = modelId;
-        submission.contributor = msg.sender;
-        submission.dataCid = dataCid;
-        submission.merkleRoot = merkleRoot;
-        submission.rowCount = rowCount;
-        submission.createdAt = createdAt;
-        submission.windowEndsAt = windowEndsAt;
-        submission.depositPerRow = terms.depositPerRow;
-        submission.rewardPerRow = terms.rewardPerRow;
-        submission.onChainRow = onChainRow;
+        windowEndsAt = createdAt + terms.challengeWindow;
+        _submissions[submissionId] = SubmissionRecord({
+            modelId: modelId.toUint64(),
+            contributor: msg.sender,
+            rowCount: rowCount,
+            merkleRoot: merkleRoot,
+            cidDigest: cidDigest,
+            createdAt: createdAt,
+            windowEndsAt: windowEndsAt,
+            rowsRejected: 0,
+            openChallenges: 0,
+            cidCodec: cidCodec,
+            onChainRow: cidCodec == 0,
+            claimed: false,
+            forfeited: false,
+            depositPerRow: terms.depositPerRow,
+            rewardPerRow: terms.rewardPerRow
+        });
         model.submissionIds.push(submissionId);
         model.rowsSubmitted += rowCount;
-        emit SubmissionAdded(modelId, submissionId, msg.sender, dataCid, merkleRoot, rowCount, deposit, windowEndsAt);
     }
 
-    /// @dev Marks one row of `submission` as rejected and returns its reserved reward to the pool.
-    function _rejectRow(ModelRecord storage model, Submission storage submission) private {
-        submission.rowsRejected += 1;
-        model.rowsRejected += 1;
-        model.rewardPool += submission.rewardPerRow;
+    /// @dev Records an on-chain row (checked by the caller) as a one-row submission and emits {SubmissionAdded}.
+    function _addRow(ModelRecord storage model, uint256 modelId, int64[] calldata features, int64 label)
+        private
+        returns (uint256 submissionId, bytes32 leaf)
+    {
+        bytes memory row = abi.encode(features, label);
+        bytes32 rowHash = keccak256(row);
+        uint256 existing = _onChainRowIds[modelId][rowHash];
+        if (existing != 0) revert MarketplaceDuplicateRow(modelId, existing);
+
+        leaf = RowTree.leaf(RowTree.keyOf(msg.sender), 0, row);
+        uint256 deposit;
+        uint64 windowEndsAt;
+        (submissionId, deposit, windowEndsAt) = _addSubmission(model, modelId, leaf, 1, 0, bytes32(0));
+        _onChainRowIds[modelId][rowHash] = submissionId;
+        _rowStates[submissionId][0].revealed = true;
+        Row storage stored = _rows[submissionId];
+        stored.features = features;
+        stored.label = label;
+        emit SubmissionAdded(modelId, submissionId, msg.sender, "", leaf, 1, deposit, windowEndsAt);
     }
 
-    /// @dev Closes a pending challenge of `submission`, crediting `amount` to `beneficiary`.
-    function _closeChallenge(Submission storage submission, address beneficiary, uint256 amount) private {
-        submission.openChallenges -= 1;
-        _credits[beneficiary] += amount;
-    }
-
-    /// @dev Trains the perceptron on a row it misclassifies; emits {LinearModelUpdated} when it changes.
-    function _train(
-        LinearModel storage linear,
-        uint256 modelId,
-        uint256 submissionId,
-        int64[] calldata features,
-        int64 label
-    ) private {
+    /// @dev Trains the perceptron on a claimed on-chain row it misclassifies. Saturating: learning never reverts.
+    function _train(LinearModel storage linear, uint256 modelId, uint256 submissionId) private {
+        Row storage row = _rows[submissionId];
+        int64[] memory features = row.features;
+        int64 label = row.label;
         if (_predict(linear, features) == label) return;
 
         int256 step = label == 1 ? int256(1) : int256(-1);
         int64[] storage weights = linear.weights;
         for (uint256 i = 0; i < features.length; ++i) {
-            weights[i] = (weights[i] + step * features[i]).toInt64();
+            weights[i] = _saturate(int256(weights[i]) + step * features[i]);
         }
-        linear.intercept = (linear.intercept + step * SCALE).toInt64();
+        linear.intercept = _saturate(int256(linear.intercept) + step * SCALE);
         uint64 updates = linear.updates + 1;
         linear.updates = updates;
         emit LinearModelUpdated(modelId, submissionId, updates);
     }
 
-    /// @dev Whether `submission` is an on-chain row, not rejected yet, that the linear model of `model` can classify
-    /// (same feature count) and misclassifies.
-    function _mustBeReported(ModelRecord storage model, Submission storage submission) private view returns (bool) {
-        if (!submission.onChainRow || submission.rowsRejected != 0 || !model.hasLinearModel) return false;
-        uint256 submissionId = submission.id;
-        if (_rows[submissionId].features.length != model.linear.weights.length) return false;
-        return _misclassifies(model.linear, submissionId);
-    }
-
-    /// @dev Whether the linear model misclassifies the on-chain row of `submissionId`.
-    function _misclassifies(LinearModel storage linear, uint256 submissionId) private view returns (bool) {
-        Row storage row = _rows[submissionId];
-        return _predict(linear, row.features) != row.label;
-    }
-
-    /// @dev Label predicted by `linear` for `features`; reverts if the feature count differs.
+    /// @dev Label predicted by `linear` for `features` (of the right length).
     function _predict(LinearModel storage linear, int64[] memory features) private view returns (int64) {
         int64[] storage weights = linear.weights;
-        _checkFeatureCount(linear, features.length);
-        int256 score = linear.intercept * SCALE;
+        int256 score = int256(linear.intercept) * SCALE;
         for (uint256 i = 0; i < features.length; ++i) {
             score += int256(weights[i]) * features[i];
         }
         return score >= 0 ? int64(1) : int64(0);
     }
 
-    /// @dev Checks a challenge of row `rowIndex` of `submission`, except its proof; returns the terms of the model.
-    function _checkChallengeable(uint256 submissionId, Submission storage submission, uint32 rowIndex)
-        private
-        view
-        returns (Terms storage terms)
-    {
-        uint256 modelId = submission.modelId;
-        ModelRecord storage model = _models[modelId];
-        if (msg.sender == model.owner) revert MarketplaceOwnerCannotChallenge(modelId);
-        uint64 windowEndsAt = submission.windowEndsAt;
-        if (block.timestamp >= windowEndsAt) revert MarketplaceChallengeWindowClosed(submissionId, windowEndsAt);
-        uint32 rowCount = submission.rowCount;
-        if (rowIndex >= rowCount) revert MarketplaceRowIndexOutOfRange(submissionId, rowIndex, rowCount);
-        uint256 existing = _challengeIds[submissionId][rowIndex];
-        if (existing != 0) revert MarketplaceRowAlreadyChallenged(submissionId, rowIndex, existing);
-        terms = model.terms;
-        if (msg.value != terms.challengeBond) revert MarketplaceIncorrectPayment(terms.challengeBond, msg.value);
+    function _saturate(int256 value) private pure returns (int64) {
+        if (value > type(int64).max) return type(int64).max;
+        if (value < type(int64).min) return type(int64).min;
+        // casting is safe: value is within the int64 range, checked above
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return int64(value);
     }
 
-    /// @dev Reverts unless `submission` is unclaimed, its window has passed and none of its challenges is open.
-    function _checkSettleable(uint256 submissionId, Submission storage submission) private view {
-        if (submission.claimed) revert MarketplaceAlreadyClaimed(submissionId);
-        uint64 windowEndsAt = submission.windowEndsAt;
-        if (block.timestamp < windowEndsAt) revert MarketplaceChallengeWindowOpen(submissionId, windowEndsAt);
-        uint32 openChallenges = submission.openChallenges;
-        if (openChallenges != 0) revert MarketplaceOpenChallenges(submissionId, openChallenges);
-    }
-
-    function _checkFeatureCount(LinearModel storage linear, uint256 featureCount) private view {
+    function _checkFeatures(LinearModel storage linear, int64[] calldata features) private view {
         uint256 expected = linear.weights.length;
-        if (featureCount != expected) revert MarketplaceFeatureCountMismatch(expected, featureCount);
+        if (features.length != expected) revert MarketplaceFeatureCountMismatch(expected, features.length);
+        uint64 bound = linear.maxAbsFeature;
+        for (uint256 i = 0; i < features.length; ++i) {
+            int64 value = features[i];
+            if (_magnitude(value) > bound) revert MarketplaceFeatureOutOfRange(i, value, bound);
+        }
     }
 
-    function _checkVersionInput(string calldata modelCid, uint32 accuracyBps) private pure {
-        if (bytes(modelCid).length == 0) revert MarketplaceInvalidInput("model CID is empty");
+    function _checkModelInput(ModelInput calldata input) private pure {
+        uint256 nameLength = bytes(input.name).length;
+        if (nameLength == 0) revert MarketplaceInvalidInput("name is empty");
+        if (nameLength > MAX_NAME_BYTES) revert MarketplaceInvalidInput("name is longer than 128 bytes");
+        _checkVersionInput(input.modelCid, input.accuracyBps, input.evaluationCid);
+        if (!Cids.isValid(input.metadataCid)) revert MarketplaceInvalidCid("metadata CID");
+        if (input.testSetCommitment == bytes32(0)) revert MarketplaceInvalidInput("test-set commitment is zero");
+        if (input.testRoot == bytes32(0) || input.testRowCount == 0) {
+            revert MarketplaceInvalidInput("the test set is empty");
+        }
+        if ((input.trainingRoot == bytes32(0)) != (input.trainingRowCount == 0)) {
+            revert MarketplaceInvalidInput("training root and row count disagree");
+        }
+    }
+
+    function _checkTerms(Terms calldata terms) private pure {
+        if (terms.depositPerRow == 0) revert MarketplaceInvalidTerms("deposit per row is zero");
+        if (terms.rewardPerRow >= terms.depositPerRow) {
+            revert MarketplaceInvalidTerms("the reward per row must be less than the deposit per row");
+        }
+        if (terms.challengeBond == 0) revert MarketplaceInvalidTerms("challenge bond is zero");
+        if (terms.challengeWindow < MIN_PERIOD || terms.challengeWindow > MAX_PERIOD) {
+            revert MarketplaceInvalidTerms("challenge window must be between 1 minute and 30 days");
+        }
+        if (terms.ownerTimeout < MIN_PERIOD || terms.ownerTimeout > MAX_PERIOD) {
+            revert MarketplaceInvalidTerms("owner time-out must be between 1 minute and 30 days");
+        }
+    }
+
+    function _checkVersionInput(bytes calldata modelCid, uint32 accuracyBps, bytes calldata evaluationCid)
+        private
+        pure
+    {
+        if (!Cids.isValid(modelCid)) revert MarketplaceInvalidCid("model CID");
+        if (evaluationCid.length != 0 && !Cids.isValid(evaluationCid)) revert MarketplaceInvalidCid("evaluation CID");
         if (accuracyBps > MAX_BPS) revert MarketplaceInvalidInput("accuracy above 10000 bps");
-    }
-
-    function _existingModel(uint256 modelId) private view returns (ModelRecord storage model) {
-        model = _models[modelId];
-        if (model.owner == address(0)) revert MarketplaceUnknownModel(modelId);
-    }
-
-    function _ownedModel(uint256 modelId) private view returns (ModelRecord storage model) {
-        model = _existingModel(modelId);
-        if (msg.sender != model.owner) revert MarketplaceNotModelOwner(modelId, msg.sender);
     }
 
     function _linearModelOf(uint256 modelId) private view returns (LinearModel storage) {
         ModelRecord storage model = _existingModel(modelId);
         if (!model.hasLinearModel) revert MarketplaceNoLinearModel(modelId);
         return model.linear;
-    }
-
-    function _existingSubmission(uint256 submissionId) private view returns (Submission storage submission) {
-        submission = _submissions[submissionId];
-        if (submission.id == 0) revert MarketplaceUnknownSubmission(submissionId);
-    }
-
-    function _existingChallenge(uint256 challengeId) private view returns (Challenge storage challenged) {
-        challenged = _challenges[challengeId];
-        if (challenged.id == 0) revert MarketplaceUnknownChallenge(challengeId);
     }
 
     function _modelInfo(uint256 modelId) private view returns (ModelInfo memory info) {
@@ -681,6 +647,11 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
         info.metadataCid = model.metadataCid;
         info.testSetCommitment = model.testSetCommitment;
         info.testSetCid = model.testSetCid;
+        info.schemaHash = model.schemaHash;
+        info.trainingRoot = model.trainingRoot;
+        info.testRoot = model.testRoot;
+        info.trainingRowCount = model.trainingRowCount;
+        info.testRowCount = model.testRowCount;
         info.terms = model.terms;
         info.rewardPool = model.rewardPool;
         info.createdAt = model.createdAt;
@@ -690,6 +661,25 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
         info.rowsRejected = model.rowsRejected;
         info.rowsAccepted = model.rowsAccepted;
         info.hasLinearModel = model.hasLinearModel;
+    }
+
+    function _submissionInfo(uint256 submissionId) private view returns (Submission memory info) {
+        SubmissionRecord storage record = _submissions[submissionId];
+        info.id = submissionId;
+        info.modelId = record.modelId;
+        info.contributor = record.contributor;
+        info.dataCid = Cids.join(record.cidCodec, record.cidDigest);
+        info.merkleRoot = record.merkleRoot;
+        info.rowCount = record.rowCount;
+        info.rowsRejected = record.rowsRejected;
+        info.openChallenges = record.openChallenges;
+        info.createdAt = record.createdAt;
+        info.windowEndsAt = record.windowEndsAt;
+        info.depositPerRow = record.depositPerRow;
+        info.rewardPerRow = record.rewardPerRow;
+        info.onChainRow = record.onChainRow;
+        info.claimed = record.claimed;
+        info.forfeited = record.forfeited;
     }
 
     /// @dev Number of items of a page of `limit` items from `offset` in a list of `total` items.
@@ -702,11 +692,4 @@ contract ModelMarketplace is IModelMarketplace, ReentrancyGuard {
         }
     }
 
-    function _rowLeaf(uint256 index, bytes memory row) private pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(index, keccak256(row)))));
-    }
-
-    function _now() private view returns (uint64) {
-        return block.timestamp.toUint64();
-    }
 }

@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: BSD-3-Clause
 pragma solidity ^0.8.24;
 
-import {IModelMarketplace} from "../../src/IModelMarketplace.sol";
+import {IMarketplaceTypes} from "../../src/IMarketplaceTypes.sol";
 import {ModelMarketplace} from "../../src/ModelMarketplace.sol";
 import {MerkleBuilder} from "./MerkleBuilder.sol";
 import {TestBase} from "./TestBase.sol";
 
-/// @dev A deployed marketplace, named actors and helpers shared by the unit and fuzz tests.
+/**
+ * @dev A deployed marketplace, named actors and helpers shared by the unit, attack and fuzz tests.
+ *
+ * Challenges are committed and revealed in two blocks. Helpers named `_challenge…` do both; to expect a revert of a
+ * reveal, commit with {_commit} first, then call `vm.expectRevert` and the reveal directly (a helper's commit would
+ * otherwise be the call that `expectRevert` applies to).
+ */
 abstract contract MarketplaceFixture is TestBase {
     uint128 internal constant DEPOSIT = 0.01 ether;
     uint128 internal constant REWARD = 0.002 ether;
@@ -15,8 +21,12 @@ abstract contract MarketplaceFixture is TestBase {
     uint64 internal constant TIMEOUT = 2 days;
     uint256 internal constant POOL = 10 ether;
     bytes32 internal constant SALT = keccak256("salt");
-    string internal constant TEST_SET_CID = "bafytestset";
-    string internal constant DATA_CID = "bafydata";
+    uint64 internal constant MAX_FLOAT_BITS = 0x41CDCD6500000000; // 1e9
+    uint64 internal constant MAX_FEATURE = 1e12; // 1e6 in fixed point (scale 1e6)
+    uint256 internal constant TRAINING_SALT = 1_000_001; // batchRows(TRAINING_SALT, …) is the owner's training data
+    uint256 internal constant TEST_SALT = 1_000_002; // batchRows(TEST_SALT, …) is the owner's hidden test set
+    uint32 internal constant TRAINING_ROWS = 5;
+    uint32 internal constant TEST_ROWS = 3;
 
     ModelMarketplace internal marketplace;
     address internal owner;
@@ -32,20 +42,27 @@ abstract contract MarketplaceFixture is TestBase {
         bob = makeAddr("bob");
         carol = makeAddr("carol");
         dave = makeAddr("dave");
+        vm.roll(100);
+        vm.warp(1_700_000_000);
     }
 
     // --------------------------------------------------------------------------------------------- inputs
 
-    function _terms() internal pure returns (IModelMarketplace.Terms memory) {
+    /// @dev A binary CIDv1 (raw codec) whose digest is `keccak256(seed)`.
+    function _cid(string memory seed) internal pure returns (bytes memory) {
+        return abi.encodePacked(uint8(0x01), uint8(0x55), uint8(0x12), uint8(0x20), keccak256(bytes(seed)));
+    }
+
+    function _terms() internal pure returns (IMarketplaceTypes.Terms memory) {
         return _terms(DEPOSIT, REWARD, BOND);
     }
 
     function _terms(uint128 depositPerRow, uint128 rewardPerRow, uint128 challengeBond)
         internal
         pure
-        returns (IModelMarketplace.Terms memory)
+        returns (IMarketplaceTypes.Terms memory)
     {
-        return IModelMarketplace.Terms({
+        return IMarketplaceTypes.Terms({
             depositPerRow: depositPerRow,
             rewardPerRow: rewardPerRow,
             challengeBond: challengeBond,
@@ -54,14 +71,50 @@ abstract contract MarketplaceFixture is TestBase {
         });
     }
 
-    function _input() internal pure returns (IModelMarketplace.ModelInput memory) {
-        return IModelMarketplace.ModelInput({
+    /// @dev The fixture schema: two float64 features and a string label, "cat" or "dog", |x| <= 1e9, strings <= 64.
+    function _schema() internal pure returns (IMarketplaceTypes.RowSchema memory schema) {
+        schema.columns = "ffs";
+        schema.labels = new bytes[](2);
+        schema.labels[0] = MerkleBuilder.encodeLabel("cat");
+        schema.labels[1] = MerkleBuilder.encodeLabel("dog");
+        schema.maxFloatBits = MAX_FLOAT_BITS;
+        schema.maxInt = 1e9;
+        schema.maxStringBytes = 64;
+    }
+
+    function _noLinear() internal pure returns (IMarketplaceTypes.LinearModelInput memory linear) {
+        linear.weights = new int64[](0);
+    }
+
+    function _linear() internal pure returns (IMarketplaceTypes.LinearModelInput memory linear) {
+        linear.weights = _features(1, -1);
+        linear.maxAbsFeature = MAX_FEATURE;
+    }
+
+    function _trainingRows() internal pure returns (bytes[] memory) {
+        return MerkleBuilder.batchRows(TRAINING_SALT, TRAINING_ROWS);
+    }
+
+    function _testRows() internal pure returns (bytes[] memory) {
+        return MerkleBuilder.batchRows(TEST_SALT, TEST_ROWS);
+    }
+
+    function _testSetCid() internal pure returns (bytes memory) {
+        return _cid("testset");
+    }
+
+    function _input() internal view returns (IMarketplaceTypes.ModelInput memory) {
+        return IMarketplaceTypes.ModelInput({
             name: "iris",
-            modelCid: "bafymodel1",
-            metadataCid: "bafymeta",
-            testSetCommitment: keccak256(abi.encodePacked(SALT, TEST_SET_CID)),
+            modelCid: _cid("model1"),
+            metadataCid: _cid("meta"),
+            testSetCommitment: keccak256(abi.encodePacked(SALT, _testSetCid())),
             accuracyBps: 9100,
-            evaluationCid: "bafyeval1"
+            evaluationCid: _cid("eval1"),
+            trainingRoot: MerkleBuilder.root(MerkleBuilder.leaves(MerkleBuilder.keyOf(owner), _trainingRows())),
+            trainingRowCount: TRAINING_ROWS,
+            testRoot: MerkleBuilder.root(MerkleBuilder.testLeaves(SALT, _testRows())),
+            testRowCount: TEST_ROWS
         });
     }
 
@@ -75,36 +128,54 @@ abstract contract MarketplaceFixture is TestBase {
         return abi.encode(features, label);
     }
 
-    // --------------------------------------------------------------------------------------------- actions
+    // --------------------------------------------------------------------------------------------- publishing
 
     /// @dev Publishes the default model as `owner` with a pool of `POOL`.
     function _publish() internal returns (uint256) {
         return _publish(marketplace, _terms(), POOL);
     }
 
-    function _publish(ModelMarketplace target, IModelMarketplace.Terms memory terms, uint256 pool)
+    function _publish(ModelMarketplace target, IMarketplaceTypes.Terms memory terms, uint256 pool)
         internal
         returns (uint256)
     {
-        vm.deal(owner, pool);
-        vm.prank(owner);
-        return target.publishModel{value: pool}(_input(), terms);
+        return _publish(target, terms, pool, _noLinear());
     }
 
-    /// @dev Publishes the default model with a linear model `x0 - x1 >= 0` attached.
-    function _publishLinear() internal returns (uint256 modelId) {
-        modelId = _publish();
+    function _publish(
+        ModelMarketplace target,
+        IMarketplaceTypes.Terms memory terms,
+        uint256 pool,
+        IMarketplaceTypes.LinearModelInput memory linear
+    ) internal returns (uint256) {
+        vm.deal(owner, pool);
         vm.prank(owner);
-        marketplace.attachLinearModel(modelId, _features(1, -1), 0);
+        return target.publishModel{value: pool}(_input(), terms, _schema(), linear);
     }
+
+    /// @dev Publishes the default model with the perceptron `x0 - x1 >= 0` (bound 1e12 in fixed point).
+    function _publishLinear() internal returns (uint256) {
+        return _publish(marketplace, _terms(), POOL, _linear());
+    }
+
+    // --------------------------------------------------------------------------------------------- contributing
 
     /// @dev `contributor` contributes the batch `salt` of `rowCount` rows; returns its id and leaves.
     function _contribute(address contributor, uint256 modelId, uint256 salt, uint32 rowCount)
         internal
         returns (uint256 submissionId, bytes32[] memory leaves)
     {
-        leaves = MerkleBuilder.leaves(MerkleBuilder.batchRows(salt, rowCount));
+        leaves = MerkleBuilder.leaves(MerkleBuilder.keyOf(contributor), MerkleBuilder.batchRows(salt, rowCount));
         submissionId = _contributeRoot(contributor, modelId, MerkleBuilder.root(leaves), rowCount);
+    }
+
+    /// @dev `contributor` contributes `rows` as one batch; returns its id and leaves.
+    function _contributeRows(address contributor, uint256 modelId, bytes[] memory rows)
+        internal
+        returns (uint256 submissionId, bytes32[] memory leaves)
+    {
+        leaves = MerkleBuilder.leaves(MerkleBuilder.keyOf(contributor), rows);
+        submissionId = _contributeRoot(contributor, modelId, MerkleBuilder.root(leaves), uint32(rows.length));
     }
 
     /// @dev `contributor` commits `rowCount` rows by `root`, paying the deposit of the model's terms.
@@ -115,7 +186,7 @@ abstract contract MarketplaceFixture is TestBase {
         uint256 deposit = uint256(rowCount) * marketplace.getModel(modelId).terms.depositPerRow;
         vm.deal(contributor, deposit);
         vm.prank(contributor);
-        submissionId = marketplace.contribute{value: deposit}(modelId, DATA_CID, root, rowCount);
+        submissionId = marketplace.contribute{value: deposit}(modelId, _cid("data"), root, rowCount);
     }
 
     function _contributeRow(address contributor, uint256 modelId, int64[] memory features, int64 label)
@@ -128,27 +199,96 @@ abstract contract MarketplaceFixture is TestBase {
         submissionId = marketplace.contributeRow{value: deposit}(modelId, features, label);
     }
 
-    /// @dev `challenger` challenges (with the default bond) row `index` of the batch `salt` committed as submission `submissionId`.
+    // --------------------------------------------------------------------------------------------- challenging
+
+    /// @dev `challenger` commits to challenging row `index` of `submissionId`, then the chain moves one block on.
+    function _commit(address challenger, uint256 submissionId, uint32 index) internal returns (bytes32 salt) {
+        salt = keccak256(abi.encode("challenge salt", challenger, submissionId, index));
+        bytes32 commitment = marketplace.challengeCommitment(challenger, submissionId, index, salt);
+        vm.prank(challenger);
+        marketplace.commitChallenge(commitment);
+        vm.roll(block.number + 1);
+    }
+
+    function _challengeLabel(address challenger, uint256 submissionId, uint32 index, bytes memory row, bytes32[] memory proof)
+        internal
+        returns (uint256)
+    {
+        bytes32 salt = _commit(challenger, submissionId, index);
+        vm.deal(challenger, BOND);
+        vm.prank(challenger);
+        return marketplace.challengeLabel{value: BOND}(submissionId, index, row, proof, salt);
+    }
+
+    /// @dev Label challenge of row `index` of the batch `salt` (with `leaves`), as `challenger`.
     function _challenge(address challenger, uint256 submissionId, uint256 salt, bytes32[] memory leaves, uint32 index)
         internal
         returns (uint256)
     {
-        return _challengeRow(
+        return _challengeLabel(
             challenger, submissionId, index, MerkleBuilder.batchRow(salt, index), MerkleBuilder.proof(leaves, index)
         );
     }
 
-    function _challengeRow(
+    function _challengeFormat(address challenger, uint256 submissionId, uint32 index, bytes memory row, bytes32[] memory proof)
+        internal
+        returns (uint256)
+    {
+        bytes32 salt = _commit(challenger, submissionId, index);
+        vm.prank(challenger);
+        return marketplace.challengeFormat(submissionId, index, row, proof, _schema(), salt);
+    }
+
+    function _challengeDuplicate(
         address challenger,
         uint256 submissionId,
         uint32 index,
         bytes memory row,
-        bytes32[] memory proof
+        bytes32[] memory proof,
+        IMarketplaceTypes.Source memory source
     ) internal returns (uint256) {
-        // no view call before the challenge itself, so that a preceding `vm.expectRevert` applies to it
+        bytes32 salt = _commit(challenger, submissionId, index);
+        vm.prank(challenger);
+        return marketplace.challengeDuplicate(submissionId, index, row, proof, source, salt);
+    }
+
+    /// @dev A source pointing at row `index` of submission `submissionId` (with `leaves`).
+    function _submissionSource(uint256 submissionId, uint32 index, bytes32[] memory leaves)
+        internal
+        pure
+        returns (IMarketplaceTypes.Source memory source)
+    {
+        source.kind = IMarketplaceTypes.SourceKind.Submission;
+        source.submissionId = submissionId;
+        source.rowIndex = index;
+        source.proof = MerkleBuilder.proof(leaves, index);
+    }
+
+    /// @dev A source pointing at row `index` of the owner's training data.
+    function _trainingSource(uint32 index) internal view returns (IMarketplaceTypes.Source memory source) {
+        source.kind = IMarketplaceTypes.SourceKind.Training;
+        source.rowIndex = index;
+        source.proof = MerkleBuilder.proof(MerkleBuilder.leaves(MerkleBuilder.keyOf(owner), _trainingRows()), index);
+    }
+
+    /// @dev A source pointing at row `index` of the hidden test set, with its nonce (known to the owner).
+    function _testSource(uint32 index) internal pure returns (IMarketplaceTypes.Source memory source) {
+        source.kind = IMarketplaceTypes.SourceKind.Test;
+        source.rowIndex = index;
+        source.nonce = MerkleBuilder.testNonce(SALT, index);
+        source.proof = MerkleBuilder.proof(MerkleBuilder.testLeaves(SALT, _testRows()), index);
+    }
+
+    function _challengeAvailability(address challenger, uint256 submissionId, uint32 index) internal returns (uint256) {
+        bytes32 salt = _commit(challenger, submissionId, index);
         vm.deal(challenger, BOND);
         vm.prank(challenger);
-        return marketplace.challenge{value: BOND}(submissionId, index, row, proof);
+        return marketplace.challengeAvailability{value: BOND}(submissionId, index, salt);
+    }
+
+    function _answer(address answerer, uint256 challengeId, bytes memory row, bytes32[] memory proof) internal {
+        vm.prank(answerer);
+        marketplace.answerChallenge(challengeId, row, proof);
     }
 
     function _resolve(uint256 challengeId, bool upheld) internal {
@@ -173,6 +313,6 @@ abstract contract MarketplaceFixture is TestBase {
     }
 
     function _expectInvalidInput(string memory reason) internal {
-        vm.expectRevert(abi.encodeWithSelector(IModelMarketplace.MarketplaceInvalidInput.selector, reason));
+        vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceInvalidInput.selector, reason));
     }
 }

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 /// @dev The subset of forge's cheatcodes used by the tests (see https://book.getfoundry.sh/cheatcodes/).
 interface Vm {
     function warp(uint256 timestamp) external;
+    function roll(uint256 blockNumber) external;
     function prank(address sender) external;
     function startPrank(address sender) external;
     function stopPrank() external;

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: BSD-3-Clause
+pragma solidity ^0.8.24;
+
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {MarketplaceStorage} from "./MarketplaceStorage.sol";
+import {RowTree} from "./libraries/RowTree.sol";
+
+/**
+ * @title ChallengeGame
+ * @notice The challenge functions of {IModelMarketplace}: commit, reveal (label, format, duplicate, availability),
+ * answer, resolve and expire. {ModelMarketplace} creates one in its constructor and forwards these calls to it by
+ * `delegatecall`, so they run on the marketplace's storage, balance and address; apart, the marketplace's code would
+ * exceed the 24 KiB limit. Called directly, every function reverts.
+ */
+contract ChallengeGame is MarketplaceStorage {
+    using SafeCast for uint256;
+
+    address private immutable _self = address(this);
+
+    error ChallengeGameNotDelegated();
+
+    modifier onlyDelegated() {
+        if (address(this) == _self) revert ChallengeGameNotDelegated();
+        _;
+    }
+
+    /**
+     * @notice See {IModelMarketplace}.
+     * @dev On a forfeited batch the verdict no longer matters: the bond returns to the challenger. The owner's balance
+     * is the same whatever the verdict: an upheld row's reward goes to the challenger instead of the contributor, and
+     * forfeited deposits and bonds are burned.
+     */
+    function resolveChallenge(uint256 challengeId, bool upheld) external onlyDelegated {
+        Challenge storage challenged = _existingChallenge(challengeId);
+        if (challenged.kind != ChallengeKind.Label) revert MarketplaceWrongChallengeKind(challengeId, challenged.kind);
+        uint256 submissionId = challenged.submissionId;
+        SubmissionRecord storage submission = _submissions[submissionId];
+        ModelRecord storage model = _ownedModel(submission.modelId);
+        if (challenged.status != ChallengeStatus.Pending) revert MarketplaceChallengeNotPending(challengeId);
+        uint64 resolveBy = challenged.resolveBy;
+        if (block.timestamp > resolveBy) revert MarketplaceResolutionTimedOut(challengeId, resolveBy);
+
+        address challenger = challenged.challenger;
+        uint256 bond = challenged.bond;
+        submission.openChallenges -= 1;
+        if (submission.forfeited) {
+            challenged.status = ChallengeStatus.Expired;
+            _credits[challenger] += bond;
+            emit ChallengeExpired(challengeId, submissionId, bond);
+            return;
+        }
+        if (upheld) {
+            challenged.status = ChallengeStatus.Upheld;
+            uint256 reward = _rejectRow(model, submission, submissionId, challenged.rowIndex, challengeId, challenger);
+            _credits[challenger] += bond;
+            emit ChallengeResolved(challengeId, submissionId, true, challenger, bond + reward);
+        } else {
+            challenged.status = ChallengeStatus.Rejected;
+            _burned += bond;
+            emit ChallengeResolved(challengeId, submissionId, false, address(0), bond);
+        }
+    }
+
+    /// @notice See {IModelMarketplace}.
+    function commitChallenge(bytes32 commitment) external onlyDelegated {
+        if (_commitBlocks[commitment] != 0) revert MarketplaceCommitmentExists(commitment);
+        _commitBlocks[commitment] = block.number;
+        emit ChallengeCommitted(commitment, msg.sender);
+    }
+
+    /**
+     * @notice See {IModelMarketplace}.
+     * @dev The owner judges label challenges, so cannot raise one. A row gets one label challenge at most.
+     */
+    function challengeLabel(
+        uint256 submissionId,
+        uint32 rowIndex,
+        bytes calldata row,
+        bytes32[] calldata proof,
+        bytes32 salt
+    ) external payable onlyDelegated returns (uint256 challengeId) {
+        _useCommitment(submissionId, rowIndex, salt);
+        (SubmissionRecord storage submission, RowState storage state) = _challengeable(submissionId, rowIndex);
+        ModelRecord storage model = _models[submission.modelId];
+        if (msg.sender == model.owner) revert MarketplaceOwnerCannotChallenge(submission.modelId);
+        if (state.labelJudged) revert MarketplaceRowAlreadyJudged(submissionId, rowIndex, state.challengeId);
+        uint128 bond = model.terms.challengeBond;
+        if (msg.value != bond) revert MarketplaceIncorrectPayment(bond, msg.value);
+        _checkProof(submission, submissionId, rowIndex, row, proof);
+
+        state.labelJudged = true;
+        state.revealed = true;
+        uint64 resolveBy = _now() + model.terms.ownerTimeout;
+        challengeId = _openChallenge(submission, submissionId, rowIndex, ChallengeKind.Label, row, bond, resolveBy);
+    }
+
+    /**
+     * @notice See {IModelMarketplace}.
+     * @dev `schema` must hash to the model's committed schema hash. On-chain rows are checked when they are added.
+     */
+    function challengeFormat(
+        uint256 submissionId,
+        uint32 rowIndex,
+        bytes calldata row,
+        bytes32[] calldata proof,
+        RowSchema calldata schema,
+        bytes32 salt
+    ) external onlyDelegated returns (uint256 challengeId) {
+        _useCommitment(submissionId, rowIndex, salt);
+        (SubmissionRecord storage submission,) = _challengeable(submissionId, rowIndex);
+        if (submission.onChainRow) revert MarketplaceNotApplicable("on-chain rows are checked when they are added");
+        ModelRecord storage model = _models[submission.modelId];
+        if (keccak256(abi.encode(schema)) != model.schemaHash) revert MarketplaceSchemaMismatch(submission.modelId);
+        _checkProof(submission, submissionId, rowIndex, row, proof);
+        if (_rowChecker.fault(schema, row) == RowFault.None) revert MarketplaceRowIsValid(submissionId, rowIndex);
+
+        challengeId = _judgedChallenge(model, submission, submissionId, rowIndex, ChallengeKind.Format, row);
+    }
+
+    /**
+     * @notice See {IModelMarketplace}.
+     * @dev An earlier row is a row of a submission to the same model with a lower id, or of the same submission at a
+     * lower index; the row bytes must be identical. Anyone may show a copy of the training set; a copy of the test
+     * set needs the nonce of its leaf, which only the owner knows until the test set is revealed.
+     */
+    function challengeDuplicate(
+        uint256 submissionId,
+        uint32 rowIndex,
+        bytes calldata row,
+        bytes32[] calldata proof,
+        Source calldata source,
+        bytes32 salt
+    ) external onlyDelegated returns (uint256 challengeId) {
+        _useCommitment(submissionId, rowIndex, salt);
+        (SubmissionRecord storage submission,) = _challengeable(submissionId, rowIndex);
+        _checkProof(submission, submissionId, rowIndex, row, proof);
+        ModelRecord storage model = _models[submission.modelId];
+        ChallengeKind kind = _checkSource(model, submission.modelId, submissionId, rowIndex, keccak256(row), source);
+
+        challengeId = _judgedChallenge(model, submission, submissionId, rowIndex, kind, row);
+    }
+
+    /**
+     * @notice See {IModelMarketplace}.
+     * @dev A row already produced on chain (by an earlier challenge or answer, or stored on chain) cannot be demanded.
+     */
+    function challengeAvailability(uint256 submissionId, uint32 rowIndex, bytes32 salt)
+        external
+        payable
+        returns (uint256 challengeId)
+    {
+        _useCommitment(submissionId, rowIndex, salt);
+        (SubmissionRecord storage submission, RowState storage state) = _challengeable(submissionId, rowIndex);
+        if (state.revealed) revert MarketplaceRowAlreadyRevealed(submissionId, rowIndex);
+        Terms storage terms = _models[submission.modelId].terms;
+        uint128 bond = terms.challengeBond;
+        if (msg.value != bond) revert MarketplaceIncorrectPayment(bond, msg.value);
+
+        uint64 resolveBy = _now() + terms.ownerTimeout;
+        challengeId =
+            _openChallenge(submission, submissionId, rowIndex, ChallengeKind.Availability, "", bond, resolveBy);
+    }
+
+    /**
+     * @notice See {IModelMarketplace}.
+     * @dev Anyone holding the file may answer, not only the contributor. The answered row can then be challenged on
+     * its content like any other.
+     */
+    function answerChallenge(uint256 challengeId, bytes calldata row, bytes32[] calldata proof) external onlyDelegated {
+        Challenge storage challenged = _existingChallenge(challengeId);
+        if (challenged.kind != ChallengeKind.Availability) {
+            revert MarketplaceWrongChallengeKind(challengeId, challenged.kind);
+        }
+        if (challenged.status != ChallengeStatus.Pending) revert MarketplaceChallengeNotPending(challengeId);
+        uint64 resolveBy = challenged.resolveBy;
+        if (block.timestamp > resolveBy) revert MarketplaceResolutionTimedOut(challengeId, resolveBy);
+        uint256 submissionId = challenged.submissionId;
+        SubmissionRecord storage submission = _submissions[submissionId];
+        uint32 rowIndex = challenged.rowIndex;
+        _checkProof(submission, submissionId, rowIndex, row, proof);
+
+        uint256 bond = challenged.bond;
+        challenged.status = ChallengeStatus.Answered;
+        _rowStates[submissionId][rowIndex].revealed = true;
+        submission.openChallenges -= 1;
+        _credits[msg.sender] += bond;
+        emit ChallengeAnswered(challengeId, submissionId, msg.sender, row, bond);
+    }
+
+    /**
+     * @notice See {IModelMarketplace}.
+     * @dev Anyone may call it once the time-out has passed.
+     */
+    function expireChallenge(uint256 challengeId) external onlyDelegated {
+        Challenge storage challenged = _existingChallenge(challengeId);
+        if (challenged.status != ChallengeStatus.Pending) revert MarketplaceChallengeNotPending(challengeId);
+        uint64 resolveBy = challenged.resolveBy;
+        if (block.timestamp <= resolveBy) revert MarketplaceResolutionPending(challengeId, resolveBy);
+
+        uint256 submissionId = challenged.submissionId;
+        SubmissionRecord storage submission = _submissions[submissionId];
+        address challenger = challenged.challenger;
+        uint256 bond = challenged.bond;
+        submission.openChallenges -= 1;
+        if (challenged.kind == ChallengeKind.Availability && !submission.forfeited) {
+            challenged.status = ChallengeStatus.Upheld;
+            _forfeit(submission, submissionId, challengeId, challenger);
+        } else {
+            challenged.status = ChallengeStatus.Expired;
+        }
+        _credits[challenger] += bond;
+        emit ChallengeExpired(challengeId, submissionId, bond);
+    }
+
+    // ================================================================================================== internal
+
+    /// @dev Consumes the caller's commitment to challenge row `rowIndex` of `submissionId`, made in an earlier block.
+    function _useCommitment(uint256 submissionId, uint32 rowIndex, bytes32 salt) private {
+        bytes32 commitment = _challengeCommitment(msg.sender, submissionId, rowIndex, salt);
+        uint256 committedAt = _commitBlocks[commitment];
+        if (committedAt == 0) revert MarketplaceCommitmentUnknown(commitment);
+        if (committedAt >= block.number) revert MarketplaceCommitmentTooRecent(commitment);
+        delete _commitBlocks[commitment];
+    }
+
+    /// @dev Reverts unless row `rowIndex` of `submissionId` can be challenged now: in the window, not rejected, no
+    /// challenge pending on it.
+    function _challengeable(uint256 submissionId, uint32 rowIndex)
+        private
+        view
+        returns (SubmissionRecord storage submission, RowState storage state)
+    {
+        submission = _existingSubmission(submissionId);
+        if (submission.forfeited) revert MarketplaceSubmissionForfeited(submissionId);
+        uint64 windowEndsAt = submission.windowEndsAt;
+        if (block.timestamp >= windowEndsAt) revert MarketplaceChallengeWindowClosed(submissionId, windowEndsAt);
+        uint32 rowCount = submission.rowCount;
+        if (rowIndex >= rowCount) revert MarketplaceRowIndexOutOfRange(submissionId, rowIndex, rowCount);
+        state = _rowStates[submissionId][rowIndex];
+        if (state.rejected) revert MarketplaceRowAlreadyRejected(submissionId, rowIndex);
+        uint64 latest = state.challengeId;
+        if (latest != 0 && _challenges[latest].status == ChallengeStatus.Pending) {
+            revert MarketplaceRowChallengePending(submissionId, rowIndex, latest);
+        }
+    }
+
+    /// @dev Reverts unless `proof` shows that `row` is row `rowIndex` of the submission.
+    function _checkProof(
+        SubmissionRecord storage submission,
+        uint256 submissionId,
+        uint32 rowIndex,
+        bytes calldata row,
+        bytes32[] calldata proof
+    ) private view {
+        bytes32 leaf = RowTree.leaf(RowTree.keyOf(submission.contributor), rowIndex, row);
+        if (!RowTree.verify(proof, submission.merkleRoot, submission.rowCount, rowIndex, leaf)) {
+            revert MarketplaceInvalidProof(submissionId, rowIndex);
+        }
+    }
+
+    /// @dev Reverts unless `source` proves that the row hashing to `rowHash` repeats an earlier committed row; returns
+    /// the challenge kind.
+    function _checkSource(
+        ModelRecord storage model,
+        uint256 modelId,
+        uint256 submissionId,
+        uint32 rowIndex,
+        bytes32 rowHash,
+        Source calldata source
+    ) private view returns (ChallengeKind) {
+        (bytes32 root, uint256 count, bytes32 key, ChallengeKind kind) =
+            _sourceTree(model, modelId, submissionId, rowIndex, source);
+        bytes32 leaf = RowTree.leafOfHash(key, source.rowIndex, rowHash);
+        if (!RowTree.verify(source.proof, root, count, source.rowIndex, leaf)) {
+            revert MarketplaceInvalidSourceProof(source.kind, source.rowIndex);
+        }
+        return kind;
+    }
+
+    /// @dev Root, row count and leaf key of the tree `source` points into, and the kind of challenge it makes.
+    function _sourceTree(
+        ModelRecord storage model,
+        uint256 modelId,
+        uint256 submissionId,
+        uint32 rowIndex,
+        Source calldata source
+    ) private view returns (bytes32, uint256, bytes32, ChallengeKind) {
+        if (source.kind == SourceKind.Training) {
+            return (model.trainingRoot, model.trainingRowCount, RowTree.keyOf(model.owner), ChallengeKind.TrainingCopy);
+        }
+        if (source.kind == SourceKind.Test) {
+            return (model.testRoot, model.testRowCount, source.nonce, ChallengeKind.TestCopy);
+        }
+        uint256 sourceId = source.submissionId;
+        if (sourceId > submissionId || (sourceId == submissionId && source.rowIndex >= rowIndex)) {
+            revert MarketplaceNotADuplicate("the source row is not earlier");
+        }
+        SubmissionRecord storage original = _existingSubmission(sourceId);
+        if (original.modelId != modelId) revert MarketplaceNotADuplicate("the source is another model's");
+        return (original.merkleRoot, original.rowCount, RowTree.keyOf(original.contributor), ChallengeKind.Duplicate);
+    }
+
+    /// @dev Records a pending challenge of a row and emits {RowChallenged}.
+    function _openChallenge(
+        SubmissionRecord storage submission,
+        uint256 submissionId,
+        uint32 rowIndex,
+        ChallengeKind kind,
+        bytes memory row,
+        uint128 bond,
+        uint64 resolveBy
+    ) private returns (uint256 challengeId) {
+        challengeId = _newChallenge(submissionId, rowIndex, kind, ChallengeStatus.Pending, bond, resolveBy);
+        submission.openChallenges += 1;
+        emit RowChallenged(submission.modelId, submissionId, challengeId, rowIndex, msg.sender, kind, row, resolveBy);
+    }
+
+    /// @dev Records a challenge the contract judged at once (the row is bad) and rejects the row.
+    function _judgedChallenge(
+        ModelRecord storage model,
+        SubmissionRecord storage submission,
+        uint256 submissionId,
+        uint32 rowIndex,
+        ChallengeKind kind,
+        bytes calldata row
+    ) private returns (uint256 challengeId) {
+        challengeId = _newChallenge(submissionId, rowIndex, kind, ChallengeStatus.Upheld, 0, 0);
+        emit RowChallenged(submission.modelId, submissionId, challengeId, rowIndex, msg.sender, kind, row, 0);
+        _rejectRow(model, submission, submissionId, rowIndex, challengeId, msg.sender);
+    }
+
+    function _newChallenge(
+        uint256 submissionId,
+        uint32 rowIndex,
+        ChallengeKind kind,
+        ChallengeStatus status,
+        uint128 bond,
+        uint64 resolveBy
+    ) private returns (uint256 challengeId) {
+        challengeId = ++_challengeCount;
+        _challenges[challengeId] = Challenge({
+            id: challengeId,
+            submissionId: submissionId,
+            challenger: msg.sender,
+            rowIndex: rowIndex,
+            kind: kind,
+            status: status,
+            bond: bond,
+            resolveBy: resolveBy
+        });
+        _rowStates[submissionId][rowIndex].challengeId = challengeId.toUint64();
+    }
+
+    /// @dev Forfeits every row of a batch not yet rejected: deposits burned, reserved rewards credited to `challenger`.
+    function _forfeit(SubmissionRecord storage submission, uint256 submissionId, uint256 challengeId, address challenger)
+        private
+    {
+        uint256 modelId = submission.modelId;
+        uint32 rows;
+        // unchecked: rowsRejected never exceeds rowCount
+        unchecked {
+            rows = submission.rowCount - submission.rowsRejected;
+        }
+        uint256 burnedNow = uint256(rows) * submission.depositPerRow;
+        uint256 reward = uint256(rows) * submission.rewardPerRow;
+        submission.forfeited = true;
+        submission.rowsRejected = submission.rowCount;
+        _models[modelId].rowsRejected += rows;
+        _burned += burnedNow;
+        _credits[challenger] += reward;
+        emit SubmissionForfeited(modelId, submissionId, challengeId, rows, reward, burnedNow);
+    }
+}
