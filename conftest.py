@@ -15,6 +15,10 @@ import pytest
 from sklearn.datasets import load_iris
 
 from colearn_jupyter import Chain, Devnet, Marketplace, Terms
+from colearn_jupyter.formats.data import Column, FeatureSchema, encode_row, onchain_schema
+from colearn_jupyter.marketplace import LinearTerms
+from colearn_jupyter.merkle import MerkleTree, contributor_key, test_row_nonce
+from colearn_jupyter.storage.cid import raw_cid
 
 # One private home for the whole run, set before anything starts, so that the example notebooks' kernels
 # (other processes) share the test devnet and nothing touches the user's own devnet.
@@ -94,24 +98,97 @@ def terms() -> Terms:
     return Terms.from_human(deposit="0.01", reward="0.002", bond="0.005", window="1h", timeout="1d")
 
 
+# The row schema of models published by the `publish` fixture: two numeric features and a 0/1 label.
+ROW_SCHEMA = FeatureSchema((Column("x", "float64"), Column("n", "int64")), Column("label", "int64"), (0, 1), 1e6)
+TEST_SALT = b"\x07" * 32
+TEST_SET_CID = raw_cid(b"the hidden test set of a fixture model")
+MODEL_CID = "bafkreidivzimqfqtoqxkrpge6bjyhlvxqs3rhe73owtmdulaxr5do5in7u"
+METADATA_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
+
+
+def schema_row(x: float, n: int, label: int, schema: FeatureSchema = ROW_SCHEMA) -> bytes:
+    """A canonical row of :data:`ROW_SCHEMA`."""
+    return encode_row(schema, (x, n, label))
+
+
+def test_rows(schema: FeatureSchema = ROW_SCHEMA, count: int = 4) -> tuple[list[bytes], MerkleTree]:
+    """Hidden test rows of a fixture model and their tree, keyed by nonces of :data:`TEST_SALT`."""
+    rows = [encode_row(schema, _values(schema, 1000 + i)) for i in range(count)]
+    return rows, MerkleTree(rows, keys=[test_row_nonce(TEST_SALT, i) for i in range(count)])
+
+
+test_rows.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, whatever its name
+
+
+def _values(schema: FeatureSchema, seed: int) -> list:
+    """Values of a distinct valid row of ``schema`` (numbers only, labels from the schema)."""
+    out: list = []
+    for position, column in enumerate(schema.features):
+        out.append(float(seed + position) / 8 if column.dtype == "float64" else seed + position)
+    out.append(schema.labels[seed % len(schema.labels)] if schema.labels else float(seed))
+    return out
+
+
 @pytest.fixture
 def publish(market, terms):
-    """Publish a model as ``owner`` and return its id."""
+    """Publish a model as ``owner`` through the low-level binding and return its id.
 
-    def _publish(name: str = "model", *, pool: int = 10**18, terms: Terms = terms, owner: str = "owner") -> int:
+    The model commits to a row schema (:data:`ROW_SCHEMA` unless ``schema`` is given), four hidden test rows
+    (``test_rows``) and, when ``training`` rows are given, their tree keyed by the owner's address; ``linear`` gives
+    an on-chain perceptron (its weights must match the schema's feature count).
+    """
+
+    def _publish(
+        name: str = "model",
+        *,
+        pool: int = 10**18,
+        terms: Terms = terms,
+        owner: str = "owner",
+        schema: FeatureSchema = ROW_SCHEMA,
+        training: list[bytes] | None = None,
+        linear: LinearTerms | None = None,
+        metadata_cid: str = METADATA_CID,
+        accuracy_bps: int = 8000,
+    ) -> int:
+        _, test_tree = test_rows(schema)
+        training_tree = (
+            MerkleTree(training, key=contributor_key(market.chain.account(owner).address)) if training else None
+        )
         receipt = market.publish_model(
             owner,
             name=name,
-            model_cid="bafkreidivzimqfqtoqxkrpge6bjyhlvxqs3rhe73owtmdulaxr5do5in7u",
-            metadata_cid="bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-            test_set_commitment=market.test_set_commitment(b"\x07" * 32, "bafytestset"),
+            model_cid=MODEL_CID,
+            metadata_cid=metadata_cid,
+            test_set_commitment=market.test_set_commitment(TEST_SALT, TEST_SET_CID),
             terms=terms,
+            schema=onchain_schema(schema),
+            test_root=test_tree.root,
+            test_row_count=len(test_tree),
+            training_root=training_tree.root if training_tree else b"\0" * 32,
+            training_row_count=len(training_tree) if training_tree else 0,
+            linear=linear,
             reward_pool=pool,
-            accuracy_bps=8000,
+            accuracy_bps=accuracy_bps,
         )
         return receipt.event("ModelPublished").args["model_id"]
 
     return _publish
+
+
+@pytest.fixture
+def keyed_tree(chain):
+    """``keyed_tree(rows, account)``: the row tree a submission of ``rows`` by ``account`` commits to."""
+
+    def _tree(rows: list[bytes], account: str) -> MerkleTree:
+        return MerkleTree(rows, key=contributor_key(chain.account(account).address))
+
+    return _tree
+
+
+@pytest.fixture
+def fake_cid():
+    """``fake_cid(text)``: a valid CID of bytes that are never stored (the chain only checks the CID's form)."""
+    return lambda text: raw_cid(f"never stored: {text}".encode())
 
 
 def pytest_report_header(config):

@@ -78,6 +78,19 @@ def devnet_account(name: str | int) -> Account:
     return Account(name, _devnet_signer(DEVNET_NAMES.index(name)))
 
 
+def devnet_extra_account(index: int, name: str | None = None) -> Account:
+    """Account number ``index`` of the devnet's mnemonic beyond the ten named ones (unfunded until someone pays it).
+
+    The simulation gives each of its agents one, funded from ``deployer``.
+
+    >>> devnet_extra_account(10).address == devnet_extra_account(10, "agent").address
+    True
+    """
+    if isinstance(index, bool) or not isinstance(index, int) or not len(DEVNET_NAMES) <= index < 2**31:
+        raise AccountError(f"extra devnet accounts are numbered from {len(DEVNET_NAMES)} to 2**31 - 1, not {index!r}")
+    return Account(name or f"account-{index}", _devnet_signer(index))
+
+
 def load_account(spec: str, chain_id: int) -> Account:
     """Resolve an account spec on a chain.
 

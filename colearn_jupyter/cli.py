@@ -11,6 +11,8 @@ Examples::
     colearn bench storage --json   # MB/s and peak memory of add and cat on each storage backend
     colearn bench api --json    # model listing latency of the REST API with 1,000 models
     colearn storage gc          # remove blocks no pin needs
+    colearn simulate phantom=1 copier=1 --rounds 4 --seed 7   # honest agents against adversaries, on the devnet
+    colearn simulate --json     # every agent's balance, rows and the model's accuracy per round, as JSON records
 """
 
 from __future__ import annotations
@@ -87,7 +89,19 @@ def _storage(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _simulate(args: argparse.Namespace) -> int:
+    from .session import Session
+    from .simulation import config_from_args, run
+
+    result = run(config_from_args(args), session=Session.connect("owner"), progress=not args.json)
+    if args.json:
+        print(result.frame.to_json(orient="records", date_format="iso"))
+    else:
+        print(result.report())
+    return 0
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="colearn", description="colearn-jupyter: collaborative ML on a chain")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -115,11 +129,25 @@ def build_parser() -> argparse.ArgumentParser:
     storage.add_argument("action", choices=["gc", "pins", "add", "get"])
     storage.add_argument("paths", nargs="*", help="add: files; get: CID and target path")
     storage.set_defaults(handler=_storage)
+
+    simulate = commands.add_parser(
+        "simulate",
+        help="play the incentive game on the devnet: honest agents against adversaries",
+        description="Run honest contributors, verifiers and an owner against adversaries on the devnet, in "
+        "accelerated time, and print every agent's start, end and stake, the model's accuracy per version, and "
+        "whether each adversary lost and each honest agent came out ahead.",
+    )
+    simulate.add_argument("--json", action="store_true", help="print every agent's record per round as JSON")
+    simulate.set_defaults(handler=_simulate)
+    if "simulate" in (sys.argv[1:] if argv is None else argv):  # its options load the simulation: only if needed
+        from .simulation import add_arguments
+
+        add_arguments(simulate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return args.handler(args)
     except ColearnError as error:

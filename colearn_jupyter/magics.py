@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .session import ModelCard, Session, VerificationReport
 
 _COMPLETION_CACHE_SECONDS = 10.0
+CHALLENGE_STATUSES = ("pending", "upheld", "rejected", "expired", "answered")
 
 
 class MagicUsageError(ColearnError):
@@ -106,9 +107,12 @@ SUBCOMMANDS: dict[str, str] = {
     "market": "every model with its accuracy, rows and terms (--search TEXT filters by name)",
     "contribute": "validate a DataFrame of new rows and submit it to a model, paying the deposit",
     "pending": "submissions still in their challenge window (of one model or all)",
-    "verify": "check a submission's CID, Merkle root and schema and score every row with the current model",
-    "challenge": "challenge rows of a submission (given rows, or the ones verify suggests), posting a bond",
-    "resolve": "the owner's verdict on a challenge (--uphold, --reject, or --auto: the model judges); --all MODEL",
+    "verify": "check a submission's file against its commitment, judge every row and plan the challenges",
+    "challenge": "challenge rows of a submission (given rows, or the plan of verify), each the way the plan says",
+    "challenges": "challenges of one model or all, with their kind (--status pending, the default, or all, ...)",
+    "answer": "produce the rows demanded by pending availability challenges whose files you hold; earns the bond",
+    "expire": "close pending challenges past their time-out (a label stands; an unanswered demand forfeits)",
+    "resolve": "the owner judges a label challenge (--uphold, --reject, or --auto: the model decides); --all MODEL",
     "claim": "settle submissions whose window passed and withdraw everything credited to the account",
     "retrain": "retrain on the original data plus the accepted rows and publish a new version",
     "history": "accuracy of every version of a model (--plot draws it)",
@@ -119,7 +123,7 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 # Subcommands whose first positional argument is a model (an id or a name), for tab completion.
-_MODEL_ARGUMENT = frozenset({"contribute", "pending", "retrain", "history", "growth"})
+_MODEL_ARGUMENT = frozenset({"contribute", "pending", "challenges", "retrain", "history", "growth"})
 
 _GUIDE = """\
 %colearn: collaborative, data-centric machine learning on a chain, from this notebook.
@@ -132,13 +136,23 @@ are funded; notebook variables are given by name; MODEL is a model id or name):
   %colearn market                                   # every model, its accuracy and terms
   %colearn contribute iris new_rows --as alice      # alice submits the DataFrame new_rows; note the submission id
   %colearn pending iris                             # submissions still in their challenge window
-  %colearn verify 1 --as verifier                   # check submission 1 and score its rows
-  %colearn challenge 1 --suggested --as verifier    # challenge the rows the model disagrees with (or: 1 3 7)
-  %colearn resolve --all iris                       # the owner's verdicts (or: resolve CHALLENGE --uphold)
+  %colearn verify 1 --as verifier                   # check submission 1: every row's fault, copy and verdict
+  %colearn challenge 1 --suggested --as verifier    # challenge the rows of the plan (or: --rows 1 3 7)
+  %colearn challenges iris                          # pending challenges and their kind
+  %colearn resolve --all iris                       # the owner judges the label challenges (or: resolve 4 --uphold)
+  %colearn answer --as alice                        # alice produces any row demanded of her files
   %colearn advance 1h                               # devnet only: let the challenge window pass
+  %colearn expire                                   # close challenges nobody settled in time
   %colearn claim --as alice                         # alice is paid deposit + reward for her accepted rows
   %colearn retrain iris                             # version 2, trained on the accepted rows too
   %colearn history iris --plot                      # accuracy per version
+
+How challenges work (verify plans a kind for every row it flags; `challenge` follows the plan):
+  commit, then reveal  every challenge is committed, then revealed in a later block: nobody can copy or front-run it
+  format, duplicate    the contract judges at once (a schema fault; a copy of an earlier, training or test row)
+  label                posts the bond; the owner upholds (bond back + the row's reward) or rejects (bond burned)
+  availability         demands a row of a missing file, with the bond; anyone holding the file answers and takes it
+  time-out             `expire`: an unjudged label stands (bond back); an unanswered demand forfeits the whole batch
 
 Any subcommand takes --as ACCOUNT to act as another account once, and --debug to show full tracebacks. In a cell,
 write `%%colearn SUBCOMMAND ...` on the first line and more options on the lines below.
@@ -200,12 +214,24 @@ def build_parser() -> _Parser:
     challenge = add("challenge")
     challenge.add_argument("submission", type=_id, metavar="SUBMISSION", help="submission id")
     challenge.add_argument("rows", nargs="*", type=_id, metavar="ROWS", help="row numbers to challenge")
+    challenge.add_argument("--rows", dest="more_rows", nargs="+", type=_id, default=[], metavar="ROW",
+                           help="row numbers to challenge (the same as giving them after SUBMISSION)")  # fmt: skip
     challenge.add_argument("--suggested", action="store_true",
-                           help="challenge the rows verify suggests (the default when no rows are given)")  # fmt: skip
+                           help="challenge the rows of verify's plan (the default when no rows are given)")  # fmt: skip
+
+    challenges = add("challenges")
+    challenges.add_argument("model", nargs="?", metavar="MODEL", help="model id or name (default: every model)")
+    challenges.add_argument("--status", default="pending", choices=[*CHALLENGE_STATUSES, "all"],
+                            help="challenges in this state (default pending; all: every challenge)")  # fmt: skip
+
+    for name, what in (("answer", "pending availability challenge to answer"), ("expire", "challenge to expire")):
+        sub = add(name)
+        sub.add_argument("challenge", nargs="?", type=_id, metavar="CHALLENGE", help=f"one {what} (default: all)")
 
     resolve = add("resolve")
-    resolve.add_argument("challenge", nargs="?", type=_id, metavar="CHALLENGE", help="challenge id")
-    resolve.add_argument("--all", dest="all_of", metavar="MODEL", help="resolve every pending challenge of MODEL")
+    resolve.add_argument("challenge", nargs="?", type=_id, metavar="CHALLENGE", help="a label challenge's id")
+    resolve.add_argument("--all", dest="all_of", metavar="MODEL",
+                         help="resolve every pending label challenge of MODEL")  # fmt: skip
     verdict = resolve.add_mutually_exclusive_group()
     verdict.add_argument("--uphold", dest="verdict", action="store_const", const=True, help="the row is bad")
     verdict.add_argument("--reject", dest="verdict", action="store_const", const=False, help="the row is fine")
@@ -257,7 +283,7 @@ class ColearnMagics(Magics):
         super().__init__(shell)
         self.parser = build_parser()
         self._session: Session | None = None
-        self.last_report: VerificationReport | None = None  # reused by `challenge --suggested`
+        self.last_report: VerificationReport | None = None  # the last `verify` report
         self._model_names: tuple[float, list[str]] = (-_COMPLETION_CACHE_SECONDS, [])
 
     @line_cell_magic
@@ -406,23 +432,74 @@ def _pending(magics: ColearnMagics, args: argparse.Namespace) -> pd.DataFrame:
 def _verify(magics: ColearnMagics, args: argparse.Namespace) -> VerificationReport:
     report = magics.session_for(args).verify(args.submission)
     magics.last_report = report
+    print(plan_text(report))
     return report
 
 
+def plan_text(report: VerificationReport, limit: int = 20) -> str:
+    """One line: the rows' verdicts and the challenges verify plans, with their kinds."""
+    counts = report.rows["verdict"].value_counts().to_dict() if not report.rows.empty else {}
+    verdicts = ", ".join(f"{count} {verdict}" for verdict, count in counts.items())
+    head = f"submission {report.submission_id}: {len(report.rows)} rows" + (f" ({verdicts})" if verdicts else "")
+    if report.problem:
+        head += f"; {report.problem}"
+    if not report.plan:
+        return f"{head}; plan: nothing to challenge"
+    planned = ", ".join(f"row {row} ({kind})" for row, kind in report.plan[:limit])
+    more = f" and {len(report.plan) - limit} more" if len(report.plan) > limit else ""
+    return f"{head}; plan: {planned}{more}"
+
+
 def _challenge(magics: ColearnMagics, args: argparse.Namespace) -> list[int]:
-    if args.rows and args.suggested:
+    chosen = [*args.rows, *args.more_rows]
+    if chosen and args.suggested:
         raise MagicUsageError("give ROWS or --suggested, not both")
-    rows: list[int] | None = args.rows or None
-    report = magics.last_report
-    if rows is None and report is not None and report.submission_id == args.submission:
-        rows = report.suggested
-    ids = magics.session_for(args).challenge(args.submission, rows)
+    session = magics.session_for(args)
+    ids = session.challenge(args.submission, chosen or None)  # each row the way verify's plan says
     if not ids:
-        print(f"nothing challenged: no row of submission {args.submission} looks wrong to the current model")
-    else:
-        which = f"row{'s' if len(ids) > 1 else ''} {', '.join(map(str, rows))}" if rows else f"{len(ids)} row(s)"
-        print(f"challenged {which} of submission {args.submission}: challenge(s) {', '.join(map(str, ids))}")
+        print(f"nothing challenged: verify plans no challenge of submission {args.submission}")
+        return ids
+    kinds = [session.market.challenge_info(i) for i in ids]
+    made = ", ".join(f"row {c.row_index} ({c.kind}) → challenge {c.id}" for c in kinds)
+    print(f"challenged submission {args.submission}: {made}")
+    judged = [c for c in kinds if c.status != "pending"]
+    if judged:
+        print(f"judged at once by the contract: {', '.join(f'challenge {c.id} {c.status}' for c in judged)}")
     return ids
+
+
+def _challenges(magics: ColearnMagics, args: argparse.Namespace) -> pd.DataFrame:
+    return magics.session_for(args).challenges(args.model, status=None if args.status == "all" else args.status)
+
+
+def _answer(magics: ColearnMagics, args: argparse.Namespace) -> list[int]:
+    session = magics.session_for(args)
+    answered = session.answer(args.challenge)
+    if answered:
+        print(
+            f"answered challenge{'s' * (len(answered) > 1)} {', '.join(map(str, answered))}: the rows are on chain "
+            f"and the bond{'s' * (len(answered) > 1)} credited to {session.account.name}"
+        )
+    else:
+        which = f"challenge {args.challenge} is not" if args.challenge else "no challenge is"
+        print(f"nothing answered: {which} a pending availability challenge whose file {session.account.name} holds")
+    return answered
+
+
+def _expire(magics: ColearnMagics, args: argparse.Namespace) -> list[int]:
+    session = magics.session_for(args)
+    expired = session.expire(args.challenge)
+    for challenge in (session.market.challenge_info(i) for i in expired):
+        outcome = (
+            f"submission {challenge.submission_id} is forfeited (its row {challenge.row_index} was never produced)"
+            if challenge.kind == "availability"
+            else f"row {challenge.row_index} of submission {challenge.submission_id} stands, the bond is returned"
+        )
+        print(f"challenge {challenge.id} ({challenge.kind}) expired: {outcome}")
+    if not expired:
+        which = f"challenge {args.challenge} is not" if args.challenge else "no challenge is"
+        print(f"nothing expired: {which} pending past its time-out")
+    return expired
 
 
 def _resolve(magics: ColearnMagics, args: argparse.Namespace) -> bool | dict[int, bool]:
@@ -434,11 +511,12 @@ def _resolve(magics: ColearnMagics, args: argparse.Namespace) -> bool | dict[int
         print(f"challenge {args.challenge}: {'upheld (the row is rejected)' if upheld else 'rejected'}")
         return upheld
     queue = session.challenges(args.all_of, status="pending")
-    verdicts = {int(challenge): session.resolve(int(challenge), args.verdict) for challenge in queue.index}
+    labels = queue.index[queue["kind"] == "label"] if not queue.empty else []
+    verdicts = {int(challenge): session.resolve(int(challenge), args.verdict) for challenge in labels}
     for challenge, upheld in verdicts.items():
         print(f"challenge {challenge}: {'upheld (the row is rejected)' if upheld else 'rejected'}")
     if not verdicts:
-        print(f"no pending challenge for model {args.all_of}")
+        print(f"no pending label challenge for model {args.all_of}")
     return verdicts
 
 
@@ -510,6 +588,9 @@ HANDLERS: dict[str, Callable[[ColearnMagics, argparse.Namespace], Any]] = {
     "pending": _pending,
     "verify": _verify,
     "challenge": _challenge,
+    "challenges": _challenges,
+    "answer": _answer,
+    "expire": _expire,
     "resolve": _resolve,
     "claim": _claim,
     "retrain": _retrain,
@@ -541,6 +622,9 @@ def complete(shell: Any, event: SimpleNamespace) -> list[str]:
     if current.startswith("-"):
         return sorted(option for option in parser._option_string_actions if option.startswith("--"))
     previous = words[-1]
+    option = parser._option_string_actions.get(previous)
+    if option is not None and option.choices:
+        return [str(choice) for choice in option.choices if str(choice).startswith(current)]
     if previous == "--all" or (subcommand in _MODEL_ARGUMENT and _positionals(parser, words[1:]) == 0):
         return magics.model_names()
     namespace = shell.user_ns

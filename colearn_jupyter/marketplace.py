@@ -31,6 +31,7 @@ from .accounts import Account
 from .artifacts import load_artifact
 from .chain import Chain
 from .errors import ChainError, MarketplaceError
+from .merkle import contributor_key, verify_proof
 from .storage.cid import cid_from_bytes, cid_to_bytes
 from .units import format_duration, format_eth, parse_duration, to_wei
 
@@ -243,6 +244,7 @@ class Challenge:
     status: str
     bond: int
     resolve_by: int
+    fee: int = 0  # label challenges: paid by the owner's pool to the challenger on either verdict
 
 
 @dataclass(frozen=True)
@@ -387,10 +389,14 @@ class _ErrorDecoder:
             return ChainError(f"the marketplace refused the call: {error}")
         name, names, types = self._errors[raw[:4]]
         args = dict(zip(names, abi_decode(types, raw[4:]), strict=True))
-        short = name.removeprefix("Marketplace")
-        template = _MESSAGES.get(short, short + " {args}")
-        message = _Formatter().format(template, args=args, **args)
-        return MarketplaceError(short, args, message[0].upper() + message[1:] + ".")
+        return _refusal(name.removeprefix("Marketplace"), **args)
+
+
+def _refusal(name: str, **args: Any) -> MarketplaceError:
+    """The error the contract's ``Marketplace<name>`` error becomes, with its readable message."""
+    template = _MESSAGES.get(name, name + " {args}")
+    message = _Formatter().format(template, args=args, **args)
+    return MarketplaceError(name, args, message[0].upper() + message[1:] + ".")
 
 
 # ---------------------------------------------------------------------------------------------------- binding
@@ -620,6 +626,7 @@ class Marketplace:
     ) -> Receipt:
         """Challenge a row whose label looks wrong (commit, then reveal with the bond); the owner judges it."""
         bond = self._bond_of(submission_id)
+        self._check_challengeable(account, submission_id, row_index, row, proof, label=True)
         salt = self.commit_challenge(account, submission_id, row_index)
         return self._send(account, "challengeLabel", submission_id, row_index, row, list(proof), salt, value=bond)
 
@@ -633,6 +640,7 @@ class Marketplace:
         schema: Sequence[Any],
     ) -> Receipt:
         """Challenge a row that fails the model's committed schema; the contract judges it at once."""
+        self._check_challengeable(account, submission_id, row_index, row, proof)
         salt = self.commit_challenge(account, submission_id, row_index)
         return self._send(account, "challengeFormat", submission_id, row_index, row, list(proof), tuple(schema), salt)
 
@@ -646,6 +654,7 @@ class Marketplace:
         source: DuplicateSource,
     ) -> Receipt:
         """Challenge a row that repeats an earlier row, or the owner's training or test data; judged at once."""
+        self._check_challengeable(account, submission_id, row_index, row, proof)
         salt = self.commit_challenge(account, submission_id, row_index)
         return self._send(
             account, "challengeDuplicate", submission_id, row_index, row, list(proof), source.as_tuple(), salt
@@ -654,6 +663,7 @@ class Marketplace:
     def challenge_availability(self, account: Account | str, submission_id: int, row_index: int) -> Receipt:
         """Demand that a row be produced (commit, then reveal with the bond); unanswered, the batch is forfeited."""
         bond = self._bond_of(submission_id)
+        self._check_challengeable(account, submission_id, row_index)
         salt = self.commit_challenge(account, submission_id, row_index)
         return self._send(account, "challengeAvailability", submission_id, row_index, salt, value=bond)
 
@@ -666,6 +676,43 @@ class Marketplace:
     def expire_challenge(self, account: Account | str, challenge_id: int) -> Receipt:
         """Close a challenge whose time-out passed (a label stands; an unanswered demand forfeits the batch)."""
         return self._send(account, "expireChallenge", challenge_id)
+
+    def _check_challengeable(
+        self,
+        account: Account | str,
+        submission_id: int,
+        row_index: int,
+        row: bytes | None = None,
+        proof: Sequence[bytes] = (),
+        *,
+        label: bool = False,
+    ) -> None:
+        """Refuse, before the commitment is sent, a challenge whose reveal the contract would refuse for a reason
+        visible now (so a doomed challenge costs no commitment and changes nothing): a forfeited batch, a closed
+        window, a row index out of range, a rejected row or one with a pending challenge, the owner raising a label
+        challenge, a proof that does not hold."""
+        submission = self.submission(submission_id)
+        if submission.forfeited:
+            raise _refusal("SubmissionForfeited", submissionId=submission_id)
+        if self.chain.timestamp() >= submission.window_ends_at:
+            raise _refusal("ChallengeWindowClosed", submissionId=submission_id, closedAt=submission.window_ends_at)
+        if not 0 <= row_index < submission.row_count:
+            raise _refusal(
+                "RowIndexOutOfRange", submissionId=submission_id, rowIndex=row_index, rowCount=submission.row_count
+            )
+        if self.is_row_rejected(submission_id, row_index):
+            raise _refusal("RowAlreadyRejected", submissionId=submission_id, rowIndex=row_index)
+        latest = self.challenge_of(submission_id, row_index)
+        if latest and self.challenge_info(latest).status == "pending":
+            raise _refusal("RowChallengePending", submissionId=submission_id, rowIndex=row_index, challengeId=latest)
+        signer = self.chain.account(account)
+        if label and self.model(submission.model_id).owner == signer.address:
+            raise _refusal("OwnerCannotChallenge", modelId=submission.model_id)
+        if row is not None:
+            key = contributor_key(submission.contributor)
+            root = bytes.fromhex(submission.merkle_root[2:])
+            if not verify_proof(root, submission.row_count, key, row_index, bytes(row), [bytes(p) for p in proof]):
+                raise _refusal("InvalidProof", submissionId=submission_id, rowIndex=row_index)
 
     def _bond_of(self, submission_id: int) -> int:
         return self.model(self.submission(submission_id).model_id).terms.challenge_bond

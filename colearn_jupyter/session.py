@@ -455,7 +455,8 @@ class Session:
         if not submission.settled and self.chain.timestamp() < submission.window_ends_at:
             open_rows = rows[~rows["verdict"].isin(["rejected", "challenged"])]
             bad = open_rows[open_rows["verdict"] == "bad"]
-            suspicious = open_rows[open_rows["verdict"] == "suspicious"]
+            judged = [i for i, state in states.items() if state == "label judged"]
+            suspicious = open_rows[(open_rows["verdict"] == "suspicious") & ~open_rows.index.isin(judged)]
             plan = tuple((int(i), str(k)) for i, k in zip(bad.index, bad["challenge"], strict=True)) + tuple(
                 (int(i), "label") for i in suspicious.index
             )
@@ -519,7 +520,8 @@ class Session:
             else:
                 verdicts.append("ok")
         rows["verdict"] = verdicts
-        rows.loc[rows["verdict"] == "suspicious", "challenge"] = "label"
+        judged = [i for i, state in states.items() if state == "label judged"]  # one label challenge per row
+        rows.loc[(rows["verdict"] == "suspicious") & ~rows.index.isin(judged), "challenge"] = "label"
         rows.index.name = "row"
         return rows
 
@@ -536,19 +538,23 @@ class Session:
         return ()
 
     def _row_states(self, submission_id: int) -> dict[int, str]:
-        """What the chain says of each challenged row: ``rejected``, ``challenged`` (pending) or ``revealed``."""
+        """What the chain says of each challenged row: ``challenged`` (a challenge is pending), ``rejected``,
+        ``label judged`` (a label challenge ended without rejecting it: the contract allows one per row) or
+        ``revealed`` (produced on chain)."""
+        order = {"revealed": 0, "label judged": 1, "rejected": 2, "challenged": 3}
         states: dict[int, str] = {}
         for log in self.market.contract.events.RowChallenged.get_logs(
             argument_filters={"submissionId": submission_id}, from_block=0
         ):
             info = self.market.challenge_info(log["args"]["challengeId"])
-            row = info.row_index
             if info.status == "pending":
-                states[row] = "challenged"
-            elif self.market.is_row_rejected(submission_id, row):
-                states[row] = "rejected"
+                state = "challenged"
+            elif self.market.is_row_rejected(submission_id, info.row_index):
+                state = "rejected"
             else:
-                states.setdefault(row, "revealed")
+                state = "label judged" if info.kind == "label" else "revealed"
+            if order[state] >= order[states.get(info.row_index, "revealed")]:
+                states[info.row_index] = state
         return states
 
     def _verify_onchain(self, submission: Submission) -> VerificationReport:
@@ -558,13 +564,16 @@ class Session:
         )
         predicted = logs[0]["args"]["predicted"] if logs else None  # the perceptron before it saw the row
         states = self._row_states(submission.id)
-        verdict = states.get(0) or ("suspicious" if predicted is not None and predicted != label else "ok")
-        challenge = "label" if verdict == "suspicious" else ""
+        state = states.get(0, "")
+        verdict = state if state in ("rejected", "challenged") else "ok"
+        if verdict == "ok" and predicted is not None and predicted != label:
+            verdict = "suspicious"
+        challenge = "label" if verdict == "suspicious" and state != "label judged" else ""
         rows = pd.DataFrame([{"label": label, "predicted": predicted, "fault": "", "copy of": "",
                               "challenge": challenge, "verdict": verdict}])  # fmt: skip
         rows.index.name = "row"
         open_window = not submission.settled and self.chain.timestamp() < submission.window_ends_at
-        plan = ((0, "label"),) if verdict == "suspicious" and open_window else ()
+        plan = ((0, "label"),) if challenge and open_window else ()
         return VerificationReport(submission.id, submission.model_id, True, True, True, rows, "", True, plan)
 
     def challenge(self, submission_id: int, rows: Iterable[int] | None = None) -> list[int]:
@@ -579,6 +588,10 @@ class Session:
         report = self.verify(submission_id)
         planned = dict(report.plan)
         chosen = report.suggested if rows is None else [int(i) for i in rows]
+        for index in chosen:
+            if not 0 <= index < submission.row_count:
+                count = submission.row_count
+                raise ColearnError(f"submission {submission_id} has {count} rows, so there is no row {index}")
         schema = model_metadata(self.market, self.storage, submission.model_id).feature_schema
         check = None if submission.on_chain_row else inspect_submission(self.market, self.storage, submission, schema)
         ids = []
@@ -654,7 +667,10 @@ class Session:
         forfeited while its file is available).
         """
         answered = []
+        now = self.chain.timestamp()
         for info, submission in self._pending_challenges(challenge_id, kinds=("availability",)):
+            if info.resolve_by < now:
+                continue  # past its time-out: it can only be expired now
             schema = model_metadata(self.market, self.storage, submission.model_id).feature_schema
             check = inspect_submission(self.market, self.storage, submission, schema)
             if check.usable and check.tree is not None:

@@ -22,7 +22,13 @@ def test_artifact_is_not_stale():
 def test_artifact_has_abi_and_bytecode():
     artifact = load_artifact()
     names = {item.get("name") for item in artifact["abi"]}
-    assert {"publishModel", "contribute", "challenge", "resolveChallenge", "claim", "withdraw"} <= names
+    assert {
+        "publishModel", "contribute", "contributeRow", "commitChallenge", "challengeLabel", "challengeFormat",
+        "challengeDuplicate", "challengeAvailability", "answerChallenge", "expireChallenge", "resolveChallenge",
+        "claim", "withdraw", "burned", "rowChecker",
+    } <= names  # fmt: skip
+    assert not {"challenge", "attachLinearModel", "reportMisclassified"} & names  # the old protocol's
+    assert {item.get("name") for item in artifact["rowCheckerAbi"]} >= {"fault", "check"}
     assert artifact["bytecode"].startswith("0x") and len(artifact["bytecode"]) > 1000
     assert artifact["compiler"].startswith("0.8.")
 

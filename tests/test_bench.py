@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from colearn_jupyter.bench.gas import CHALLENGE_KINDS
 from colearn_jupyter.cli import main as cli
 
 
@@ -12,12 +13,23 @@ def test_bench_gas_json(capsys, colearn_home):
     figures = json.loads(capsys.readouterr().out)
     gas = figures["gas"]
     expected = {
-        "publish", "contribute_1_rows", "contribute_100_rows", "contribute_10000_rows", "challenge", "resolve",
-        "claim", "withdraw", "contribute_onchain_row", "contribute_onchain_row_trained", "contribute_first_batch",
-    }  # fmt: skip
+        "publish", "publish_with_perceptron", "contribute_first_batch", "contribute_1_rows", "contribute_100_rows",
+        "contribute_10000_rows", "answer", "resolve", "expire", "claim", "withdraw", "contribute_onchain_row",
+        "claim_onchain_row_trained",
+    } | {f"challenge_{kind}_{step}" for kind in CHALLENGE_KINDS for step in ("commit", "reveal")}  # fmt: skip
     assert expected <= set(gas)
     assert all(isinstance(v, int) and 21_000 < v < 3_000_000 for v in gas.values()), gas
     # A batch of 10,000 rows costs within 5% of a single row.
     assert abs(gas["contribute_10000_rows"] - gas["contribute_1_rows"]) <= 0.05 * gas["contribute_1_rows"]
     assert figures["ratios"]["contribute_10000_over_1"] <= 1.05
+    # A commitment costs the same whatever it commits to (within a few zero bytes of calldata).
+    commits = [gas[f"challenge_{kind}_commit"] for kind in CHALLENGE_KINDS]
+    assert max(commits) - min(commits) <= 100
     assert set(figures["seconds"]) == set(gas)
+
+
+def test_bench_gas_with_small_batches(capsys, colearn_home):
+    """Batches too small to hold the challenge targets: they are challenged in a batch of their own."""
+    assert cli(["bench", "gas", "--json", "--rows", "1", "3"]) == 0
+    gas = json.loads(capsys.readouterr().out)["gas"]
+    assert {"contribute_1_rows", "contribute_3_rows", "challenge_format_reveal", "expire"} <= set(gas)

@@ -7,7 +7,7 @@ import pytest
 from sklearn.datasets import load_wine
 
 from colearn_jupyter import MarketplaceError
-from colearn_jupyter.contributions import accepted_row_hashes, contribute_dataframe, load_batch, model_metadata
+from colearn_jupyter.contributions import RowIndex, contribute_dataframe, load_batch, model_metadata, prepare_batch
 from colearn_jupyter.formats.data import FeatureSchema, SchemaError
 from colearn_jupyter.formats.metadata import ModelMetadata
 from colearn_jupyter.storage import EmbeddedStorage, IntegrityError
@@ -25,22 +25,14 @@ def store(colearn_home) -> EmbeddedStorage:
 
 
 @pytest.fixture
-def wine_model(market, store, publish, wine, terms):
+def wine_model(store, publish, wine):
     schema = FeatureSchema.infer(wine, label="target")
     meta = ModelMetadata(name="wine", task="classification", framework="skops", feature_schema=schema)
-    metadata_cid = store.add(meta.to_json())
-    model_id = publish("wine")
-    receipt = market.publish_model(
-        "owner",
-        name="wine",
-        model_cid=metadata_cid,
-        metadata_cid=metadata_cid,
-        test_set_commitment=b"\x01" * 32,
-        terms=terms,
-        reward_pool=10**18,
-    )
-    del model_id
-    return receipt.event("ModelPublished").args["model_id"]
+    return publish("wine", schema=schema, metadata_cid=store.add(meta.to_json()))
+
+
+def _hashes(market, store, model_id, schema):
+    return RowIndex.build(market, store, model_id, schema).hashes
 
 
 def _state(chain, market, store, model_id):
@@ -63,8 +55,10 @@ def test_contribute_read_back_and_challenge_a_file_row(chain, market, store, win
     again = load_batch(market, store, sub_id, schema)
     assert again.tree.root == batch.tree.root and again.frame.equals(batch.frame)
     # Any single row of the file can be challenged with its proof.
-    challenge = market.challenge("verifier", sub_id, 17, again.rows[17], again.proof(17))
+    assert again.tree.root == prepare_batch(wine.iloc[:40], schema, chain.account("alice").address).tree.root
+    challenge = market.challenge_label("verifier", sub_id, 17, again.rows[17], again.proof(17))
     assert challenge.event("RowChallenged").args["row_index"] == 17
+    assert market.challenge_info(challenge.event("RowChallenged").args["challenge_id"]).kind == "label"
 
 
 def test_bad_frames_change_nothing(chain, market, store, wine_model, wine):
@@ -86,17 +80,19 @@ def test_bad_frames_change_nothing(chain, market, store, wine_model, wine):
     assert _state(chain, market, store, wine_model) == before
 
 
-def test_refused_transaction_leaves_storage_unchanged(chain, market, store, terms, wine):
+def test_refused_transaction_leaves_storage_unchanged(chain, market, store, publish, terms, wine):
     schema = FeatureSchema.infer(wine, label="target")
     meta_cid = store.add(ModelMetadata("poor", "classification", "skops", schema).to_json())
-    poor = market.publish_model(
-        "owner", name="poor", model_cid=meta_cid, metadata_cid=meta_cid, test_set_commitment=b"\x02" * 32,
-        terms=terms, reward_pool=terms.reward_per_row,  # enough reward for one row only
-    ).event("ModelPublished").args["model_id"]  # fmt: skip
+    poor = publish("poor", schema=schema, metadata_cid=meta_cid, pool=terms.reward_per_row)  # reward for one row
     before = _state(chain, market, store, poor)
     with pytest.raises(MarketplaceError, match="reward pool"):
         contribute_dataframe(market, store, "alice", poor, wine.iloc[60:70])
     assert _state(chain, market, store, poor) == before
+    rich = publish("rich", schema=schema, metadata_cid=meta_cid, pool=8 * terms.reward_per_row)
+    before = _state(chain, market, store, rich)
+    with pytest.raises(MarketplaceError, match="split the rows into smaller batches"):
+        contribute_dataframe(market, store, "alice", rich, wine.iloc[60:63])  # 3 rows > a quarter of 8 rows' reward
+    assert _state(chain, market, store, rich) == before
 
 
 def test_accepted_rows_cannot_be_sold_twice(chain, market, store, wine_model, wine, terms):
@@ -104,20 +100,30 @@ def test_accepted_rows_cannot_be_sold_twice(chain, market, store, wine_model, wi
     chain.advance_time(terms.challenge_window + 1)
     market.claim("bob", receipt.event("SubmissionAdded").args["submission_id"])
     schema = model_metadata(market, store, wine_model).feature_schema
-    assert len(accepted_row_hashes(market, store, wine_model, schema)) >= 10
+    assert len(_hashes(market, store, wine_model, schema)) >= 10
     with pytest.raises(SchemaError, match="rows 0, 1 duplicate rows the model has already accepted"):
         contribute_dataframe(market, store, "carol", wine_model, wine.iloc[[100, 105, 120]])
+    # Rows of a pending submission are refused too: anyone could prove them copies and burn their deposit.
+    contribute_dataframe(market, store, "bob", wine_model, wine.iloc[110:115])
+    with pytest.raises(SchemaError, match="row 1 duplicate rows the model has already accepted"):
+        contribute_dataframe(market, store, "carol", wine_model, wine.iloc[[120, 112]])
 
 
-def test_a_file_that_does_not_match_its_root_is_caught(market, store, wine_model, wine):
-    from colearn_jupyter.contributions import prepare_batch
+def test_a_file_that_does_not_match_its_root_is_caught(chain, market, store, wine_model, wine):
+    from colearn_jupyter.contributions import inspect_submission
 
     schema = model_metadata(market, store, wine_model).feature_schema
-    honest, other = prepare_batch(wine.iloc[130:140], schema), prepare_batch(wine.iloc[140:150], schema)
+    dave = chain.account("dave").address
+    honest, other = prepare_batch(wine.iloc[130:140], schema, dave), prepare_batch(wine.iloc[140:150], schema, dave)
     cid = store.add(other.parquet)  # the file says one thing, the root another
     sub = market.contribute("dave", wine_model, cid, honest.tree.root, 10).event("SubmissionAdded").args
     with pytest.raises(IntegrityError, match="Merkle root"):
         load_batch(market, store, sub["submission_id"], schema)
+    check = inspect_submission(market, store, market.submission(sub["submission_id"]), schema)
+    assert (check.cid_ok, check.count_ok, check.root_ok, check.usable) == (True, True, False, False)
+    # The same rows under another account's key build another root: a copy cannot reuse a commitment.
+    erin = prepare_batch(wine.iloc[130:140], schema, chain.account("erin").address)
+    assert erin.cid == honest.cid and erin.tree.root != honest.tree.root
 
 
 def test_settled_files_are_fetched_once(chain, market, store, wine_model, wine, terms, monkeypatch):
@@ -126,9 +132,9 @@ def test_settled_files_are_fetched_once(chain, market, store, wine_model, wine, 
     market.claim("erin", receipt.event("SubmissionAdded").args["submission_id"])
     market.withdraw("erin")  # leave erin with nothing claimable, as later tests expect of accounts
     schema = model_metadata(market, store, wine_model).feature_schema
-    first = accepted_row_hashes(market, store, wine_model, schema)
+    first = _hashes(market, store, wine_model, schema)
     fetched: list[str] = []
     original = type(store).cat
     monkeypatch.setattr(type(store), "cat", lambda self, cid, **kw: fetched.append(cid) or original(self, cid, **kw))
-    assert accepted_row_hashes(market, store, wine_model, schema) == first
+    assert _hashes(market, store, wine_model, schema) == first
     assert fetched == []  # every settled file came from the cache

@@ -14,6 +14,7 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from colearn_jupyter import ColearnError, Session
+from colearn_jupyter.contributions import model_metadata, prepare_batch
 from colearn_jupyter.formats.data import SchemaError
 from colearn_jupyter.magics import SUBCOMMANDS, complete
 from colearn_jupyter.session import ModelCard, VerificationReport
@@ -68,6 +69,17 @@ def _magic(ip, line: str):
     return ip.run_line_magic("colearn", line)
 
 
+def _raw_contribution(session: Session, model_id: int, frame: pd.DataFrame, *, store: bool = True) -> tuple[int, bytes]:
+    """Submit rows as a careless or dishonest client could: no check against the model's rows, and the file stored
+    or withheld. Returns the submission id and the Parquet file."""
+    schema = model_metadata(session.market, session.storage, model_id).feature_schema
+    batch = prepare_batch(frame, schema, session.account.address)
+    if store:
+        session.storage.add(batch.parquet)
+    receipt = session.market.contribute(session.account, model_id, batch.cid, batch.tree.root, batch.row_count)
+    return receipt.event("SubmissionAdded").args["submission_id"], batch.parquet
+
+
 def test_load_ext_registers_line_and_cell_magics(ip):
     assert "colearn" in ip.magics_manager.magics["line"]
     assert "colearn" in ip.magics_manager.magics["cell"]
@@ -78,11 +90,17 @@ def test_help_guides_a_newcomer_through_every_subcommand(ip, capsys):
     guide = capsys.readouterr().out
     for name in SUBCOMMANDS:
         assert f"\n  {name} " in guide, name  # the list of subcommands
-    steps = ["connect", "publish", "market", "contribute", "pending", "verify", "challenge", "resolve", "advance",
-             "claim", "retrain", "history"]  # fmt: skip
-    positions = [guide.index(f"%colearn {step}") for step in steps]
+    steps = ["connect", "publish", "market", "contribute", "pending", "verify", "challenge", "challenges", "resolve",
+             "answer", "advance", "expire", "claim", "retrain", "history"]  # fmt: skip
+    positions = [guide.index(f"%colearn {step} ") for step in steps]
     assert positions == sorted(positions)  # the cycle, in order
     assert "--as alice" in guide and "--as verifier" in guide and "history iris --plot" in guide
+    # how challenges work, one line each: commit-reveal, who judges which kind, who answers a demand
+    rules = guide[guide.index("How challenges work") :].splitlines()[1:6]
+    assert [line.split()[0] for line in rules] == ["commit,", "format,", "label", "availability", "time-out"]
+    assert "revealed in a later block" in rules[0] and "the contract judges" in rules[1]
+    assert "the owner upholds" in rules[2] and "anyone holding the file answers" in rules[3]
+    assert "attach" not in guide and "misclassified" not in guide
     _magic(ip, "help publish")
     usage = capsys.readouterr().out
     assert "usage: %colearn publish" in usage and "--train" in usage and "--window" in usage
@@ -150,31 +168,80 @@ def test_verify_challenge_and_resolve(ip, iris, market, chain, model, capsys):
     rows.loc[rows.index[[2, 5]], "target"] = (rows["target"].iloc[[2, 5]] + 1) % 3  # two mislabelled rows
     ip.user_ns["bob_rows"] = rows
     submission = _magic(ip, f"contribute {model.id} bob_rows --as bob").id
+    capsys.readouterr()
 
     report = _magic(ip, f"verify {submission} --as verifier")
     assert isinstance(report, VerificationReport) and report.ok and {2, 5} <= set(report.suggested)
-    capsys.readouterr()
+    assert list(report.rows.columns) == ["label", "predicted", "fault", "copy of", "challenge", "verdict"]
+    assert set(report.plan) >= {(2, "label"), (5, "label")}
+    out = capsys.readouterr().out
+    assert out.startswith(f"submission {submission}: 15 rows (") and "row 2 (label), row 5 (label)" in out
     ids = _magic(ip, f"challenge {submission} --suggested --as verifier")
     assert len(ids) == len(report.suggested)
-    assert f"challenge(s) {', '.join(map(str, ids))}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"row 2 (label) → challenge {ids[report.suggested.index(2)]}" in out
     challenges = [market.challenge_info(c) for c in ids]
     assert [c.row_index for c in challenges] == report.suggested
-    assert {(c.status, c.challenger) for c in challenges} == {("pending", chain.account("verifier").address)}
+    assert {(c.status, c.kind, c.challenger) for c in challenges} == {
+        ("pending", "label", chain.account("verifier").address)
+    }
+    queue = _magic(ip, f"challenges {model.id}")
+    assert set(ids) <= set(queue.index) and set(queue.loc[ids, "kind"]) == {"label"}
 
-    # An explicit row the model agrees with; the owner rejects that challenge.
+    # An explicit row the model agrees with (--rows); the owner rejects that challenge: carol's bond is burned.
     good_row = next(r for r in range(15) if r not in report.suggested)
-    [explicit] = _magic(ip, f"challenge {submission} {good_row} --as carol")
+    burned = market.burned()
+    [explicit] = _magic(ip, f"challenge {submission} --rows {good_row} --as carol")
     assert market.challenge_info(explicit).row_index == good_row
     assert _magic(ip, f"resolve {explicit} --reject") is False
     assert market.challenge_info(explicit).status == "rejected"
+    terms = market.model(model.id).terms
+    assert market.burned() == burned + terms.challenge_bond
 
-    # The first one upheld by hand, the others judged by the current model with --all.
+    # The first one upheld by hand, the others judged by the current model with --all. The verifier gets its bond
+    # back and the owner's fee (the row's reward) for every row it caught; the rows' deposits and rewards are burned,
+    # not paid to anyone (so no verdict can profit the owner or a partner of its).
+    verifier, burned = market.credit_of(chain.account("verifier").address), market.burned()
     assert _magic(ip, f"resolve {ids[0]} --uphold") is True
     assert market.challenge_info(ids[0]).status == "upheld"
     verdicts = _magic(ip, f"resolve --all {model.id}")
     assert verdicts == dict.fromkeys(ids[1:], True)
     assert {market.challenge_info(c).status for c in ids} == {"upheld"}
     assert market.submission(submission).rows_rejected == len(ids)
+    earned = market.credit_of(chain.account("verifier").address) - verifier
+    assert earned == len(ids) * (terms.challenge_bond + terms.reward_per_row)
+    assert market.burned() == burned + len(ids) * (terms.deposit_per_row + terms.reward_per_row)
+
+
+def test_copies_are_judged_by_the_contract_and_labels_by_the_owner(ip, iris, market, chain, model, capsys):
+    """A batch sent by a client that skips the checks: a copy of the owner's training row is proven to the contract
+    at once (no bond), a wrong label goes to the owner; `resolve --all` only touches label challenges."""
+    rows = iris.iloc[145:148].copy()
+    rows.loc[rows.index[1], "target"] = (rows["target"].iloc[1] + 1) % 3
+    rows = pd.concat([rows, iris.iloc[[0]]], ignore_index=True)  # row 3 copies training row 0
+    session = _magic(ip, "status --as dave")
+    submission, _ = _raw_contribution(session, model.id, rows)
+    capsys.readouterr()
+    report = _magic(ip, f"verify {submission} --as verifier")
+    assert report.rows.loc[3, "fault"] == "training copy" and report.rows.loc[3, "copy of"] == "training row 0"
+    assert report.rows.loc[3, "verdict"] == "bad" and not report.schema_ok and report.root_ok
+    assert (1, "label") in report.plan and (3, "training copy") in report.plan
+    assert "row 3 (training copy)" in capsys.readouterr().out
+
+    terms = market.model(model.id).terms
+    verifier = market.credit_of(chain.account("verifier").address)
+    ids = _magic(ip, f"challenge {submission} 3 1 --as verifier")
+    kinds = {market.challenge_info(c).kind: market.challenge_info(c) for c in ids}
+    assert set(kinds) == {"training copy", "label"}
+    assert kinds["training copy"].status == "upheld" and kinds["label"].status == "pending"
+    out = capsys.readouterr().out
+    assert "row 3 (training copy)" in out and "row 1 (label)" in out and "judged at once by the contract" in out
+    # the copy is rejected at once: its reward to the verifier (no bond was posted for it)
+    assert market.credit_of(chain.account("verifier").address) == verifier + terms.reward_per_row
+    assert market.is_row_rejected(submission, 3)
+
+    assert _magic(ip, f"resolve --all {model.id} --reject") == {kinds["label"].id: False}
+    assert market.challenge_info(kinds["label"].id).status == "rejected"
 
 
 def test_challenge_without_a_stored_report_asks_the_session(ip, iris, market, model):
@@ -187,6 +254,68 @@ def test_challenge_without_a_stored_report_asks_the_session(ip, iris, market, mo
     assert 0 in [market.challenge_info(c).row_index for c in ids]
     _magic(ip, f"resolve --all {model.id} --uphold")
     assert {market.challenge_info(c).status for c in ids} == {"upheld"}
+
+
+def test_answer_and_expire(ip, iris, market, chain, capsys):
+    """A withheld file is demanded (availability); whoever holds the file answers and takes the bond, and an
+    unanswered demand forfeits the batch once `expire` is run after the time-out; an unjudged label stands."""
+    card = _magic(ip, f"publish clf --name {_name('iris-timeout')} --train train_df --test test_df --label target "
+                      "--window 1h --timeout 1m --bond 0.005")  # fmt: skip
+    terms = market.model(card.id).terms
+    erin = _magic(ip, "status --as erin")
+    answered_sub, parquet = _raw_contribution(erin, card.id, iris.iloc[90:95], store=False)  # the file is withheld
+    forfeited_sub, _ = _raw_contribution(erin, card.id, iris.iloc[95:100], store=False)
+    labelled_sub, _ = _raw_contribution(erin, card.id, iris.iloc[100:103])
+    capsys.readouterr()
+
+    report = _magic(ip, f"verify {answered_sub} --as verifier")
+    assert not report.cid_ok and report.rows.empty and report.plan == ((4, "availability"),)
+    assert "cannot be fetched" in capsys.readouterr().out
+    [demand] = _magic(ip, f"challenge {answered_sub} --as verifier")
+    [lost] = _magic(ip, f"challenge {forfeited_sub} --as verifier")
+    assert "row 4 (availability)" in capsys.readouterr().out
+    assert _magic(ip, f"resolve --all {card.id}") == {}  # the owner judges label challenges only
+    assert "no pending label challenge" in capsys.readouterr().out
+    [label] = _magic(ip, f"challenge {labelled_sub} 0 --as verifier")
+    assert [market.challenge_info(c).kind for c in (demand, lost, label)] == ["availability", "availability", "label"]
+    queue = _magic(ip, f"challenges {card.name}")
+    assert queue.loc[[demand, lost, label], "kind"].tolist() == ["availability", "availability", "label"]
+    capsys.readouterr()
+
+    # nobody holds the file yet: nothing to answer
+    assert _magic(ip, f"answer {demand} --as carol") == []
+    assert f"nothing answered: challenge {demand} is not" in capsys.readouterr().out
+    assert demand not in _magic(ip, "answer --as carol")
+    erin.storage.add(parquet)  # the file shows up: anyone holding it answers and takes the bond
+    carol = market.credit_of(chain.account("carol").address)
+    assert _magic(ip, f"answer {demand} --as carol") == [demand]
+    assert f"answered challenge {demand}: the row" in capsys.readouterr().out
+    assert market.challenge_info(demand).status == "answered"
+    assert market.credit_of(chain.account("carol").address) == carol + terms.challenge_bond
+    assert _magic(ip, f"expire {lost}") == []  # before the time-out
+    assert "nothing expired" in capsys.readouterr().out
+
+    _magic(ip, "advance 2m")
+    verifier, burned = market.credit_of(chain.account("verifier").address), market.burned()
+    assert _magic(ip, f"expire {lost} --as frank") == [lost]  # anyone may
+    assert _magic(ip, f"expire {label} --as frank") == [label]
+    out = capsys.readouterr().out
+    assert f"challenge {lost} (availability) expired: submission {forfeited_sub} is forfeited" in out
+    assert f"challenge {label} (label) expired: row 0 of submission {labelled_sub} stands" in out
+    assert market.submission(forfeited_sub).forfeited and market.submission(forfeited_sub).settled
+    # the demand's bond and the batch's reserved rewards to the verifier, the label's bond back; deposits burned
+    assert market.credit_of(chain.account("verifier").address) == verifier + 2 * terms.challenge_bond + 5 * (
+        terms.reward_per_row
+    )
+    assert market.burned() == burned + 5 * terms.deposit_per_row
+    assert not market.is_row_rejected(labelled_sub, 0)
+    assert _magic(ip, f"challenges {card.id}").empty
+    every = _magic(ip, f"challenges {card.id} --status all")
+    assert every.loc[[demand, lost, label], "status"].tolist() == [
+        "answered",
+        "upheld",
+        "expired",
+    ]  # a demand unmet: upheld
 
 
 def test_advance_claim_and_retrain(ip, market, chain, model, capsys):
@@ -205,8 +334,8 @@ def test_advance_claim_and_retrain(ip, market, chain, model, capsys):
     assert chain.balance(frank) > balance
 
     # Every other account settles too (no settled submission is left for later tests): the contributors of the
-    # earlier tests, and the verifier with its bonds and the rejected rows' deposits.
-    for name in ("alice", "bob", "carol", "verifier"):
+    # earlier tests, and the verifier with its bonds and the rewards of the rows it proved bad.
+    for name in ("alice", "bob", "carol", "dave", "erin", "verifier"):
         account = chain.account(name)
         balance = chain.balance(account)
         withdrawn = _magic(ip, f"claim --as {name}")  # > 0 after the earlier tests of this module
@@ -305,6 +434,13 @@ def test_completion_of_subcommands_options_and_models(ip, model):
     assert model.name in complete_line("%colearn contribute ")
     assert model.name in complete_line(f"%colearn history {model.name[:6]}")
     assert model.name in complete_line("%colearn resolve --all ")
+    assert model.name in complete_line("%colearn challenges ")
+    assert complete_line("%colearn challenges --status ") == ["pending", "upheld", "rejected", "expired", "answered",
+                                                              "all"]  # fmt: skip
+    assert complete_line(f"%colearn challenges {model.id} --status a") == ["answered", "all"]
+    assert complete_line("%colearn ex") == ["expire"] and complete_line("%colearn an") == ["answer"]
+    assert complete_line("%colearn challenge") == ["challenge", "challenges"]
+    assert "--rows" in complete_line("%colearn challenge 3 --")
     frames = complete_line(f"%colearn contribute {model.id} ")
     assert {"alice_rows", "train_df", "X_test"} <= set(frames) and "clf" not in frames and "y_test" not in frames
     assert "clf" in complete_line("%colearn publish ")

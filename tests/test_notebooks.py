@@ -46,3 +46,11 @@ def test_cycle_notebook_plots_render_in_exported_html(executed):
     html, _ = HTMLExporter().from_notebook_node(notebook)
     assert html.count("Plotly.newPlot") >= 3
     assert "Accuracy on the hidden test set per version" in html
+
+
+def test_python_notebook_rejects_the_copy_and_the_mislabelled_row(executed):
+    notebook = executed["01-marketplace-from-python.ipynb"]
+    printed = "".join(o.text for o in _outputs(notebook) if o.output_type == "stream" and o.name == "stdout")
+    assert "'kind': 4" in printed  # RowRejected of bob's copy, judged by the contract (ChallengeKind.Duplicate)
+    assert "in its challenge window until" in printed
+    assert "rows accepted 3, rejected 2, pending 0" in printed

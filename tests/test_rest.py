@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from tornado.httpclient import HTTPClientError
 
 from colearn_jupyter import Session
+from colearn_jupyter.contributions import model_metadata, prepare_batch
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
@@ -38,6 +39,14 @@ def published(chain, iris):
     )
     sub = owner.as_account("bob").contribute(card.id, bad)
     return {"model": card.id, "submission": sub.id}
+
+
+def _withheld(session: Session, model_id: int, frame: pd.DataFrame) -> tuple[int, bytes]:
+    """Submit rows but keep the file to oneself (as a dishonest contributor could): the submission id and the file."""
+    schema = model_metadata(session.market, session.storage, model_id).feature_schema
+    batch = prepare_batch(frame, schema, session.account.address)
+    receipt = session.market.contribute(session.account, model_id, batch.cid, batch.tree.root, batch.row_count)
+    return receipt.event("SubmissionAdded").args["submission_id"], batch.parquet
 
 
 async def _get(jp_fetch, *path, **params):
@@ -79,18 +88,37 @@ async def test_index_follows_chain_events(jp_fetch, published, chain):
     assert int(after) == int(before) + 12345
 
 
-async def test_verify_challenge_resolve_and_claim(jp_fetch, published, chain, jp_root_dir, iris):
+async def test_verify_challenge_resolve_and_claim(jp_fetch, published, chain, market, jp_root_dir, iris):
     queue = await _get(jp_fetch, "contributions", model=str(published["model"]))
     assert published["submission"] in [c["id"] for c in queue["contributions"]]
+    assert all(c["forfeited"] is False for c in queue["contributions"])
     detail = await _get(jp_fetch, "contributions", str(published["submission"]))
-    assert detail["report"]["root_ok"] and {0, 1, 2} <= set(detail["report"]["suggested"])
+    report = detail["report"]
+    assert report["root_ok"] and report["count_ok"] and report["cid_ok"] and {0, 1, 2} <= set(report["suggested"])
+    assert {"row": 0, "kind": "label"} in report["plan"] and [p["row"] for p in report["plan"]] == report["suggested"]
+    first = report["rows"][0]
+    assert set(first) == {"row", "label", "predicted", "fault", "copy_of", "challenge", "verdict", "challenge_id"}
+    assert (first["verdict"], first["challenge"], first["fault"], first["copy_of"]) == (
+        "suspicious",
+        "label",
+        None,
+        None,
+    )
+    assert first["challenge_id"] is None
+    terms = market.model(published["model"]).terms
+    verifier = market.credit_of(chain.account("verifier").address)
     code, created = await _post(jp_fetch, "challenges", body={"submission": published["submission"], "rows": [0, 1]})
     assert code == 201 and len(created["challenges"]) == 2
     detail = await _get(jp_fetch, "contributions", str(published["submission"]))
-    assert [r["challenge"] for r in detail["report"]["rows"][:2]] == created["challenges"]
-    assert detail["report"]["rows"][2]["challenge"] is None
+    assert [r["challenge_id"] for r in detail["report"]["rows"][:2]] == created["challenges"]
+    assert [r["verdict"] for r in detail["report"]["rows"][:2]] == ["challenged", "challenged"]
+    assert detail["report"]["rows"][2]["challenge_id"] is None
+    assert 0 not in detail["report"]["suggested"]  # already challenged: no longer planned
     pending = await _get(jp_fetch, "challenges", model=str(published["model"]))
-    assert {c["id"] for c in pending["challenges"]} >= set(created["challenges"])
+    listed = {c["id"]: c for c in pending["challenges"]}
+    assert set(listed) >= set(created["challenges"])
+    assert {listed[c]["kind"] for c in created["challenges"]} == {"label"}
+    assert set(listed[created["challenges"][0]]["values"]) == set(iris.columns)  # the revealed row, decoded
     code, verdict = await _post(
         jp_fetch, "challenges", str(created["challenges"][0]), "resolve", body={"verdict": "auto"}
     )
@@ -99,6 +127,12 @@ async def test_verify_challenge_resolve_and_claim(jp_fetch, published, chain, jp
         jp_fetch, "challenges", str(created["challenges"][1]), "resolve", body={"verdict": "reject"}
     )
     assert verdict["upheld"] is False
+    # the verifier: bond back and the owner's fee for the row it caught; for the rejected one, the fee, its bond burned
+    fee = terms.reward_per_row
+    assert market.credit_of(chain.account("verifier").address) == verifier + terms.challenge_bond + 2 * fee
+    detail = await _get(jp_fetch, "contributions", str(published["submission"]))
+    assert detail["report"]["rows"][0]["verdict"] == "rejected"
+    assert [r["challenge_id"] for r in detail["report"]["rows"][:2]] == created["challenges"]
     # contribute a CSV file from the server's root directory, then claim after the window
     iris.iloc[115:125].to_csv(jp_root_dir / "more.csv", index=False)
     code, contribution = await _post(
@@ -112,6 +146,94 @@ async def test_verify_challenge_resolve_and_claim(jp_fetch, published, chain, jp
     assert code == 200 and int(claimed["withdrawn_wei"]) >= 10 * (10**16 + 2 * 10**15)
     code, retrained = await _post(jp_fetch, "models", str(published["model"]), "versions", body={})
     assert code == 201 and retrained["versions"][-1]["version"] == 2
+
+
+@pytest.fixture(scope="module")
+def late(chain, published, iris):
+    """A batch of five good rows by erin, made when a test first asks for it (in its challenge window then)."""
+    return Session("erin", chain=chain).contribute(published["model"], iris.iloc[133:138]).id
+
+
+@pytest.fixture(scope="module")
+def demands(chain, iris):
+    """A model with a one-minute time-out and two batches whose files dave keeps to himself."""
+    owner = Session("owner", chain=chain)
+    train, test = iris.iloc[:45], iris.iloc[45:95]
+    clf = LogisticRegression(max_iter=500).fit(train.drop(columns="target"), train["target"])
+    card = owner.publish(clf, name="rest-demands", train=train, test=test, label="target", timeout="1m")
+    dave = owner.as_account("dave")
+    answered, parquet = _withheld(dave, card.id, iris.iloc[125:130])
+    forfeited, _ = _withheld(dave, card.id, iris.iloc[130:133])
+    return {"model": card.id, "answered": answered, "forfeited": forfeited, "file": parquet, "session": owner}
+
+
+async def test_demand_answer_and_expire(jp_fetch, demands, chain, market):
+    detail = await _get(jp_fetch, "contributions", str(demands["answered"]))
+    report = detail["report"]
+    assert (report["cid_ok"], report["count_ok"], report["root_ok"]) == (False, False, False)
+    assert report["rows"] == [] and report["plan"] == [{"row": 4, "kind": "availability"}]
+    assert "cannot be fetched" in report["problem"]
+    code, created = await _post(jp_fetch, "challenges", body={"submission": demands["answered"]})
+    assert code == 201
+    [demand] = created["challenges"]
+    code, created = await _post(jp_fetch, "challenges", body={"submission": demands["forfeited"], "account": "carol"})
+    [lost] = created["challenges"]
+    listed = {c["id"]: c for c in (await _get(jp_fetch, "challenges", model=str(demands["model"])))["challenges"]}
+    assert (listed[demand]["kind"], listed[demand]["values"], listed[demand]["row"]) == ("availability", {}, 4)
+
+    # the file is nowhere: the demand cannot be answered from this server, nor expired before its time-out
+    code, body = await _error(jp_fetch("colearn", "api", "challenges", str(demand), "answer", method="POST", body="{}"))
+    assert code == 409 and "cannot be produced here" in body["message"]
+    code, body = await _error(jp_fetch("colearn", "api", "challenges", str(lost), "expire", method="POST", body=""))
+    assert code == 409 and "can't expire before" in body["message"]
+
+    demands["session"].storage.add(demands["file"])  # the file shows up: anyone holding it answers
+    terms = market.model(demands["model"]).terms
+    alice = market.credit_of(chain.account("alice").address)
+    code, answered = await _post(jp_fetch, "challenges", str(demand), "answer", body={"account": "alice"})
+    assert (code, answered) == (200, {"challenge": demand, "status": "answered"})
+    assert market.credit_of(chain.account("alice").address) == alice + terms.challenge_bond
+    code, body = await _error(jp_fetch("colearn", "api", "challenges", str(demand), "answer", method="POST", body=""))
+    assert code == 409 and "already settled (answered)" in body["message"]
+
+    chain.advance_time(120)
+    carol, burned = market.credit_of(chain.account("carol").address), market.burned()
+    code, expired = await _post(jp_fetch, "challenges", str(lost), "expire", body={"account": "erin"})
+    assert (code, expired) == (200, {"challenge": lost, "status": "upheld", "forfeited": True})
+    assert market.credit_of(chain.account("carol").address) == carol + terms.challenge_bond + 3 * terms.reward_per_row
+    assert market.burned() == burned + 3 * terms.deposit_per_row
+    everything = await _get(jp_fetch, "contributions", model=str(demands["model"]), state="all")
+    forfeited = {c["id"]: c["forfeited"] for c in everything["contributions"]}
+    assert forfeited == {demands["answered"]: False, demands["forfeited"]: True}
+    pending = await _get(jp_fetch, "contributions", model=str(demands["model"]))
+    assert [c["id"] for c in pending["contributions"]] == [demands["answered"]]  # a forfeited batch is settled
+    statuses = await _get(jp_fetch, "challenges", model=str(demands["model"]), status="all")
+    assert {c["id"]: c["status"] for c in statuses["challenges"]} == {demand: "answered", lost: "upheld"}
+
+
+async def test_only_availability_challenges_are_answered(jp_fetch, late):
+    code, created = await _post(jp_fetch, "challenges", body={"submission": late, "rows": [0], "account": "carol"})
+    [label] = created["challenges"]
+    code, body = await _error(jp_fetch("colearn", "api", "challenges", str(label), "answer", method="POST", body=""))
+    assert code == 409 and "only availability challenges are answered" in body["message"]
+    code, _ = await _post(jp_fetch, "challenges", str(label), "resolve", body={"verdict": "reject"})
+    assert code == 200
+
+
+async def test_challenges_of_a_model_with_unreadable_metadata_are_listed(
+    jp_fetch, market, publish, keyed_tree, fake_cid
+):
+    """One model whose metadata is not in this store must not break the listing of every challenge."""
+    unreadable = publish("rest-unreadable-metadata", metadata_cid=fake_cid("rest metadata"))
+    rows = [b"a row", b"another row"]  # never revealed: a demand needs only the commitment
+    receipt = market.contribute("bob", unreadable, fake_cid("rest rows"), keyed_tree(rows, "bob").root, len(rows))
+    submission = receipt.event("SubmissionAdded").args["submission_id"]
+    demand = market.challenge_availability("carol", submission, 1).event("RowChallenged").args["challenge_id"]
+    for params in ({}, {"model": str(unreadable)}, {"status": "all"}):
+        listed = {c["id"]: c for c in (await _get(jp_fetch, "challenges", **params))["challenges"]}
+        assert listed[demand]["kind"] == "availability" and listed[demand]["values"] == {}
+    code, body = await _error(jp_fetch("colearn", "api", "contributions", str(submission)))
+    assert code == 409 and body["message"]  # verifying needs the metadata: a clear refusal, not a server error
 
 
 @pytest.mark.parametrize(
@@ -135,6 +257,10 @@ async def test_malformed_queries_are_400_with_a_message(jp_fetch, path, params, 
         (("challenges",), {"rows": [1]}, "'submission' is a required property"),
         (("challenges",), {"submission": 1, "color": 1}, "Additional properties"),
         (("challenges", "1", "resolve"), {"verdict": "maybe"}, "verdict"),
+        (("challenges", "1", "answer"), {"account": "bad name!"}, "account"),
+        (("challenges", "1", "expire"), {"color": 1}, "Additional properties"),
+        (("challenges", "0", "expire"), {}, "challengeId"),
+        (("challenges",), {"submission": 1, "rows": [2**32]}, "rows/0"),
         (("contributions",), {"model": 1, "path": "../../etc/passwd"}, "inside the Jupyter server's root"),
         (("claims",), {"account": "bad name!"}, "account"),
     ],
@@ -144,7 +270,7 @@ async def test_malformed_bodies_are_400_with_a_message(jp_fetch, path, body, mes
     assert code == 400 and message in answer["message"]
 
 
-async def test_unknown_ids_are_404_and_refusals_409(jp_fetch, published):
+async def test_unknown_ids_are_404_and_refusals_409(jp_fetch, late):
     code, body = await _error(jp_fetch("colearn", "api", "models", "999999"))
     assert code == 404 and "no model 999999" in body["message"]
     code, body = await _error(
@@ -153,9 +279,20 @@ async def test_unknown_ids_are_404_and_refusals_409(jp_fetch, published):
     assert code == 400 and "unknown account 'mallory'" in body["message"]
     code, body = await _error(
         jp_fetch("colearn", "api", "challenges", method="POST",
-                 body=json.dumps({"submission": published["submission"], "rows": [0], "account": "owner"}))
+                 body=json.dumps({"submission": late, "rows": [1], "account": "owner"}))
     )  # fmt: skip
     assert code == 409 and "cannot raise one" in body["message"]
+    code, body = await _error(
+        jp_fetch("colearn", "api", "challenges", method="POST",
+                 body=json.dumps({"submission": late, "rows": [5]}))
+    )  # fmt: skip
+    assert code == 409 and "has 5 rows, so there is no row 5" in body["message"]
+    for action in ("answer", "expire", "resolve"):
+        body = {"verdict": "auto"} if action == "resolve" else {}
+        code, answer = await _error(
+            jp_fetch("colearn", "api", "challenges", "999999", action, method="POST", body=json.dumps(body))
+        )
+        assert code == 404 and "no challenge 999999" in answer["message"], action
 
 
 @pytest.mark.parametrize(
@@ -167,7 +304,8 @@ async def test_every_endpoint_needs_authentication(jp_fetch, path):
 
 
 async def test_writes_need_authentication(jp_fetch):
-    for path in ("claims", "challenges", "contributions", "challenges/1/resolve", "models/1/versions"):
+    for path in ("claims", "challenges", "contributions", "challenges/1/resolve", "challenges/1/answer",
+                 "challenges/1/expire", "models/1/versions"):  # fmt: skip
         with pytest.raises(HTTPClientError) as caught:
             await jp_fetch("colearn", "api", *path.split("/"), method="POST", body="{}", headers={"Authorization": ""})
         assert caught.value.code == 403

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -62,3 +63,9 @@ def test_no_server_errors(live_server, tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "Server error" not in done.stdout and " generated" in done.stdout
+    # every operation but the event stream was exercised, answering and expiring challenges included
+    paths = json.loads(SPEC.read_text())["paths"]
+    operations = [(path, verb) for path, item in paths.items() for verb in item if path != "/events"]
+    assert ("/challenges/{challengeId}/answer", "post") in operations
+    assert ("/challenges/{challengeId}/expire", "post") in operations
+    assert f"Tested: {len(operations)}" in done.stdout, done.stdout[-2000:]

@@ -11,6 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from colearn_jupyter import ColearnError, Session
 from colearn_jupyter.formats.data import SchemaError
 from colearn_jupyter.formats.models import load_model
+from colearn_jupyter.marketplace import LINEAR_SCALE
 
 
 @pytest.fixture(scope="module")
@@ -43,24 +44,36 @@ def test_full_cycle(owner, iris, market):
     assert set(owner.pending(card.id).index) >= {good.id, bad.id}
 
     report = verifier.verify(bad.id)
-    assert report.ok and {0, 2, 4} <= set(report.suggested)  # the flipped rows, and any row the model gets wrong
+    assert report.ok and report.cid_ok and report.root_ok and report.count_ok and not report.problem
+    assert list(report.rows.columns) == ["label", "predicted", "fault", "copy of", "challenge", "verdict"]
+    assert {0, 2, 4} <= set(report.suggested)  # the flipped rows, and any row the model gets wrong
+    assert {kind for _, kind in report.plan} == {"label"}
     suggested = report.rows.loc[report.suggested]
-    assert (suggested["label"] != suggested["predicted"]).all()
+    assert (suggested["label"] != suggested["predicted"]).all() and (suggested["verdict"] == "suspicious").all()
+    assert (report.rows.drop(index=report.suggested)["verdict"] == "ok").all()
     challenge_ids = verifier.challenge(bad.id, [0, 2, 4])
     queue = owner.challenges(card.id)
     assert set(queue.index) == set(challenge_ids) and (queue["status"] == "pending").all()
+    assert (queue["kind"] == "label").all()
+    assert list(verifier.verify(bad.id).rows.loc[[0, 2, 4], "verdict"]) == ["challenged"] * 3
+    credit, burned = market.credit_of(verifier.account.address), market.burned()
     assert all(owner.resolve(c) for c in challenge_ids)  # the model agrees: upheld
+    d, w, b = card.info.terms.deposit_per_row, card.info.terms.reward_per_row, card.info.terms.challenge_bond
+    assert market.credit_of(verifier.account.address) == credit + 3 * (b + w)  # bond back + the owner's fees (= w)
+    assert market.burned() == burned + 3 * (d + w)  # the bad rows' deposits and rewards, burned: nobody's income
+    assert list(verifier.verify(bad.id).rows.loc[[0, 2, 4], "verdict"]) == ["rejected"] * 3
 
     owner.advance_time("1h")
     owner.advance_time(1)
+    assert verifier.verify(bad.id).plan == ()  # the window is closed: nothing left to challenge
     before = owner.chain.balance(owner.chain.account("alice"))
     # claim() settles every claimable submission of the account (earlier tests may have left some)
-    assert alice.claim() >= 30 * (10**16 + 2 * 10**15)
+    assert alice.claim() >= 30 * (d + w)
     assert owner.chain.balance(owner.chain.account("alice")) > before
-    assert bob.claim() >= (len(extra) - 30 - 3) * (10**16 + 2 * 10**15)
+    assert bob.claim() >= (len(extra) - 30 - 3) * (d + w)
     assert market.submission(good.id).claimed and market.submission(bad.id).claimed
     assert market.submission(bad.id).rows_rejected == 3
-    assert verifier.claim() >= 3 * 2 * 10**16  # three deposits and three bonds back
+    assert verifier.claim() >= 3 * (b + w)  # the bonds back and the rows' rewards
 
     new = owner.retrain(card.id)
     assert new.version == 2
@@ -78,7 +91,7 @@ def test_full_cycle(owner, iris, market):
     assert market.model(card.id).test_set_cid
 
 
-def test_onchain_linear_model_publish_and_version(owner):
+def test_onchain_rows_are_judged_by_label_challenges_and_learned_on_claim(owner, market):
     data = load_breast_cancer(as_frame=True)
     frame = data.frame.iloc[:, [0, 1, 2, 3, -1]].drop_duplicates().reset_index(drop=True)
     features = frame.columns[:-1]
@@ -87,8 +100,46 @@ def test_onchain_linear_model_publish_and_version(owner):
     perceptron = Perceptron(random_state=0).fit(train[features], train["target"])
     card = owner.publish(perceptron, name="cancer-onchain", train=train, test=test, label="target", onchain=True)
     assert card.info.has_linear_model
-    retrained = owner.retrain(card.id)
+    retrained = owner.retrain(card.id)  # the on-chain weights become the new version: nothing learned yet
     assert retrained.version == 2 and retrained.accuracy == pytest.approx(card.accuracy)
+
+    alice, verifier = owner.as_account("alice"), owner.as_account("verifier")
+    weights, intercept, updates = market.linear_model(card.id)
+    assert updates == 0
+
+    def onchain(values) -> list[int]:
+        return [round(v * LINEAR_SCALE) for v in values]
+
+    points = [onchain(row) for row in frame[features].to_numpy()[:40]] + [onchain([1.5, -0.5, 0.25, 2.0])]
+    agrees = next(p for p in points if market.predict(card.id, p) == 1)
+    mislabelled = next(p for p in points if market.predict(card.id, p) == 1 and p != agrees)
+    ok = market.contribute_row(alice.account, card.id, agrees, 1).event("SubmissionAdded").args["submission_id"]
+    bad = market.contribute_row(alice.account, card.id, mislabelled, 0).event("SubmissionAdded").args["submission_id"]
+    assert verifier.verify(ok).plan == () and verifier.verify(ok).rows["verdict"].tolist() == ["ok"]
+    report = verifier.verify(bad)
+    assert report.plan == ((0, "label"),) and report.rows["verdict"].tolist() == ["suspicious"]
+    assert report.rows["predicted"].tolist() == [1]  # the perceptron's hint, from RowAdded
+    (challenge_id,) = verifier.challenge(bad)
+    assert owner.challenges(card.id).loc[challenge_id, "kind"] == "label"
+    credit = market.credit_of(verifier.account.address)
+    assert owner.resolve(challenge_id) is True  # the perceptron disagrees with the label: upheld
+    terms = card.info.terms
+    assert market.credit_of(verifier.account.address) == credit + terms.challenge_bond + terms.reward_per_row
+    assert market.linear_model(card.id) == (weights, intercept, 0)  # nothing is learned before a claim
+
+    # A correctly labelled row the perceptron gets wrong teaches it, once claimed after the window.
+    teach = next(p for p in points if market.predict(card.id, p) == 0)
+    taught = market.contribute_row(alice.account, card.id, teach, 1).event("SubmissionAdded").args["submission_id"]
+    owner.advance_time("1h")
+    owner.advance_time(1)
+    alice.claim()
+    assert market.submission(ok).claimed and market.submission(taught).claimed and market.submission(bad).claimed
+    assert market.linear_model(card.id)[2] == 1  # the accepted row it got wrong, not the rejected one
+    assert market.model(card.id).rows_rejected == 1
+    third = owner.retrain(card.id)
+    assert third.version == 3
+    learned = load_model(owner.storage.cat(third.model_cid))
+    assert learned.to_onchain() == tuple(market.linear_model(card.id)[:2])  # the weights it learned on chain
 
 
 def test_errors_are_clear(owner, iris):
@@ -97,10 +148,39 @@ def test_errors_are_clear(owner, iris):
     train = iris.iloc[:40]
     clf = LogisticRegression(max_iter=300).fit(train.drop(columns="target"), train["target"])
     card = owner.publish(clf, name="iris-errors", train=train, test=iris.iloc[40:80], label="target")
+    alice = owner.as_account("alice")
     with pytest.raises(SchemaError, match="missing columns"):
-        owner.as_account("alice").contribute(card.id, iris.iloc[80:90].drop(columns="petal length (cm)"))
-    preview = owner.as_account("alice").preview(card.id, iris.iloc[80:90])
+        alice.contribute(card.id, iris.iloc[80:90].drop(columns="petal length (cm)"))
+    preview = alice.preview(card.id, iris.iloc[80:90])
     assert preview["valid"] and preview["rows"] == 10 and preview["deposit"] == 10 * 10**16
+    # Rows the model already has are refused before any deposit: the owner's training rows, earlier submissions.
+    balance = owner.chain.balance(alice.account)
+    with pytest.raises(SchemaError, match="rows 1, 2 duplicate rows the model has already accepted"):
+        alice.contribute(card.id, iris.iloc[[85, 3, 7]])
+    assert not alice.preview(card.id, iris.iloc[[85, 3, 7]])["valid"]
+    alice.contribute(card.id, iris.iloc[80:85])
+    with pytest.raises(SchemaError, match="row 0 duplicate"):
+        owner.as_account("bob").contribute(card.id, iris.iloc[[82, 90]])
+    assert owner.chain.balance(alice.account) < balance  # only the accepted contribution cost anything
     stranger = Session("alice", chain=owner.chain)
     with pytest.raises(ColearnError, match="not in this colearn home"):
         stranger._load_secret(10**9)
+
+
+@pytest.mark.parametrize(
+    ("terms", "words"),
+    [
+        ({"deposit": "0.01", "reward": "0.01"}, "must be less than the deposit per row"),
+        ({"window": "10s"}, "window must be between 1 minute and 30 days"),
+        ({"timeout": "31d"}, "time-out must be between 1 minute and 30 days"),
+        ({"bond": "0"}, "bond must be more than zero"),
+    ],
+)
+def test_publish_refuses_unfair_terms_before_storing_anything(owner, iris, terms, words):
+    train = iris.iloc[:40]
+    clf = LogisticRegression(max_iter=300).fit(train.drop(columns="target"), train["target"])
+    models = owner.market.model_count()
+    pins = owner.storage.pins()
+    with pytest.raises(ColearnError, match=words):
+        owner.publish(clf, name="unfair", train=train, test=iris.iloc[40:80], label="target", **terms)
+    assert owner.market.model_count() == models and owner.storage.pins() == pins

@@ -137,6 +137,8 @@ def test_models_and_data_round_trip_through_both_backends(embedded, ipfs_node):
     from colearn_jupyter.formats.data import FeatureSchema, read_data
     from colearn_jupyter.formats.models import LinearModel, load_model, save_model
 
+    alice = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # the contributor whose key the rows are committed under
+
     digits = load_digits(as_frame=True).frame.drop_duplicates()
     X, y = digits.drop(columns="target"), digits["target"]
     sklearn_model = Perceptron(random_state=0).fit(X, y)
@@ -148,7 +150,7 @@ def test_models_and_data_round_trip_through_both_backends(embedded, ipfs_node):
         "sklearn": save_model(sklearn_model),
         "keras": save_model(keras_model),
         "linear": save_model(linear),
-        "dataframe": prepare_batch(digits, schema).parquet,
+        "dataframe": prepare_batch(digits, schema, alice).parquet,
     }
     ipfs = IpfsStorage(ipfs_node.url)
     for name, blob in blobs.items():
@@ -160,7 +162,7 @@ def test_models_and_data_round_trip_through_both_backends(embedded, ipfs_node):
     assert np.allclose(load_model(fetched["keras"]).predict(X.to_numpy(), verbose=0),
                        keras_model.predict(X.to_numpy(), verbose=0))  # fmt: skip
     assert load_model(fetched["linear"]) == linear
-    assert read_data(fetched["dataframe"], schema).equals(prepare_batch(digits, schema).frame)
+    assert read_data(fetched["dataframe"], schema).equals(prepare_batch(digits, schema, alice).frame)
 
 
 def test_storage_cli_add_get_pins_gc(tmp_path, monkeypatch, capsys):

@@ -1,4 +1,4 @@
-"""Versions and lineage, the test-set reveal, and the on-chain linear model judged automatically."""
+"""Versions and lineage, the test-set reveal, and the on-chain perceptron: given at publish, learning on claim."""
 
 from __future__ import annotations
 
@@ -6,92 +6,118 @@ import pytest
 from traitlets.config import Config
 
 from colearn_jupyter import Chain, ChainError, ColearnSettings, Marketplace, MarketplaceError, Terms
-from colearn_jupyter.marketplace import LINEAR_SCALE
-from colearn_jupyter.merkle import MerkleTree, encode_onchain_row
+from colearn_jupyter.marketplace import LINEAR_SCALE, LinearTerms
+from colearn_jupyter.merkle import contributor_key, encode_onchain_row, row_leaf
+from colearn_jupyter.storage.cid import raw_cid
+from conftest import TEST_SALT, TEST_SET_CID
+
+S = LINEAR_SCALE
 
 
-def test_versions_keep_lineage_and_accuracy_history(chain, market, publish, terms):
+def test_versions_keep_lineage_and_accuracy_history(chain, market, publish, terms, keyed_tree, fake_cid):
     model_id = publish("versioned")
-    tree = MerkleTree([b"r0", b"r1"])
-    sub = market.contribute("alice", model_id, "bafyv", tree.root, 2).event("SubmissionAdded").args["submission_id"]
+    tree = keyed_tree([b"r0", b"r1"], "alice")
+    sub = market.contribute("alice", model_id, fake_cid("v"), tree.root, 2).event("SubmissionAdded").args
     chain.advance_time(terms.challenge_window + 1)
-    market.claim("alice", sub)
-    receipt = market.publish_version("owner", model_id, "bafyversion2", 8650, "bafyeval2")
+    market.claim("alice", sub["submission_id"])
+    v2, eval2, v3 = raw_cid(b"version 2"), raw_cid(b"evaluation 2"), raw_cid(b"version 3")
+    receipt = market.publish_version("owner", model_id, v2, 8650, eval2)
     assert receipt.event("VersionPublished").args == {
         "model_id": model_id,
         "version": 2,
-        "model_cid": "bafyversion2",
+        "model_cid": v2,
         "accuracy_bps": 8650,
-        "evaluation_cid": "bafyeval2",
+        "evaluation_cid": eval2,
         "parent": 1,
     }
-    market.publish_version("owner", model_id, "bafyversion3", 9100)
+    market.publish_version("owner", model_id, v3, 9100)
     versions = market.versions(model_id)
     assert [(v.number, v.parent, v.accuracy_bps) for v in versions] == [(1, 0, 8000), (2, 1, 8650), (3, 2, 9100)]
     assert [v.rows_accepted for v in versions] == [0, 2, 2]
     assert versions[1].accuracy == 0.865
+    assert versions[2].evaluation_cid == ""
     assert market.model(model_id).version_count == 3
+    with pytest.raises(MarketplaceError, match="accuracy above 10000 bps"):
+        market.publish_version("owner", model_id, v3, 10_001)
 
 
 def test_test_set_reveal_checks_the_commitment(market, publish):
-    model_id = publish("revealed")  # committed with salt 0x07.. and "bafytestset"
+    model_id = publish("revealed")  # committed with TEST_SALT and TEST_SET_CID
     with pytest.raises(MarketplaceError, match="do not match"):
-        market.reveal_test_set("owner", model_id, b"\x07" * 32, "bafyother")
-    market.reveal_test_set("owner", model_id, b"\x07" * 32, "bafytestset")
-    assert market.model(model_id).test_set_cid == "bafytestset"
+        market.reveal_test_set("owner", model_id, TEST_SALT, raw_cid(b"another test set"))
+    market.reveal_test_set("owner", model_id, TEST_SALT, TEST_SET_CID)
+    assert market.model(model_id).test_set_cid == TEST_SET_CID
     with pytest.raises(MarketplaceError, match="already revealed"):
-        market.reveal_test_set("owner", model_id, b"\x07" * 32, "bafytestset")
+        market.reveal_test_set("owner", model_id, TEST_SALT, TEST_SET_CID)
 
 
-def test_linear_model_learns_on_chain_and_judges_rows(chain, market, publish, terms):
-    model_id = publish("perceptron")
-    market.attach_linear_model("owner", model_id, [LINEAR_SCALE, -LINEAR_SCALE], 0)
-    assert market.predict(model_id, [2 * LINEAR_SCALE, LINEAR_SCALE]) == 1
-    # A good row the model already gets right: no update.
-    good = market.contribute_row("alice", model_id, [2 * LINEAR_SCALE, LINEAR_SCALE], 1)
+def test_perceptron_is_given_at_publish_and_learns_only_claimed_rows(chain, market, publish, terms):
+    linear = LinearTerms((S, -S), 0, 10 * S)
+    model_id = publish("perceptron", linear=linear)
+    assert market.model(model_id).has_linear_model
+    assert market.linear_model(model_id) == ([S, -S], 0, 0)
+    assert market.predict(model_id, [2 * S, S]) == 1
+    # A good row the model already gets right.
+    good = market.contribute_row("alice", model_id, [2 * S, S], 1)
+    assert good.event("RowAdded").args["predicted"] == 1
     good_sub = good.event("SubmissionAdded").args["submission_id"]
-    assert market.linear_model(model_id)[2] == 0
-    # A row the model gets wrong trains it (perceptron update).
-    wrong = market.contribute_row("bob", model_id, [LINEAR_SCALE, 3 * LINEAR_SCALE], 1)
-    assert wrong.event("LinearModelUpdated").args["updates"] == 1
-    weights, intercept, _ = market.linear_model(model_id)
-    assert (weights, intercept) == ([2 * LINEAR_SCALE, 2 * LINEAR_SCALE], LINEAR_SCALE)
-    # A mislabelled row: after the window the model disagrees, so its deposit goes to whoever reports it.
-    bad = market.contribute_row("carol", model_id, [3 * LINEAR_SCALE, 3 * LINEAR_SCALE], 0)
+    # A row the model gets wrong: the hint says so, but nothing is learned before the row is claimed.
+    wrong = market.contribute_row("bob", model_id, [S, 3 * S], 1)
+    assert wrong.event("RowAdded").args["predicted"] == 0
+    assert not [e for e in wrong.events if e.name == "LinearModelUpdated"]
+    wrong_sub = wrong.event("SubmissionAdded").args["submission_id"]
+    assert market.linear_model(model_id) == ([S, -S], 0, 0)
+    # A mislabelled row: a verifier challenges its label (a one-leaf proof) and the owner upholds it.
+    bad = market.contribute_row("carol", model_id, [3 * S, 3 * S], 0)
     bad_sub = bad.event("SubmissionAdded").args["submission_id"]
-    assert market.row(bad_sub) == ([3 * LINEAR_SCALE, 3 * LINEAR_SCALE], 0)
-    # The perceptron learned the bad row too; a correct row on the same point teaches it back.
-    fix = market.contribute_row("alice", model_id, [3 * LINEAR_SCALE, 3 * LINEAR_SCALE], 1)
-    assert market.predict(model_id, [3 * LINEAR_SCALE, 3 * LINEAR_SCALE]) == 1
-    assert (
-        market.submission(bad_sub).merkle_root
-        == "0x" + market.row_leaf(0, encode_onchain_row(*market.row(bad_sub))).hex()
-    )
+    assert bad.event("RowAdded").args["predicted"] == 1
+    assert market.row(bad_sub) == ([3 * S, 3 * S], 0)
+    row = encode_onchain_row(*market.row(bad_sub))
+    carol = chain.account("carol").address
+    assert market.submission(bad_sub).merkle_root == "0x" + row_leaf(contributor_key(carol), 0, row).hex()
+    assert market.submission(bad_sub).data_cid == "" and market.submission(bad_sub).on_chain_row
+    with pytest.raises(MarketplaceError, match="repeats the on-chain row"):
+        market.contribute_row("dave", model_id, [3 * S, 3 * S], 0)
+    challenge = market.challenge_label("verifier", bad_sub, 0, row, [])
+    assert challenge.event("RowChallenged").args["row"] == "0x" + row.hex()
+    challenge_id = challenge.event("RowChallenged").args["challenge_id"]
+    with pytest.raises(MarketplaceError, match="is not of a kind"):
+        market.answer_challenge("carol", challenge_id, row, [])
+    with pytest.raises(MarketplaceError, match="already on chain"):
+        market.challenge_availability("verifier", good_sub, 0)
+    credit = market.credit_of("verifier")
+    market.resolve_challenge("owner", challenge_id, True)
+    assert market.credit_of("verifier") == credit + terms.challenge_bond + terms.reward_per_row
+
     with pytest.raises(MarketplaceError, match="challenge window"):
-        market.report_misclassified("verifier", bad_sub)
+        market.claim("alice", good_sub)
     chain.advance_time(terms.challenge_window + 1)
-    with pytest.raises(MarketplaceError, match="misclassifies"):
-        market.claim("carol", bad_sub)
-    with pytest.raises(MarketplaceError, match="correctly"):
-        market.report_misclassified("verifier", good_sub)
-    before = market.credit_of("verifier")
-    market.report_misclassified("verifier", bad_sub)
-    assert market.credit_of("verifier") == before + terms.deposit_per_row
-    market.claim("alice", good_sub)
-    market.claim("alice", fix.event("SubmissionAdded").args["submission_id"])
-    assert market.model(model_id).rows_rejected == 1
+    # Claims train the perceptron, in claim order: the good row changes nothing, the wrong one updates it.
+    assert not [e for e in market.claim("alice", good_sub).events if e.name == "LinearModelUpdated"]
+    updated = market.claim("bob", wrong_sub).event("LinearModelUpdated").args
+    assert (updated["submission_id"], updated["updates"]) == (wrong_sub, 1)
+    assert market.linear_model(model_id) == ([2 * S, 2 * S], S, 1)
+    # The rejected row earns nothing and teaches nothing.
+    claimed = market.claim("carol", bad_sub).event("SubmissionClaimed").args
+    assert (claimed["rows_accepted"], claimed["amount"]) == (0, 0)
+    assert market.linear_model(model_id)[2] == 1
+    model = market.model(model_id)
+    assert (model.rows_rejected, model.rows_accepted) == (1, 2)
+
     with pytest.raises(MarketplaceError, match="takes 2 features, not 3"):
         market.contribute_row("alice", model_id, [1, 2, 3], 1)
     with pytest.raises(MarketplaceError, match="neither 0 nor 1"):
         market.contribute_row("alice", model_id, [1, 2], 5)
+    with pytest.raises(MarketplaceError, match="beyond the model's bound"):
+        market.contribute_row("alice", model_id, [11 * S, 0], 1)
 
 
-def test_onchain_row_is_challengeable_with_a_one_leaf_proof(market, publish):
-    model_id = publish("onchain-challenge")
-    sub = market.contribute_row("alice", model_id, [7, 8, 9], 2).event("SubmissionAdded").args["submission_id"]
-    row = encode_onchain_row([7, 8, 9], 2)
-    receipt = market.challenge("verifier", sub, 0, row, [])
-    assert receipt.event("RowChallenged").args["row"] == "0x" + row.hex()
+def test_onchain_rows_need_a_perceptron_given_at_publish(market, publish):
+    plain = publish("no-perceptron")
+    with pytest.raises(MarketplaceError, match="has no on-chain linear model"):
+        market.contribute_row("alice", plain, [1, 2], 1)
+    with pytest.raises(MarketplaceError, match="takes 2 features, not 3"):
+        publish("three-weights", linear=LinearTerms((1, 2, 3), 0, S))
 
 
 def test_any_rpc_url_with_one_setting(chain, market, tmp_path):
@@ -113,9 +139,19 @@ def test_no_node_running_says_what_to_do():
         _ = Chain(rpc_url="http://127.0.0.1:9").chain_id
 
 
-def test_terms_validation_is_readable(market):
-    bad = Terms(deposit_per_row=0, reward_per_row=1, challenge_bond=1, challenge_window=60, owner_timeout=60)
-    with pytest.raises(MarketplaceError, match="deposit per row is zero"):
-        market.publish_model(
-            "owner", name="bad", model_cid="bafy", metadata_cid="bafy", test_set_commitment=b"\0" * 32, terms=bad
-        )
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"deposit_per_row": 0}, "deposit per row is zero"),
+        ({"reward_per_row": 10**16}, "reward per row must be less than the deposit"),
+        ({"challenge_bond": 0}, "challenge bond is zero"),
+        ({"challenge_window": 59}, "window must be between 1 minute and 30 days"),
+        ({"owner_timeout": 31 * 86400}, "time-out must be between 1 minute and 30 days"),
+    ],
+)
+def test_terms_validation_is_readable(publish, changes, words):
+    good = Terms(deposit_per_row=10**16, reward_per_row=10**15, challenge_bond=1, challenge_window=60,
+                 owner_timeout=60)  # fmt: skip
+    with pytest.raises(MarketplaceError, match=words) as caught:
+        publish("bad", terms=Terms(**{**good.__dict__, **changes}))
+    assert caught.value.name == "InvalidTerms"

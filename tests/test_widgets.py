@@ -14,6 +14,7 @@ from sklearn.datasets import load_iris, load_wine
 from sklearn.linear_model import LogisticRegression
 
 from colearn_jupyter import Session
+from colearn_jupyter.contributions import model_metadata, prepare_batch
 from colearn_jupyter.widgets import (
     AccountCard,
     ContributePanel,
@@ -34,12 +35,14 @@ class Published:
     reward: int
 
 
-def _publish(session: Session, frame: pd.DataFrame, name: str, train: int, test: int, pool: str) -> Published:
+def _publish(
+    session: Session, frame: pd.DataFrame, name: str, train: int, test: int, pool: str, timeout: str = "1d"
+) -> Published:
     frame = frame.drop_duplicates().sample(frac=1.0, random_state=3).reset_index(drop=True)
     train_rows, test_rows = frame.iloc[:train], frame.iloc[train : train + test]
     model = LogisticRegression(max_iter=5000).fit(train_rows.drop(columns="target"), train_rows["target"])
     card = session.publish(model, name=name, train=train_rows, test=test_rows, label="target", deposit="0.01",
-                           reward="0.002", window="1h", pool=pool)  # fmt: skip
+                           reward="0.002", window="1h", timeout=timeout, pool=pool)  # fmt: skip
     fresh = frame.iloc[train + test :].reset_index(drop=True)
     return Published(card.id, model, fresh, card.info.terms.deposit_per_row, card.info.terms.reward_per_row)
 
@@ -58,6 +61,14 @@ def iris(owner) -> Published:
 def wine(owner) -> Published:
     """A model whose reward pool pays for two rows only."""
     return _publish(owner, load_wine(as_frame=True).frame, "widgets-wine", 80, 40, pool="0.004")
+
+
+def _withheld(session: Session, model_id: int, frame: pd.DataFrame) -> tuple[int, bytes]:
+    """Submit rows but keep the file to oneself (as a dishonest contributor could): the submission id and the file."""
+    schema = model_metadata(session.market, session.storage, model_id).feature_schema
+    batch = prepare_batch(frame, schema, session.account.address)
+    receipt = session.market.contribute(session.account, model_id, batch.cid, batch.tree.root, batch.row_count)
+    return receipt.event("SubmissionAdded").args["submission_id"], batch.parquet
 
 
 def _values(choice) -> list:
@@ -163,25 +174,37 @@ def test_verify_challenge_and_resolve(owner, market, chain, iris):
     assert disabled[0] is True and queue.status.kind == "", queue.status.text
     report = queue.report
     assert report.ok and report.submission_id == submission.id and set(flipped) <= set(report.suggested)
-    assert set(queue.row_boxes) == set(report.suggested)
+    assert set(queue.row_boxes) == set(report.suggested) and queue.row_kinds == dict(report.plan)
     assert all(box.value for box in queue.row_boxes.values())  # pre-checked
-    assert f"Submission #{submission.id}" in queue.report_html.value and "suspicious" in queue.report_html.value
+    assert "→ label (the owner judges" in queue.row_boxes[flipped[0]].description
+    html = queue.report_html.value
+    assert f"Submission #{submission.id}" in html and "suspicious" in html and "planned challenge" in html
+    for column in ("fault", "copy of", "challenge kind", "verdict"):
+        assert f">{column}</th>" in html, column
     assert not queue.challenge_button.disabled
     for index, box in queue.row_boxes.items():
         box.value = index in flipped
     queue.challenge_button.click()
 
     assert queue.status.kind == "ok", queue.status.text
+    assert "(label)" in queue.status.text
     challenges = [market.challenge_info(i) for i in queue.last_challenges]
     assert sorted(c.row_index for c in challenges) == flipped
-    assert {(c.submission_id, c.status, c.challenger) for c in challenges} == {
-        (submission.id, "pending", chain.account("verifier").address)
+    assert {(c.submission_id, c.status, c.kind, c.challenger) for c in challenges} == {
+        (submission.id, "pending", "label", chain.account("verifier").address)
     }
     assert market.submission(submission.id).open_challenges == 3
 
-    # The owner's section (the session's account owns the model) lists them, one row of buttons each.
+    # The pending challenges section lists them with their kind; the owner (the session's account) gets its verdict
+    # buttons on label challenges, and nothing else to do with them.
     upheld, rejected, judged = queue.last_challenges
     assert {upheld, rejected, judged} <= set(queue.resolvers)
+    row = queue.resolvers[upheld]
+    assert row.kind == "label" and row.answer is None and row.expire is None
+    assert [b.description for b in row.buttons] == ["Uphold", "Reject", "Auto"]
+    assert "label</span>" in row.widget.children[-1].value
+    terms = market.model(iris.id).terms
+    verifier, burned = market.credit_of(chain.account("verifier").address), market.burned()
     queue.resolvers[upheld].uphold.click()
     assert market.challenge_info(upheld).status == "upheld" and queue.status.kind == "ok"
     queue.resolvers[rejected].reject.click()
@@ -191,7 +214,88 @@ def test_verify_challenge_and_resolve(owner, market, chain, iris):
     assert not {upheld, rejected, judged} & set(queue.resolvers)
     after = market.submission(submission.id)
     assert (after.open_challenges, after.rows_rejected) == (0, 2)
+    # the verifier: its bond back and the owner's fee (the row's reward) for each row it caught, the fee alone for the
+    # rejected challenge (its bond burned); the bad rows' deposits and rewards are burned
+    assert (
+        market.credit_of(chain.account("verifier").address)
+        == verifier + 2 * (terms.challenge_bond + terms.reward_per_row) + terms.reward_per_row
+    )
+    assert market.burned() == burned + 2 * (terms.deposit_per_row + terms.reward_per_row) + terms.challenge_bond
     _no_hard_colours(queue.report_html.value, queue.owner_html.value, queue.status.widget.value)
+
+
+def test_demand_a_withheld_file_answer_and_expire(owner, market, chain):
+    """A file nobody can fetch: the report plans a demand (availability); the challenge shows an Answer button, which
+    produces the row once the file is there; another demand, unanswered, is expired and forfeits its batch."""
+    model = _publish(owner, load_iris(as_frame=True).frame, "demands-in-widgets", 50, 40, pool="1", timeout="1m")
+    dave = owner.as_account("dave")
+    answered, parquet = _withheld(dave, model.id, model.fresh.iloc[0:4])
+    forfeited, _ = _withheld(dave, model.id, model.fresh.iloc[4:7])
+    terms = market.model(model.id).terms
+
+    queue = VerificationQueue(owner, model=model.id)
+    assert {answered, forfeited} <= set(_values(queue.pending))
+    demands = {}
+    for submission in (answered, forfeited):
+        queue.pending.value = submission
+        queue.verify_button.click()
+        assert queue.status.kind == "", queue.status.text
+        report = queue.report
+        assert not report.cid_ok and report.rows.empty and report.plan == ((report.plan[0][0], "availability"),)
+        row = report.plan[0][0]
+        assert "CID ✘" in queue.report_html.value and "1 planned challenge (1 availability)" in queue.report_html.value
+        assert "cannot be fetched" in queue.report_html.value
+        assert queue.row_boxes[row].value and "demand it (availability" in queue.row_boxes[row].description
+        assert not queue.challenge_button.disabled
+        queue.challenge_button.click()
+        assert queue.status.kind == "ok" and "(availability)" in queue.status.text, queue.status.text
+        [demands[submission]] = queue.last_challenges
+    assert {market.challenge_info(c).kind for c in demands.values()} == {"availability"}
+
+    # Answer: offered on a demand, never Uphold/Reject (nobody judges it). Without the file it cannot be answered.
+    item = queue.resolvers[demands[answered]]
+    assert item.kind == "availability" and item.uphold is None and item.expire is None
+    assert [b.description for b in item.buttons] == ["Answer"]
+    item.answer.click()
+    assert queue.status.kind == "error" and "cannot be answered from here" in queue.status.text
+    assert market.challenge_info(demands[answered]).status == "pending"
+    owner.storage.add(parquet)  # the file shows up in this storage
+    credit = market.credit_of(owner.account.address)
+    queue.resolvers[demands[answered]].answer.click()
+    assert queue.status.kind == "ok" and "answered" in queue.status.text, queue.status.text
+    assert market.challenge_info(demands[answered]).status == "answered"
+    assert market.credit_of(owner.account.address) == credit + terms.challenge_bond  # the answerer takes the bond
+    assert demands[answered] not in queue.resolvers
+
+    # Past the time-out: Expire (anyone may), which forfeits the batch whose row never came.
+    owner.advance_time("2m")
+    queue.refresh()
+    item = queue.resolvers[demands[forfeited]]
+    assert [b.description for b in item.buttons] == ["Expire"]
+    verifier, burned = market.credit_of(chain.account("verifier").address), market.burned()
+    item.expire.click()
+    assert queue.status.kind == "ok", queue.status.text
+    assert market.submission(forfeited).forfeited and forfeited not in _values(queue.pending)
+    assert market.credit_of(chain.account("verifier").address) == verifier + terms.challenge_bond + 3 * (
+        terms.reward_per_row
+    )
+    assert market.burned() == burned + 3 * terms.deposit_per_row
+
+    # dave's account card: the forfeited batch locks nothing any more, and says so
+    card = AccountCard(owner, account="dave")
+    assert "forfeited" in card.card.value and card.values["forfeited"] >= 1
+    assert card.locked == owner.as_account("dave").locked_deposits()
+
+
+def test_label_challenges_of_another_owners_model_get_no_verdict_buttons(owner, market, iris):
+    batch = iris.fresh.iloc[50:53].reset_index(drop=True)
+    submission = owner.as_account("frank").contribute(iris.id, batch)
+    [challenge] = owner.as_account("verifier").challenge(submission.id, [0])
+    queue = VerificationQueue(owner.as_account("alice"), model=iris.id)  # alice owns no model
+    item = queue.resolvers[challenge]
+    assert item.kind == "label" and item.buttons == []
+    assert VerificationQueue(owner, model=iris.id).resolvers[challenge].uphold is not None
+    owner.resolve(challenge, False)
 
 
 def test_market_browser_search_sort_select(owner, iris, wine):
@@ -233,6 +337,8 @@ def test_account_card_claims_after_the_window(owner, market, chain, iris):
     assert card.locked == locked_before + 10 * iris.deposit
     assert "deposits locked" in card.card.value
 
+    if market.credit_of(erin.address):  # credited by an earlier test (the suite shares one devnet)
+        market.withdraw(erin)
     card.claim_button.click()  # still in its challenge window: nothing to claim
     assert card.status.kind == "info" and not market.submission(submission.id).claimed
 

@@ -1,5 +1,12 @@
 """Gas of every marketplace operation, measured on a private, throwaway devnet.
 
+Measured: ``publish`` (with its row schema, training and test roots), ``publish_with_perceptron``, batches of each
+size (``contribute_<n>_rows``; gas does not depend on the size), every challenge kind with its commitment and its
+reveal apart (``challenge_<kind>_commit``, ``challenge_<kind>_reveal``), ``answer`` (an availability challenge
+answered with the row), ``resolve`` (a label challenge upheld), ``expire`` (an unanswered availability challenge:
+the batch is forfeited), ``claim``, ``withdraw``, ``contribute_onchain_row`` (a row stored for a model with an
+on-chain perceptron) and ``claim_onchain_row_trained`` (claiming that row teaches the perceptron).
+
 >>> from colearn_jupyter.bench import gas
 >>> figures = gas.run(rows=[1, 100])      # doctest: +SKIP
 >>> figures["gas"]["contribute_100_rows"] # doctest: +SKIP
@@ -7,26 +14,37 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from ..chain import Chain
 from ..config import ColearnSettings
-from ..marketplace import Marketplace, Receipt, Terms
-from ..merkle import MerkleTree
+from ..formats.data import Column, FeatureSchema, encode_row, onchain_schema
+from ..marketplace import LINEAR_SCALE, DuplicateSource, LinearTerms, Marketplace, Receipt, Terms
+from ..merkle import MerkleTree, contributor_key, test_row_nonce
 from ..units import to_wei
 
 # A real CIDv1 (raw leaves) of a small file, the length of every CID the marketplace stores.
 SAMPLE_CID = "bafkreidivzimqfqtoqxkrpge6bjyhlvxqs3rhe73owtmdulaxr5do5in7u"
+SCHEMA = FeatureSchema((Column("a", "float64"), Column("b", "int64")), Column("label", "int64"), (0, 1), 1e6)
+CHALLENGE_KINDS = ("label", "format", "duplicate", "training_copy", "test_copy", "availability")
+_TARGETS = 12  # the smallest batch that holds the challenge targets (a smaller one is challenged in a batch of 12)
 
 
-def _synthetic_rows(count: int) -> list[bytes]:
-    return [f"{i},{i * 7 % 13},{i % 2}".encode() for i in range(count)]
+def _row(i: int) -> bytes:
+    return encode_row(SCHEMA, (i / 4, i * 7 % 13, i % 2))
+
+
+def _synthetic_rows(count: int, offset: int = 0) -> list[bytes]:
+    return [_row(offset + i) for i in range(count)]
 
 
 def run(rows: Iterable[int] = (1, 100, 10_000)) -> dict[str, dict[str, float]]:
-    """Publish, contribute batches of each size, challenge, resolve, claim and add on-chain rows; report gas.
+    """Publish, contribute batches of each size, challenge in every way, answer, resolve, expire, claim, withdraw,
+    and add and claim on-chain rows; report gas.
 
     Returns ``{"gas": {operation: gas}, "seconds": {operation: seconds}, "ratios": {...}}``.
     """
@@ -45,49 +63,109 @@ def run(rows: Iterable[int] = (1, 100, 10_000)) -> dict[str, dict[str, float]]:
         chain = Chain(ColearnSettings(home=home, rpc_url=""))
         try:
             market = Marketplace.connect(chain)
-            terms = Terms.from_human(deposit="0.0001", reward="0.00001", window="1h", timeout="1d")
-            publish = measure(
-                "publish",
-                lambda: market.publish_model(
-                    "owner", name="bench", model_cid=SAMPLE_CID, metadata_cid=SAMPLE_CID,
-                    test_set_commitment=market.test_set_commitment(b"\x01" * 32, SAMPLE_CID),
-                    terms=terms, reward_pool=to_wei("1"), accuracy_bps=9000, evaluation_cid=SAMPLE_CID,
-                ),
-            )  # fmt: skip
-            model_id = publish.event("ModelPublished").args["model_id"]
+            terms = Terms.from_human(deposit="0.0001", reward="0.00001", bond="0.0001", window="1h", timeout="1d")
+            salt = b"\x01" * 32
+            owner = chain.account("owner").address
+            training = [_row(-1 - i) for i in range(3)]
+            test = [_row(-100 - i) for i in range(3)]
+            nonces = [test_row_nonce(salt, i) for i in range(len(test))]
+            training_tree = MerkleTree(training, key=contributor_key(owner))
+            test_tree = MerkleTree(test, keys=nonces)
+
+            def publish(name: str, linear: LinearTerms | None = None) -> Receipt:
+                return market.publish_model(
+                    "owner", name=name, model_cid=SAMPLE_CID, metadata_cid=SAMPLE_CID,
+                    test_set_commitment=market.test_set_commitment(salt, SAMPLE_CID), terms=terms,
+                    schema=onchain_schema(SCHEMA), training_root=training_tree.root,
+                    training_row_count=len(training), test_root=test_tree.root, test_row_count=len(test),
+                    linear=linear, reward_pool=to_wei("10"), accuracy_bps=9000, evaluation_cid=SAMPLE_CID,
+                )  # fmt: skip
+
+            # The pool holds 10 ETH of reward, so a batch may reserve 2.5 ETH: 250,000 rows at 0.00001 ETH.
+            model_id = measure("publish", lambda: publish("bench")).event("ModelPublished").args["model_id"]
+
+            def contribute(name: str | None, who: str, data: list[bytes]) -> tuple[int, list[bytes], MerkleTree]:
+                tree = MerkleTree(data, key=contributor_key(chain.account(who).address))
+                call = lambda: market.contribute(who, model_id, SAMPLE_CID, tree.root, len(data))  # noqa: E731
+                receipt = measure(name, call) if name else call()
+                return receipt.event("SubmissionAdded").args["submission_id"], data, tree
+
             # The first batch of a model also initialises its counters (zero to non-zero storage writes);
             # it is reported apart so that the batch sizes below are compared in the same steady state.
-            warm_up = MerkleTree(_synthetic_rows(1))
-            measure("contribute_first_batch", lambda: market.contribute("alice", model_id, SAMPLE_CID, warm_up.root, 1))
+            contribute("contribute_first_batch", "alice", _synthetic_rows(1, offset=10**7))
             batches = {}
+            offset = 0
             for size in sizes:
-                data = _synthetic_rows(size)
-                tree = MerkleTree(data)
-                receipt = measure(
-                    f"contribute_{size}_rows",
-                    lambda data=data, tree=tree: market.contribute("alice", model_id, SAMPLE_CID, tree.root, len(data)),
+                data = _synthetic_rows(size, offset)
+                offset += size
+                if size == sizes[-1] and size >= _TARGETS:
+                    data = _with_targets(data, training[0], test[0])
+                batches[size] = contribute(f"contribute_{size}_rows", "alice", data)
+            if sizes[-1] >= _TARGETS:
+                target = batches[sizes[-1]]
+            else:
+                target = contribute(
+                    None, "alice", _with_targets(_synthetic_rows(_TARGETS, offset), training[0], test[0])
                 )
-                batches[size] = (receipt.event("SubmissionAdded").args["submission_id"], data, tree)
-            submission_id, data, tree = batches[sizes[-1]]
-            index = len(data) // 2
-            challenge = measure(
-                "challenge", lambda: market.challenge("verifier", submission_id, index, data[index], tree.proof(index))
+
+            def challenge(kind: str, function: str, index: int, *args: Any, value: int = 0) -> Receipt:
+                """Commit, then reveal in a later block: the two transactions every challenge takes."""
+                verifier = chain.account("verifier")
+                secret = os.urandom(32)
+                commitment = market.challenge_commitment(verifier.address, target[0], index, secret)
+                commit = measure(
+                    f"challenge_{kind}_commit", lambda: market._send(verifier, "commitChallenge", commitment)
+                )
+                chain.wait_for_block_after(commit.block_number)
+                return measure(
+                    f"challenge_{kind}_reveal",
+                    lambda: market._send(verifier, function, target[0], index, *args, secret, value=value),
+                )
+
+            submission_id, data, tree = target
+            base = len(data) // 2
+            schema = onchain_schema(SCHEMA)
+            bond = terms.challenge_bond
+
+            def revealed(index: int) -> tuple[bytes, list[bytes]]:
+                return data[index], tree.proof(index)
+
+            label = challenge("label", "challengeLabel", base + 4, *revealed(base + 4), value=bond)
+            challenge("format", "challengeFormat", base, *revealed(base), schema)
+            source = DuplicateSource("submission", 0, tuple(tree.proof(0)), submission_id)
+            challenge("duplicate", "challengeDuplicate", base + 1, *revealed(base + 1), source.as_tuple())
+            source = DuplicateSource("training", 0, tuple(training_tree.proof(0)))
+            challenge("training_copy", "challengeDuplicate", base + 2, *revealed(base + 2), source.as_tuple())
+            source = DuplicateSource("test", 0, tuple(test_tree.proof(0)), nonce=nonces[0])
+            challenge("test_copy", "challengeDuplicate", base + 3, *revealed(base + 3), source.as_tuple())
+            demand = challenge("availability", "challengeAvailability", base + 5, value=bond)
+            demand_id = demand.event("RowChallenged").args["challenge_id"]
+            measure("answer", lambda: market.answer_challenge("bob", demand_id, *revealed(base + 5)))
+            label_id = label.event("RowChallenged").args["challenge_id"]
+            measure("resolve", lambda: market.resolve_challenge("owner", label_id, True))
+
+            # A batch whose file nobody produces: its demand expires and the batch is forfeited.
+            lost, _, _ = contribute(None, "bob", _synthetic_rows(2, offset=2 * 10**7))
+            unanswered = market.challenge_availability("verifier", lost, 1).event("RowChallenged").args["challenge_id"]
+
+            # On-chain rows need a model published with a perceptron; a claimed row it misclassifies trains it.
+            scale = LINEAR_SCALE
+            linear = LinearTerms((scale, -scale), 0, 10 * scale)
+            perceptron = measure("publish_with_perceptron", lambda: publish("bench-perceptron", linear))
+            perceptron_id = perceptron.event("ModelPublished").args["model_id"]
+            row = measure(
+                "contribute_onchain_row", lambda: market.contribute_row("bob", perceptron_id, [scale, 3 * scale], 1)
             )
-            challenge_id = challenge.event("RowChallenged").args["challenge_id"]
-            measure("resolve", lambda: market.resolve_challenge("owner", challenge_id, True))
-            measure("contribute_onchain_row", lambda: market.contribute_row("bob", model_id, [1, 2, 3, 4], 1))
-            linear = market.publish_model(
-                "owner", name="bench-linear", model_cid=SAMPLE_CID, metadata_cid=SAMPLE_CID,
-                test_set_commitment=b"\x02" * 32, terms=terms, reward_pool=to_wei("1"),
-            ).event("ModelPublished").args["model_id"]  # fmt: skip
-            market.attach_linear_model("owner", linear, [0, 0, 0, 0], 0)
-            measure(
-                "contribute_onchain_row_trained",
-                lambda: market.contribute_row("bob", linear, [1_000_000, -2_000_000, 500_000, 0], 0),
-            )
+            row_id = row.event("SubmissionAdded").args["submission_id"]
+
             chain.advance_time(terms.challenge_window + 1)
             measure("claim", lambda: market.claim("alice", submission_id))
             measure("withdraw", lambda: market.withdraw("alice"))
+            trained = measure("claim_onchain_row_trained", lambda: market.claim("bob", row_id))
+            trained.event("LinearModelUpdated")  # raises if the row did not train the perceptron
+            chain.advance_time(terms.owner_timeout + 1)
+            expired = measure("expire", lambda: market.expire_challenge("alice", unanswered))
+            expired.event("SubmissionForfeited")
         finally:
             if chain.devnet is not None:
                 chain.devnet.reset()
@@ -99,6 +177,18 @@ def run(rows: Iterable[int] = (1, 100, 10_000)) -> dict[str, dict[str, float]]:
         )
         ratios[f"gas_per_row_at_{largest}"] = round(gas[f"contribute_{largest}_rows"] / largest, 2)
     return {"gas": gas, "seconds": seconds, "ratios": ratios}
+
+
+def _with_targets(data: Sequence[bytes], training_row: bytes, test_row: bytes) -> list[bytes]:
+    """The rows with challenge targets in the middle: a format fault, a repeat of row 0, a training and a test
+    row (the rows after them take the label and availability challenges)."""
+    out = list(data)
+    base = len(out) // 2
+    out[base] = encode_row(SCHEMA, (float("nan"), 0, 0))
+    out[base + 1] = out[0]
+    out[base + 2] = training_row
+    out[base + 3] = test_row
+    return out
 
 
 def format_table(figures: dict[str, dict[str, float]]) -> str:

@@ -59,7 +59,7 @@ class LinearModel:
         return [self.classes[1] if score >= 0 else self.classes[0] for score in self.decision_function(_rows(rows))]
 
     def to_onchain(self, scale: int = LINEAR_SCALE) -> tuple[list[int], int]:
-        """Fixed-point weights and intercept for ``attachLinearModel`` (features are scaled the same way)."""
+        """Fixed-point weights and intercept of the on-chain perceptron given at publish (features scaled alike)."""
         return [round(w * scale) for w in self.weights], round(self.intercept * scale)
 
     @classmethod

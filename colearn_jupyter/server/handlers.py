@@ -156,6 +156,24 @@ class ResolveHandler(ColearnHandler):
         await self.dispatch("post", action, challengeId=challenge_id)
 
 
+class AnswerHandler(ColearnHandler):
+    spec_path = "/challenges/{challengeId}/answer"
+
+    @tornado.web.authenticated
+    async def post(self, challenge_id: str) -> None:
+        action: Action = lambda p, b: (self.service.answer, (p["challengeId"], b.get("account")))  # noqa: E731
+        await self.dispatch("post", action, challengeId=challenge_id)
+
+
+class ExpireHandler(ColearnHandler):
+    spec_path = "/challenges/{challengeId}/expire"
+
+    @tornado.web.authenticated
+    async def post(self, challenge_id: str) -> None:
+        action: Action = lambda p, b: (self.service.expire, (p["challengeId"], b.get("account")))  # noqa: E731
+        await self.dispatch("post", action, challengeId=challenge_id)
+
+
 class AccountHandler(ColearnHandler):
     spec_path = "/account"
 
@@ -223,6 +241,8 @@ ROUTES = [
     (r"contributions/([^/]+)", ContributionHandler),
     ("challenges", ChallengesHandler),
     (r"challenges/([^/]+)/resolve", ResolveHandler),
+    (r"challenges/([^/]+)/answer", AnswerHandler),
+    (r"challenges/([^/]+)/expire", ExpireHandler),
     ("account", AccountHandler),
     ("claims", ClaimsHandler),
     ("events", EventsHandler),

@@ -12,11 +12,13 @@ import math
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ..config import ColearnSettings
 from ..contributions import model_metadata
+from ..errors import ColearnError
 from ..formats.data import read_csv, read_data
 from ..marketplace import Submission
 from ..session import Session, VerificationReport
@@ -108,7 +110,7 @@ class ColearnService:
         if model_id:
             market.model(model_id)
         out = [
-            contribution(s) for mid in model_ids for s in market.all_submissions(mid) if state == "all" or not s.claimed
+            contribution(s) for mid in model_ids for s in market.all_submissions(mid) if state == "all" or not s.settled
         ]
         return {"contributions": out}
 
@@ -129,12 +131,14 @@ class ColearnService:
     def challenges(self, model_id: int | None, status: str) -> dict[str, Any]:
         frame = self.session.challenges(model_id, status=None if status == "all" else status)
         out = []
+        fixed = {"model", "submission", "row", "kind", "status", "challenger", "resolve by"}
         for challenge_id, row in frame.iterrows():
-            fixed = {"model", "submission", "row", "status", "challenger", "resolve by"}
-            values = {k: _plain(v) for k, v in row.items() if k not in fixed}
+            # the row's decoded values; none for an availability challenge, or a model whose metadata is unreadable
+            values = {k: _plain(v) for k, v in row.items() if k not in fixed and _plain(v) is not None}
             out.append({"id": int(challenge_id), "model": int(row["model"]), "submission": int(row["submission"]),
-                        "row": int(row["row"]), "status": row["status"], "challenger": row["challenger"],
-                        "resolve_by": int(row["resolve by"]), "values": values})  # fmt: skip
+                        "row": int(row["row"]), "kind": row["kind"], "status": row["status"],
+                        "challenger": row["challenger"], "resolve_by": int(row["resolve by"]),
+                        "values": values})  # fmt: skip
         return {"challenges": out}
 
     def account(self, name: str | None) -> dict[str, Any]:
@@ -176,12 +180,50 @@ class ColearnService:
         upheld = {"uphold": True, "reject": False, "auto": None}[verdict]
         return {"challenge": challenge_id, "upheld": self.as_account(account).resolve(challenge_id, upheld)}
 
+    def answer(self, challenge_id: int, account: str | None) -> dict[str, Any]:
+        """Produce the row an availability challenge demands, from this server's storage (earns the bond)."""
+        session = self.as_account(account)
+        if not session.answer(challenge_id):
+            raise NotPossible(_why_not(session, challenge_id, "answer"))
+        return {"challenge": challenge_id, "status": session.market.challenge_info(challenge_id).status}
+
+    def expire(self, challenge_id: int, account: str | None) -> dict[str, Any]:
+        """Close a challenge past its time-out: a label stands (bond back), an unanswered demand forfeits."""
+        session = self.as_account(account)
+        if not session.expire(challenge_id):
+            raise NotPossible(_why_not(session, challenge_id, "expire"))
+        info = session.market.challenge_info(challenge_id)
+        forfeited = session.market.submission(info.submission_id).forfeited
+        return {"challenge": challenge_id, "status": info.status, "forfeited": forfeited}
+
     def claim(self, account: str | None) -> dict[str, Any]:
         return {"withdrawn_wei": str(self.as_account(account).claim())}
 
     def retrain(self, model_id: int, account: str | None) -> dict[str, Any]:
         self.as_account(account).retrain(model_id)
         return self.model(model_id)
+
+
+class NotPossible(ColearnError):
+    """An action the chain's state does not allow now (a 409)."""
+
+
+def _why_not(session: Session, challenge_id: int, action: str) -> str:
+    """Why ``session.answer``/``session.expire`` left a challenge alone, read from the chain."""
+    info = session.market.challenge_info(challenge_id)  # an unknown id raises the marketplace's "unknown challenge"
+    if info.status != "pending":
+        return f"challenge {challenge_id} is already settled ({info.status})"
+    until = datetime.fromtimestamp(info.resolve_by, tz=timezone.utc)
+    if action == "answer":
+        if info.kind != "availability":
+            return f"challenge {challenge_id} is a {info.kind} challenge: only availability challenges are answered"
+        if info.resolve_by < session.chain.timestamp():
+            return f"challenge {challenge_id} had to be answered by {until:%Y-%m-%d %H:%M:%S} UTC; expire it now"
+        return (
+            f"the file of submission {info.submission_id} is not in this server's storage or does not match its "
+            "commitment, so the demanded row cannot be produced here"
+        )
+    return f"challenge {challenge_id} may be settled until {until:%Y-%m-%d %H:%M:%S} UTC; it can't expire before"
 
 
 def contribution(submission: Submission) -> dict[str, Any]:
@@ -195,23 +237,31 @@ def contribution(submission: Submission) -> dict[str, Any]:
         "open_challenges": submission.open_challenges,
         "rows_rejected": submission.rows_rejected,
         "claimed": submission.claimed,
+        "forfeited": submission.forfeited,
     }
 
 
 def report(result: VerificationReport, challenged: dict[int, int] | None = None) -> dict[str, Any]:
-    """A verification report as JSON; ``challenged`` maps row numbers to the challenge raised on them."""
+    """A verification report as JSON; ``challenged`` maps row numbers to the latest challenge raised on them.
+
+    Every row has its ``verdict``, its objective ``fault`` and what it is a ``copy_of`` (or null), and the
+    ``challenge`` kind verify would use for it (or null); ``plan`` lists the challenges worth making.
+    """
     challenged = challenged or {}
     rows = [
         {"row": int(index), "label": _plain(row["label"]), "predicted": _plain(row["predicted"]),
-         "verdict": row["verdict"], "challenge": challenged.get(int(index))}
+         "fault": row["fault"] or None, "copy_of": row["copy of"] or None, "challenge": row["challenge"] or None,
+         "verdict": row["verdict"], "challenge_id": challenged.get(int(index))}
         for index, row in result.rows.iterrows()
     ]  # fmt: skip
     return {
         "cid_ok": result.cid_ok,
+        "count_ok": result.count_ok,
         "root_ok": result.root_ok,
         "schema_ok": result.schema_ok,
         "problem": result.problem,
         "rows": rows,
+        "plan": [{"row": int(row), "kind": kind} for row, kind in result.plan],
         "suggested": [int(i) for i in result.suggested],
     }
 

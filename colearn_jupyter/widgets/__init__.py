@@ -3,7 +3,7 @@
 =====================  ===============================================================================
 :class:`MarketBrowser`  search and sort the models; a model's card, accuracy history and a contribution form
 :class:`ContributePanel` choose a DataFrame, preview the deposit and validation, confirm the contribution
-:class:`VerificationQueue` verify pending submissions, challenge suspicious rows; resolve challenges as owner
+:class:`VerificationQueue` verify submissions, challenge rows as planned; resolve, answer or expire challenges
 :class:`AccountCard`    balance, deposits locked, claimable credit, and a Claim button
 =====================  ===============================================================================
 

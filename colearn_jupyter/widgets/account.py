@@ -47,7 +47,7 @@ class AccountCard(Panel):
 
     @property
     def locked(self) -> int | None:
-        """Wei of deposits in the account's unclaimed submissions (rejected rows excluded)."""
+        """Wei of deposits in the account's unsettled submissions (rejected rows and forfeited batches excluded)."""
         return self.values.get("locked")
 
     @property
@@ -69,7 +69,8 @@ class AccountCard(Panel):
         session = acting(self.session, self.account.value)
         account, market = session.account, session.market
         now = session.chain.timestamp()
-        unclaimed = [s for s in session.my_submissions() if not s.claimed]
+        mine = session.my_submissions()
+        unclaimed = [s for s in mine if not s.settled]  # a forfeited batch is settled: its deposits were burned
         waiting = [s.window_ends_at - now for s in unclaimed if s.window_ends_at > now]
         return {
             "name": account.name,
@@ -78,6 +79,7 @@ class AccountCard(Panel):
             "locked": session.locked_deposits(unclaimed),
             "open submissions": len(unclaimed),
             "challenged": sum(1 for s in unclaimed if s.open_challenges),
+            "forfeited": sum(1 for s in mine if s.forfeited),
             "next window ends in": min(waiting) if waiting else None,
             "claimable": market.credit_of(account.address),
         }
@@ -89,6 +91,8 @@ class AccountCard(Panel):
             pending += f", {v['challenged']} with open challenges"
         if v["next window ends in"] is not None:
             pending += f"; the next challenge window closes in {format_duration(v['next window ends in'])}"
+        if v["forfeited"]:
+            pending += f"; {v['forfeited']} forfeited (a demanded row was never produced: deposits burned)"
         rows = [
             ("account", f"<b>{escape(v['name'])}</b>"),
             ("address", f"<code>{v['address']}</code>"),

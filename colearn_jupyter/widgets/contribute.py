@@ -178,7 +178,7 @@ class ContributePanel(Panel):
             f"<div style='{TEXT}'><b>{result['rows']:,} rows</b> for model #{model} <b>{escape(result['model'])}</b>"
             f" as <b>{escape(str(self.account.value))}</b><br>deposit to pay: <b>{format_eth(result['deposit'])}</b>"
             f" <span style='{MUTED}'>(returned with up to {format_eth(result['reward if accepted'])} of reward "
-            f"for the rows accepted)</span>{verdict}</div>"
+            f"for the rows accepted; a row proven bad loses its deposit)</span>{verdict}</div>"
         )
 
     def _sync(self) -> None:

@@ -42,22 +42,22 @@ contract ChallengeGame is MarketplaceStorage {
 
         address challenger = challenged.challenger;
         uint256 bond = challenged.bond;
+        uint256 fee = challenged.fee;
         submission.openChallenges -= 1;
         if (submission.forfeited) {
-            challenged.status = ChallengeStatus.Expired;
-            _credits[challenger] += bond;
-            emit ChallengeExpired(challengeId, submissionId, bond);
+            _closeLabelChallenge(challenged, model, challengeId, submissionId);
             return;
         }
+        _credits[challenger] += fee;
         if (upheld) {
             challenged.status = ChallengeStatus.Upheld;
-            uint256 reward = _rejectRow(model, submission, submissionId, challenged.rowIndex, challengeId, challenger);
+            _rejectRow(model, submission, submissionId, challenged.rowIndex, challengeId, challenger, false);
             _credits[challenger] += bond;
-            emit ChallengeResolved(challengeId, submissionId, true, challenger, bond + reward);
+            emit ChallengeResolved(challengeId, submissionId, true, challenger, bond + fee);
         } else {
             challenged.status = ChallengeStatus.Rejected;
             _burned += bond;
-            emit ChallengeResolved(challengeId, submissionId, false, address(0), bond);
+            emit ChallengeResolved(challengeId, submissionId, false, challenger, fee);
         }
     }
 
@@ -80,18 +80,9 @@ contract ChallengeGame is MarketplaceStorage {
         bytes32 salt
     ) external payable onlyDelegated returns (uint256 challengeId) {
         _useCommitment(submissionId, rowIndex, salt);
-        (SubmissionRecord storage submission, RowState storage state) = _challengeable(submissionId, rowIndex);
-        ModelRecord storage model = _models[submission.modelId];
-        if (msg.sender == model.owner) revert MarketplaceOwnerCannotChallenge(submission.modelId);
-        if (state.labelJudged) revert MarketplaceRowAlreadyJudged(submissionId, rowIndex, state.challengeId);
-        uint128 bond = model.terms.challengeBond;
-        if (msg.value != bond) revert MarketplaceIncorrectPayment(bond, msg.value);
+        SubmissionRecord storage submission = _labelChallengeable(submissionId, rowIndex);
         _checkProof(submission, submissionId, rowIndex, row, proof);
-
-        state.labelJudged = true;
-        state.revealed = true;
-        uint64 resolveBy = _now() + model.terms.ownerTimeout;
-        challengeId = _openChallenge(submission, submissionId, rowIndex, ChallengeKind.Label, row, bond, resolveBy);
+        challengeId = _openLabelChallenge(submission, submissionId, rowIndex, row);
     }
 
     /**
@@ -107,7 +98,7 @@ contract ChallengeGame is MarketplaceStorage {
         bytes32 salt
     ) external onlyDelegated returns (uint256 challengeId) {
         _useCommitment(submissionId, rowIndex, salt);
-        (SubmissionRecord storage submission,) = _challengeable(submissionId, rowIndex);
+        (SubmissionRecord storage submission,) = _challengeable(submissionId, rowIndex, true);
         if (submission.onChainRow) revert MarketplaceNotApplicable("on-chain rows are checked when they are added");
         ModelRecord storage model = _models[submission.modelId];
         if (keccak256(abi.encode(schema)) != model.schemaHash) revert MarketplaceSchemaMismatch(submission.modelId);
@@ -132,7 +123,7 @@ contract ChallengeGame is MarketplaceStorage {
         bytes32 salt
     ) external onlyDelegated returns (uint256 challengeId) {
         _useCommitment(submissionId, rowIndex, salt);
-        (SubmissionRecord storage submission,) = _challengeable(submissionId, rowIndex);
+        (SubmissionRecord storage submission,) = _challengeable(submissionId, rowIndex, true);
         _checkProof(submission, submissionId, rowIndex, row, proof);
         ModelRecord storage model = _models[submission.modelId];
         ChallengeKind kind = _checkSource(model, submission.modelId, submissionId, rowIndex, keccak256(row), source);
@@ -147,10 +138,11 @@ contract ChallengeGame is MarketplaceStorage {
     function challengeAvailability(uint256 submissionId, uint32 rowIndex, bytes32 salt)
         external
         payable
+        onlyDelegated
         returns (uint256 challengeId)
     {
         _useCommitment(submissionId, rowIndex, salt);
-        (SubmissionRecord storage submission, RowState storage state) = _challengeable(submissionId, rowIndex);
+        (SubmissionRecord storage submission, RowState storage state) = _challengeable(submissionId, rowIndex, false);
         if (state.revealed) revert MarketplaceRowAlreadyRevealed(submissionId, rowIndex);
         Terms storage terms = _models[submission.modelId].terms;
         uint128 bond = terms.challengeBond;
@@ -158,7 +150,7 @@ contract ChallengeGame is MarketplaceStorage {
 
         uint64 resolveBy = _now() + terms.ownerTimeout;
         challengeId =
-            _openChallenge(submission, submissionId, rowIndex, ChallengeKind.Availability, "", bond, resolveBy);
+            _openChallenge(submission, submissionId, rowIndex, ChallengeKind.Availability, "", bond, 0, resolveBy);
     }
 
     /**
@@ -199,20 +191,77 @@ contract ChallengeGame is MarketplaceStorage {
 
         uint256 submissionId = challenged.submissionId;
         SubmissionRecord storage submission = _submissions[submissionId];
+        submission.openChallenges -= 1;
+        if (challenged.kind == ChallengeKind.Label) {
+            _closeLabelChallenge(challenged, _models[submission.modelId], challengeId, submissionId);
+            return;
+        }
         address challenger = challenged.challenger;
         uint256 bond = challenged.bond;
-        submission.openChallenges -= 1;
-        if (challenged.kind == ChallengeKind.Availability && !submission.forfeited) {
+        if (submission.forfeited) {
+            challenged.status = ChallengeStatus.Expired;
+        } else {
             challenged.status = ChallengeStatus.Upheld;
             _forfeit(submission, submissionId, challengeId, challenger);
-        } else {
-            challenged.status = ChallengeStatus.Expired;
         }
         _credits[challenger] += bond;
         emit ChallengeExpired(challengeId, submissionId, bond);
     }
 
     // ================================================================================================== internal
+
+    /// @dev Checks a label challenge of a row (except its proof) and marks the row as judged and revealed.
+    function _labelChallengeable(uint256 submissionId, uint32 rowIndex)
+        private
+        returns (SubmissionRecord storage submission)
+    {
+        RowState storage state;
+        (submission, state) = _challengeable(submissionId, rowIndex, false);
+        ModelRecord storage model = _models[submission.modelId];
+        if (msg.sender == model.owner) revert MarketplaceOwnerCannotChallenge(submission.modelId);
+        if (state.labelJudged) revert MarketplaceRowAlreadyJudged(submissionId, rowIndex, state.challengeId);
+        uint128 bond = model.terms.challengeBond;
+        if (msg.value != bond) revert MarketplaceIncorrectPayment(bond, msg.value);
+        state.labelJudged = true;
+        state.revealed = true;
+    }
+
+    /// @dev Opens a label challenge: the bond was paid; the fee (up to the row's reward) is reserved from the pool.
+    function _openLabelChallenge(
+        SubmissionRecord storage submission,
+        uint256 submissionId,
+        uint32 rowIndex,
+        bytes calldata row
+    ) private returns (uint256 challengeId) {
+        ModelRecord storage model = _models[submission.modelId];
+        uint256 available = model.rewardPool;
+        uint256 fee = submission.rewardPerRow;
+        if (fee > available) fee = available;
+        // unchecked: fee <= available
+        unchecked {
+            model.rewardPool = available - fee;
+        }
+        uint64 resolveBy = _now() + model.terms.ownerTimeout;
+        challengeId = _openChallenge(
+            submission, submissionId, rowIndex, ChallengeKind.Label, row, model.terms.challengeBond, fee.toUint128(), resolveBy
+        );
+    }
+
+    /// @dev Closes a pending label challenge without a verdict (the owner missed the time-out, the batch was forfeited,
+    /// or the contract rejected the row on other grounds): the bond returns to the challenger, the fee to the pool.
+    /// The caller has already decremented the submission's open challenges.
+    function _closeLabelChallenge(
+        Challenge storage challenged,
+        ModelRecord storage model,
+        uint256 challengeId,
+        uint256 submissionId
+    ) private {
+        uint256 bond = challenged.bond;
+        challenged.status = ChallengeStatus.Expired;
+        model.rewardPool += challenged.fee;
+        _credits[challenged.challenger] += bond;
+        emit ChallengeExpired(challengeId, submissionId, bond);
+    }
 
     /// @dev Consumes the caller's commitment to challenge row `rowIndex` of `submissionId`, made in an earlier block.
     function _useCommitment(uint256 submissionId, uint32 rowIndex, bytes32 salt) private {
@@ -225,7 +274,7 @@ contract ChallengeGame is MarketplaceStorage {
 
     /// @dev Reverts unless row `rowIndex` of `submissionId` can be challenged now: in the window, not rejected, no
     /// challenge pending on it.
-    function _challengeable(uint256 submissionId, uint32 rowIndex)
+    function _challengeable(uint256 submissionId, uint32 rowIndex, bool objective)
         private
         view
         returns (SubmissionRecord storage submission, RowState storage state)
@@ -240,7 +289,10 @@ contract ChallengeGame is MarketplaceStorage {
         if (state.rejected) revert MarketplaceRowAlreadyRejected(submissionId, rowIndex);
         uint64 latest = state.challengeId;
         if (latest != 0 && _challenges[latest].status == ChallengeStatus.Pending) {
-            revert MarketplaceRowChallengePending(submissionId, rowIndex, latest);
+            // a pending label challenge does not shield a row from faults the contract judges (see _judgedChallenge)
+            if (!objective || _challenges[latest].kind != ChallengeKind.Label) {
+                revert MarketplaceRowChallengePending(submissionId, rowIndex, latest);
+            }
         }
     }
 
@@ -308,9 +360,10 @@ contract ChallengeGame is MarketplaceStorage {
         ChallengeKind kind,
         bytes memory row,
         uint128 bond,
+        uint128 fee,
         uint64 resolveBy
     ) private returns (uint256 challengeId) {
-        challengeId = _newChallenge(submissionId, rowIndex, kind, ChallengeStatus.Pending, bond, resolveBy);
+        challengeId = _newChallenge(submissionId, rowIndex, kind, ChallengeStatus.Pending, bond, fee, resolveBy);
         submission.openChallenges += 1;
         emit RowChallenged(submission.modelId, submissionId, challengeId, rowIndex, msg.sender, kind, row, resolveBy);
     }
@@ -324,9 +377,15 @@ contract ChallengeGame is MarketplaceStorage {
         ChallengeKind kind,
         bytes calldata row
     ) private returns (uint256 challengeId) {
-        challengeId = _newChallenge(submissionId, rowIndex, kind, ChallengeStatus.Upheld, 0, 0);
+        uint64 pending = _rowStates[submissionId][rowIndex].challengeId;
+        if (pending != 0 && _challenges[pending].status == ChallengeStatus.Pending) {
+            // only a label challenge can be pending here ({_challengeable}); the contract's verdict supersedes it
+            submission.openChallenges -= 1;
+            _closeLabelChallenge(_challenges[pending], model, pending, submissionId);
+        }
+        challengeId = _newChallenge(submissionId, rowIndex, kind, ChallengeStatus.Upheld, 0, 0, 0);
         emit RowChallenged(submission.modelId, submissionId, challengeId, rowIndex, msg.sender, kind, row, 0);
-        _rejectRow(model, submission, submissionId, rowIndex, challengeId, msg.sender);
+        _rejectRow(model, submission, submissionId, rowIndex, challengeId, msg.sender, true);
     }
 
     function _newChallenge(
@@ -335,6 +394,7 @@ contract ChallengeGame is MarketplaceStorage {
         ChallengeKind kind,
         ChallengeStatus status,
         uint128 bond,
+        uint128 fee,
         uint64 resolveBy
     ) private returns (uint256 challengeId) {
         challengeId = ++_challengeCount;
@@ -346,6 +406,7 @@ contract ChallengeGame is MarketplaceStorage {
             kind: kind,
             status: status,
             bond: bond,
+            fee: fee,
             resolveBy: resolveBy
         });
         _rowStates[submissionId][rowIndex].challengeId = challengeId.toUint64();

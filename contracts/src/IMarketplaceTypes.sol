@@ -140,6 +140,7 @@ interface IMarketplaceTypes {
         ChallengeKind kind;
         ChallengeStatus status;
         uint128 bond;
+        uint128 fee; // label challenges: paid by the owner's pool to the challenger on either verdict
         uint64 resolveBy; // pending challenges only
     }
 

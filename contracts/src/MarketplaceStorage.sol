@@ -114,25 +114,34 @@ abstract contract MarketplaceStorage is IMarketplaceTypes, ReentrancyGuard {
 
     // ================================================================================================== shared
 
-    /// @dev Rejects one row: its deposit is burned and its reserved reward credited to `challenger`.
+    /// @dev Rejects one row: its deposit is burned, and its reserved reward credited to `challenger` when the contract
+    /// judged the row (`payReward`), burned too when the owner did (so no verdict of the owner pays anyone it could
+    /// collude with).
     function _rejectRow(
         ModelRecord storage model,
         SubmissionRecord storage submission,
         uint256 submissionId,
         uint32 rowIndex,
         uint256 challengeId,
-        address challenger
+        address challenger,
+        bool payReward
     ) internal returns (uint256 reward) {
         RowState storage state = _rowStates[submissionId][rowIndex];
         state.rejected = true;
         state.revealed = true;
         submission.rowsRejected += 1;
         model.rowsRejected += 1;
-        uint256 deposit = submission.depositPerRow;
-        reward = submission.rewardPerRow;
-        _burned += deposit;
-        _credits[challenger] += reward;
-        emit RowRejected(submissionId, challengeId, rowIndex, _challenges[challengeId].kind, challenger, reward, deposit);
+        uint256 burnedNow = submission.depositPerRow;
+        if (payReward) {
+            reward = submission.rewardPerRow;
+            _credits[challenger] += reward;
+        } else {
+            burnedNow += submission.rewardPerRow;
+        }
+        _burned += burnedNow;
+        emit RowRejected(
+            submissionId, challengeId, rowIndex, _challenges[challengeId].kind, challenger, reward, burnedNow
+        );
     }
 
     function _existingModel(uint256 modelId) internal view returns (ModelRecord storage model) {

@@ -15,7 +15,7 @@ import {RowTree} from "./libraries/RowTree.sol";
  *
  * Accounting: the balance of the contract always equals the sum of
  * - the deposits and reserved rewards of the rows not rejected of submissions neither claimed nor forfeited,
- * - the bonds of pending challenges,
+ * - the bonds and fees of pending challenges,
  * - the unallocated reward pools of all models,
  * - the credits not yet withdrawn,
  * - the burned wei ({burned}), which nobody can ever withdraw.

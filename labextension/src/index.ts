@@ -72,7 +72,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     commands.addCommand(CommandIDs.challengeSuggested, {
-      label: 'Challenge the suggested rows of the selected submission',
+      label: 'Challenge the planned rows of the selected submission',
       isEnabled: () => model.queue.selectedId !== null && !model.queue.busy,
       execute: async () => {
         show('queue');
@@ -80,11 +80,27 @@ const plugin: JupyterFrontEndPlugin<void> = {
       }
     });
     commands.addCommand(CommandIDs.resolveAuto, {
-      label: 'Resolve the selected challenge automatically',
+      label: 'Resolve the selected label challenge automatically',
       isEnabled: () => model.queue.selectedChallengeId !== null && !model.queue.busy,
       execute: async () => {
         show('queue');
         return model.resolveSelected('auto');
+      }
+    });
+    commands.addCommand(CommandIDs.answerSelected, {
+      label: 'Answer the selected availability challenge (produce the demanded row)',
+      isEnabled: () => model.queue.selectedChallengeId !== null && !model.queue.busy,
+      execute: async () => {
+        show('queue');
+        return model.answerSelected();
+      }
+    });
+    commands.addCommand(CommandIDs.expireSelected, {
+      label: 'Expire the selected challenge (past its time-out)',
+      isEnabled: () => model.queue.selectedChallengeId !== null && !model.queue.busy,
+      execute: async () => {
+        show('queue');
+        return model.expireSelected();
       }
     });
     commands.addCommand(CommandIDs.claim, {
@@ -98,6 +114,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     model.stateChanged.connect(() => {
       commands.notifyCommandChanged(CommandIDs.challengeSuggested);
       commands.notifyCommandChanged(CommandIDs.resolveAuto);
+      commands.notifyCommandChanged(CommandIDs.answerSelected);
+      commands.notifyCommandChanged(CommandIDs.expireSelected);
       commands.notifyCommandChanged(CommandIDs.claim);
     });
 
@@ -108,6 +126,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.contribute,
         CommandIDs.challengeSuggested,
         CommandIDs.resolveAuto,
+        CommandIDs.answerSelected,
+        CommandIDs.expireSelected,
         CommandIDs.claim
       ]) {
         palette.addItem({ command, category: CATEGORY });

@@ -7,8 +7,11 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { eventsURL, requestAPI } from './request';
 import {
+  ChallengeKind,
   IAccountInfo,
+  IAnswerResult,
   IChallenge,
+  IChallengeActionRequest,
   IChallengeCreated,
   IChallengeList,
   IChallengeRequest,
@@ -17,6 +20,7 @@ import {
   IContribution,
   IContributionDetail,
   IContributionList,
+  IExpireResult,
   IModelDetail,
   IModelPage,
   IModelSummary,
@@ -28,6 +32,7 @@ import {
   MARKET_EVENT_NAMES,
   MarketEvent,
   ModelSortKey,
+  OWNER_JUDGED_KINDS,
   ResolveVerdict,
   SortOrder,
   Wei
@@ -194,57 +199,110 @@ export function buildQuery(
 export interface IVerdictSummary {
   rows: number;
   ok: number;
+  /** the model disagrees with the label (the owner judges) */
   suspicious: number;
+  /** an objective fault (the contract judges) */
+  bad: number;
+  /** rows the chain already rejected */
+  rejected: number;
+  /** the challenges the plan suggests */
   suggested: number;
   challenged: number;
-  /** CID, Merkle root and schema all check out */
+  /** the plan's kinds with their counts, e.g. `2 label, 1 duplicate` */
+  kinds: string;
+  /** the file is there and matches its commitment (CID, row count and Merkle root) */
   intact: boolean;
   /** one line for the panel */
   text: string;
-  /** the integrity checks, e.g. `CID ✔ · Merkle root ✔ · schema ✔` */
+  /** the checks, e.g. `CID ✔ · row count ✔ · Merkle root ✔ · rows ✔` */
   checks: string;
+}
+
+/** `2 label, 1 duplicate`: how many of each kind, in order of first appearance. */
+export function countKinds(kinds: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const kind of kinds) {
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  return [...counts].map(([kind, count]) => `${count} ${kind}`).join(', ');
 }
 
 /** Count the verdicts of a verification report and say it in one line. */
 export function verdictSummary(report: IVerificationReport): IVerdictSummary {
   const rows = report.rows.length;
-  const suspicious = report.rows.filter(r => r.verdict === 'suspicious').length;
+  const count = (verdict: string) => report.rows.filter(r => r.verdict === verdict).length;
+  const suspicious = count('suspicious');
+  const bad = count('bad');
+  const rejected = count('rejected');
   const challenged = report.rows.filter(
-    r => r.challenge !== null && r.challenge !== undefined
+    r => (r.challenge_id !== null && r.challenge_id !== undefined) || r.verdict === 'challenged'
   ).length;
-  const intact = report.cid_ok && report.root_ok && report.schema_ok;
+  const plan = report.plan ?? [];
+  const kinds = countKinds(plan.map(p => p.kind));
+  const intact = report.cid_ok && (report.count_ok ?? true) && report.root_ok;
   const checks = (
     [
       ['CID', report.cid_ok],
+      ['row count', report.count_ok ?? true],
       ['Merkle root', report.root_ok],
-      ['schema', report.schema_ok]
+      ['rows', report.schema_ok]
     ] as [string, boolean][]
   )
     .map(([name, good]) => `${name} ${good ? '✔' : '✘'}`)
     .join(' · ');
+  const planned =
+    `${plan.length} planned ${plan.length === 1 ? 'challenge' : 'challenges'}` + (kinds ? ` (${kinds})` : '');
   let text: string;
   if (!intact) {
-    text = `Integrity check failed${report.problem ? `: ${report.problem}` : ''}`;
+    text = `Integrity check failed${report.problem ? `: ${report.problem}` : ''}; ${planned}`;
   } else {
+    const counts = [
+      `${count('ok')} ok`,
+      `${suspicious} suspicious`,
+      ...(bad > 0 ? [`${bad} bad`] : []),
+      ...(rejected > 0 ? [`${rejected} rejected`] : [])
+    ];
     text =
-      `${rows} ${rows === 1 ? 'row' : 'rows'}: ${rows - suspicious} ok, ${suspicious} suspicious` +
-      `, ${report.suggested.length} suggested for challenge` +
+      `${rows} ${rows === 1 ? 'row' : 'rows'}: ${counts.join(', ')}, ${planned}` +
       (challenged > 0 ? `, ${challenged} already challenged` : '');
   }
   return {
     rows,
-    ok: rows - suspicious,
+    ok: count('ok'),
     suspicious,
+    bad,
+    rejected,
     suggested: report.suggested.length,
     challenged,
+    kinds,
     intact,
     text,
     checks
   };
 }
 
+/** The plan of a report, row → the kind of challenge to make. */
+export function plannedKinds(report: IVerificationReport): Map<number, ChallengeKind> {
+  return new Map((report.plan ?? []).map(p => [p.row, p.kind]));
+}
+
+/** Whether a pending challenge is judged by the model's owner (so may be upheld or rejected). */
+export function ownerJudges(challenge: IChallenge): boolean {
+  return OWNER_JUDGED_KINDS.includes(challenge.kind);
+}
+
+/** Whether anyone holding the file may answer the challenge (a pending availability challenge in time). */
+export function canAnswer(challenge: IChallenge, now: number): boolean {
+  return challenge.kind === 'availability' && challenge.status === 'pending' && challenge.resolve_by >= now;
+}
+
+/** Whether anyone may expire the challenge now (pending past its time-out). */
+export function canExpire(challenge: IChallenge, now: number): boolean {
+  return challenge.status === 'pending' && challenge.resolve_by < now;
+}
+
 /**
- * The challenged rows of a submission, row → challenge id: from the report's `challenge` fields and from
+ * The challenged rows of a submission, row → challenge id: from the report's `challenge_id` fields and from
  * the pending challenges listed for that submission (the report may not say).
  */
 export function challengedRows(
@@ -254,8 +312,8 @@ export function challengedRows(
 ): Map<number, number> {
   const rows = new Map<number, number>();
   for (const r of report.rows) {
-    if (r.challenge !== null && r.challenge !== undefined) {
-      rows.set(r.row, r.challenge);
+    if (r.challenge_id !== null && r.challenge_id !== undefined) {
+      rows.set(r.row, r.challenge_id);
     }
   }
   for (const c of challenges) {
@@ -873,6 +931,10 @@ export class ColearnModel {
     if (chosen !== null) {
       body.rows = [...chosen];
     }
+    // each row is challenged with the kind of the plan (the server decides; this is for the message)
+    const report = this._queue.detail?.report;
+    const plan = report ? plannedKinds(report) : new Map<number, ChallengeKind>();
+    const kinds = (chosen ?? report?.suggested ?? []).map(row => plan.get(row) ?? '');
     const verifier = this._queue.verifier.trim();
     if (verifier) {
       body.account = verifier;
@@ -892,7 +954,8 @@ export class ColearnModel {
           message:
             ids.length === 0
               ? 'No challenge opened.'
-              : `Opened ${ids.length === 1 ? 'challenge' : 'challenges'} ${ids.map(i => `#${i}`).join(', ')}`
+              : `Opened ${ids.length === 1 ? 'challenge' : 'challenges'} ` +
+                ids.map((id, i) => `#${id}` + (kinds[i] ? ` (${kinds[i]})` : '')).join(', ')
         },
         refresh: () => this._refreshAfterVerdict()
       })
@@ -935,14 +998,86 @@ export class ColearnModel {
     );
   }
 
+  /**
+   * `POST /challenges/{id}/answer` as the resolver account: produce the row an availability challenge
+   * demands, from the server's storage (the account earns the bond).
+   */
+  async answer(challengeId: number): Promise<IAnswerResult | null> {
+    return this._act(
+      'queue',
+      () =>
+        requestAPI<IAnswerResult>(`challenges/${challengeId}/answer`, {
+          method: 'POST',
+          body: JSON.stringify(this._challengeActionBody())
+        }),
+      result => ({
+        state: { message: `Challenge #${result.challenge} answered: the demanded row is on chain` },
+        refresh: () => this._refreshAfterVerdict()
+      })
+    );
+  }
+
+  /**
+   * `POST /challenges/{id}/expire`: close a challenge past its time-out (a label stands; an unanswered demand
+   * forfeits the batch).
+   */
+  async expire(challengeId: number): Promise<IExpireResult | null> {
+    return this._act(
+      'queue',
+      () =>
+        requestAPI<IExpireResult>(`challenges/${challengeId}/expire`, {
+          method: 'POST',
+          body: JSON.stringify(this._challengeActionBody())
+        }),
+      result => ({
+        state: {
+          message: `Challenge #${result.challenge} expired: ${result.forfeited ? 'the batch is forfeited' : 'the row stands'}`
+        },
+        refresh: () => this._refreshAfterVerdict()
+      })
+    );
+  }
+
+  /** The selected challenge, or `null` after asking to select one. */
+  private _selectedChallenge(): IChallenge | null {
+    const id = this._queue.selectedChallengeId;
+    const found = this._queue.challenges.find(c => c.id === id) ?? null;
+    if (found === null) {
+      this._setQueue({ actionError: 'Select a challenge first.' });
+    }
+    return found;
+  }
+
+  /** Answer the selected challenge (the palette command). */
+  answerSelected(): Promise<IAnswerResult | null> {
+    const challenge = this._selectedChallenge();
+    return challenge === null ? Promise.resolve(null) : this.answer(challenge.id);
+  }
+
+  /** Expire the selected challenge (the palette command). */
+  expireSelected(): Promise<IExpireResult | null> {
+    const challenge = this._selectedChallenge();
+    return challenge === null ? Promise.resolve(null) : this.expire(challenge.id);
+  }
+
+  private _challengeActionBody(): IChallengeActionRequest {
+    const who = this._queue.resolver.trim();
+    return who ? { account: who } : {};
+  }
+
   /** Resolve the selected challenge (the palette command; `auto` lets the current model judge). */
   resolveSelected(verdict: ResolveVerdict = 'auto'): Promise<IResolveResult | null> {
-    const id = this._queue.selectedChallengeId;
-    if (id === null) {
-      this._setQueue({ actionError: 'Select a challenge first.' });
+    const challenge = this._selectedChallenge();
+    if (challenge === null) {
       return Promise.resolve(null);
     }
-    return this.resolve(id, verdict);
+    if (!ownerJudges(challenge)) {
+      this._setQueue({
+        actionError: `Challenge #${challenge.id} is of kind ${challenge.kind}: the owner judges label challenges only.`
+      });
+      return Promise.resolve(null);
+    }
+    return this.resolve(challenge.id, verdict);
   }
 
   // ---------------------------------------------------------------- account

@@ -114,7 +114,10 @@ export interface IContribution {
   window_ends_at: number;
   open_challenges: number;
   rows_rejected: number;
+  /** settled with its accepted rows paid */
   claimed: boolean;
+  /** settled because a row demanded by an availability challenge was never produced: its deposits were burned */
+  forfeited: boolean;
 }
 
 /** Query parameters of `GET /contributions`. */
@@ -128,25 +131,62 @@ export interface IContributionList {
   contributions: IContribution[];
 }
 
-export type Verdict = 'ok' | 'suspicious';
+/**
+ * A row's verdict: `ok`; `suspicious` (the model disagrees with its label: the owner judges); `bad` (an objective
+ * fault: the contract judges); `rejected` or `challenged` when the chain already says so.
+ */
+export type Verdict = 'ok' | 'suspicious' | 'bad' | 'rejected' | 'challenged';
+
+/**
+ * `components.schemas.ChallengeKind`: how a row is challenged. `format`, `duplicate`, `training copy` and
+ * `test copy` are judged by the contract at once; `label` is judged by the model's owner; `availability` demands
+ * a row of a file that is missing, and anyone holding the file answers it.
+ */
+export type ChallengeKind =
+  | 'label'
+  | 'format'
+  | 'duplicate'
+  | 'training copy'
+  | 'test copy'
+  | 'availability';
+
+/** The kinds of challenge the model's owner judges (and so may uphold or reject). */
+export const OWNER_JUDGED_KINDS: readonly ChallengeKind[] = ['label'];
 
 /** `components.schemas.RowVerdict` */
 export interface IRowVerdict {
   row: number;
   label: unknown;
+  /** the current model's label (null for a row with a fault) */
   predicted: unknown;
+  /** the objective fault the contract would judge, e.g. `out of bounds`, `duplicate`, `training copy` */
+  fault: string | null;
+  /** what the row copies, e.g. `submission 3 row 7` */
+  copy_of: string | null;
+  /** the kind of challenge verification plans for the row */
+  challenge: ChallengeKind | null;
   verdict: Verdict;
-  /** the challenge already open on this row, if any */
-  challenge?: number | null;
+  /** the latest challenge raised on this row, if any */
+  challenge_id?: number | null;
+}
+
+/** One challenge of a verification's plan. */
+export interface IPlannedChallenge {
+  row: number;
+  kind: ChallengeKind;
 }
 
 /** The verification report inside `ContributionDetail`. */
 export interface IVerificationReport {
   cid_ok: boolean;
+  count_ok: boolean;
   root_ok: boolean;
   schema_ok: boolean;
   problem: string;
   rows: IRowVerdict[];
+  /** the challenges worth making (a missing file: one availability demand) */
+  plan: IPlannedChallenge[];
+  /** the rows of the plan */
   suggested: number[];
 }
 
@@ -163,7 +203,7 @@ export interface IContributeRequest {
   account?: AccountName;
 }
 
-export type ChallengeStatus = 'pending' | 'upheld' | 'rejected' | 'expired';
+export type ChallengeStatus = 'pending' | 'upheld' | 'rejected' | 'expired' | 'answered';
 
 /** `components.schemas.Challenge` */
 export interface IChallenge {
@@ -171,9 +211,12 @@ export interface IChallenge {
   model: number;
   submission: number;
   row: number;
+  kind: ChallengeKind;
   status: ChallengeStatus | string;
   challenger: string;
+  /** the time-out: a label must be judged, a demanded row produced, before it; after it anyone may expire */
   resolve_by: number;
+  /** the challenged row's decoded values (none for availability challenges) */
   values?: Record<string, unknown>;
 }
 
@@ -188,7 +231,10 @@ export interface IChallengeList {
   challenges: IChallenge[];
 }
 
-/** `POST /challenges` body; `rows` omitted (or null): the rows verification suggests. */
+/**
+ * `POST /challenges` body; `rows` omitted (or null): the rows of the verification's plan. Each row is challenged
+ * with the kind the plan says (a row outside the plan: label, or availability for a file that cannot be used).
+ */
 export interface IChallengeRequest {
   submission: number;
   rows?: number[] | null;
@@ -212,6 +258,25 @@ export interface IResolveRequest {
 export interface IResolveResult {
   challenge: number;
   upheld: boolean;
+}
+
+/** `POST /challenges/{challengeId}/answer` and `.../expire` body */
+export interface IChallengeActionRequest {
+  account?: AccountName;
+}
+
+/** `POST /challenges/{challengeId}/answer` answer */
+export interface IAnswerResult {
+  challenge: number;
+  status: ChallengeStatus | string;
+}
+
+/** `POST /challenges/{challengeId}/expire` answer */
+export interface IExpireResult {
+  challenge: number;
+  status: ChallengeStatus | string;
+  /** an unanswered availability challenge forfeited its batch */
+  forfeited: boolean;
 }
 
 /** `GET /account?account=` */
@@ -239,18 +304,22 @@ export type MarketEvent = Record<string, unknown>;
  * (`event: <name>`), which `EventSource.onmessage` does not see: listen to these names too.
  */
 export const MARKET_EVENT_NAMES = [
+  'ChallengeAnswered',
+  'ChallengeCommitted',
   'ChallengeExpired',
   'ChallengeResolved',
-  'LinearModelAttached',
+  'LinearModelPublished',
   'LinearModelUpdated',
+  'ModelDataCommitted',
   'ModelPublished',
   'RewardPoolFunded',
   'RewardPoolWithdrawn',
   'RowAdded',
   'RowChallenged',
-  'RowReported',
+  'RowRejected',
   'SubmissionAdded',
   'SubmissionClaimed',
+  'SubmissionForfeited',
   'TestSetRevealed',
   'VersionPublished',
   'Withdrawn'
@@ -263,5 +332,7 @@ export namespace CommandIDs {
   export const contribute = 'colearn:contribute-file';
   export const challengeSuggested = 'colearn:challenge-suggested';
   export const resolveAuto = 'colearn:resolve-auto';
+  export const answerSelected = 'colearn:answer-challenge';
+  export const expireSelected = 'colearn:expire-challenge';
   export const claim = 'colearn:claim';
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # UI test of the colearn sidebar against a live JupyterLab:
 #   1. a private COLEARN_HOME (its own devnet on a free port, its own store),
-#   2. setup_marketplace.py publishes an iris model and bob's batch with mislabelled rows,
+#   2. setup_marketplace.py publishes an iris model, bob's batch with mislabelled rows and a demand of dave's,
 #   3. `jupyter lab` with a random token on a free port, root dir a temporary directory,
 #   4. the Playwright test (Debian's chromium, never a downloaded browser),
 #   5. everything stopped and removed, on success and on failure.
@@ -58,6 +58,7 @@ export COLEARN_UI_MODEL_ID="$(field model_id)"
 export COLEARN_UI_MODEL_NAME="$(field model_name)"
 export COLEARN_UI_SUBMISSION_ID="$(field submission_id)"
 export COLEARN_UI_FLIPPED="$(field flipped_rows)"
+export COLEARN_UI_DEMAND_ID="$(field demand_id)"
 
 port="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 token="$("$PYTHON" -c 'import secrets; print(secrets.token_hex(24))')"

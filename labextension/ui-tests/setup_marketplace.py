@@ -1,8 +1,12 @@
-"""Publish a model and a contribution with mislabelled rows for the UI test, through the Python core API.
+"""Publish a model, a contribution with mislabelled rows and a demanded one for the UI test, with the core API.
 
 Run with COLEARN_HOME set to a private directory (run.sh does): the devnet and store live there, and the
 Jupyter server started afterwards with the same COLEARN_HOME sees the same marketplace. Prints one line of
-JSON: {"model_id", "model_name", "submission_id", "flipped_rows", "csv"}.
+JSON: {"model_id", "model_name", "submission_id", "flipped_rows", "demanded_submission", "demand_id", "csv"}.
+
+The demanded submission is dave's batch, submitted while its file was kept back: the verifier's plan demands one
+of its rows (an availability challenge), and the file is stored only afterwards, so the UI can answer the demand
+from the server's storage.
 
     python setup_marketplace.py --root-dir /tmp/lab-root [--name iris-ui-1234]
 """
@@ -20,6 +24,7 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from colearn_jupyter import Session
+from colearn_jupyter.contributions import model_metadata, prepare_batch
 
 LABEL = "species"
 
@@ -40,7 +45,8 @@ def main() -> None:
     args = parser.parse_args()
 
     frame = iris_frame().sample(frac=1.0, random_state=7).reset_index(drop=True)
-    train, test, batch, spare = frame.iloc[:80], frame.iloc[80:115], frame.iloc[115:135], frame.iloc[135:]
+    train, test, batch = frame.iloc[:80], frame.iloc[80:115], frame.iloc[115:135]
+    withheld, spare = frame.iloc[135:140], frame.iloc[140:]
 
     features = [c for c in frame.columns if c != LABEL]
     clf = LogisticRegression(max_iter=500).fit(train[features], train[LABEL])
@@ -59,6 +65,18 @@ def main() -> None:
         batch.loc[i, LABEL] = next(c for c in classes if c != batch.loc[i, LABEL])
     submission = owner.as_account("bob").contribute(card.id, batch)
 
+    # dave submits five rows but keeps the file: the verifier's plan demands a row, then the file shows up
+    dave = owner.as_account("dave")
+    schema = model_metadata(dave.market, dave.storage, card.id).feature_schema
+    kept = prepare_batch(withheld, schema, dave.account.address)
+    receipt = dave.market.contribute(dave.account, card.id, kept.cid, kept.tree.root, kept.row_count)
+    demanded = receipt.event("SubmissionAdded").args["submission_id"]
+    verifier = owner.as_account("verifier")
+    plan = verifier.verify(demanded).plan
+    assert [kind for _, kind in plan] == ["availability"], plan
+    [demand] = verifier.challenge(demanded)
+    dave.storage.add(kept.parquet)
+
     # a clean file under the server's root, for "Contribute file…"
     args.root_dir.mkdir(parents=True, exist_ok=True)
     csv = args.root_dir / "extra_rows.csv"
@@ -71,6 +89,8 @@ def main() -> None:
                 "model_name": args.name,
                 "submission_id": submission.id,
                 "flipped_rows": flipped,
+                "demanded_submission": demanded,
+                "demand_id": demand,
                 "csv": csv.name,
             }
         )

@@ -12,7 +12,9 @@ import {
   challenge,
   contributionDetail,
   defaultRoutes,
+  demand,
   modelDetail,
+  overdue,
   refuse,
   routeAPI
 } from './support/fixtures';
@@ -114,8 +116,14 @@ describe('Sidebar', () => {
       fireEvent.click(screen.getByTestId('colearn-contribution-7'));
     });
     expect(screen.getByTestId('colearn-verdict-summary').textContent).toBe(
-      '4 rows: 2 ok, 2 suspicious, 2 suggested for challenge'
+      '4 rows: 2 ok, 1 suspicious, 1 bad, 2 planned challenges (1 label, 1 duplicate)'
     );
+    // every row with its fault (and what it copies) and the kind of challenge the plan makes of it
+    expect(screen.getByTestId('colearn-fault-3').textContent).toBe('duplicate of submission 5 row 2');
+    expect(screen.getByTestId('colearn-kind-3').textContent).toBe('duplicate');
+    expect(screen.getByTestId('colearn-kind-1').textContent).toBe('label');
+    expect(screen.getByTestId('colearn-kind-0').textContent).toBe('');
+    expect(screen.getByTestId('colearn-verdict-row-3').textContent).toContain('bad');
     const box = (row: number) => screen.getByTestId(`colearn-row-${row}`) as HTMLInputElement;
     expect([0, 1, 2, 3].map(r => box(r).checked)).toEqual([false, true, false, true]);
     fireEvent.click(box(3));
@@ -128,7 +136,9 @@ describe('Sidebar', () => {
       ...contributionDetail,
       report: {
         ...contributionDetail.report,
-        rows: contributionDetail.report.rows.map(r => (r.row === 1 ? { ...r, challenge: 11 } : r))
+        rows: contributionDetail.report.rows.map(r =>
+          r.row === 1 ? { ...r, verdict: 'challenged' as const, challenge_id: 11 } : r
+        )
       }
     };
     mockAPI.mockClear();
@@ -136,8 +146,9 @@ describe('Sidebar', () => {
       fireEvent.click(screen.getByTestId('colearn-challenge-selected'));
     });
     expect(calls(mockAPI)[0]).toEqual(['challenges', 'POST', { submission: 7, rows: [1], account: 'carol' }]);
-    expect(screen.getByTestId('colearn-message-queue').textContent).toBe('Opened challenge #11');
+    expect(screen.getByTestId('colearn-message-queue').textContent).toBe('Opened challenge #11 (label)');
     expect(screen.getByTestId('colearn-challenge-11').textContent).toContain('row 1 of submission #7');
+    expect(screen.getByTestId('colearn-challenge-kind-11').textContent).toBe('label');
     // the report was asked for again: row 1 is challenged now, and the selection is cleared
     expect(box(1).disabled).toBe(true);
     expect(screen.getByTestId('colearn-verdict-row-1').textContent).toContain('challenged #11');
@@ -165,6 +176,60 @@ describe('Sidebar', () => {
     expect(screen.getByTestId('colearn-message-queue').textContent).toBe(
       'Challenge #11 upheld: the row is rejected'
     );
+  });
+
+  it('offers resolve buttons for label challenges only, Answer for demands and Expire past the time-out', async () => {
+    await setup({
+      ...defaultRoutes(),
+      'GET challenges': { challenges: [challenge, demand, overdue] },
+      'POST challenges/12/answer': { challenge: 12, status: 'answered' },
+      'POST challenges/13/expire': { challenge: 13, status: 'expired', forfeited: false }
+    });
+    fireEvent.click(screen.getByTestId('colearn-tab-queue'));
+    const buttons = (id: number) =>
+      within(screen.getByTestId(`colearn-challenge-${id}`))
+        .queryAllByRole('button')
+        .map(b => b.textContent);
+    expect(buttons(11)).toEqual(['Uphold', 'Reject', 'Auto']);
+    expect(buttons(12)).toEqual(['Answer']); // a demand: anyone holding the file answers it
+    expect(buttons(13)).toEqual(['Expire']); // past its time-out: nobody may judge it any more
+    expect(screen.getByTestId('colearn-challenge-kind-12').textContent).toBe('availability');
+    expect(screen.getByTestId('colearn-challenge-13').textContent).toContain('time-out passed');
+
+    mockAPI.mockClear();
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-answer-12'));
+    });
+    expect(calls(mockAPI)[0]).toEqual(['challenges/12/answer', 'POST', { account: 'owner' }]);
+    expect(screen.getByTestId('colearn-message-queue').textContent).toBe(
+      'Challenge #12 answered: the demanded row is on chain'
+    );
+    mockAPI.mockClear();
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-expire-13'));
+    });
+    expect(calls(mockAPI)[0]).toEqual(['challenges/13/expire', 'POST', { account: 'owner' }]);
+    expect(screen.getByTestId('colearn-message-queue').textContent).toBe('Challenge #13 expired: the row stands');
+  });
+
+  it('offers to demand a row of a file that cannot be fetched', async () => {
+    await setup({ ...defaultRoutes(), 'POST challenges': { challenges: [12] } });
+    fireEvent.click(screen.getByTestId('colearn-tab-queue'));
+    expect(screen.getByTestId('colearn-contribution-8').textContent).toContain('5 rows');
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-contribution-8'));
+    });
+    expect(screen.getByTestId('colearn-integrity').textContent).toBe('CID ✘ · row count ✘ · Merkle root ✘ · rows ✘');
+    expect(screen.getByTestId('colearn-verdict-summary').textContent).toContain('1 planned challenge (1 availability)');
+    expect(screen.queryByTestId('colearn-verdicts')).toBeNull(); // no rows to show
+    expect(screen.getByTestId('colearn-demand-4').textContent).toContain('demand row 4 (availability)');
+    expect((screen.getByTestId('colearn-row-4') as HTMLInputElement).checked).toBe(true);
+    mockAPI.mockClear();
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-challenge-selected'));
+    });
+    expect(calls(mockAPI)[0]).toEqual(['challenges', 'POST', { submission: 8, rows: [4], account: 'verifier' }]);
+    expect(screen.getByTestId('colearn-message-queue').textContent).toBe('Opened challenge #12 (availability)');
   });
 
   it('shows a refused resolution', async () => {

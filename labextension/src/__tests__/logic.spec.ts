@@ -4,6 +4,9 @@ import {
   accuracyChart,
   addWei,
   buildQuery,
+  canAnswer,
+  canExpire,
+  countKinds,
   filterModels,
   formatAccuracy,
   formatDuration,
@@ -12,12 +15,23 @@ import {
   initialRowSelection,
   isAccountName,
   keepRowSelection,
+  ownerJudges,
   parseWei,
+  plannedKinds,
   sortModels,
   statusText,
   verdictSummary
 } from '../model';
-import { contributionDetail, models, modelSummary, status } from './support/fixtures';
+import {
+  challenge,
+  contributionDetail,
+  demand,
+  missingFile,
+  models,
+  modelSummary,
+  overdue,
+  status
+} from './support/fixtures';
 
 describe('formatWei', () => {
   it.each([
@@ -125,35 +139,84 @@ describe('buildQuery', () => {
 });
 
 describe('verdicts', () => {
-  it('summarises a report', () => {
+  it('summarises a report: verdicts, and the plan with its kinds', () => {
     const summary = verdictSummary(contributionDetail.report);
-    expect(summary).toMatchObject({ rows: 4, ok: 2, suspicious: 2, suggested: 2, challenged: 0, intact: true });
-    expect(summary.text).toBe('4 rows: 2 ok, 2 suspicious, 2 suggested for challenge');
-    expect(summary.checks).toBe('CID ✔ · Merkle root ✔ · schema ✔');
+    expect(summary).toMatchObject({
+      rows: 4,
+      ok: 2,
+      suspicious: 1,
+      bad: 1,
+      suggested: 2,
+      challenged: 0,
+      kinds: '1 label, 1 duplicate',
+      intact: true
+    });
+    expect(summary.text).toBe('4 rows: 2 ok, 1 suspicious, 1 bad, 2 planned challenges (1 label, 1 duplicate)');
+    // a row with a fault does not break the file's integrity: the rows check fails, the file is intact
+    expect(summary.checks).toBe('CID ✔ · row count ✔ · Merkle root ✔ · rows ✘');
   });
 
-  it('reports a failed integrity check with its problem', () => {
+  it('reports a failed integrity check with its problem and the demand it plans', () => {
     const summary = verdictSummary({
       ...contributionDetail.report,
       root_ok: false,
       rows: [],
-      suggested: [],
+      plan: [{ row: 3, kind: 'availability' }],
+      suggested: [3],
       problem: 'the rows do not match the Merkle root'
     });
     expect(summary.intact).toBe(false);
-    expect(summary.checks).toBe('CID ✔ · Merkle root ✘ · schema ✔');
-    expect(summary.text).toBe('Integrity check failed: the rows do not match the Merkle root');
+    expect(summary.checks).toBe('CID ✔ · row count ✔ · Merkle root ✘ · rows ✘');
+    expect(summary.text).toBe(
+      'Integrity check failed: the rows do not match the Merkle root; 1 planned challenge (1 availability)'
+    );
+    expect(verdictSummary(missingFile.report).checks).toBe('CID ✘ · row count ✘ · Merkle root ✘ · rows ✘');
   });
 
-  it('pre-selects the suggested rows that are not challenged yet', () => {
+  it('knows the kind the plan gives each row', () => {
+    expect([...plannedKinds(contributionDetail.report)]).toEqual([
+      [1, 'label'],
+      [3, 'duplicate']
+    ]);
+    expect(plannedKinds(missingFile.report).get(4)).toBe('availability');
+    expect(countKinds(['label', 'format', 'label'])).toBe('2 label, 1 format');
+    expect(countKinds([])).toBe('');
+  });
+
+  it('pre-selects the planned rows that are not challenged yet', () => {
     expect(initialRowSelection(contributionDetail.report)).toEqual([1, 3]);
     const report = {
       ...contributionDetail.report,
-      rows: contributionDetail.report.rows.map(r => (r.row === 3 ? { ...r, challenge: 12 } : r))
+      rows: contributionDetail.report.rows.map(r =>
+        r.row === 3 ? { ...r, verdict: 'challenged' as const, challenge_id: 12 } : r
+      )
     };
     expect(initialRowSelection(report)).toEqual([1]);
     expect(keepRowSelection([0, 3, 9], report)).toEqual([0]);
     expect(verdictSummary(report).text).toContain('1 already challenged');
+  });
+});
+
+describe('what can be done with a challenge', () => {
+  const now = 1700000000;
+
+  it('lets the owner judge label challenges only', () => {
+    expect(ownerJudges(challenge)).toBe(true);
+    expect(ownerJudges(demand)).toBe(false);
+    expect(ownerJudges({ ...challenge, kind: 'format' })).toBe(false);
+  });
+
+  it('answers pending availability challenges before their time-out', () => {
+    expect(canAnswer(demand, now)).toBe(true);
+    expect(canAnswer(challenge, now)).toBe(false);
+    expect(canAnswer({ ...demand, resolve_by: now - 1 }, now)).toBe(false);
+    expect(canAnswer({ ...demand, status: 'answered' }, now)).toBe(false);
+  });
+
+  it('expires pending challenges past their time-out', () => {
+    expect(canExpire(overdue, now)).toBe(true);
+    expect(canExpire(challenge, now)).toBe(false);
+    expect(canExpire({ ...overdue, status: 'upheld' }, now)).toBe(false);
   });
 });
 

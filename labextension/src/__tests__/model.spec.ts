@@ -10,7 +10,9 @@ import {
   calls,
   challenge,
   contributionDetail,
+  demand,
   models,
+  overdue,
   refuse,
   routeAPI,
   routeDefaults,
@@ -130,8 +132,9 @@ describe('verification queue', () => {
     await model.refreshQueue();
     expect(mockAPI).toHaveBeenCalledWith('contributions?state=pending');
     expect(mockAPI).toHaveBeenCalledWith('challenges?status=pending');
-    expect(model.queue.contributions.map(c => c.id)).toEqual([7]);
+    expect(model.queue.contributions.map(c => c.id)).toEqual([7, 8]);
     expect(model.queue.challenges.map(c => c.id)).toEqual([11]);
+    expect(model.queue.challenges[0].kind).toBe('label');
   });
 
   it('verifies a submission and pre-selects the suggested rows', async () => {
@@ -157,7 +160,7 @@ describe('verification queue', () => {
     mockAPI.mockClear();
     expect(await model.challenge()).toEqual([11, 12]);
     expect(calls(mockAPI)[0]).toEqual(['challenges', 'POST', { submission: 7, rows: [1], account: 'verifier' }]);
-    expect(model.queue.message).toBe('Opened challenges #11, #12');
+    expect(model.queue.message).toBe('Opened challenges #11 (label), #12');
     // the queue, the report and the challenges are asked for again
     const endpoints = calls(mockAPI).map(c => c[0]);
     expect(endpoints).toEqual(
@@ -215,6 +218,66 @@ describe('verification queue', () => {
     mockAPI.mockClear();
     await model.resolveSelected();
     expect(calls(mockAPI)[0]).toEqual(['challenges/11/resolve', 'POST', { verdict: 'auto', account: 'owner' }]);
+  });
+
+  it('answers an availability challenge with POST /challenges/{id}/answer', async () => {
+    routeDefaults(mockAPI, {
+      'GET challenges': { challenges: [challenge, demand] },
+      'POST challenges/12/answer': { challenge: 12, status: 'answered' }
+    });
+    const model = newModel();
+    await model.refreshStatus();
+    await model.refreshChallenges();
+    mockAPI.mockClear();
+    expect(await model.answer(12)).toEqual({ challenge: 12, status: 'answered' });
+    expect(calls(mockAPI)[0]).toEqual(['challenges/12/answer', 'POST', { account: 'owner' }]);
+    expect(model.queue.message).toBe('Challenge #12 answered: the demanded row is on chain');
+    expect(calls(mockAPI).map(c => c[0])).toEqual(expect.arrayContaining(['challenges?status=pending', 'status']));
+
+    model.setResolver('alice');
+    model.selectChallenge(12);
+    mockAPI.mockClear();
+    await model.answerSelected();
+    expect(calls(mockAPI)[0]).toEqual(['challenges/12/answer', 'POST', { account: 'alice' }]);
+  });
+
+  it('shows why a challenge cannot be answered', async () => {
+    routeDefaults(mockAPI, {
+      'POST challenges/12/answer': refuse('the file of submission 8 is not in this server\'s storage')
+    });
+    const model = newModel();
+    expect(await model.answer(12)).toBeNull();
+    expect(model.queue.actionError).toBe("the file of submission 8 is not in this server's storage");
+  });
+
+  it('expires a challenge past its time-out with POST /challenges/{id}/expire', async () => {
+    routeDefaults(mockAPI, {
+      'GET challenges': { challenges: [overdue, demand] },
+      'POST challenges/13/expire': { challenge: 13, status: 'expired', forfeited: false },
+      'POST challenges/12/expire': { challenge: 12, status: 'expired', forfeited: true }
+    });
+    const model = newModel();
+    await model.refreshChallenges();
+    mockAPI.mockClear();
+    await model.expire(13);
+    expect(calls(mockAPI)[0]).toEqual(['challenges/13/expire', 'POST', {}]);
+    expect(model.queue.message).toBe('Challenge #13 expired: the row stands');
+    model.selectChallenge(12);
+    await model.expireSelected();
+    expect(model.queue.message).toBe('Challenge #12 expired: the batch is forfeited');
+  });
+
+  it('resolves only label challenges from the command', async () => {
+    routeDefaults(mockAPI, { 'GET challenges': { challenges: [challenge, demand] } });
+    const model = newModel();
+    await model.refreshChallenges();
+    model.selectChallenge(12);
+    mockAPI.mockClear();
+    expect(await model.resolveSelected('auto')).toBeNull();
+    expect(model.queue.actionError).toBe(
+      'Challenge #12 is of kind availability: the owner judges label challenges only.'
+    );
+    expect(mockAPI).not.toHaveBeenCalled();
   });
 
   it('asks to select a challenge before resolving the selected one', async () => {

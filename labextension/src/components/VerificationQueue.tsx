@@ -1,8 +1,12 @@
 import * as React from 'react';
 
 import {
+  canAnswer,
+  canExpire,
   ColearnModel,
   formatTimeLeft,
+  ownerJudges,
+  plannedKinds,
   shorten,
   verdictSummary
 } from '../model';
@@ -10,8 +14,13 @@ import { IChallenge, IContributionDetail, IRowVerdict } from '../tokens';
 import { AccountField, DetailCard, detailProps, ListItem, ListStatus } from './common';
 import { ErrorLine, MessageLine } from './Feedback';
 
-/** Rows shown at most in a report (the suspicious ones first). */
+/** Rows shown at most in a report (the flagged ones first). */
 export const MAX_ROWS_SHOWN = 500;
+
+/** A row the plan flags: suspicious (the owner judges) or bad (the contract judges). */
+function flagged(row: IRowVerdict): boolean {
+  return row.verdict === 'suspicious' || row.verdict === 'bad';
+}
 
 function show(value: unknown): string {
   if (value === null || value === undefined) {
@@ -53,7 +62,8 @@ export function VerificationQueue(props: IVerificationQueueProps): JSX.Element {
             meta={
               `${c.rows} rows by ${shorten(c.contributor)} · ${formatTimeLeft(c.window_ends_at, now)}` +
               (c.open_challenges > 0 ? ` · ${c.open_challenges} challenged` : '') +
-              (c.rows_rejected > 0 ? ` · ${c.rows_rejected} rejected` : '')
+              (c.rows_rejected > 0 ? ` · ${c.rows_rejected} rejected` : '') +
+              (c.forfeited ? ' · forfeited' : '')
             }
           />
         ))}
@@ -85,6 +95,8 @@ export function VerificationQueue(props: IVerificationQueueProps): JSX.Element {
         onSelect={id => model.selectChallenge(id)}
         onResolver={r => model.setResolver(r)}
         onResolve={(id, verdict) => void model.resolve(id, verdict)}
+        onAnswer={id => void model.answer(id)}
+        onExpire={id => void model.expire(id)}
       />
     </div>
   );
@@ -106,23 +118,38 @@ export interface IContributionReportProps {
   onChallenge: () => void;
 }
 
-/** The verification report of one submission, with a checkbox per row to challenge. */
+/**
+ * The verification report of one submission: the checks, every row's verdict, fault (and what it copies) and the
+ * kind of challenge the plan makes of it, with a checkbox per row to challenge. A file that cannot be used has no
+ * rows to show: its plan demands one row (availability), offered with its own checkbox.
+ */
 export function ContributionReport(props: IContributionReportProps): JSX.Element {
   const { detail } = props;
-  const [suspiciousOnly, setSuspiciousOnly] = React.useState(false);
+  const [flaggedOnly, setFlaggedOnly] = React.useState(false);
   const selected = new Set(props.selectedRows);
   const summary = detail ? verdictSummary(detail.report) : null;
+  const plan = detail ? plannedKinds(detail.report) : new Map();
   let rows: IRowVerdict[] = detail ? detail.report.rows : [];
-  if (suspiciousOnly) {
-    rows = rows.filter(r => r.verdict === 'suspicious');
+  const shown = new Set(rows.map(r => r.row));
+  // planned rows the report has no line for (a file that cannot be read): a demand, with its own checkbox
+  const demands = detail ? (detail.report.plan ?? []).filter(p => !shown.has(p.row)) : [];
+  if (flaggedOnly) {
+    rows = rows.filter(r => flagged(r) || plan.has(r.row));
   }
-  // suspicious rows first, then by row number
-  rows = [...rows].sort(
-    (a, b) =>
-      Number(b.verdict === 'suspicious') - Number(a.verdict === 'suspicious') || a.row - b.row
-  );
+  // flagged rows first, then by row number
+  rows = [...rows].sort((a, b) => Number(flagged(b)) - Number(flagged(a)) || a.row - b.row);
   const hidden = Math.max(0, rows.length - MAX_ROWS_SHOWN);
   rows = rows.slice(0, MAX_ROWS_SHOWN);
+  const checkbox = (row: number, challenged: boolean) => (
+    <input
+      type="checkbox"
+      aria-label={`Challenge row ${row}`}
+      data-testid={`colearn-row-${row}`}
+      checked={selected.has(row)}
+      disabled={challenged}
+      onChange={e => props.onToggleRow(row, e.target.checked)}
+    />
+  );
   return (
     <DetailCard
       testid="colearn-contribution-detail"
@@ -147,59 +174,75 @@ export function ContributionReport(props: IContributionReportProps): JSX.Element
             <label className="jp-colearn-checkbox">
               <input
                 type="checkbox"
-                checked={suspiciousOnly}
-                onChange={e => setSuspiciousOnly(e.target.checked)}
+                checked={flaggedOnly}
+                onChange={e => setFlaggedOnly(e.target.checked)}
               />
-              suspicious only
+              flagged only
             </label>
             <button className="jp-colearn-link" onClick={props.onSelectSuggested}>
-              select suggested
+              select planned
             </button>
             <button className="jp-colearn-link" onClick={props.onClearSelection}>
               clear
             </button>
           </div>
-          <div className="jp-colearn-table-wrap">
-            <table className="jp-colearn-table" data-testid="colearn-verdicts">
-              <thead>
-                <tr>
-                  <th />
-                  <th>row</th>
-                  <th>label</th>
-                  <th>predicted</th>
-                  <th>verdict</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map(r => {
-                  const challengeId = props.challenged.get(r.row);
-                  const challenged = challengeId !== undefined;
-                  return (
-                    <tr
-                      key={r.row}
-                      className={r.verdict === 'suspicious' ? 'jp-colearn-suspicious' : undefined}
-                      data-testid={`colearn-verdict-row-${r.row}`}
-                    >
-                      <td>
-                        <input
-                          type="checkbox"
-                          aria-label={`Challenge row ${r.row}`}
-                          data-testid={`colearn-row-${r.row}`}
-                          checked={selected.has(r.row)}
-                          disabled={challenged}
-                          onChange={e => props.onToggleRow(r.row, e.target.checked)}
-                        />
-                      </td>
-                      <td>{r.row}</td>
-                      <td>{show(r.label)}</td>
-                      <td>{show(r.predicted)}</td>
-                      <td>{challenged ? `challenged #${challengeId}` : r.verdict}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
+          {demands.length > 0 && (
+            <ul className="jp-colearn-list" data-testid="colearn-demands" aria-label="Rows to demand">
+              {demands.map(d => (
+                <li key={d.row} data-testid={`colearn-demand-${d.row}`}>
+                  <label className="jp-colearn-checkbox">
+                    {checkbox(d.row, props.challenged.has(d.row))}
+                    {props.challenged.has(d.row)
+                      ? `row ${d.row}: demanded (challenge #${props.challenged.get(d.row)})`
+                      : `demand row ${d.row} (${d.kind}): whoever holds the file must produce it`}
+                  </label>
+                </li>
+              ))}
+            </ul>
+          )}
+          {detail.report.rows.length > 0 && (
+            <div className="jp-colearn-table-wrap">
+              <table className="jp-colearn-table" data-testid="colearn-verdicts">
+                <thead>
+                  <tr>
+                    <th />
+                    <th>row</th>
+                    <th>label</th>
+                    <th>predicted</th>
+                    <th>fault</th>
+                    <th>challenge</th>
+                    <th>verdict</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {rows.map(r => {
+                    const challengeId = props.challenged.get(r.row);
+                    const challenged = challengeId !== undefined;
+                    const kind = plan.get(r.row) ?? r.challenge;
+                    return (
+                      <tr
+                        key={r.row}
+                        className={
+                          flagged(r) ? `jp-colearn-suspicious${r.verdict === 'bad' ? ' jp-colearn-bad' : ''}` : undefined
+                        }
+                        data-testid={`colearn-verdict-row-${r.row}`}
+                      >
+                        <td>{checkbox(r.row, challenged)}</td>
+                        <td>{r.row}</td>
+                        <td>{show(r.label)}</td>
+                        <td>{show(r.predicted)}</td>
+                        <td data-testid={`colearn-fault-${r.row}`}>
+                          {r.fault ? `${r.fault}${r.copy_of ? ` of ${r.copy_of}` : ''}` : ''}
+                        </td>
+                        <td data-testid={`colearn-kind-${r.row}`}>{kind ?? ''}</td>
+                        <td>{challenged ? `challenged #${challengeId}` : r.verdict}</td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </div>
+          )}
           {hidden > 0 && <div className="jp-colearn-note">{hidden} more rows not shown.</div>}
           <div className="jp-colearn-actions">
             <AccountField
@@ -212,6 +255,7 @@ export function ContributionReport(props: IContributionReportProps): JSX.Element
             <button
               className="jp-colearn-button jp-mod-warn"
               data-testid="colearn-challenge-selected"
+              title="Challenge each selected row with the kind the plan says (a label or a demand posts the bond)"
               disabled={props.busy || props.selectedRows.length === 0}
               onClick={props.onChallenge}
             >
@@ -235,17 +279,43 @@ export interface IChallengeListProps {
   onSelect: (id: number | null) => void;
   onResolver: (resolver: string) => void;
   onResolve: (id: number, verdict: 'uphold' | 'reject' | 'auto') => void;
+  onAnswer: (id: number) => void;
+  onExpire: (id: number) => void;
 }
 
-/** The owner's pending challenges with Uphold / Reject / Auto. */
+/**
+ * The pending challenges with their kind. A label challenge gets Uphold / Reject / Auto (the owner judges it),
+ * an availability challenge gets Answer (anyone holding the file produces the row and takes the bond), and a
+ * challenge past its time-out gets Expire.
+ */
 export function ChallengeList(props: IChallengeListProps): JSX.Element {
+  const button = (
+    c: IChallenge,
+    action: string,
+    label: string,
+    onClick: () => void,
+    warn = false
+  ) => (
+    <button
+      key={action}
+      className={`jp-colearn-button${warn ? ' jp-mod-warn' : ''}`}
+      data-testid={`colearn-${action}-${c.id}`}
+      disabled={props.busy}
+      onClick={e => {
+        e.stopPropagation();
+        onClick();
+      }}
+    >
+      {label}
+    </button>
+  );
   return (
     <div className="jp-colearn-challenges" data-testid="colearn-challenges">
       <div className="jp-colearn-subtitle">Pending challenges</div>
       <div className="jp-colearn-controls">
         <AccountField
-          label="resolve as"
-          ariaLabel="Resolving account (the model's owner)"
+          label="act as"
+          ariaLabel="Account that resolves (the model's owner), answers or expires challenges"
           testid="colearn-resolver"
           value={props.resolver}
           onChange={props.onResolver}
@@ -258,38 +328,41 @@ export function ChallengeList(props: IChallengeListProps): JSX.Element {
         </div>
       )}
       <ul className="jp-colearn-list" data-testid="colearn-challenge-list" aria-label="Pending challenges">
-        {props.challenges.map(c => (
-          <li
-            key={c.id}
-            className={`jp-colearn-challenge${c.id === props.selectedId ? ' jp-mod-selected' : ''}`}
-            data-testid={`colearn-challenge-${c.id}`}
-            onClick={() => props.onSelect(c.id === props.selectedId ? null : c.id)}
-          >
-            <span className="jp-colearn-item-title">
-              #{c.id}: row {c.row} of submission #{c.submission} (model #{c.model})
-            </span>
-            <span className="jp-colearn-item-meta">
-              by {shorten(c.challenger)} · {c.status} ·{' '}
-              {c.resolve_by > props.now ? formatTimeLeft(c.resolve_by, props.now) : 'overdue'}
-            </span>
-            <span className="jp-colearn-actions">
-              {(['uphold', 'reject', 'auto'] as const).map(verdict => (
-                <button
-                  key={verdict}
-                  className={`jp-colearn-button${verdict === 'uphold' ? ' jp-mod-warn' : ''}`}
-                  data-testid={`colearn-resolve-${verdict}-${c.id}`}
-                  disabled={props.busy}
-                  onClick={e => {
-                    e.stopPropagation();
-                    props.onResolve(c.id, verdict);
-                  }}
-                >
-                  {verdict === 'uphold' ? 'Uphold' : verdict === 'reject' ? 'Reject' : 'Auto'}
-                </button>
-              ))}
-            </span>
-          </li>
-        ))}
+        {props.challenges.map(c => {
+          const overdue = c.resolve_by < props.now;
+          const judged = ownerJudges(c) && !overdue;
+          return (
+            <li
+              key={c.id}
+              className={`jp-colearn-challenge${c.id === props.selectedId ? ' jp-mod-selected' : ''}`}
+              data-testid={`colearn-challenge-${c.id}`}
+              onClick={() => props.onSelect(c.id === props.selectedId ? null : c.id)}
+            >
+              <span className="jp-colearn-item-title">
+                #{c.id} <span data-testid={`colearn-challenge-kind-${c.id}`}>{c.kind}</span>: row {c.row} of
+                submission #{c.submission} (model #{c.model})
+              </span>
+              <span className="jp-colearn-item-meta">
+                by {shorten(c.challenger)} · {c.status} ·{' '}
+                {overdue ? 'time-out passed' : formatTimeLeft(c.resolve_by, props.now)}
+              </span>
+              <span className="jp-colearn-actions">
+                {judged &&
+                  (['uphold', 'reject', 'auto'] as const).map(verdict =>
+                    button(
+                      c,
+                      `resolve-${verdict}`,
+                      verdict === 'uphold' ? 'Uphold' : verdict === 'reject' ? 'Reject' : 'Auto',
+                      () => props.onResolve(c.id, verdict),
+                      verdict === 'uphold'
+                    )
+                  )}
+                {canAnswer(c, props.now) && button(c, 'answer', 'Answer', () => props.onAnswer(c.id))}
+                {canExpire(c, props.now) && button(c, 'expire', 'Expire', () => props.onExpire(c.id), true)}
+              </span>
+            </li>
+          );
+        })}
       </ul>
     </div>
   );

@@ -1,10 +1,11 @@
 /**
- * The colearn sidebar against a live JupyterLab whose marketplace holds a model and a submission with
- * mislabelled rows (run.sh publishes them with setup_marketplace.py).
+ * The colearn sidebar against a live JupyterLab whose marketplace holds a model, a submission with
+ * mislabelled rows and a pending demand (an availability challenge) of another submission's row
+ * (run.sh publishes them with setup_marketplace.py).
  *
  * Environment: COLEARN_UI_URL (the server's base URL), COLEARN_UI_TOKEN, and from the setup script
  * COLEARN_UI_MODEL_ID, COLEARN_UI_MODEL_NAME, COLEARN_UI_SUBMISSION_ID, COLEARN_UI_FLIPPED (rows, comma
- * separated). Optional: CHROMIUM (default /usr/bin/chromium), COLEARN_UI_SMOKE=1 to run only the first
+ * separated), COLEARN_UI_DEMAND_ID. Optional: CHROMIUM (default /usr/bin/chromium), COLEARN_UI_SMOKE=1 to run only the first
  * test (the sidebar opens and lists models).
  */
 import { BrowserContext, chromium, expect, Page, test as base } from '@playwright/test';
@@ -21,6 +22,7 @@ const FLIPPED = (process.env.COLEARN_UI_FLIPPED || '')
   .split(',')
   .filter(s => s.trim() !== '')
   .map(Number);
+const DEMAND_ID = Number(process.env.COLEARN_UI_DEMAND_ID || '0');
 const SCREENSHOTS = path.join(__dirname, '..', 'screenshots');
 
 const CHROMIUM_ARGS = [
@@ -139,13 +141,16 @@ test('find the model, verify the submission, challenge a row, see challenges arr
       await expect(item).toBeVisible();
       await item.click();
       const detail = panel.getByTestId('colearn-contribution-detail');
-      await expect(detail.getByTestId('colearn-integrity')).toHaveText('CID ✔ · Merkle root ✔ · schema ✔', {
-        timeout: 90_000
-      });
+      await expect(detail.getByTestId('colearn-integrity')).toHaveText(
+        'CID ✔ · row count ✔ · Merkle root ✔ · rows ✔',
+        { timeout: 90_000 }
+      );
       await expect(detail.getByTestId('colearn-verdict-summary')).toContainText('suspicious');
-      // the mislabelled rows are suggested, and pre-selected
+      await expect(detail.getByTestId('colearn-verdict-summary')).toContainText('label)');
+      // the mislabelled rows are planned as label challenges (the owner judges), and pre-selected
       for (const row of FLIPPED) {
         await expect(detail.getByTestId(`colearn-row-${row}`)).toBeChecked();
+        await expect(detail.getByTestId(`colearn-kind-${row}`)).toHaveText('label');
       }
     });
 
@@ -187,11 +192,26 @@ test('find the model, verify the submission, challenge a row, see challenges arr
       const item = panel.getByTestId('colearn-challenge-list').locator('li', {
         hasText: `row ${first} of submission #${SUBMISSION_ID}`
       });
+      await expect(item).toContainText('label');
       await expect(panel.getByTestId('colearn-resolver')).toHaveValue('owner');
       await item.getByRole('button', { name: 'Auto' }).click();
       await expect(panel.getByTestId('colearn-error-action')).toHaveCount(0);
       // the model disagrees with the flipped label: the challenge is upheld and leaves the pending list
       await expect(panel.getByTestId('colearn-message-queue')).toContainText('upheld');
+      await expect(item).toHaveCount(0);
+    });
+
+    await test.step('a demanded row is answered from the server\'s storage (no verdict buttons)', async () => {
+      expect(DEMAND_ID, 'COLEARN_UI_DEMAND_ID (from setup_marketplace.py)').toBeGreaterThan(0);
+      const item = panel.getByTestId(`colearn-challenge-${DEMAND_ID}`);
+      await expect(item).toBeVisible();
+      await expect(item.getByTestId(`colearn-challenge-kind-${DEMAND_ID}`)).toHaveText('availability');
+      await expect(item.getByRole('button', { name: 'Uphold' })).toHaveCount(0);
+      await item.getByRole('button', { name: 'Answer' }).click();
+      await expect(panel.getByTestId('colearn-error-action')).toHaveCount(0);
+      await expect(panel.getByTestId('colearn-message-queue')).toContainText(
+        `Challenge #${DEMAND_ID} answered`
+      );
       await expect(item).toHaveCount(0);
     });
 

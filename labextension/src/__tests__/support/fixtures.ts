@@ -60,34 +60,75 @@ export const contribution: IContribution = {
   window_ends_at: 1700007200,
   open_challenges: 0,
   rows_rejected: 0,
-  claimed: false
+  claimed: false,
+  forfeited: false
 };
 
+/** Submission 7: row 1 has a label the model disagrees with, row 3 copies row 2 of submission 5. */
 export const contributionDetail: IContributionDetail = {
   contribution,
   report: {
     cid_ok: true,
+    count_ok: true,
     root_ok: true,
-    schema_ok: true,
+    schema_ok: false,
     problem: '',
     rows: [
-      { row: 0, label: 'setosa', predicted: 'setosa', verdict: 'ok', challenge: null },
-      { row: 1, label: 'virginica', predicted: 'setosa', verdict: 'suspicious', challenge: null },
-      { row: 2, label: 'versicolor', predicted: 'versicolor', verdict: 'ok', challenge: null },
-      { row: 3, label: 'setosa', predicted: 'virginica', verdict: 'suspicious', challenge: null }
+      { row: 0, label: 'setosa', predicted: 'setosa', fault: null, copy_of: null, challenge: null, verdict: 'ok', challenge_id: null },
+      { row: 1, label: 'virginica', predicted: 'setosa', fault: null, copy_of: null, challenge: 'label', verdict: 'suspicious', challenge_id: null },
+      { row: 2, label: 'versicolor', predicted: 'versicolor', fault: null, copy_of: null, challenge: null, verdict: 'ok', challenge_id: null },
+      { row: 3, label: 'setosa', predicted: null, fault: 'duplicate', copy_of: 'submission 5 row 2', challenge: 'duplicate', verdict: 'bad', challenge_id: null }
+    ],
+    plan: [
+      { row: 1, kind: 'label' },
+      { row: 3, kind: 'duplicate' }
     ],
     suggested: [1, 3]
   }
 };
 
+/** Submission 8, whose file cannot be fetched: no rows, and a plan that demands its last row. */
+export const missingFile: IContributionDetail = {
+  contribution: { ...contribution, id: 8, rows: 5 },
+  report: {
+    cid_ok: false,
+    count_ok: false,
+    root_ok: false,
+    schema_ok: false,
+    problem: 'the file bafkrei… cannot be fetched',
+    rows: [],
+    plan: [{ row: 4, kind: 'availability' }],
+    suggested: [4]
+  }
+};
+
+/** A pending label challenge of row 1 of submission 7. */
 export const challenge: IChallenge = {
   id: 11,
   model: 1,
   submission: 7,
   row: 1,
+  kind: 'label',
   status: 'pending',
   challenger: '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC',
   resolve_by: 1700090000
+};
+
+/** A pending availability challenge (a demand) of row 4 of submission 8. */
+export const demand: IChallenge = {
+  ...challenge,
+  id: 12,
+  submission: 8,
+  row: 4,
+  kind: 'availability'
+};
+
+/** A label challenge past its time-out (`now` is 1700000000 in the tests). */
+export const overdue: IChallenge = {
+  ...challenge,
+  id: 13,
+  row: 0,
+  resolve_by: 1699990000
 };
 
 export const account: IAccountInfo = {
@@ -128,8 +169,9 @@ export function defaultRoutes(): Record<string, unknown | Handler> {
     'GET status': status,
     'GET models': { total: models.length, offset: 0, limit: 50, models },
     'GET models/1': modelDetail,
-    'GET contributions': { contributions: [contribution] },
+    'GET contributions': { contributions: [contribution, missingFile.contribution] },
     'GET contributions/7': contributionDetail,
+    'GET contributions/8': missingFile,
     'GET challenges': { challenges: [] },
     'GET account': account
   };
