@@ -3,8 +3,9 @@
 A DataFrame is validated against the model's schema (read from its metadata CID) before anything moves: wrong
 columns, dtypes, NaN or infinite values, numbers beyond the schema's bounds, unknown labels, repeated rows, and
 rows the model already has (in any earlier submission, or in the owner's training data) all raise
-:class:`~colearn_jupyter.formats.data.SchemaError` naming the rows. The Parquet file is stored only after the
-contract accepted the call in simulation, so a refused contribution leaves chain and storage as they were.
+:class:`~colearn_jupyter.formats.data.SchemaError` naming the rows. The Parquet file is stored only once the
+contribution is mined: a refused contribution leaves chain and storage as they were, and nobody can read (and
+front-run) the rows of a contribution while its transaction waits in the mempool.
 
 Reading a submission back is the verifier's side: :func:`inspect_submission` never trusts the file. It fetches it
 (checked against its CID), reads at most the declared number of rows, encodes them as they are (a NaN stays a
@@ -234,28 +235,25 @@ def contribute_dataframe(
     *,
     training: list[bytes] | None = None,
 ) -> tuple[Receipt, Batch]:
-    """Validate, store and submit a DataFrame as one batch; every row is counted and challengeable alone.
+    """Validate, submit and store a DataFrame as one batch; every row is counted and challengeable alone.
 
-    ``training`` are the owner's training rows (canonical), refused like rows of earlier submissions.
+    ``training`` are the owner's training rows (canonical), refused like rows of earlier submissions. The file is
+    stored once the transaction is mined, so nobody can read the rows of a contribution still in the mempool.
     """
     signer = market.chain.account(account)
     schema = model_metadata(market, storage, model_id).feature_schema
     known = RowIndex.build(market, storage, model_id, schema, training=training).hashes
     batch = prepare_batch(frame, schema, signer.address, known)
-    cid = batch.cid
-    pinned_before = cid in storage.pins()
-    stored: list[str] = []
+    # The file is stored once the batch is on chain, never while its transaction waits to be mined: anyone reading
+    # the file of a pending contribution could copy its rows under their own key and get them mined first (with a
+    # higher tip), and the original rows, now repeating an earlier submission, would lose their deposits.
+    receipt = market.contribute(signer, model_id, batch.cid, batch.tree.root, batch.row_count)
     try:
-        receipt = market.contribute(
-            signer,
-            model_id,
-            cid,
-            batch.tree.root,
-            batch.row_count,
-            before_send=lambda: stored.append(storage.add(batch.parquet)),
-        )
-    except BaseException:
-        if stored and not pinned_before:  # the transaction failed after the file was stored: release it
-            storage.unpin(cid)
-        raise
+        storage.add(batch.parquet)
+    except (ColearnError, OSError) as error:
+        submission = receipt.event("SubmissionAdded").args["submission_id"]
+        raise ColearnError(
+            f"submission {submission} is on chain but its file could not be stored ({error}); store the same rows "
+            "again before its window ends, or a demand for one of them cannot be answered and forfeits the batch"
+        ) from error
     return receipt, batch

@@ -119,6 +119,7 @@ SUBCOMMANDS: dict[str, str] = {
     "growth": "rows submitted and accepted over time (--plot draws it)",
     "balances": "balances of accounts after every recorded transaction (--plot draws them)",
     "advance": "move the devnet clock forward, e.g. past a challenge window (devnet only)",
+    "simulate": "play the incentive game with honest agents and adversaries on the devnet (`simulate -h` for options)",
     "help": "this guide; `help SUBCOMMAND` shows the options of one subcommand",
 }
 
@@ -150,7 +151,7 @@ are funded; notebook variables are given by name; MODEL is a model id or name):
 How challenges work (verify plans a kind for every row it flags; `challenge` follows the plan):
   commit, then reveal  every challenge is committed, then revealed in a later block: nobody can copy or front-run it
   format, duplicate    the contract judges at once (a schema fault; a copy of an earlier, training or test row)
-  label                posts the bond; the owner upholds (bond back + the row's reward) or rejects (bond burned)
+  label                posts the bond; the owner upholds (bond + fee paid, the row burned) or rejects (bond burned)
   availability         demands a row of a missing file, with the bond; anyone holding the file answers and takes it
   time-out             `expire`: an unjudged label stands (bond back); an unanswered demand forfeits the whole batch
 
@@ -257,6 +258,14 @@ def build_parser() -> _Parser:
     advance = add("advance")
     advance.add_argument("duration", type=_duration, metavar="DURATION", help="e.g. 90s, 1h30m, 2d")
 
+    simulate = add("simulate", shared=False)
+    simulate.add_argument(
+        "options",
+        nargs=argparse.REMAINDER,
+        metavar="...",
+        help="agents as kind=count (e.g. phantom=1 copier=1) and --rounds, --seed, --deposit, ...",
+    )
+
     help_ = add("help", shared=False)
     help_.add_argument("topic", nargs="?", choices=list(SUBCOMMANDS), metavar="SUBCOMMAND", help="a subcommand")
     parser.commands = commands.choices
@@ -293,7 +302,11 @@ class ColearnMagics(Magics):
         subcommand = next((word for word in line.split() if word in SUBCOMMANDS), None)
         try:
             words = [word for word in _tokens(line, cell) if word != "--debug"] or ["help"]
-            args = self.parser.parse_args(words)
+            if words[0] == "simulate" and "-h" not in words and "--help" not in words:
+                # its own options, read by the simulation (argparse cannot pass leading options through)
+                args = argparse.Namespace(subcommand="simulate", options=words[1:])
+            else:
+                args = self.parser.parse_args(words)
             return HANDLERS[args.subcommand](self, args)
         except _HelpShown:
             return None
@@ -579,6 +592,14 @@ def _help(magics: ColearnMagics, args: argparse.Namespace) -> None:
     print(_GUIDE + "\n".join(f"  {name:<{width}}  {text}" for name, text in SUBCOMMANDS.items()))
 
 
+def _simulate(magics: ColearnMagics, args: argparse.Namespace) -> Any:
+    """Run the simulation on this session's chain; returns its result (``.frame``, ``.figures()``)."""
+    from .simulation import run, simulate_magic_args
+
+    config = simulate_magic_args(shlex.join(args.options))
+    return run(config, session=magics.session)
+
+
 HANDLERS: dict[str, Callable[[ColearnMagics, argparse.Namespace], Any]] = {
     "connect": _connect,
     "status": _status,
@@ -591,6 +612,7 @@ HANDLERS: dict[str, Callable[[ColearnMagics, argparse.Namespace], Any]] = {
     "challenges": _challenges,
     "answer": _answer,
     "expire": _expire,
+    "simulate": _simulate,
     "resolve": _resolve,
     "claim": _claim,
     "retrain": _retrain,

@@ -671,7 +671,10 @@ class Session:
         for info, submission in self._pending_challenges(challenge_id, kinds=("availability",)):
             if info.resolve_by < now:
                 continue  # past its time-out: it can only be expired now
-            schema = model_metadata(self.market, self.storage, submission.model_id).feature_schema
+            try:
+                schema = model_metadata(self.market, self.storage, submission.model_id).feature_schema
+            except (ColearnError, OSError, ValueError):
+                continue  # a model whose metadata cannot be read: its rows cannot be read either (nor block others)
             check = inspect_submission(self.market, self.storage, submission, schema)
             if check.usable and check.tree is not None:
                 row = info.row_index

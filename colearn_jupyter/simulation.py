@@ -26,7 +26,8 @@ adversary plays one strategy of issue 9 (or a new one), rotating through its var
 **A round**: every agent, in the order of :attr:`World.agents`, expires what timed out, claims, contributes,
 attacks, verifies, copies others' challenges, answers demands; then the owner judges and retrains, and the clock
 moves ``max(window, timeout) + 1`` seconds. After the last round a settlement pass lets everything pending
-expire, be claimed and withdrawn, and the owner retrains once more.
+expire, be claimed and withdrawn, and the owner retrains once more. When a ``front-runner`` plays, the devnet
+mines honest contributions on demand (:meth:`World.race`), so that it sees them pending as in a public mempool.
 
 **What is measured** (:attr:`SimulationResult.frame`, one row per agent per round; round 0 is the start and the
 last round is the settlement): ``balance (ETH)`` is the account's ether plus its claimable credit, and for the
@@ -82,9 +83,10 @@ from .devnet import CHAIN_ID, Devnet
 from .errors import ColearnError
 from .formats.data import FeatureSchema, RowFault, encode_row, onchain_schema, row_fault, to_parquet
 from .formats.models import LinearModel
-from .marketplace import LINEAR_SCALE, Challenge, Marketplace, Submission, Terms, _deployment_key
+from .marketplace import LINEAR_SCALE, Challenge, Marketplace, Submission, Terms, _cid_text, _deployment_key
 from .merkle import MerkleTree, contributor_key
 from .session import Session, _accuracy, _fit, _predict
+from .storage.cid import cid_to_bytes
 from .storage.unixfs import FileBuilder
 from .units import to_wei
 
@@ -124,6 +126,8 @@ ADVERSARIES = {
     "echo": "near-copies of the public training rows, labelled by the current model: no labelling work at all",
     "mimic": "the rows the current model gets wrong, with the model's wrong label (the rows honest contributors hold "
     "back, since the model judges labels)",
+    "front-runner": "watches the mempool for contributions, copies the rows of their file under its own key and gets "
+    "them mined first with a higher tip, so that the original rows repeat its rows",
 }
 KINDS = {**HONEST, **ADVERSARIES}
 #: The strategies issue 9 lists; the others were found while building the simulation.
@@ -365,7 +369,7 @@ class Contributor(Agent):
                 self.act("contribute an on-chain row", world.market.contribute_row, self.account, world.model_id,
                          features, label)  # fmt: skip
         else:
-            self.act("contribute", self.session.contribute, world.model_id, rows)
+            world.race(self, "contribute", self.session.contribute, world.model_id, rows)
 
     def respond(self) -> None:
         world = self.world
@@ -774,6 +778,46 @@ class Mimic(Agent):
                      world.model_id, wrong)  # fmt: skip
 
 
+class FrontRunner(Agent):
+    """Copies a contribution seen pending in the mempool (if its file can already be read) and gets in first."""
+
+    kind = "front-runner"
+    honest = False
+
+    def front_run(self, pending: dict[str, Any], side: Chain) -> None:
+        """Called by :meth:`World.race` with a pending transaction, on a connection of its own."""
+        world = self.world
+        function, params = world.market.contract.decode_function_input(pending["input"])
+        if function.fn_name != "contribute" or params["modelId"] != world.model_id:
+            return
+        cid = _cid_text(params["dataCid"])
+        self.act(f"copy the batch of {cid[:16]}... seen in the mempool", self._copy, cid, params["rowCount"],
+                 pending, side)  # fmt: skip
+
+    def _copy(self, cid: str, count: int, pending: dict[str, Any], side: Chain) -> str:
+        world = self.world
+        _, rows = read_rows(world.storage.cat(cid), world.schema, count)  # refused while the file is not stored
+        tree = MerkleTree(rows, key=contributor_key(self.address))
+        tip = 2 * int(pending["maxPriorityFeePerGas"], 16) + 1
+        contract = side.w3.eth.contract(address=world.market.address, abi=world.market.contract.abi)
+        transaction = contract.functions.contribute(world.model_id, cid_to_bytes(cid), tree.root, len(rows))
+        transaction = transaction.build_transaction({
+            "from": self.address, "value": len(rows) * world.terms.deposit_per_row, "chainId": CHAIN_ID,
+            "nonce": side.w3.eth.get_transaction_count(self.address, "pending"), "gas": 600_000,
+            "maxPriorityFeePerGas": tip, "maxFeePerGas": int(pending["maxFeePerGas"], 16) + tip,
+        })  # fmt: skip
+        return "0x" + bytes(side.w3.eth.send_raw_transaction(self.account.sign_transaction(transaction))).hex()
+
+    def attack(self) -> None:
+        """Prove that the originals repeat its rows: their deposits burn and their rewards are its."""
+        world = self.world
+        if not any(s.contributor == self.address for s in world.submissions()):
+            return
+        for sub in world.open_submissions():
+            if world.is_honest(sub.contributor):
+                self.act(f"prove submission {sub.id} repeats its rows", self.session.challenge, sub.id)
+
+
 _AGENT_CLASSES: dict[str, type[Agent]] = {
     cls.kind: cls
     for cls in (
@@ -791,6 +835,7 @@ _AGENT_CLASSES: dict[str, type[Agent]] = {
         Withholder,
         Echo,
         Mimic,
+        FrontRunner,
     )
 }
 
@@ -856,6 +901,7 @@ class World:
         self._trained = (-1, -1)
         self.test_hashes: dict[bytes, int] = {}
         self.held_back: dict[str, int] = defaultdict(int)
+        self._side: Chain | None = None
 
     # ------------------------------------------------------------------------------------------------ set-up
     def session_for(self, account: Account) -> Session:
@@ -953,6 +999,53 @@ class World:
                              "outcome": outcome, "detail": detail})  # fmt: skip
 
     # ------------------------------------------------------------------------------------------------ helpers
+    def race(self, victim: Agent, action: str, call: Callable[..., Any], *args: Any) -> Any:
+        """``victim.act(action, call, *args)`` (a contribution), exposed to front-runners when there are any.
+
+        The devnet then mines only on demand: the contribution runs in a thread until its transaction is pending,
+        every front-runner sees it (in ``txpool_content``, on a connection of its own) and may send its own
+        transaction, and one block mines them all, the highest tip first, as a public mempool would.
+        """
+        runners = [a for a in self.agents if isinstance(a, FrontRunner)]
+        if not runners:
+            return victim.act(action, call, *args)
+        import threading
+
+        side = self._side_chain()
+        outcome: dict[str, Any] = {}
+        thread = threading.Thread(target=lambda: outcome.update(result=victim.act(action, call, *args)), daemon=True)
+        side.w3.provider.make_request("evm_setAutomine", [False])
+        try:
+            thread.start()
+            pending = self._pending_from(side, victim.address, thread)
+            if pending is not None:
+                for runner in runners:
+                    runner.front_run(pending, side)
+                side.w3.provider.make_request("evm_mine", [])
+        finally:
+            side.w3.provider.make_request("evm_setAutomine", [True])
+            thread.join(timeout=180)
+        return outcome.get("result")
+
+    def _side_chain(self) -> Chain:
+        if self._side is None:
+            self._side, _ = _fast_chain(self.chain)
+        return self._side
+
+    @staticmethod
+    def _pending_from(side: Chain, address: str, thread: Any) -> dict[str, Any] | None:
+        """The first transaction of ``address`` waiting in the devnet's mempool (None if it sends none)."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            pool = side.w3.provider.make_request("txpool_content", [])["result"].get("pending", {})
+            for sender, transactions in pool.items():
+                if sender.lower() == address.lower() and transactions:
+                    return next(iter(transactions.values()))
+            if not thread.is_alive():
+                return None
+            time.sleep(0.002)
+        return None
+
     def take_rows(self, agent: Agent, count: int) -> pd.DataFrame:
         """The next ``count`` correctly labelled rows nobody has used."""
         fresh = self.data.fresh

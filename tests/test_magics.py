@@ -451,3 +451,16 @@ def test_completion_of_subcommands_options_and_models(ip, model):
                                (f"%colearn retrain {model.id} --estimator ", {"unfitted"}),
                                (f"%colearn growth {model.name[:-2]}", {model.name})]:  # fmt: skip
             assert expected <= {c.text for c in ip.Completer.completions(text, len(text))}, text
+
+
+def test_simulate_plays_the_incentive_game_on_the_session_chain(ip, capsys):
+    """`%colearn simulate` is a face over colearn_jupyter.simulation: a phantom-row adversary against one honest
+    contributor and a verifier, on the devnet the notebook is connected to."""
+    result = _magic(ip, "simulate phantom=1 --rounds 1 --rows 3 --seed 5")
+    summary = result.summary()
+    assert {"phantom", "contributor", "verifier"} <= set(summary["kind"])
+    phantom = summary[summary["kind"] == "phantom"]
+    assert (phantom["change (ETH)"] < 0).all()  # the phantom batch is demanded, unanswered and forfeited
+    capsys.readouterr()
+    assert _magic(ip, "simulate --rounds nope") is None  # a usage error: one line, no traceback
+    assert "simulate" in capsys.readouterr().err

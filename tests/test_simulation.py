@@ -147,6 +147,19 @@ def test_griefing_costs_the_griefer_and_pays_the_honest_contributor(session):
     assert not answered.empty  # a demand for an honest row: answered, the bond goes to the contributor
 
 
+def test_front_running_a_contribution_finds_no_file_to_copy(session):
+    """Found while building the simulation, fixed in the client: the file of a contribution used to be stored before
+    its transaction was sent, so a front-runner watching the mempool could copy the rows under its own key, get them
+    mined first with a higher tip, and prove the original rows to be its duplicates (the honest contributor lost
+    every deposit). Now the file is stored once the transaction is mined."""
+    result = simulate(session, seed=25, **{"front-runner": 1})
+    check_acceptance(result)
+    copies = actions(result, "front-runner")
+    assert len(copies) == SHORT["rounds"] and (copies["outcome"] == "refused").all(), copies
+    assert copies["detail"].str.contains("not in the embedded store").all()
+    assert result.final().loc["contributor-1", "rows rejected"] == 0
+
+
 def test_colluding_owner_loses_and_honest_agents_leave_it(session):
     """Finding (a protocol limit, not a client bug): the owner judges labels, so an owner with a second account can
     burn honest deposits (upholding its partner's challenges) and bonds (rejecting valid challenges of its partner's
@@ -203,7 +216,7 @@ def test_rows_mislabelled_the_way_the_model_errs_do_not_pay(session):
 # ---------------------------------------------------------------------------------------------------- together
 def test_mixed_run(session):
     agents = {"contributor": 2, "verifier": 2, "phantom": 1, "copier": 1, "self-dealer": 1, "copycat": 1,
-              "poison": 1, "griefer": 1, "absurd-terms": 1}  # fmt: skip
+              "poison": 1, "griefer": 1, "absurd-terms": 1, "front-runner": 1}  # fmt: skip
     config = SimulationConfig(agents=agents, rounds=2, rows=4, seed=23)
     result = run(config, session=session, progress=False)
     check_acceptance(result)

@@ -393,7 +393,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
 
     /// @dev An availability challenge nobody answers forfeits the batch: every row not yet rejected is rejected,
     /// its deposit burned and its reward credited to the challenger; label challenges still pending get their bonds
-    /// back, whatever the owner's verdict.
+    /// back, whatever the owner's verdict, and their fees return to the pool.
     function testFuzz_forfeit_rejectsEveryRowNotYetRejected(
         uint32 rowCount,
         uint256 fates,
@@ -435,6 +435,9 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         assertEq(marketplace.creditOf(dave), f.rejectedBefore * uint256(f.reward), "format challenger");
         assertEq(marketplace.creditOf(bob), f.labelCount * uint256(BOND), "label bonds returned");
         assertEq(marketplace.creditOf(alice), 0, "nothing for the contributor");
+        assertEq(
+            marketplace.getModel(f.modelId).rewardPool, 3 * uint256(f.rowCount) * f.reward, "label fees back to the pool"
+        );
         for (uint32 i = 0; i < f.rowCount; ++i) {
             assertTrue(marketplace.isRowRejected(f.submissionId, i), "row rejected");
         }
@@ -486,6 +489,59 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
                     _challengeLabel(bob, f.submissionId, i, rows[i], MerkleBuilder.proof(leaves, i));
             }
         }
+    }
+
+    /// @dev The contract's verdict (format or duplicate) supersedes a pending label challenge of the same row: the row
+    /// is rejected at once, its reward to the objective challenger; the label challenge closes without a verdict, its
+    /// bond back to its challenger and its fee back to the pool, and the owner can no longer resolve it.
+    function testFuzz_objectiveVerdict_supersedesPendingLabelChallenge(
+        uint128 depositPerRow,
+        uint128 rewardPerRow,
+        uint128 challengeBond,
+        uint8 rowCount,
+        uint8 index,
+        bool duplicate
+    ) public {
+        depositPerRow = uint128(bound(depositPerRow, 1, 1e30));
+        rewardPerRow = uint128(bound(rewardPerRow, 0, depositPerRow - 1));
+        challengeBond = uint128(bound(challengeBond, 1, 1e30));
+        rowCount = uint8(bound(rowCount, 2, 16));
+        index = uint8(bound(index, 1, rowCount - 1));
+        uint256 modelId = _publish(
+            marketplace, _terms(depositPerRow, rewardPerRow, challengeBond), 8 * uint256(rowCount) * rewardPerRow
+        );
+        bytes[] memory rows = MerkleBuilder.batchRows(BATCH_SALT, rowCount);
+        rows[index] = duplicate ? rows[0] : _malformedRow(index);
+        (uint256 submissionId, bytes32[] memory leaves) = _contributeRows(alice, modelId, rows);
+        uint256 poolBefore = marketplace.getModel(modelId).rewardPool;
+
+        uint256 labelId =
+            _label(bob, submissionId, index, rows[index], MerkleBuilder.proof(leaves, index), challengeBond);
+        assertEq(marketplace.getChallenge(labelId).fee, rewardPerRow, "the label fee is the row's reward");
+        assertEq(marketplace.getModel(modelId).rewardPool, poolBefore - rewardPerRow, "fee reserved from the pool");
+        if (duplicate) {
+            _challengeDuplicate(
+                dave, submissionId, index, rows[index], MerkleBuilder.proof(leaves, index),
+                _submissionSource(submissionId, 0, leaves)
+            );
+        } else {
+            _challengeFormat(dave, submissionId, index, rows[index], MerkleBuilder.proof(leaves, index));
+        }
+
+        assertEq(
+            uint256(marketplace.getChallenge(labelId).status),
+            uint256(IMarketplaceTypes.ChallengeStatus.Expired),
+            "the label challenge closes without a verdict"
+        );
+        assertTrue(marketplace.isRowRejected(submissionId, index), "row rejected");
+        assertEq(marketplace.getSubmission(submissionId).openChallenges, 0, "no challenge left open");
+        assertEq(marketplace.creditOf(bob), challengeBond, "label bond returned");
+        assertEq(marketplace.creditOf(dave), rewardPerRow, "reward to the objective challenger");
+        assertEq(marketplace.getModel(modelId).rewardPool, poolBefore, "fee back to the pool");
+        assertEq(marketplace.burned(), depositPerRow, "only the deposit is burned");
+        vm.prank(owner);
+        _expectError(IMarketplaceTypes.MarketplaceChallengeNotPending.selector, labelId);
+        marketplace.resolveChallenge(labelId, true);
     }
 
     // ============================================================================================ duplicates
@@ -843,6 +899,20 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
             abi.encodeWithSelector(IMarketplaceTypes.MarketplaceInvalidProof.selector, submissionId, index)
         );
         marketplace.challengeLabel{value: BOND}(submissionId, index, row, proof, SALT);
+    }
+
+    function _label(
+        address challenger,
+        uint256 submissionId,
+        uint32 index,
+        bytes memory row,
+        bytes32[] memory proof,
+        uint128 bond
+    ) private returns (uint256) {
+        bytes32 salt = _commit(challenger, submissionId, index);
+        vm.deal(challenger, bond);
+        vm.prank(challenger);
+        return marketplace.challengeLabel{value: bond}(submissionId, index, row, proof, salt);
     }
 
     function _extended(bytes32[] memory proof) private pure returns (bytes32[] memory longer) {

@@ -10,7 +10,9 @@ import {CheatCodes, TestBase} from "./utils/TestBase.sol";
  * @dev Drives the marketplace with bounded random actions of a few actors: publish (with or without a perceptron),
  * fund and withdraw pools, contribute batches (mixing fresh rows, malformed rows, rows repeated within the batch,
  * copies of earlier batches' rows and of the owner's training and test data) and on-chain rows, commit and reveal
- * every kind of challenge, answer, resolve (both verdicts), expire, claim, withdraw, and move time.
+ * every kind of challenge (format and duplicate ones also on rows under a pending label challenge, which they
+ * supersede), answer, resolve (both verdicts), expire, claim, withdraw, and move time. {replay} attempts what must
+ * fail (rejecting a rejected row, claiming twice, settling a settled challenge, challenging a row twice at once).
  *
  * Actions pick targets that make the call meaningful; calls that still revert are discarded by forge
  * (`fail_on_revert = false`). Since a reverting handler call leaves no trace, the handler never reverts on a broken
@@ -781,14 +783,22 @@ contract MarketplaceHandler is CheatCodes {
             for (uint256 j = 0; j < ghost.rowCount; ++j) {
                 uint32 row = uint32(_at(rowSeed, j, ghost.rowCount));
                 if (ghostRejected[submissionId][row] || !_wants(submissionId, row, want)) continue;
-                uint256 latest = marketplace.challengeOf(submissionId, row);
-                if (latest != 0 && marketplace.getChallenge(latest).status == IMarketplaceTypes.ChallengeStatus.Pending) {
-                    continue;
-                }
+                if (_shielded(submissionId, row, want)) continue;
                 return (true, submissionId, row);
             }
         }
         return (false, 0, 0);
+    }
+
+    /// @dev Whether a pending challenge of the row keeps the wanted challenge off it: any pending challenge does,
+    /// except that the contract's own verdicts (format, duplicate) supersede a pending label challenge.
+    function _shielded(uint256 submissionId, uint32 row, Want want) private view returns (bool) {
+        uint256 latest = marketplace.challengeOf(submissionId, row);
+        if (latest == 0) return false;
+        IMarketplaceTypes.Challenge memory pending = marketplace.getChallenge(latest);
+        if (pending.status != IMarketplaceTypes.ChallengeStatus.Pending) return false;
+        bool objective = want == Want.Malformed || want == Want.Duplicate;
+        return !objective || pending.kind != IMarketplaceTypes.ChallengeKind.Label;
     }
 
     function _wants(uint256 submissionId, uint32 row, Want want) private view returns (bool) {
