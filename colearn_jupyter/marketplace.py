@@ -640,7 +640,7 @@ class Marketplace:
         schema: Sequence[Any],
     ) -> Receipt:
         """Challenge a row that fails the model's committed schema; the contract judges it at once."""
-        self._check_challengeable(account, submission_id, row_index, row, proof)
+        self._check_challengeable(account, submission_id, row_index, row, proof, objective=True)
         salt = self.commit_challenge(account, submission_id, row_index)
         return self._send(account, "challengeFormat", submission_id, row_index, row, list(proof), tuple(schema), salt)
 
@@ -654,7 +654,7 @@ class Marketplace:
         source: DuplicateSource,
     ) -> Receipt:
         """Challenge a row that repeats an earlier row, or the owner's training or test data; judged at once."""
-        self._check_challengeable(account, submission_id, row_index, row, proof)
+        self._check_challengeable(account, submission_id, row_index, row, proof, objective=True)
         salt = self.commit_challenge(account, submission_id, row_index)
         return self._send(
             account, "challengeDuplicate", submission_id, row_index, row, list(proof), source.as_tuple(), salt
@@ -686,11 +686,13 @@ class Marketplace:
         proof: Sequence[bytes] = (),
         *,
         label: bool = False,
+        objective: bool = False,
     ) -> None:
         """Refuse, before the commitment is sent, a challenge whose reveal the contract would refuse for a reason
         visible now (so a doomed challenge costs no commitment and changes nothing): a forfeited batch, a closed
-        window, a row index out of range, a rejected row or one with a pending challenge, the owner raising a label
-        challenge, a proof that does not hold."""
+        window, a row index out of range, a rejected row or one with a pending challenge (except a pending label
+        challenge, which does not shield a row from an ``objective`` one: the contract's verdict closes it), the owner
+        raising a label challenge, a proof that does not hold."""
         submission = self.submission(submission_id)
         if submission.forfeited:
             raise _refusal("SubmissionForfeited", submissionId=submission_id)
@@ -703,7 +705,8 @@ class Marketplace:
         if self.is_row_rejected(submission_id, row_index):
             raise _refusal("RowAlreadyRejected", submissionId=submission_id, rowIndex=row_index)
         latest = self.challenge_of(submission_id, row_index)
-        if latest and self.challenge_info(latest).status == "pending":
+        pending = self.challenge_info(latest) if latest else None
+        if pending is not None and pending.status == "pending" and not (objective and pending.kind == "label"):
             raise _refusal("RowChallengePending", submissionId=submission_id, rowIndex=row_index, challengeId=latest)
         signer = self.chain.account(account)
         if label and self.model(submission.model_id).owner == signer.address:

@@ -439,17 +439,21 @@ class Session:
         decode, numbers beyond the model's bounds and copies are findings in the report, never errors. Rows with
         an objective fault are not given to the model.
         """
-        submission = self.market.submission(submission_id)
-        model_id = submission.model_id
+        return self._verify(self.market.submission(submission_id))[0]
+
+    def _verify(self, submission: Submission) -> tuple[VerificationReport, FileCheck | None, FeatureSchema]:
+        """:meth:`verify`, also returning the file check it made (None for an on-chain row) and the schema."""
+        submission_id, model_id = submission.id, submission.model_id
         schema = model_metadata(self.market, self.storage, model_id).feature_schema
         if submission.on_chain_row:
-            return self._verify_onchain(submission)
+            return self._verify_onchain(submission), None, schema
         states = self._row_states(submission_id)
         check = inspect_submission(self.market, self.storage, submission, schema)
         if not check.usable:
             plan = () if submission.settled else self._availability_plan(submission, check, states)
-            return VerificationReport(submission_id, model_id, check.cid_ok, False, check.cid_ok and check.count_ok,
-                                      pd.DataFrame(), check.problem, check.count_ok, plan)  # fmt: skip
+            report = VerificationReport(submission_id, model_id, check.cid_ok, False, check.cid_ok and check.count_ok,
+                                        pd.DataFrame(), check.problem, check.count_ok, plan)  # fmt: skip
+            return report, check, schema
         rows = self._judge_rows(submission, schema, check, states)
         plan: tuple[tuple[int, str], ...] = ()
         if not submission.settled and self.chain.timestamp() < submission.window_ends_at:
@@ -461,7 +465,7 @@ class Session:
                 (int(i), "label") for i in suspicious.index
             )
         schema_ok = not rows["fault"].astype(bool).any()
-        return VerificationReport(submission_id, model_id, True, True, schema_ok, rows, "", True, plan)
+        return VerificationReport(submission_id, model_id, True, True, schema_ok, rows, "", True, plan), check, schema
 
     def _judge_rows(
         self, submission: Submission, schema: FeatureSchema, check: FileCheck, states: dict[int, str]
@@ -514,7 +518,9 @@ class Session:
             if state in ("rejected", "challenged"):
                 verdicts.append(state)
             elif kinds[position]:
-                verdicts.append("bad")
+                verdicts.append("bad")  # even under a pending label challenge: the contract's verdict supersedes it
+            elif state == "label challenged":
+                verdicts.append("challenged")
             elif predicted[position] is not None and predicted[position] != labels[position]:
                 verdicts.append("suspicious")
             else:
@@ -538,17 +544,18 @@ class Session:
         return ()
 
     def _row_states(self, submission_id: int) -> dict[int, str]:
-        """What the chain says of each challenged row: ``challenged`` (a challenge is pending), ``rejected``,
+        """What the chain says of each challenged row: ``challenged`` (a challenge is pending; ``label challenged``
+        when it is a label challenge, which does not shield the row from faults the contract judges), ``rejected``,
         ``label judged`` (a label challenge ended without rejecting it: the contract allows one per row) or
         ``revealed`` (produced on chain)."""
-        order = {"revealed": 0, "label judged": 1, "rejected": 2, "challenged": 3}
+        order = {"revealed": 0, "label judged": 1, "rejected": 2, "challenged": 3, "label challenged": 3}
         states: dict[int, str] = {}
         for log in self.market.contract.events.RowChallenged.get_logs(
             argument_filters={"submissionId": submission_id}, from_block=0
         ):
             info = self.market.challenge_info(log["args"]["challengeId"])
             if info.status == "pending":
-                state = "challenged"
+                state = "label challenged" if info.kind == "label" else "challenged"
             elif self.market.is_row_rejected(submission_id, info.row_index):
                 state = "rejected"
             else:
@@ -565,7 +572,9 @@ class Session:
         predicted = logs[0]["args"]["predicted"] if logs else None  # the perceptron before it saw the row
         states = self._row_states(submission.id)
         state = states.get(0, "")
-        verdict = state if state in ("rejected", "challenged") else "ok"
+        verdict = (
+            "challenged" if state == "label challenged" else state if state in ("rejected", "challenged") else "ok"
+        )
         if verdict == "ok" and predicted is not None and predicted != label:
             verdict = "suspicious"
         challenge = "label" if verdict == "suspicious" and state != "label judged" else ""
@@ -585,15 +594,13 @@ class Session:
         first and revealed in the next block, so nobody can copy it.
         """
         submission = self.market.submission(submission_id)
-        report = self.verify(submission_id)
+        report, check, schema = self._verify(submission)
         planned = dict(report.plan)
         chosen = report.suggested if rows is None else [int(i) for i in rows]
         for index in chosen:
             if not 0 <= index < submission.row_count:
                 count = submission.row_count
                 raise ColearnError(f"submission {submission_id} has {count} rows, so there is no row {index}")
-        schema = model_metadata(self.market, self.storage, submission.model_id).feature_schema
-        check = None if submission.on_chain_row else inspect_submission(self.market, self.storage, submission, schema)
         ids = []
         for index in chosen:
             kind = planned.get(index, "label" if check is None or check.usable else "availability")

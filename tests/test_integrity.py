@@ -194,6 +194,32 @@ def test_copies_of_accepted_rows_and_of_training_rows_are_proven_duplicates(owne
 
 
 # ---------------------------------------------------------------------------------------------------- (d)
+def test_a_pending_label_challenge_does_not_shield_a_copy(owner, model, iris, market):
+    """The label shield through the client: an accomplice label-challenges bob's copy of the training rows, so that
+    (were the owner to stay idle) no other challenge could reach it. The verifier's plan still proves the copy; the
+    contract's verdict closes the accomplice's challenge (its bond back, the fee back to the pool) and burns bob's
+    deposit."""
+    bob, carol, verifier = owner.as_account("bob"), owner.as_account("carol"), owner.as_account("verifier")
+    terms = model.info.terms
+    copy = _raw_contribution(bob, model.id, iris.iloc[3:5])  # two of the owner's training rows
+    batch = prepare_batch(iris.iloc[3:5], _schema(bob, model.id), bob.account.address)  # what bob committed
+    receipt = market.challenge_label(carol.account, copy, 0, batch.rows[0], batch.proof(0))  # commit + reveal, bond
+    shield = receipt.event("RowChallenged").args["challenge_id"]
+    assert market.challenge_info(shield).kind == "label" and market.challenge_info(shield).status == "pending"
+
+    report = verifier.verify(copy)
+    assert report.rows["verdict"].tolist() == ["bad", "bad"]  # the pending label challenge hides nothing
+    assert report.plan == ((0, "training copy"), (1, "training copy"))
+    carol_credit, pool = market.credit_of(carol.account.address), market.model(model.id).reward_pool
+    ids = verifier.challenge(copy)
+    assert {market.challenge_info(i).status for i in ids} == {"upheld"}
+    assert all(market.is_row_rejected(copy, i) for i in range(2))
+    assert market.challenge_info(shield).status == "expired"
+    assert market.credit_of(carol.account.address) == carol_credit + terms.challenge_bond
+    assert market.model(model.id).reward_pool == pool + terms.reward_per_row  # the fee went back
+    assert market.submission(copy).open_challenges == 0
+
+
 def _crafted_parquet(frame: pd.DataFrame) -> bytes:
     """A Parquet file written by hand, without the client's validation."""
     sink = io.BytesIO()
