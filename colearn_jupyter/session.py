@@ -860,7 +860,7 @@ class Session:
         """The owner's training rows (canonical) and their tree, checked against the root on chain.
 
         Empty when the training file cannot be read or does not match: then copies of it cannot be proven, and
-        nothing else is blocked.
+        nothing else is blocked. Like committed submission files, a file that was read is kept for the process.
         """
         key = (self.market.address, model_id)
         if key not in _TRAINING:
@@ -876,7 +876,7 @@ class Session:
                     if "0x" + tree.root.hex() != info.training_root or len(rows) != info.training_row_count:
                         rows, tree = [], None
             except (ColearnError, OSError, ValueError):
-                rows, tree = [], None
+                return [], None  # not cached: a file that cannot be fetched now may be later
             _TRAINING[key] = (rows, tree)
         return _TRAINING[key]
 
