@@ -37,7 +37,7 @@ from .errors import ColearnError
 from .units import format_duration, format_eth, parse_duration, to_wei
 
 if TYPE_CHECKING:
-    from .marketplace import Submission
+    from .marketplace import Challenge, Submission
     from .session import ModelCard, Session, VerificationReport
 
 _COMPLETION_CACHE_SECONDS = 10.0
@@ -112,7 +112,7 @@ SUBCOMMANDS: dict[str, str] = {
     "challenges": "challenges of one model or all, with their kind (--status pending, the default, or all, ...)",
     "answer": "produce the rows demanded by pending availability challenges whose files you hold; earns the bond",
     "expire": "close pending challenges past their time-out (a label stands; an unanswered demand forfeits)",
-    "resolve": "the owner judges a label challenge (--uphold, --reject, or --auto: the model decides); --all MODEL",
+    "resolve": "the owner judges a label or file challenge (--uphold, --reject, or --auto: a suggestion); --all MODEL",
     "claim": "settle submissions whose window passed and withdraw everything credited to the account",
     "retrain": "retrain on the original data plus the accepted rows and publish a new version",
     "history": "accuracy of every version of a model (--plot draws it)",
@@ -140,7 +140,7 @@ are funded; notebook variables are given by name; MODEL is a model id or name):
   %colearn verify 1 --as verifier                   # check submission 1: every row's fault, copy and verdict
   %colearn challenge 1 --suggested --as verifier    # challenge the rows of the plan (or: --rows 1 3 7)
   %colearn challenges iris                          # pending challenges and their kind
-  %colearn resolve --all iris                       # the owner judges the label challenges (or: resolve 4 --uphold)
+  %colearn resolve --all iris                       # the owner judges label and file challenges (or: 4 --uphold)
   %colearn answer --as alice                        # alice produces any row demanded of her files
   %colearn advance 1h                               # devnet only: let the challenge window pass
   %colearn expire                                   # close challenges nobody settled in time
@@ -152,8 +152,9 @@ How challenges work (verify plans a kind for every row it flags; `challenge` fol
   commit, then reveal  every challenge is committed, then revealed in a later block: nobody can copy or front-run it
   format, duplicate    the contract judges at once (a schema fault; a copy of an earlier, training or test row)
   label                posts the bond; the owner upholds (bond + fee paid, the row burned) or rejects (bond burned)
-  availability         demands a row of a missing file, with the bond; anyone holding the file answers and takes it
-  time-out             `expire`: an unjudged label stands (bond back); an unanswered demand forfeits the whole batch
+  file                 a missing file, with the bond: the owner judges it (upheld: the whole batch is burned)
+  availability         demands a row, with the bond; anyone holding the file answers and takes it
+  time-out             `expire`: an unjudged label or file stands (bond back); an unanswered demand forfeits the batch
 
 Any subcommand takes --as ACCOUNT to act as another account once, and --debug to show full tracebacks. In a cell,
 write `%%colearn SUBCOMMAND ...` on the first line and more options on the lines below.
@@ -219,6 +220,8 @@ def build_parser() -> _Parser:
                            help="row numbers to challenge (the same as giving them after SUBMISSION)")  # fmt: skip
     challenge.add_argument("--suggested", action="store_true",
                            help="challenge the rows of verify's plan (the default when no rows are given)")  # fmt: skip
+    challenge.add_argument("--file", action="store_true",
+                           help="challenge the whole file: it cannot be fetched or does not hold its rows")  # fmt: skip
 
     challenges = add("challenges")
     challenges.add_argument("model", nargs="?", metavar="MODEL", help="model id or name (default: every model)")
@@ -230,9 +233,9 @@ def build_parser() -> _Parser:
         sub.add_argument("challenge", nargs="?", type=_id, metavar="CHALLENGE", help=f"one {what} (default: all)")
 
     resolve = add("resolve")
-    resolve.add_argument("challenge", nargs="?", type=_id, metavar="CHALLENGE", help="a label challenge's id")
+    resolve.add_argument("challenge", nargs="?", type=_id, metavar="CHALLENGE", help="a label or file challenge's id")
     resolve.add_argument("--all", dest="all_of", metavar="MODEL",
-                         help="resolve every pending label challenge of MODEL")  # fmt: skip
+                         help="resolve every pending label and file challenge of MODEL")  # fmt: skip
     verdict = resolve.add_mutually_exclusive_group()
     verdict.add_argument("--uphold", dest="verdict", action="store_const", const=True, help="the row is bad")
     verdict.add_argument("--reject", dest="verdict", action="store_const", const=False, help="the row is fine")
@@ -458,22 +461,26 @@ def plan_text(report: VerificationReport, limit: int = 20) -> str:
         head += f"; {report.problem}"
     if not report.plan:
         return f"{head}; plan: nothing to challenge"
-    planned = ", ".join(f"row {row} ({kind})" for row, kind in report.plan[:limit])
+    planned = ", ".join(f"{_where(row)} ({kind})" for row, kind in report.plan[:limit])
     more = f" and {len(report.plan) - limit} more" if len(report.plan) > limit else ""
     return f"{head}; plan: {planned}{more}"
 
 
+def _where(row: int | None) -> str:
+    return "the file" if row is None else f"row {row}"
+
+
 def _challenge(magics: ColearnMagics, args: argparse.Namespace) -> list[int]:
-    chosen = [*args.rows, *args.more_rows]
+    chosen: list[int | None] = [*args.rows, *args.more_rows, *([None] if args.file else [])]
     if chosen and args.suggested:
-        raise MagicUsageError("give ROWS or --suggested, not both")
+        raise MagicUsageError("give ROWS (or --file) or --suggested, not both")
     session = magics.session_for(args)
     ids = session.challenge(args.submission, chosen or None)  # each row the way verify's plan says
     if not ids:
         print(f"nothing challenged: verify plans no challenge of submission {args.submission}")
         return ids
     kinds = [session.market.challenge_info(i) for i in ids]
-    made = ", ".join(f"row {c.row_index} ({c.kind}) → challenge {c.id}" for c in kinds)
+    made = ", ".join(f"{_where(c.row_index)} ({c.kind}) → challenge {c.id}" for c in kinds)
     print(f"challenged submission {args.submission}: {made}")
     judged = [c for c in kinds if c.status != "pending"]
     if judged:
@@ -506,7 +513,7 @@ def _expire(magics: ColearnMagics, args: argparse.Namespace) -> list[int]:
         outcome = (
             f"submission {challenge.submission_id} is forfeited (its row {challenge.row_index} was never produced)"
             if challenge.kind == "availability"
-            else f"row {challenge.row_index} of submission {challenge.submission_id} stands, the bond is returned"
+            else f"{_where(challenge.row_index)} of submission {challenge.submission_id} stands, the bond is returned"
         )
         print(f"challenge {challenge.id} ({challenge.kind}) expired: {outcome}")
     if not expired:
@@ -521,16 +528,24 @@ def _resolve(magics: ColearnMagics, args: argparse.Namespace) -> bool | dict[int
     session = magics.session_for(args)
     if args.challenge is not None:
         upheld = session.resolve(args.challenge, args.verdict)
-        print(f"challenge {args.challenge}: {'upheld (the row is rejected)' if upheld else 'rejected'}")
+        print(f"challenge {args.challenge}: {_verdict_text(upheld, session.market.challenge_info(args.challenge))}")
         return upheld
+    from .marketplace import OWNER_JUDGED
+
     queue = session.challenges(args.all_of, status="pending")
-    labels = queue.index[queue["kind"] == "label"] if not queue.empty else []
-    verdicts = {int(challenge): session.resolve(int(challenge), args.verdict) for challenge in labels}
+    judged = queue.index[queue["kind"].isin(OWNER_JUDGED)] if not queue.empty else []
+    verdicts = {int(challenge): session.resolve(int(challenge), args.verdict) for challenge in judged}
     for challenge, upheld in verdicts.items():
-        print(f"challenge {challenge}: {'upheld (the row is rejected)' if upheld else 'rejected'}")
+        print(f"challenge {challenge}: {_verdict_text(upheld, session.market.challenge_info(challenge))}")
     if not verdicts:
-        print(f"no pending label challenge for model {args.all_of}")
+        print(f"no pending label or file challenge for model {args.all_of}")
     return verdicts
+
+
+def _verdict_text(upheld: bool, challenge: Challenge) -> str:
+    if not upheld:
+        return "rejected"
+    return "upheld (the whole batch is rejected)" if challenge.kind == "file" else "upheld (the row is rejected)"
 
 
 def _claim(magics: ColearnMagics, args: argparse.Namespace) -> int:

@@ -203,10 +203,11 @@ class Submission:
     on_chain_row: bool
     claimed: bool
     forfeited: bool = False
+    file_judged: bool = False  # a file challenge was raised (one per submission)
 
     @property
     def settled(self) -> bool:
-        """Claimed, or forfeited because a demanded row was not produced."""
+        """Claimed, or forfeited (a demanded row was not produced, or the owner found the file unavailable)."""
         return self.claimed or self.forfeited
 
     @property
@@ -228,23 +229,27 @@ class Submission:
 
 
 CHALLENGE_STATUS = ("none", "pending", "upheld", "rejected", "expired", "answered")
-CHALLENGE_KINDS = ("none", "label", "availability", "format", "duplicate", "training copy", "test copy")
+CHALLENGE_KINDS = ("none", "label", "availability", "format", "duplicate", "training copy", "test copy", "file")
+#: Challenges the model's owner judges (within the time-out); the contract judges the others.
+OWNER_JUDGED = ("label", "file")
+#: The row index the chain records for a challenge of a whole file; :class:`Challenge` shows it as ``None``.
+WHOLE_FILE = 2**32 - 1
 SOURCE_KINDS = {"submission": 0, "training": 1, "test": 2}
 
 
 @dataclass(frozen=True)
 class Challenge:
-    """A challenge of one row of a submission."""
+    """A challenge of one row of a submission, or of its whole file (``kind == "file"``, ``row_index`` None)."""
 
     id: int
     submission_id: int
     challenger: str
-    row_index: int
+    row_index: int | None
     kind: str
     status: str
     bond: int
     resolve_by: int
-    fee: int = 0  # label challenges: paid by the owner's pool to the challenger on either verdict
+    fee: int = 0  # label and file challenges: paid by the owner's pool to the challenger on either verdict
 
 
 @dataclass(frozen=True)
@@ -333,7 +338,11 @@ _MESSAGES = {
         "row {rowIndex} of submission {submissionId} is already on chain, so it cannot be demanded; challenge its "
         "content instead"
     ),
-    "SubmissionForfeited": "submission {submissionId} was forfeited: a demanded row was not produced in time",
+    "SubmissionForfeited": (
+        "submission {submissionId} was forfeited: a demanded row was not produced in time, or the owner found its "
+        "file unavailable"
+    ),
+    "FileAlreadyJudged": "the file of submission {submissionId} was already challenged (one file challenge each)",
     "InvalidProof": (
         "the Merkle proof does not show that this is row {rowIndex} of submission {submissionId}; "
         "check the row's encoding and index"
@@ -347,7 +356,7 @@ _MESSAGES = {
     "CommitmentTooRecent": "the challenge was committed in this block; reveal it in a later block",
     "CommitmentExists": "this challenge commitment was already made",
     "OwnerCannotChallenge": (
-        "the owner of model {modelId} judges label challenges, so cannot raise one; use another account"
+        "the owner of model {modelId} judges label and file challenges, so cannot raise one; use another account"
     ),
     "ChallengeNotPending": "challenge {challengeId} is already settled",
     "WrongChallengeKind": "challenge {challengeId} is not of a kind this applies to",
@@ -564,7 +573,8 @@ class Marketplace:
         return self._send(account, "withdrawRewardPool", model_id, amount)
 
     def resolve_challenge(self, account: Account | str, challenge_id: int, upheld: bool) -> Receipt:
-        """The owner's verdict on a label challenge: ``upheld=True`` means the label is wrong."""
+        """The owner's verdict on a label or file challenge: ``upheld=True`` means the label is wrong (or the file
+        cannot be fetched or does not hold the committed rows)."""
         return self._send(account, "resolveChallenge", challenge_id, upheld)
 
     def reveal_test_set(self, account: Account | str, model_id: int, salt: bytes, test_set_cid: str) -> Receipt:
@@ -667,6 +677,19 @@ class Marketplace:
         salt = self.commit_challenge(account, submission_id, row_index)
         return self._send(account, "challengeAvailability", submission_id, row_index, salt, value=bond)
 
+    def challenge_file(self, account: Account | str, submission_id: int) -> Receipt:
+        """Challenge a batch whose file cannot be fetched or does not hold its committed rows (commit, then reveal
+        with the bond); the owner judges it, and upheld, the whole batch is rejected."""
+        bond = self._bond_of(submission_id)
+        submission = self.submission(submission_id)
+        if submission.on_chain_row:
+            raise _refusal("NotApplicable", reason="an on-chain row has no file")
+        if submission.file_judged:
+            raise _refusal("FileAlreadyJudged", submissionId=submission_id)
+        self._check_challengeable(account, submission_id, None, label=True)
+        salt = self.commit_challenge(account, submission_id, WHOLE_FILE)
+        return self._send(account, "challengeFile", submission_id, salt, value=bond)
+
     def answer_challenge(
         self, account: Account | str, challenge_id: int, row: bytes, proof: Sequence[bytes]
     ) -> Receipt:
@@ -681,7 +704,7 @@ class Marketplace:
         self,
         account: Account | str,
         submission_id: int,
-        row_index: int,
+        row_index: int | None,
         row: bytes | None = None,
         proof: Sequence[bytes] = (),
         *,
@@ -692,12 +715,25 @@ class Marketplace:
         visible now (so a doomed challenge costs no commitment and changes nothing): a forfeited batch, a closed
         window, a row index out of range, a rejected row or one with a pending challenge (except a pending label
         challenge, which does not shield a row from an ``objective`` one: the contract's verdict closes it), the owner
-        raising a label challenge, a proof that does not hold."""
+        raising a label (or, ``row_index`` None, a file) challenge, a proof that does not hold."""
         submission = self.submission(submission_id)
         if submission.forfeited:
             raise _refusal("SubmissionForfeited", submissionId=submission_id)
         if self.chain.timestamp() >= submission.window_ends_at:
             raise _refusal("ChallengeWindowClosed", submissionId=submission_id, closedAt=submission.window_ends_at)
+        if row_index is not None:
+            self._check_row_challengeable(submission, row_index, objective=objective)
+        signer = self.chain.account(account)
+        if label and self.model(submission.model_id).owner == signer.address:
+            raise _refusal("OwnerCannotChallenge", modelId=submission.model_id)
+        if row is not None:
+            key = contributor_key(submission.contributor)
+            root = bytes.fromhex(submission.merkle_root[2:])
+            if not verify_proof(root, submission.row_count, key, row_index, bytes(row), [bytes(p) for p in proof]):
+                raise _refusal("InvalidProof", submissionId=submission_id, rowIndex=row_index)
+
+    def _check_row_challengeable(self, submission: Submission, row_index: int, *, objective: bool) -> None:
+        submission_id = submission.id
         if not 0 <= row_index < submission.row_count:
             raise _refusal(
                 "RowIndexOutOfRange", submissionId=submission_id, rowIndex=row_index, rowCount=submission.row_count
@@ -708,14 +744,6 @@ class Marketplace:
         pending = self.challenge_info(latest) if latest else None
         if pending is not None and pending.status == "pending" and not (objective and pending.kind == "label"):
             raise _refusal("RowChallengePending", submissionId=submission_id, rowIndex=row_index, challengeId=latest)
-        signer = self.chain.account(account)
-        if label and self.model(submission.model_id).owner == signer.address:
-            raise _refusal("OwnerCannotChallenge", modelId=submission.model_id)
-        if row is not None:
-            key = contributor_key(submission.contributor)
-            root = bytes.fromhex(submission.merkle_root[2:])
-            if not verify_proof(root, submission.row_count, key, row_index, bytes(row), [bytes(p) for p in proof]):
-                raise _refusal("InvalidProof", submissionId=submission_id, rowIndex=row_index)
 
     def _bond_of(self, submission_id: int) -> int:
         return self.model(self.submission(submission_id).model_id).terms.challenge_bond
@@ -756,6 +784,8 @@ class Marketplace:
         raw = self._call("getChallenge", challenge_id)._asdict()
         raw["status"] = CHALLENGE_STATUS[raw["status"]]
         raw["kind"] = CHALLENGE_KINDS[raw["kind"]]
+        if raw["kind"] == "file":
+            raw["row_index" if "row_index" in raw else "rowIndex"] = None
         return _from_tuple(Challenge, raw)
 
     def challenge_of(self, submission_id: int, row_index: int) -> int:

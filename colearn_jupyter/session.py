@@ -53,6 +53,7 @@ from .formats.metadata import ModelMetadata
 from .formats.models import LinearModel, framework_of, load_model, save_model
 from .marketplace import (
     LINEAR_SCALE,
+    WHOLE_FILE,
     DuplicateSource,
     LinearTerms,
     Marketplace,
@@ -109,8 +110,11 @@ class VerificationReport:
     or ``duplicate``, ``training copy``, ``test copy``), where a copy comes from (``copy of``), and the
     ``verdict``: ``ok``, ``suspicious`` (the model disagrees with the label: the owner judges), ``bad`` (an
     objective fault: the contract judges), or ``rejected``/``challenged`` when the chain already says so.
-    ``plan`` lists the challenges worth making as ``(row, kind)``; when the file itself is missing or does not
-    match its commitment, it demands one row (``availability``).
+    ``plan`` lists the challenges worth making as ``(row, kind)``. When the file itself is missing or does not
+    match its commitment, the plan challenges the whole file (``(None, "file")``, judged by the owner, who will
+    find the same); once the file was challenged and the challenge ended without a verdict or was rejected, it
+    demands one row instead (``availability``: judged by the contract, but anyone holding the file may answer
+    and take the bond).
     """
 
     submission_id: int
@@ -121,11 +125,11 @@ class VerificationReport:
     rows: pd.DataFrame = field(repr=False)
     problem: str = ""
     count_ok: bool = True
-    plan: tuple[tuple[int, str], ...] = ()
+    plan: tuple[tuple[int | None, str], ...] = ()
 
     @property
-    def suggested(self) -> list[int]:
-        """Rows worth challenging, in :attr:`plan` order."""
+    def suggested(self) -> list[int | None]:
+        """Rows worth challenging, in :attr:`plan` order (None: the whole file)."""
         return [row for row, _ in self.plan]
 
     @property
@@ -450,12 +454,12 @@ class Session:
         states = self._row_states(submission_id)
         check = inspect_submission(self.market, self.storage, submission, schema)
         if not check.usable:
-            plan = () if submission.settled else self._availability_plan(submission, check, states)
+            plan = () if submission.settled else self._unusable_file_plan(submission, check, states)
             report = VerificationReport(submission_id, model_id, check.cid_ok, False, check.cid_ok and check.count_ok,
                                         pd.DataFrame(), check.problem, check.count_ok, plan)  # fmt: skip
             return report, check, schema
         rows = self._judge_rows(submission, schema, check, states)
-        plan: tuple[tuple[int, str], ...] = ()
+        plan: tuple[tuple[int | None, str], ...] = ()
         if not submission.settled and self.chain.timestamp() < submission.window_ends_at:
             open_rows = rows[~rows["verdict"].isin(["rejected", "challenged"])]
             bad = open_rows[open_rows["verdict"] == "bad"]
@@ -531,17 +535,36 @@ class Session:
         rows.index.name = "row"
         return rows
 
-    def _availability_plan(
+    def _unusable_file_plan(
         self, submission: Submission, check: FileCheck, states: dict[int, str]
-    ) -> tuple[tuple[int, str], ...]:
-        """The row to demand from a batch whose file is unusable: one the file cannot hold, or the last one."""
+    ) -> tuple[tuple[int | None, str], ...]:
+        """What to challenge in a batch whose file is unusable: the whole file, judged by the owner (nobody can
+        answer it from a copy of the rows kept to themselves), unless the model's owner is asking, or the file was
+        challenged already; then, once that challenge has ended, one row to demand (one the file cannot hold, or
+        the last one)."""
         if self.chain.timestamp() >= submission.window_ends_at:
             return ()
+        owner = self.market.model(submission.model_id).owner == self.account.address
+        if not submission.file_judged and not owner:
+            return ((None, "file"),)
+        if submission.file_judged and self._file_challenge(submission.id, pending=True):
+            return ()  # the owner is judging the file: a demand now could be answered from a withheld copy
         start = len(check.rows) if check.cid_ok and len(check.rows) < submission.row_count else submission.row_count - 1
         for index in [start, *range(submission.row_count - 1, -1, -1)]:
             if index not in states:
                 return ((index, "availability"),)
         return ()
+
+    def _file_challenge(self, submission_id: int, *, pending: bool = False) -> int | None:
+        """The file challenge of a submission (the pending one only, with ``pending``), or None."""
+        for log in self.market.contract.events.RowChallenged.get_logs(
+            argument_filters={"submissionId": submission_id}, from_block=0
+        ):
+            if log["args"]["rowIndex"] == WHOLE_FILE:
+                challenge_id = log["args"]["challengeId"]
+                if not pending or self.market.challenge_info(challenge_id).status == "pending":
+                    return challenge_id
+        return None
 
     def _row_states(self, submission_id: int) -> dict[int, str]:
         """What the chain says of each challenged row: ``challenged`` (a challenge is pending; ``label challenged``
@@ -554,6 +577,8 @@ class Session:
             argument_filters={"submissionId": submission_id}, from_block=0
         ):
             info = self.market.challenge_info(log["args"]["challengeId"])
+            if info.row_index is None:
+                continue  # a challenge of the whole file
             if info.status == "pending":
                 state = "label challenged" if info.kind == "label" else "challenged"
             elif self.market.is_row_rejected(submission_id, info.row_index):
@@ -585,26 +610,30 @@ class Session:
         plan = ((0, "label"),) if challenge and open_window else ()
         return VerificationReport(submission.id, submission.model_id, True, True, True, rows, "", True, plan)
 
-    def challenge(self, submission_id: int, rows: Iterable[int] | None = None) -> list[int]:
+    def challenge(self, submission_id: int, rows: Iterable[int | None] | None = None) -> list[int]:
         """Challenge rows of a submission (default: :meth:`verify`'s plan); returns the challenge ids.
 
         Each row is challenged the way that fits it: a format fault or a copy is proven to the contract (judged at
-        once, no bond), a label the model disagrees with goes to the owner (with the bond), and a row of a file
-        that is missing or does not match its commitment is demanded (with the bond). Every challenge is committed
-        first and revealed in the next block, so nobody can copy it.
+        once, no bond), a label the model disagrees with goes to the owner (with the bond). A file that is missing
+        or does not match its commitment is challenged as a whole (``None`` among ``rows``; with the bond), and the
+        owner judges it; a row of such a file can also be demanded (with the bond; unanswered, the batch is
+        forfeited). Every challenge is committed first and revealed in the next block, so nobody can copy it.
         """
         submission = self.market.submission(submission_id)
         report, check, schema = self._verify(submission)
         planned = dict(report.plan)
-        chosen = report.suggested if rows is None else [int(i) for i in rows]
+        chosen = report.suggested if rows is None else [None if i is None else int(i) for i in rows]
         for index in chosen:
-            if not 0 <= index < submission.row_count:
+            if index is not None and not 0 <= index < submission.row_count:
                 count = submission.row_count
                 raise ColearnError(f"submission {submission_id} has {count} rows, so there is no row {index}")
         ids = []
         for index in chosen:
-            kind = planned.get(index, "label" if check is None or check.usable else "availability")
-            receipt = self._challenge_row(submission, schema, check, report, index, kind)
+            if index is None:
+                receipt = self.market.challenge_file(self.account, submission_id)
+            else:
+                kind = planned.get(index, "label" if check is None or check.usable else "availability")
+                receipt = self._challenge_row(submission, schema, check, report, index, kind)
             ids.append(receipt.event("RowChallenged").args["challenge_id"])
         self._record_balances()
         return ids
@@ -751,13 +780,19 @@ class Session:
             records.append({"challenge": info.id, "model": model_id, "submission": info.submission_id,
                             "row": info.row_index, "kind": info.kind, "status": info.status,
                             "challenger": info.challenger, "resolve by": info.resolve_by, **values})  # fmt: skip
-        return pd.DataFrame.from_records(records).set_index("challenge") if records else pd.DataFrame()
+        if not records:
+            return pd.DataFrame()
+        frame = pd.DataFrame.from_records(records).set_index("challenge")
+        return frame.astype({"row": "Int64"})  # a challenge of the whole file has no row (<NA>)
 
     def resolve(self, challenge_id: int, upheld: bool | None = None) -> bool:
-        """The owner's verdict on a label challenge; ``upheld=None`` lets the current model judge the row.
+        """The owner's verdict on a label or file challenge; ``upheld=None`` takes :meth:`judge`'s suggestion (the
+        current model judges a label; a file is upheld when this session cannot fetch it or it does not hold the
+        committed rows).
 
-        Whatever the verdict, the owner's own balance does not change: an upheld row's reward goes to the
-        challenger instead of the contributor, and its deposit is burned.
+        Whatever the verdict, the owner's pool pays the challenger the same fee, and the rewards of rejected rows
+        are burned with their deposits: no verdict profits the owner or anyone it could collude with. A label is
+        a matter for a person: the model's opinion is a suggestion, blind to rows labelled the way it errs.
         """
         if upheld is None:
             upheld = self.judge(challenge_id)
@@ -766,9 +801,17 @@ class Session:
         return upheld
 
     def judge(self, challenge_id: int) -> bool:
-        """Whether the current model disagrees with the challenged row's label (the row looks bad)."""
+        """What the owner's client finds, as a suggested verdict: for a label challenge, whether the current model
+        disagrees with the row's label (the row looks bad); for a file challenge, whether the file cannot be fetched
+        from this session's storage or does not hold the committed rows."""
         info = self.market.challenge_info(challenge_id)
         submission = self.market.submission(info.submission_id)
+        if info.kind == "file":
+            try:
+                schema = model_metadata(self.market, self.storage, submission.model_id).feature_schema
+            except (ColearnError, OSError, ValueError):
+                return True  # a model whose schema cannot be read: nobody can read the rows either
+            return not inspect_submission(self.market, self.storage, submission, schema).usable
         logs = self.market.contract.events.RowChallenged.get_logs(
             argument_filters={"challengeId": challenge_id}, from_block=0
         )

@@ -13,15 +13,20 @@ clock past the challenge window and the time-out, so a strategy that pays here w
 
 **Agents** (:attr:`SimulationConfig.agents` counts them by kind; :data:`KINDS` describes each). The honest ones:
 a ``contributor`` adds a batch of correctly labelled fresh rows every round (on-chain rows when the model has an
-on-chain perceptron), answers demands for its rows (:meth:`Session.answer`) and claims. It holds back the rows the
-current model labels otherwise (``rows held back``): the owner's judge is that model, which is public, so such a
-row is sure to be challenged and rejected, burning its deposit. A ``verifier`` challenges the plan of
-:meth:`Session.verify` for every open submission (leaving a row alone once it is demanded), expires its timed-out
-challenges and claims. The owner (always one, honest unless a ``colluding-owner`` takes its place) resolves label
-challenges by its current model's judgement (``resolve(upheld=None)``), proves copies of its hidden test set (only
-it can) and retrains every ``retrain_every`` rounds. Honest agents stop dealing with an owner who contradicts its
-own model (upholds a challenge of a row its model agrees with, or rejects one its model disagrees with). Each
-adversary plays one strategy of issue 9 (or a new one), rotating through its variants round by round.
+on-chain perceptron), answers demands for its rows (:meth:`Session.answer`) and claims. A ``verifier`` runs
+:meth:`Session.verify` on every open submission, makes the plan's objective and file challenges, and challenges
+the label of every row it finds wrong (leaving a row alone once it is demanded), expires its timed-out challenges
+and claims. The owner (always one, honest unless a ``colluding-owner`` takes its place) resolves label challenges,
+resolves file challenges by its client's check of the file (:meth:`Session.judge`), proves copies of its hidden
+test set (only it can) and retrains every ``retrain_every`` rounds. **Who judges labels** is
+:attr:`SimulationConfig.judge`: ``person`` (the default) models people checking rows, as the paper's owner
+validates data by hand: they know the true label of every real observation of the data set and see a row that is
+none (a fabricated near-copy); ``model`` lets the current model's opinion decide (``resolve(upheld=None)``), and
+then an honest contributor holds back the rows the model labels otherwise (``rows held back``: such a row is sure
+to be challenged and rejected), and the rows the model gets wrong can be sold with its wrong label. Honest agents
+stop dealing with an owner who judges unfairly (upholds a challenge of a row a fair judge keeps, or rejects one a
+fair judge upholds). Each adversary plays one strategy of issue 9 (or a new one), rotating through its variants
+round by round.
 
 **A round**: every agent, in the order of :attr:`World.agents`, expires what timed out, claims, contributes,
 attacks, verifies, copies others' challenges, answers demands; then the owner judges and retrains, and the clock
@@ -81,9 +86,18 @@ from .config import ColearnSettings
 from .contributions import inspect_submission, model_metadata, prepare_batch, read_rows
 from .devnet import CHAIN_ID, Devnet
 from .errors import ColearnError
-from .formats.data import FeatureSchema, RowFault, encode_row, onchain_schema, row_fault, to_parquet
+from .formats.data import FeatureSchema, RowFault, decode_row, encode_row, onchain_schema, row_fault, to_parquet
 from .formats.models import LinearModel
-from .marketplace import LINEAR_SCALE, Challenge, Marketplace, Submission, Terms, _cid_text, _deployment_key
+from .marketplace import (
+    LINEAR_SCALE,
+    OWNER_JUDGED,
+    Challenge,
+    Marketplace,
+    Submission,
+    Terms,
+    _cid_text,
+    _deployment_key,
+)
 from .merkle import MerkleTree, contributor_key
 from .session import Session, _accuracy, _fit, _predict
 from .storage.cid import cid_to_bytes
@@ -107,7 +121,7 @@ __all__ = [
 #: Honest agent kinds (the owner is implied: one per run).
 HONEST = {
     "contributor": "adds correctly labelled fresh rows every round, answers demands for them, claims",
-    "verifier": "verifies every open submission, challenges the plan, expires its timed-out challenges, claims",
+    "verifier": "verifies every open submission, challenges the plan and the labels it finds wrong, expires, claims",
 }
 #: Adversaries: the strategies of issue 9, and the ones found since.
 ADVERSARIES = {
@@ -124,8 +138,8 @@ ADVERSARIES = {
     "griefer": "challenges labels of honest rows and demands honest rows, to make honest agents pay",
     "withholder": "contributes real rows but never stores the file; answers every demand itself and takes the bond",
     "echo": "near-copies of the public training rows, labelled by the current model: no labelling work at all",
-    "mimic": "the rows the current model gets wrong, with the model's wrong label (the rows honest contributors hold "
-    "back, since the model judges labels)",
+    "mimic": "the rows the current model gets wrong, with the model's wrong label (when the model judges labels, the "
+    "rows honest contributors hold back)",
     "front-runner": "watches the mempool for contributions, copies the rows of their file under its own key and gets "
     "them mined first with a higher tip, so that the original rows repeat its rows",
 }
@@ -135,6 +149,10 @@ ISSUE_STRATEGIES = ("phantom", "copier", "self-dealer", "copycat", "colluding-ow
                     "absurd-terms")  # fmt: skip
 DEFAULT_AGENTS = {"contributor": 2, "verifier": 1, "phantom": 1, "copier": 1, "self-dealer": 1}
 DATASETS = ("breast_cancer", "synthetic")
+#: Who judges labels: ``person`` (the owner and the verifiers know the true label of a real observation, and see a
+#: row that is none, as people checking rows do) or ``model`` (the current model's opinion decides: the rows it
+#: gets wrong can be sold with its wrong label, which is why a person must judge labels).
+JUDGES = ("person", "model")
 _TRAIN_ROWS, _TEST_ROWS = 100, 150
 _LABEL = "target"
 _ETH = 10**18
@@ -168,6 +186,7 @@ class SimulationConfig:
     dataset: str = "breast_cancer"
     onchain: bool | None = None
     fund: str = "2"
+    judge: str = "person"
 
     def __post_init__(self) -> None:
         agents: dict[str, int] = {}
@@ -189,6 +208,8 @@ class SimulationConfig:
             raise ColearnError("a batch needs at least 3 rows (rows >= 3)")
         if self.dataset not in DATASETS:
             raise ColearnError(f"unknown data set {self.dataset!r}; use one of {', '.join(DATASETS)}")
+        if self.judge not in JUDGES:
+            raise ColearnError(f"unknown judge {self.judge!r}; use one of {', '.join(JUDGES)}")
         if self.onchain is False and agents.get("perceptron"):
             raise ColearnError("the perceptron attacker needs a model with an on-chain perceptron (onchain=True)")
         try:  # amounts and durations must parse; whether the terms are fair is the owner's publish to check
@@ -225,6 +246,19 @@ class _Data:
     @property
     def features(self) -> list[str]:
         return [c for c in self.train.columns if c != _LABEL]
+
+    @property
+    def truth(self) -> dict[tuple[Any, ...], int]:
+        """The true label of every real observation, by its features (as floats, and as on-chain fixed point)."""
+        if not hasattr(self, "_truth"):
+            truth: dict[tuple[Any, ...], int] = {}
+            for frame in (self.train, self.test, self.fresh):
+                for values, label in zip(frame[self.features].itertuples(index=False, name=None), frame[_LABEL],
+                                         strict=True):  # fmt: skip
+                    truth[tuple(float(v) for v in values)] = int(label)
+                    truth[tuple(_fixed_point(values))] = int(label)
+            object.__setattr__(self, "_truth", truth)
+        return self._truth  # type: ignore[attr-defined]
 
 
 def _load_data(config: SimulationConfig) -> _Data:
@@ -304,7 +338,7 @@ class Agent:
         """Close timed-out challenges this agent raised, and label challenges the owner left holding up its rows."""
         world, now = self.world, self.world.timestamp()
         for info in world.pending_challenges():
-            blocks_mine = info.kind == "label" and world.submission(info.submission_id).contributor == self.address
+            blocks_mine = info.kind in OWNER_JUDGED and world.submission(info.submission_id).contributor == self.address
             if (info.challenger == self.address or blocks_mine) and info.resolve_by < now:
                 self.act(f"expire {info.kind} challenge", self.session.expire, info.id)
 
@@ -340,24 +374,25 @@ def _describe(result: Any) -> str:
 
 
 class Contributor(Agent):
-    """Correctly labelled fresh rows every round; answers demands; leaves an owner who judges against its model.
+    """Correctly labelled fresh rows every round; answers demands; leaves an owner who judges its rows unfairly.
 
-    It holds back the rows the current model labels otherwise: verifiers would challenge them and the owner's model
-    would uphold the challenge, burning their deposits, and the model is public, so this is known in advance.
+    When the model judges labels (``judge="model"``), it holds back the rows the current model labels otherwise:
+    verifiers would challenge them and the owner's model would uphold the challenge, burning their deposits, and the
+    model is public, so this is known in advance.
     """
 
     kind = "contributor"
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.expected: dict[int, bool] = {}  # label challenge of my rows -> whether the owner's model disagrees
+        self.expected: dict[int, bool] = {}  # label challenge of my rows -> whether a fair judge upholds it
 
     def contribute(self) -> None:
         world = self.world
         if not self.trusting:
             return
         rows = world.take_rows(self, world.config.onchain_rows if world.onchain else world.config.rows)
-        judged = world.model_agrees(self.session, rows)
+        judged = world.model_agrees(self.session, rows) if world.config.judge == "model" else np.ones(len(rows), bool)
         if not judged.all():
             world.held_back[self.name] += int((~judged).sum())
             self.world.log(self, "hold back rows the model labels otherwise", "done", f"{int((~judged).sum())} rows")
@@ -378,8 +413,8 @@ class Contributor(Agent):
                 continue
             if info.kind == "availability":
                 self.act("answer a demand", self.session.answer, info.id)
-            elif info.kind == "label" and info.id not in self.expected:
-                self.expected[info.id] = self.session.judge(info.id)
+            elif info.kind in OWNER_JUDGED and info.id not in self.expected:
+                self.expected[info.id] = world.fair_verdict(self.session, info)
 
     def settle(self) -> None:
         super().settle()
@@ -390,26 +425,39 @@ class Contributor(Agent):
                 if status == "upheld" and not model_disagrees and self.trusting:
                     self.trusting = False
                     self.world.log(self, "leave the model", "done", f"the owner upheld challenge {challenge_id} "
-                                   "of a row its own model agrees with")  # fmt: skip
+                                   "of a row a fair judge would have kept")  # fmt: skip
 
 
 class Verifier(Agent):
-    """Verifies every open submission and challenges the plan; stops label challenges if the owner proves unfair."""
+    """Verifies every open submission and challenges the plan; stops label challenges if the owner proves unfair.
+
+    With ``judge="person"`` it is a person checking the rows: the plan's objective and file challenges, and a label
+    challenge of every row whose label it knows to be wrong, or that is no real observation (not the model's
+    suspicions, which may be the model's own errors).
+    """
 
     kind = "verifier"
 
     def verify(self) -> None:
         world = self.world
+        by_model = world.config.judge == "model"
         for sub in world.open_submissions():
             if sub.contributor == self.address:
                 continue
-            if self.trusting and not world.has_pending(sub.id, "availability"):  # the whole plan: one verification
+            if by_model and self.trusting and not world.has_pending(sub.id, "availability"):  # one verification
                 self.act(f"challenge the plan of submission {sub.id}", self.session.challenge, sub.id)
                 continue
             report = self.act(f"verify submission {sub.id}", self.session.verify, sub.id)
             if report is None:
                 continue
-            plan = [(row, kind) for row, kind in report.plan if self.trusting or kind != "label"]
+            plan = [(row, kind) for row, kind in report.plan if (by_model and self.trusting) or kind != "label"]
+            if not by_model and self.trusting and not report.rows.empty:
+                planned = {row for row, _ in plan}
+                states = self.session._row_states(sub.id)
+                for index, row in report.rows.iterrows():
+                    free = row["verdict"] in ("ok", "suspicious") and states.get(int(index)) != "label judged"
+                    if free and index not in planned and world.person_disagrees(sub, int(index), row["label"]):
+                        plan.append((int(index), "label"))
             if world.has_pending(sub.id, "availability"):  # one unanswered demand forfeits the batch: no second bond
                 plan = [(row, kind) for row, kind in plan if kind != "availability"]
             if plan:
@@ -427,7 +475,8 @@ class Verifier(Agent):
 
 
 class Owner(Agent):
-    """The honest owner: its model judges labels, it proves copies of its test set, it retrains on a schedule."""
+    """The honest owner: judges labels (as a person, or by its model) and files (its client fetches them), proves
+    copies of its test set, retrains on a schedule."""
 
     kind = "owner"
 
@@ -435,8 +484,8 @@ class Owner(Agent):
         world = self.world
         now = world.timestamp()
         for info in world.pending_challenges():
-            if info.kind == "label" and info.resolve_by >= now:
-                self.act(f"resolve challenge {info.id}", self.resolve, info)
+            if info.kind in OWNER_JUDGED and info.resolve_by >= now:
+                self.act(f"resolve {info.kind} challenge {info.id}", self.resolve, info)
         for sub in world.open_submissions():
             rows = self.test_copies(sub)
             if rows:
@@ -445,7 +494,7 @@ class Owner(Agent):
             world.retrain()
 
     def resolve(self, info: Challenge) -> bool:
-        return self.session.resolve(info.id)  # upheld=None: the current model judges the row
+        return self.session.resolve(info.id, self.world.fair_verdict(self.session, info))
 
     def test_copies(self, sub: Submission) -> list[int]:
         """Rows of a submission that copy the hidden test set (only the owner, holding its salt, can tell)."""
@@ -475,7 +524,7 @@ class ColludingOwner(Owner):
             return self.session.resolve(info.id, True)
         if contributor == self.partner.address:
             return self.session.resolve(info.id, False)
-        return self.session.resolve(info.id)
+        return super().resolve(info)
 
 
 class ColludingPartner(Agent):
@@ -1064,6 +1113,40 @@ class World:
             predicted = _predict(session._current_model(self.model_id), frame[self.data.features], self.schema)
         return np.asarray(predicted) == frame[_LABEL].to_numpy()
 
+    def person_disagrees(self, sub: Submission, index: int, label: Any) -> bool:
+        """Whether a person who knows the data would reject row ``index`` of ``sub`` (labelled ``label``): its label
+        is not the true one, or it is no real observation (a fabricated row has no true label to check)."""
+        if sub.on_chain_row:
+            features, _ = self.market.row(sub.id)
+            key: tuple[Any, ...] = tuple(features)
+        else:
+            check = inspect_submission(self.market, self.storage, sub, self.schema)
+            if not check.usable or index >= len(check.rows) or row_fault(self.schema, check.rows[index]):
+                return False  # the contract or the owner judges such rows (format, file)
+            values = decode_row(self.schema, check.rows[index])
+            key = tuple(float(values[f]) for f in self.data.features)
+        truth = self.data.truth.get(key)
+        return truth is None or truth != int(label)
+
+    def fair_verdict(self, session: Session, info: Challenge) -> bool:
+        """The verdict an honest owner gives: a file is upheld when the owner's client cannot use it; a label as a
+        person would judge it (``judge="person"``) or as the current model does (``judge="model"``)."""
+        if info.kind == "file" or self.config.judge == "model":
+            return session.judge(info.id)
+        sub = self.submission(info.submission_id)
+        if sub.on_chain_row:
+            label = self.market.row(sub.id)[1]
+        else:
+            log = self.market.contract.events.RowChallenged.get_logs(
+                argument_filters={"challengeId": info.id}, from_block=self.first_block
+            )[0]
+            raw = bytes(log["args"]["row"])
+            if row_fault(self.schema, raw) != RowFault.NONE:
+                return True
+            label = decode_row(self.schema, raw)[_LABEL]
+        assert info.row_index is not None
+        return self.person_disagrees(sub, info.row_index, label)
+
     def onchain_rows(self, frame: pd.DataFrame) -> list[tuple[list[int], int]]:
         features = self.data.features
         return [(_fixed_point(row[features]), int(row[_LABEL])) for _, row in frame.iterrows()]
@@ -1441,11 +1524,11 @@ class SimulationResult:
         return verdicts
 
     def owner_budget(self) -> int:
-        """Wei the terms let the owner's pool pay: a reward per row submitted, and at most as much per label
+        """Wei the terms let the owner's pool pay: a reward per row submitted, and at most as much per label or file
         challenge (the fee the challenger earns for asking the owner's judgement)."""
         submitted = int(self.final()["rows submitted"].sum())
-        labels = int((self.challenges["kind"] == "label").sum()) if not self.challenges.empty else 0
-        return (submitted + labels) * self.reward_per_row
+        judged = int(self.challenges["kind"].isin(OWNER_JUDGED).sum()) if not self.challenges.empty else 0
+        return (submitted + judged) * self.reward_per_row
 
     def _owner_ok(self, row: pd.Series) -> bool:
         return row["change excluding gas (ETH)"] * _ETH + self.owner_budget() >= -1e3  # float rounding
@@ -1598,6 +1681,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         parser.add_argument(f"--{name}", type=int, default=defaults[key].default, help=f"{helptext} (%(default)s)")
     parser.add_argument("--dataset", choices=DATASETS, default=defaults["dataset"].default,
                         help="bundled data set (%(default)s)")  # fmt: skip
+    parser.add_argument("--judge", choices=JUDGES, default=defaults["judge"].default,
+                        help="who judges labels: a person who knows the data, or the model (%(default)s)")  # fmt: skip
     parser.add_argument(
         "--onchain",
         action=argparse.BooleanOptionalAction,
@@ -1622,7 +1707,8 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
     return SimulationConfig(agents=agents, deposit=args.deposit, reward=args.reward, bond=args.bond, window=args.window,
                             timeout=args.timeout, pool=args.pool, rounds=args.rounds, rows=args.rows,
                             onchain_rows=args.onchain_rows, retrain_every=args.retrain_every, seed=args.seed,
-                            dataset=args.dataset, onchain=args.onchain, fund=args.fund)  # fmt: skip
+                            dataset=args.dataset, onchain=args.onchain, fund=args.fund,
+                            judge=getattr(args, "judge", "person"))  # fmt: skip
 
 
 class _MagicParser(argparse.ArgumentParser):

@@ -14,8 +14,8 @@ def test_bench_gas_json(capsys, colearn_home):
     gas = figures["gas"]
     expected = {
         "publish", "publish_with_perceptron", "contribute_first_batch", "contribute_1_rows", "contribute_100_rows",
-        "contribute_10000_rows", "answer", "resolve", "expire", "claim", "withdraw", "contribute_onchain_row",
-        "claim_onchain_row_trained",
+        "contribute_10000_rows", "answer", "resolve", "resolve_file", "expire", "claim", "withdraw",
+        "contribute_onchain_row", "claim_onchain_row_trained",
     } | {f"challenge_{kind}_{step}" for kind in CHALLENGE_KINDS for step in ("commit", "reveal")}  # fmt: skip
     assert expected <= set(gas)
     assert all(isinstance(v, int) and 21_000 < v < 3_000_000 for v in gas.values()), gas

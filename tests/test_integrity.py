@@ -80,14 +80,15 @@ def test_a_missing_file_is_demanded_and_its_batch_forfeited(owner, model, iris, 
     report = verifier.verify(submission_id)  # never raises for a bad file
     assert not report.cid_ok and not report.ok and "cannot be fetched" in report.problem
     assert report.rows.empty
-    assert report.plan == ((4, "availability"),) and report.suggested == [4]
+    assert report.plan == ((None, "file"),) and report.suggested == [None]  # the owner would judge the file
+    assert owner.verify(submission_id).plan == ((4, "availability"),)  # the owner cannot: it demands a row
 
-    (challenge_id,) = verifier.challenge(submission_id)
+    (challenge_id,) = verifier.challenge(submission_id, [4])  # a row of an unusable file: demanded
     info = market.challenge_info(challenge_id)
     assert (info.kind, info.status, info.bond) == ("availability", "pending", terms.challenge_bond)
     queue = owner.challenges(model.id)
     assert queue.loc[challenge_id, "kind"] == "availability" and queue.loc[challenge_id, "row"] == 4
-    assert verifier.verify(submission_id).plan == ((3, "availability"),)  # row 4 is already demanded
+    assert owner.verify(submission_id).plan == ((3, "availability"),)  # row 4 is already demanded
     assert challenge_id not in alice.answer()  # nobody can produce the row
     assert verifier.expire(challenge_id) == []  # not before the time-out
 
@@ -110,6 +111,54 @@ def test_a_missing_file_is_demanded_and_its_batch_forfeited(owner, model, iris, 
         market.claim(alice.account, submission_id)
     assert verifier.verify(submission_id).plan == ()
     assert submission_id not in owner.pending(model.id).index
+
+
+def test_a_missing_file_is_challenged_whole_and_the_owner_forfeits_it(owner, model, iris, market):
+    """A file nobody can fetch, whose rows its contributor could still produce one by one (withholding it): the
+    file challenge cannot be answered with a row, and the owner, unable to fetch the file too, upholds it."""
+    alice, verifier = owner.as_account("alice"), owner.as_account("verifier")
+    terms = model.info.terms
+    withheld = _raw_contribution(alice, model.id, iris.iloc[80:85], store=False)
+    pool, burned = market.model(model.id).reward_pool, market.burned()
+    credit = market.credit_of(verifier.account.address)
+
+    with pytest.raises(MarketplaceError, match="judges label and file challenges"):
+        market.challenge_file(owner.account, withheld)
+    (challenge_id,) = verifier.challenge(withheld)  # the plan: the whole file
+    info = market.challenge_info(challenge_id)
+    assert (info.kind, info.row_index, info.status, info.fee) == ("file", None, "pending", terms.reward_per_row)
+    assert market.submission(withheld).file_judged
+    assert verifier.verify(withheld).plan == ()  # while the owner judges, no demand a withheld copy could answer
+    queue = owner.challenges(model.id)
+    assert queue.loc[challenge_id, "kind"] == "file" and pd.isna(queue.loc[challenge_id, "row"])
+    assert challenge_id not in alice.answer()  # a file challenge is not answered with a row
+    with pytest.raises(MarketplaceError, match="already challenged"):
+        market.challenge_file(owner.as_account("bob").account, withheld)
+
+    assert owner.judge(challenge_id) is True  # the owner's client cannot fetch it either
+    assert owner.resolve(challenge_id) is True
+    submission = market.submission(withheld)
+    assert submission.forfeited and submission.rows_rejected == 5
+    assert market.challenge_info(challenge_id).status == "upheld"
+    # the challenger: bond back and the fee; deposits and rewards burned; the pool paid the fee
+    assert market.credit_of(verifier.account.address) == credit + terms.challenge_bond + terms.reward_per_row
+    assert market.burned() == burned + 5 * (terms.deposit_per_row + terms.reward_per_row)
+    assert market.model(model.id).reward_pool == pool - terms.reward_per_row
+    assert verifier.verify(withheld).plan == ()
+
+
+def test_a_file_challenge_of_an_available_file_is_rejected_by_the_owner(owner, model, iris, market):
+    alice, verifier = owner.as_account("alice"), owner.as_account("verifier")
+    terms = model.info.terms
+    submission = alice.contribute(model.id, iris.iloc[86:90])
+    credit, burned = market.credit_of(verifier.account.address), market.burned()
+    (challenge_id,) = verifier.challenge(submission.id, [None])  # None: the whole file
+    assert owner.judge(challenge_id) is False  # the owner fetches it and it holds the committed rows
+    assert owner.resolve(challenge_id) is False
+    assert market.challenge_info(challenge_id).status == "rejected"
+    assert market.credit_of(verifier.account.address) == credit + terms.reward_per_row  # the fee, not the bond
+    assert market.burned() == burned + terms.challenge_bond
+    assert not market.submission(submission.id).forfeited
 
 
 # ---------------------------------------------------------------------------------------------------- (b)
@@ -277,7 +326,7 @@ def test_retrain_is_not_blocked_by_missing_or_forfeited_files(owner, model, iris
     # Contributions and verifications go on while files are missing.
     later = alice.contribute(model.id, iris.iloc[113:118])
     assert verifier.verify(later.id).ok
-    verifier.challenge(forfeited)
+    verifier.challenge(forfeited, [4])  # a demand nobody answers
     owner.advance_time("1d")
     owner.advance_time(2)
     verifier.expire()

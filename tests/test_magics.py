@@ -96,10 +96,11 @@ def test_help_guides_a_newcomer_through_every_subcommand(ip, capsys):
     assert positions == sorted(positions)  # the cycle, in order
     assert "--as alice" in guide and "--as verifier" in guide and "history iris --plot" in guide
     # how challenges work, one line each: commit-reveal, who judges which kind, who answers a demand
-    rules = guide[guide.index("How challenges work") :].splitlines()[1:6]
-    assert [line.split()[0] for line in rules] == ["commit,", "format,", "label", "availability", "time-out"]
+    rules = guide[guide.index("How challenges work") :].splitlines()[1:7]
+    assert [line.split()[0] for line in rules] == ["commit,", "format,", "label", "file", "availability", "time-out"]
     assert "revealed in a later block" in rules[0] and "the contract judges" in rules[1]
-    assert "the owner upholds" in rules[2] and "anyone holding the file answers" in rules[3]
+    assert "the owner upholds" in rules[2] and "the owner judges it" in rules[3]
+    assert "anyone holding the file answers" in rules[4]
     assert "attach" not in guide and "misclassified" not in guide
     _magic(ip, "help publish")
     usage = capsys.readouterr().out
@@ -269,13 +270,14 @@ def test_answer_and_expire(ip, iris, market, chain, capsys):
     capsys.readouterr()
 
     report = _magic(ip, f"verify {answered_sub} --as verifier")
-    assert not report.cid_ok and report.rows.empty and report.plan == ((4, "availability"),)
-    assert "cannot be fetched" in capsys.readouterr().out
-    [demand] = _magic(ip, f"challenge {answered_sub} --as verifier")
-    [lost] = _magic(ip, f"challenge {forfeited_sub} --as verifier")
+    assert not report.cid_ok and report.rows.empty and report.plan == ((None, "file"),)
+    out = capsys.readouterr().out
+    assert "cannot be fetched" in out and "plan: the file (file)" in out
+    [demand] = _magic(ip, f"challenge {answered_sub} 4 --as verifier")  # a row of an unusable file: demanded
+    [lost] = _magic(ip, f"challenge {forfeited_sub} --rows 4 --as verifier")
     assert "row 4 (availability)" in capsys.readouterr().out
-    assert _magic(ip, f"resolve --all {card.id}") == {}  # the owner judges label challenges only
-    assert "no pending label challenge" in capsys.readouterr().out
+    assert _magic(ip, f"resolve --all {card.id}") == {}  # the owner judges label and file challenges only
+    assert "no pending label or file challenge" in capsys.readouterr().out
     [label] = _magic(ip, f"challenge {labelled_sub} 0 --as verifier")
     assert [market.challenge_info(c).kind for c in (demand, lost, label)] == ["availability", "availability", "label"]
     queue = _magic(ip, f"challenges {card.name}")
@@ -316,6 +318,24 @@ def test_answer_and_expire(ip, iris, market, chain, capsys):
         "upheld",
         "expired",
     ]  # a demand unmet: upheld
+
+
+def test_a_withheld_file_is_challenged_whole(ip, iris, market, chain, capsys):
+    """`challenge --file` (what verify plans for a file nobody can fetch): the owner's `resolve --all` finds the file
+    missing too and upholds it; the whole batch is rejected."""
+    card = _magic(ip, f"publish clf --name {_name('iris-file')} --train train_df --test test_df --label target "
+                      "--window 1h --timeout 10m")  # fmt: skip
+    erin = _magic(ip, "status --as erin")
+    withheld, _ = _raw_contribution(erin, card.id, iris.iloc[90:94], store=False)
+    capsys.readouterr()
+    assert _magic(ip, f"challenge {withheld} --file --suggested --as verifier") is None  # a usage error
+    assert "--file" in capsys.readouterr().err
+    [file_challenge] = _magic(ip, f"challenge {withheld} --file --as verifier")
+    assert f"the file (file) → challenge {file_challenge}" in capsys.readouterr().out
+    assert _magic(ip, f"challenges {card.id}").loc[file_challenge, "kind"] == "file"
+    assert _magic(ip, f"resolve --all {card.id} --auto") == {file_challenge: True}
+    assert f"challenge {file_challenge}: upheld (the whole batch is rejected)" in capsys.readouterr().out
+    assert market.submission(withheld).forfeited
 
 
 def test_advance_claim_and_retrain(ip, market, chain, model, capsys):

@@ -171,15 +171,24 @@ async def test_demand_answer_and_expire(jp_fetch, demands, chain, market):
     detail = await _get(jp_fetch, "contributions", str(demands["answered"]))
     report = detail["report"]
     assert (report["cid_ok"], report["count_ok"], report["root_ok"]) == (False, False, False)
+    # the server's account owns the model, so it cannot challenge the file (the owner judges that): it demands a row
     assert report["rows"] == [] and report["plan"] == [{"row": 4, "kind": "availability"}]
     assert "cannot be fetched" in report["problem"]
-    code, created = await _post(jp_fetch, "challenges", body={"submission": demands["answered"]})
+    code, created = await _post(jp_fetch, "challenges", body={"submission": demands["answered"], "rows": [None]})
+    assert code == 201  # a null row: the whole file (as the verifier account)
+    [file_challenge] = created["challenges"]
+    code, created = await _post(jp_fetch, "challenges", body={"submission": demands["answered"], "rows": [4]})
     assert code == 201
     [demand] = created["challenges"]
-    code, created = await _post(jp_fetch, "challenges", body={"submission": demands["forfeited"], "account": "carol"})
+    code, created = await _post(
+        jp_fetch, "challenges", body={"submission": demands["forfeited"], "rows": [2], "account": "carol"}
+    )
     [lost] = created["challenges"]
     listed = {c["id"]: c for c in (await _get(jp_fetch, "challenges", model=str(demands["model"])))["challenges"]}
     assert (listed[demand]["kind"], listed[demand]["values"], listed[demand]["row"]) == ("availability", {}, 4)
+    assert (listed[file_challenge]["kind"], listed[file_challenge]["row"]) == ("file", None)
+    detail = await _get(jp_fetch, "contributions", str(demands["answered"]))
+    assert detail["contribution"]["file_judged"] and detail["report"]["plan"] == []  # the owner is judging the file
 
     # the file is nowhere: the demand cannot be answered from this server, nor expired before its time-out
     code, body = await _error(jp_fetch("colearn", "api", "challenges", str(demand), "answer", method="POST", body="{}"))
@@ -195,6 +204,9 @@ async def test_demand_answer_and_expire(jp_fetch, demands, chain, market):
     assert market.credit_of(chain.account("alice").address) == alice + terms.challenge_bond
     code, body = await _error(jp_fetch("colearn", "api", "challenges", str(demand), "answer", method="POST", body=""))
     assert code == 409 and "already settled (answered)" in body["message"]
+    # the owner judges the file challenge: its client fetches the file now, so the challenge is rejected
+    code, verdict = await _post(jp_fetch, "challenges", str(file_challenge), "resolve", body={"verdict": "auto"})
+    assert (code, verdict) == (200, {"challenge": file_challenge, "upheld": False})
 
     chain.advance_time(120)
     carol, burned = market.credit_of(chain.account("carol").address), market.burned()
@@ -208,7 +220,11 @@ async def test_demand_answer_and_expire(jp_fetch, demands, chain, market):
     pending = await _get(jp_fetch, "contributions", model=str(demands["model"]))
     assert [c["id"] for c in pending["contributions"]] == [demands["answered"]]  # a forfeited batch is settled
     statuses = await _get(jp_fetch, "challenges", model=str(demands["model"]), status="all")
-    assert {c["id"]: c["status"] for c in statuses["challenges"]} == {demand: "answered", lost: "upheld"}
+    assert {c["id"]: c["status"] for c in statuses["challenges"]} == {
+        file_challenge: "rejected",
+        demand: "answered",
+        lost: "upheld",
+    }
 
 
 async def test_only_availability_challenges_are_answered(jp_fetch, late):

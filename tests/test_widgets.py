@@ -225,32 +225,41 @@ def test_verify_challenge_and_resolve(owner, market, chain, iris):
 
 
 def test_demand_a_withheld_file_answer_and_expire(owner, market, chain):
-    """A file nobody can fetch: the report plans a demand (availability); the challenge shows an Answer button, which
+    """A file nobody can fetch: the report plans a challenge of the whole file, which the owner judges (Auto: its
+    client cannot fetch the file either, so the batch is rejected). A demanded row shows an Answer button, which
     produces the row once the file is there; another demand, unanswered, is expired and forfeits its batch."""
     model = _publish(owner, load_iris(as_frame=True).frame, "demands-in-widgets", 50, 40, pool="1", timeout="1m")
     dave = owner.as_account("dave")
     answered, parquet = _withheld(dave, model.id, model.fresh.iloc[0:4])
     forfeited, _ = _withheld(dave, model.id, model.fresh.iloc[4:7])
+    filed, _ = _withheld(dave, model.id, model.fresh.iloc[7:10])
     terms = market.model(model.id).terms
 
     queue = VerificationQueue(owner, model=model.id)
-    assert {answered, forfeited} <= set(_values(queue.pending))
-    demands = {}
-    for submission in (answered, forfeited):
-        queue.pending.value = submission
-        queue.verify_button.click()
-        assert queue.status.kind == "", queue.status.text
-        report = queue.report
-        assert not report.cid_ok and report.rows.empty and report.plan == ((report.plan[0][0], "availability"),)
-        row = report.plan[0][0]
-        assert "CID ✘" in queue.report_html.value and "1 planned challenge (1 availability)" in queue.report_html.value
-        assert "cannot be fetched" in queue.report_html.value
-        assert queue.row_boxes[row].value and "demand it (availability" in queue.row_boxes[row].description
-        assert not queue.challenge_button.disabled
-        queue.challenge_button.click()
-        assert queue.status.kind == "ok" and "(availability)" in queue.status.text, queue.status.text
-        [demands[submission]] = queue.last_challenges
-    assert {market.challenge_info(c).kind for c in demands.values()} == {"availability"}
+    assert {answered, forfeited, filed} <= set(_values(queue.pending))
+    queue.pending.value = filed
+    queue.verify_button.click()
+    assert queue.status.kind == "", queue.status.text
+    report = queue.report
+    assert not report.cid_ok and report.rows.empty and report.plan == ((None, "file"),)
+    assert "CID ✘" in queue.report_html.value and "1 planned challenge (1 file)" in queue.report_html.value
+    assert "cannot be fetched" in queue.report_html.value
+    assert queue.row_boxes[None].value and "the whole file" in queue.row_boxes[None].description
+    queue.challenge_button.click()
+    assert queue.status.kind == "ok" and "(file)" in queue.status.text, queue.status.text
+    [file_challenge] = queue.last_challenges
+    item = queue.resolvers[file_challenge]
+    assert item.kind == "file" and [b.description for b in item.buttons] == ["Uphold", "Reject", "Auto"]
+    item.auto.click()
+    assert queue.status.kind == "ok" and "upheld" in queue.status.text, queue.status.text
+    assert market.submission(filed).forfeited and filed not in _values(queue.pending)
+
+    verifier = chain.account("verifier")
+    demands = {
+        submission: market.challenge_availability(verifier, submission, row).event("RowChallenged").args["challenge_id"]
+        for submission, row in ((answered, 3), (forfeited, 2))
+    }
+    queue.refresh()
 
     # Answer: offered on a demand, never Uphold/Reject (nobody judges it). Without the file it cannot be answered.
     item = queue.resolvers[demands[answered]]

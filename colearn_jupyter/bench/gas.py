@@ -3,9 +3,10 @@
 Measured: ``publish`` (with its row schema, training and test roots), ``publish_with_perceptron``, batches of each
 size (``contribute_<n>_rows``; gas does not depend on the size), every challenge kind with its commitment and its
 reveal apart (``challenge_<kind>_commit``, ``challenge_<kind>_reveal``), ``answer`` (an availability challenge
-answered with the row), ``resolve`` (a label challenge upheld), ``expire`` (an unanswered availability challenge:
-the batch is forfeited), ``claim``, ``withdraw``, ``contribute_onchain_row`` (a row stored for a model with an
-on-chain perceptron) and ``claim_onchain_row_trained`` (claiming that row teaches the perceptron).
+answered with the row), ``resolve`` (a label challenge upheld), ``resolve_file`` (a file challenge upheld: the
+batch is forfeited), ``expire`` (an unanswered availability challenge: the batch is forfeited), ``claim``,
+``withdraw``, ``contribute_onchain_row`` (a row stored for a model with an on-chain perceptron) and
+``claim_onchain_row_trained`` (claiming that row teaches the perceptron).
 
 >>> from colearn_jupyter.bench import gas
 >>> figures = gas.run(rows=[1, 100])      # doctest: +SKIP
@@ -23,14 +24,14 @@ from typing import Any
 from ..chain import Chain
 from ..config import ColearnSettings
 from ..formats.data import Column, FeatureSchema, encode_row, onchain_schema
-from ..marketplace import LINEAR_SCALE, DuplicateSource, LinearTerms, Marketplace, Receipt, Terms
+from ..marketplace import LINEAR_SCALE, WHOLE_FILE, DuplicateSource, LinearTerms, Marketplace, Receipt, Terms
 from ..merkle import MerkleTree, contributor_key, test_row_nonce
 from ..units import to_wei
 
 # A real CIDv1 (raw leaves) of a small file, the length of every CID the marketplace stores.
 SAMPLE_CID = "bafkreidivzimqfqtoqxkrpge6bjyhlvxqs3rhe73owtmdulaxr5do5in7u"
 SCHEMA = FeatureSchema((Column("a", "float64"), Column("b", "int64")), Column("label", "int64"), (0, 1), 1e6)
-CHALLENGE_KINDS = ("label", "format", "duplicate", "training_copy", "test_copy", "availability")
+CHALLENGE_KINDS = ("label", "format", "duplicate", "training_copy", "test_copy", "availability", "file")
 _TARGETS = 12  # the smallest batch that holds the challenge targets (a smaller one is challenged in a batch of 12)
 
 
@@ -108,18 +109,23 @@ def run(rows: Iterable[int] = (1, 100, 10_000)) -> dict[str, dict[str, float]]:
                     None, "alice", _with_targets(_synthetic_rows(_TARGETS, offset), training[0], test[0])
                 )
 
-            def challenge(kind: str, function: str, index: int, *args: Any, value: int = 0) -> Receipt:
-                """Commit, then reveal in a later block: the two transactions every challenge takes."""
+            def challenge(
+                kind: str, function: str, index: int, *args: Any, value: int = 0, of: int | None = None
+            ) -> Receipt:
+                """Commit, then reveal in a later block: the two transactions every challenge takes. A file
+                challenge (``index`` WHOLE_FILE) names no row in its reveal."""
                 verifier = chain.account("verifier")
                 secret = os.urandom(32)
-                commitment = market.challenge_commitment(verifier.address, target[0], index, secret)
+                submission = target[0] if of is None else of
+                commitment = market.challenge_commitment(verifier.address, submission, index, secret)
                 commit = measure(
                     f"challenge_{kind}_commit", lambda: market._send(verifier, "commitChallenge", commitment)
                 )
                 chain.wait_for_block_after(commit.block_number)
+                named = () if index == WHOLE_FILE else (index,)
                 return measure(
                     f"challenge_{kind}_reveal",
-                    lambda: market._send(verifier, function, target[0], index, *args, secret, value=value),
+                    lambda: market._send(verifier, function, submission, *named, *args, secret, value=value),
                 )
 
             submission_id, data, tree = target
@@ -147,6 +153,12 @@ def run(rows: Iterable[int] = (1, 100, 10_000)) -> dict[str, dict[str, float]]:
             # A batch whose file nobody produces: its demand expires and the batch is forfeited.
             lost, _, _ = contribute(None, "bob", _synthetic_rows(2, offset=2 * 10**7))
             unanswered = market.challenge_availability("verifier", lost, 1).event("RowChallenged").args["challenge_id"]
+
+            # A batch whose file the owner finds unusable: its file challenge is upheld and the batch forfeited.
+            withheld, _, _ = contribute(None, "bob", _synthetic_rows(2, offset=3 * 10**7))
+            filed = challenge("file", "challengeFile", WHOLE_FILE, value=bond, of=withheld)
+            file_id = filed.event("RowChallenged").args["challenge_id"]
+            measure("resolve_file", lambda: market.resolve_challenge("owner", file_id, True))
 
             # On-chain rows need a model published with a perceptron; a claimed row it misclassifies trains it.
             scale = LINEAR_SCALE

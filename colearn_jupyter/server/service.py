@@ -20,7 +20,7 @@ from ..config import ColearnSettings
 from ..contributions import model_metadata
 from ..errors import ColearnError
 from ..formats.data import read_csv, read_data
-from ..marketplace import Submission
+from ..marketplace import WHOLE_FILE, Submission
 from ..session import Session, VerificationReport
 from .index import ModelIndex
 from .openapi import RequestError
@@ -122,6 +122,7 @@ class ColearnService:
             for log in market.contract.events.RowChallenged.get_logs(
                 argument_filters={"submissionId": submission_id}, from_block=0
             )
+            if log["args"]["rowIndex"] != WHOLE_FILE
         }
         return {
             "contribution": contribution(submission),
@@ -133,10 +134,11 @@ class ColearnService:
         out = []
         fixed = {"model", "submission", "row", "kind", "status", "challenger", "resolve by"}
         for challenge_id, row in frame.iterrows():
-            # the row's decoded values; none for an availability challenge, or a model whose metadata is unreadable
+            # the row's decoded values; none for an availability or file challenge, or a model whose metadata is
+            # unreadable
             values = {k: _plain(v) for k, v in row.items() if k not in fixed and _plain(v) is not None}
             out.append({"id": int(challenge_id), "model": int(row["model"]), "submission": int(row["submission"]),
-                        "row": int(row["row"]), "kind": row["kind"], "status": row["status"],
+                        "row": _row_number(row["row"]), "kind": row["kind"], "status": row["status"],
                         "challenger": row["challenger"], "resolve_by": int(row["resolve by"]),
                         "values": values})  # fmt: skip
         return {"challenges": out}
@@ -173,7 +175,7 @@ class ColearnService:
             raise RequestError("contribute a .csv or .parquet file")
         return contribution(session.contribute(model_id, frame))
 
-    def challenge(self, submission_id: int, rows: list[int] | None, account: str | None) -> dict[str, Any]:
+    def challenge(self, submission_id: int, rows: list[int | None] | None, account: str | None) -> dict[str, Any]:
         return {"challenges": self.as_account(account or "verifier").challenge(submission_id, rows)}
 
     def resolve(self, challenge_id: int, verdict: str, account: str | None) -> dict[str, Any]:
@@ -238,6 +240,7 @@ def contribution(submission: Submission) -> dict[str, Any]:
         "rows_rejected": submission.rows_rejected,
         "claimed": submission.claimed,
         "forfeited": submission.forfeited,
+        "file_judged": submission.file_judged,
     }
 
 
@@ -261,9 +264,17 @@ def report(result: VerificationReport, challenged: dict[int, int] | None = None)
         "schema_ok": result.schema_ok,
         "problem": result.problem,
         "rows": rows,
-        "plan": [{"row": int(row), "kind": kind} for row, kind in result.plan],
-        "suggested": [int(i) for i in result.suggested],
+        "plan": [{"row": None if row is None else int(row), "kind": kind} for row, kind in result.plan],
+        "suggested": [None if i is None else int(i) for i in result.suggested],
     }
+
+
+def _row_number(value: Any) -> int | None:
+    """A challenge's row as JSON: null for a challenge of the whole file."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):  # None, NaN or pandas' NA
+        return None
 
 
 def _plain(value: Any) -> Any:

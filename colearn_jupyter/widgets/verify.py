@@ -37,6 +37,7 @@ KIND_NOTE = {
     "training copy": "the contract judges at once",
     "test copy": "the contract judges at once",
     "availability": "demands the row; posts the bond",
+    "file": "the owner judges the whole file; posts the bond",
 }
 
 
@@ -44,8 +45,8 @@ KIND_NOTE = {
 class ChallengeRow:
     """One pending challenge in the challenges section, with the buttons its kind allows.
 
-    A label challenge of a model the session's account owns gets Uphold / Reject / Auto; an availability challenge
-    gets Answer (anyone holding the file may produce the row); any challenge past its time-out gets Expire.
+    A label or file challenge of a model the session's account owns gets Uphold / Reject / Auto; an availability
+    challenge gets Answer (anyone holding the file may produce the row); any challenge past its time-out gets Expire.
     """
 
     challenge_id: int
@@ -169,16 +170,22 @@ class VerificationQueue(Panel):
             )
         else:
             deadline = f"resolve within {format_duration(left)}" if left > 0 else "resolution time is over"
+        where = "the file" if pd.isna(row["row"]) else f"row {int(row['row'])}"
         text = (
             f"<div style='{TEXT}'><b>#{challenge_id}</b> <span style='{WARN}'>{escape(kind)}</span> · model {model_id}"
-            f" · submission {row['submission']} row {row['row']} · by {short(str(row['challenger']))} · {deadline}"
+            f" · submission {row['submission']} {where}"
+            f" · by {short(str(row['challenger']))} · {deadline}"
             f"<br><span style='{MUTED}'>{escape(values[:200]) or '&nbsp;'}</span></div>"
         )
         item = ChallengeRow(challenge_id, kind, widgets.HBox())
-        if kind == "label" and model_id in owned and left > 0:
-            item.uphold = button("Uphold", "check", "danger", "the label is wrong: the row is rejected")
-            item.reject = button("Reject", "times", "success", "the row is fine: the challenger's bond is burned")
-            item.auto = button("Auto", "magic", tooltip="let the current model judge the row")
+        if kind in ("label", "file") and model_id in owned and left > 0:
+            file = kind == "file"
+            wrong = "the file is unusable: the whole batch is rejected" if file else "the label is wrong: row rejected"
+            item.uphold = button("Uphold", "check", "danger", wrong)
+            fine = f"the {'file' if file else 'row'} is fine: the challenger's bond is burned"
+            item.reject = button("Reject", "times", "success", fine)
+            guess = "try to fetch the file and check it" if file else "let the current model judge the row"
+            item.auto = button("Auto", "magic", tooltip=guess)
             for choice, verdict in ((item.uphold, True), (item.reject, False), (item.auto, None)):
                 choice.on_click(lambda b, verdict=verdict: self._resolve(challenge_id, verdict))
         if kind == "availability" and left > 0:
@@ -227,7 +234,7 @@ class VerificationQueue(Panel):
 
     def _show_report(self, report: Any) -> None:
         self.report = report
-        self.row_kinds = {int(row): kind for row, kind in report.plan}
+        self.row_kinds = {None if row is None else int(row): kind for row, kind in report.plan}
         checks = " · ".join(
             f"<span style='{SUCCESS if good else ERROR}'>{name} {'✔' if good else '✘'}</span>"
             for name, good in (("CID", report.cid_ok), ("row count", report.count_ok),
@@ -267,9 +274,11 @@ class VerificationQueue(Panel):
         self.rows_box.children = children
 
     @staticmethod
-    def _describe(report: Any, index: int, kind: str) -> str:
+    def _describe(report: Any, index: int | None, kind: str) -> str:
         """A checkbox's label: the row, why it is planned, and the challenge kind."""
         note = KIND_NOTE.get(kind, "")
+        if index is None:
+            return f"the whole file: {report.problem or 'unusable'} → {kind} ({note})"
         if index not in report.rows.index:  # a row of a file that cannot be read
             return f"row {index}: demand it ({kind}: {note})"
         row = report.rows.loc[index]
@@ -280,7 +289,7 @@ class VerificationQueue(Panel):
         return f"row {index}: {why} → {kind} ({note})"
 
     # ------------------------------------------------------------------------------------------------ challenge
-    def selected_rows(self) -> list[int]:
+    def selected_rows(self) -> list[int | None]:
         """The checked rows of the last report."""
         return [index for index, box in self.row_boxes.items() if box.value and not box.disabled]
 
@@ -292,7 +301,8 @@ class VerificationQueue(Panel):
         done, challenge_ids = attempt(
             self.status,
             [self.verify_button, self.challenge_button],
-            f"challenging {len(rows)} row{'s' * (len(rows) != 1)} of submission #{submission_id}",
+            f"challenging {len(rows)} {'row' if rows != [None] else 'file'}{'s' * (len(rows) != 1)} of submission "
+            f"#{submission_id}",
             lambda: acting(self.session, self.account.value).challenge(submission_id, rows),
         )
         if done:

@@ -7,7 +7,7 @@ import {RowTree} from "./libraries/RowTree.sol";
 
 /**
  * @title ChallengeGame
- * @notice The challenge functions of {IModelMarketplace}: commit, reveal (label, format, duplicate, availability),
+ * @notice The challenge functions of {IModelMarketplace}: commit, reveal (label, format, duplicate, availability, file),
  * answer, resolve and expire. {ModelMarketplace} creates one in its constructor and forwards these calls to it by
  * `delegatecall`, so they run on the marketplace's storage, balance and address; apart, the marketplace's code would
  * exceed the 24 KiB limit. Called directly, every function reverts.
@@ -27,12 +27,15 @@ contract ChallengeGame is MarketplaceStorage {
     /**
      * @notice See {IModelMarketplace}.
      * @dev On a forfeited batch the verdict no longer matters: the bond returns to the challenger. The owner's balance
-     * is the same whatever the verdict: an upheld row's reward goes to the challenger instead of the contributor, and
-     * forfeited deposits and bonds are burned.
+     * is the same whatever the verdict: the fee is paid either way, and the deposits and rewards of rejected rows are
+     * burned like the bond of a rejected challenge.
      */
     function resolveChallenge(uint256 challengeId, bool upheld) external onlyDelegated {
         Challenge storage challenged = _existingChallenge(challengeId);
-        if (challenged.kind != ChallengeKind.Label) revert MarketplaceWrongChallengeKind(challengeId, challenged.kind);
+        ChallengeKind kind = challenged.kind;
+        if (kind != ChallengeKind.Label && kind != ChallengeKind.File) {
+            revert MarketplaceWrongChallengeKind(challengeId, kind);
+        }
         uint256 submissionId = challenged.submissionId;
         SubmissionRecord storage submission = _submissions[submissionId];
         ModelRecord storage model = _ownedModel(submission.modelId);
@@ -45,13 +48,17 @@ contract ChallengeGame is MarketplaceStorage {
         uint256 fee = challenged.fee;
         submission.openChallenges -= 1;
         if (submission.forfeited) {
-            _closeLabelChallenge(challenged, model, challengeId, submissionId);
+            _closeOwnerChallenge(challenged, model, challengeId, submissionId);
             return;
         }
         _credits[challenger] += fee;
         if (upheld) {
             challenged.status = ChallengeStatus.Upheld;
-            _rejectRow(model, submission, submissionId, challenged.rowIndex, challengeId, challenger, false);
+            if (kind == ChallengeKind.File) {
+                _forfeit(submission, submissionId, challengeId, challenger, false);
+            } else {
+                _rejectRow(model, submission, submissionId, challenged.rowIndex, challengeId, challenger, false);
+            }
             _credits[challenger] += bond;
             emit ChallengeResolved(challengeId, submissionId, true, challenger, bond + fee);
         } else {
@@ -82,7 +89,7 @@ contract ChallengeGame is MarketplaceStorage {
         _useCommitment(submissionId, rowIndex, salt);
         SubmissionRecord storage submission = _labelChallengeable(submissionId, rowIndex);
         _checkProof(submission, submissionId, rowIndex, row, proof);
-        challengeId = _openLabelChallenge(submission, submissionId, rowIndex, row);
+        challengeId = _openOwnerChallenge(submission, submissionId, rowIndex, ChallengeKind.Label, row);
     }
 
     /**
@@ -155,6 +162,31 @@ contract ChallengeGame is MarketplaceStorage {
 
     /**
      * @notice See {IModelMarketplace}.
+     * @dev Committed with row index {WHOLE_FILE}. The owner judges it, so cannot raise one. One per submission.
+     */
+    function challengeFile(uint256 submissionId, bytes32 salt)
+        external
+        payable
+        onlyDelegated
+        returns (uint256 challengeId)
+    {
+        _useCommitment(submissionId, WHOLE_FILE, salt);
+        SubmissionRecord storage submission = _existingSubmission(submissionId);
+        if (submission.forfeited) revert MarketplaceSubmissionForfeited(submissionId);
+        uint64 windowEndsAt = submission.windowEndsAt;
+        if (block.timestamp >= windowEndsAt) revert MarketplaceChallengeWindowClosed(submissionId, windowEndsAt);
+        if (submission.onChainRow) revert MarketplaceNotApplicable("an on-chain row has no file");
+        if (submission.fileJudged) revert MarketplaceFileAlreadyJudged(submissionId);
+        ModelRecord storage model = _models[submission.modelId];
+        if (msg.sender == model.owner) revert MarketplaceOwnerCannotChallenge(submission.modelId);
+        uint128 bond = model.terms.challengeBond;
+        if (msg.value != bond) revert MarketplaceIncorrectPayment(bond, msg.value);
+        submission.fileJudged = true;
+        challengeId = _openOwnerChallenge(submission, submissionId, WHOLE_FILE, ChallengeKind.File, "");
+    }
+
+    /**
+     * @notice See {IModelMarketplace}.
      * @dev Anyone holding the file may answer, not only the contributor. The answered row can then be challenged on
      * its content like any other.
      */
@@ -192,8 +224,8 @@ contract ChallengeGame is MarketplaceStorage {
         uint256 submissionId = challenged.submissionId;
         SubmissionRecord storage submission = _submissions[submissionId];
         submission.openChallenges -= 1;
-        if (challenged.kind == ChallengeKind.Label) {
-            _closeLabelChallenge(challenged, _models[submission.modelId], challengeId, submissionId);
+        if (challenged.kind == ChallengeKind.Label || challenged.kind == ChallengeKind.File) {
+            _closeOwnerChallenge(challenged, _models[submission.modelId], challengeId, submissionId);
             return;
         }
         address challenger = challenged.challenger;
@@ -202,7 +234,7 @@ contract ChallengeGame is MarketplaceStorage {
             challenged.status = ChallengeStatus.Expired;
         } else {
             challenged.status = ChallengeStatus.Upheld;
-            _forfeit(submission, submissionId, challengeId, challenger);
+            _forfeit(submission, submissionId, challengeId, challenger, true);
         }
         _credits[challenger] += bond;
         emit ChallengeExpired(challengeId, submissionId, bond);
@@ -226,12 +258,14 @@ contract ChallengeGame is MarketplaceStorage {
         state.revealed = true;
     }
 
-    /// @dev Opens a label challenge: the bond was paid; the fee (up to the row's reward) is reserved from the pool.
-    function _openLabelChallenge(
+    /// @dev Opens a challenge the owner judges (label or file): the bond was paid; the fee (up to one row's reward) is
+    /// reserved from the pool.
+    function _openOwnerChallenge(
         SubmissionRecord storage submission,
         uint256 submissionId,
         uint32 rowIndex,
-        bytes calldata row
+        ChallengeKind kind,
+        bytes memory row
     ) private returns (uint256 challengeId) {
         ModelRecord storage model = _models[submission.modelId];
         uint256 available = model.rewardPool;
@@ -243,14 +277,14 @@ contract ChallengeGame is MarketplaceStorage {
         }
         uint64 resolveBy = _now() + model.terms.ownerTimeout;
         challengeId = _openChallenge(
-            submission, submissionId, rowIndex, ChallengeKind.Label, row, model.terms.challengeBond, fee.toUint128(), resolveBy
+            submission, submissionId, rowIndex, kind, row, model.terms.challengeBond, fee.toUint128(), resolveBy
         );
     }
 
-    /// @dev Closes a pending label challenge without a verdict (the owner missed the time-out, the batch was forfeited,
-    /// or the contract rejected the row on other grounds): the bond returns to the challenger, the fee to the pool.
-    /// The caller has already decremented the submission's open challenges.
-    function _closeLabelChallenge(
+    /// @dev Closes a pending label or file challenge without a verdict (the owner missed the time-out, the batch was
+    /// forfeited, or the contract rejected the row on other grounds): the bond returns to the challenger, the fee to the
+    /// pool. The caller has already decremented the submission's open challenges.
+    function _closeOwnerChallenge(
         Challenge storage challenged,
         ModelRecord storage model,
         uint256 challengeId,
@@ -381,7 +415,7 @@ contract ChallengeGame is MarketplaceStorage {
         if (pending != 0 && _challenges[pending].status == ChallengeStatus.Pending) {
             // only a label challenge can be pending here ({_challengeable}); the contract's verdict supersedes it
             submission.openChallenges -= 1;
-            _closeLabelChallenge(_challenges[pending], model, pending, submissionId);
+            _closeOwnerChallenge(_challenges[pending], model, pending, submissionId);
         }
         challengeId = _newChallenge(submissionId, rowIndex, kind, ChallengeStatus.Upheld, 0, 0, 0);
         emit RowChallenged(submission.modelId, submissionId, challengeId, rowIndex, msg.sender, kind, row, 0);
@@ -409,13 +443,18 @@ contract ChallengeGame is MarketplaceStorage {
             fee: fee,
             resolveBy: resolveBy
         });
-        _rowStates[submissionId][rowIndex].challengeId = challengeId.toUint64();
+        if (rowIndex != WHOLE_FILE) _rowStates[submissionId][rowIndex].challengeId = challengeId.toUint64();
     }
 
-    /// @dev Forfeits every row of a batch not yet rejected: deposits burned, reserved rewards credited to `challenger`.
-    function _forfeit(SubmissionRecord storage submission, uint256 submissionId, uint256 challengeId, address challenger)
-        private
-    {
+    /// @dev Forfeits every row of a batch not yet rejected: deposits burned; reserved rewards credited to `challenger`
+    /// when the contract judged the batch (`payReward`), burned too when the owner did (see {_rejectRow}).
+    function _forfeit(
+        SubmissionRecord storage submission,
+        uint256 submissionId,
+        uint256 challengeId,
+        address challenger,
+        bool payReward
+    ) private {
         uint256 modelId = submission.modelId;
         uint32 rows;
         // unchecked: rowsRejected never exceeds rowCount
@@ -424,6 +463,10 @@ contract ChallengeGame is MarketplaceStorage {
         }
         uint256 burnedNow = uint256(rows) * submission.depositPerRow;
         uint256 reward = uint256(rows) * submission.rewardPerRow;
+        if (!payReward) {
+            burnedNow += reward;
+            reward = 0;
+        }
         submission.forfeited = true;
         submission.rowsRejected = submission.rowCount;
         _models[modelId].rowsRejected += rows;

@@ -109,7 +109,8 @@ interface IMarketplaceTypes {
         uint128 rewardPerRow;
         bool onChainRow;
         bool claimed;
-        bool forfeited; // a challenged row was not produced in time: every row is rejected
+        bool forfeited; // every row is rejected: a demanded row was not produced in time, or the file was unavailable
+        bool fileJudged; // a file challenge was raised (one per submission)
     }
 
     enum ChallengeKind {
@@ -119,7 +120,8 @@ interface IMarketplaceTypes {
         Format, // the contract judges the row against the schema
         Duplicate, // the contract judges a copy of an earlier row, or of training or test data
         TrainingCopy,
-        TestCopy
+        TestCopy,
+        File // the owner judges that the batch's file cannot be fetched or does not hold the committed rows
     }
 
     enum ChallengeStatus {
@@ -136,11 +138,11 @@ interface IMarketplaceTypes {
         uint256 id;
         uint256 submissionId;
         address challenger;
-        uint32 rowIndex;
+        uint32 rowIndex; // {WHOLE_FILE} for a challenge of the whole file
         ChallengeKind kind;
         ChallengeStatus status;
         uint128 bond;
-        uint128 fee; // label challenges: paid by the owner's pool to the challenger on either verdict
+        uint128 fee; // label and file challenges: paid by the owner's pool to the challenger on either verdict
         uint64 resolveBy; // pending challenges only
     }
 
@@ -181,6 +183,7 @@ interface IMarketplaceTypes {
     error MarketplaceRowChallengePending(uint256 submissionId, uint32 rowIndex, uint256 challengeId);
     error MarketplaceRowAlreadyJudged(uint256 submissionId, uint32 rowIndex, uint256 challengeId);
     error MarketplaceRowAlreadyRevealed(uint256 submissionId, uint32 rowIndex);
+    error MarketplaceFileAlreadyJudged(uint256 submissionId);
     error MarketplaceSubmissionForfeited(uint256 submissionId);
     error MarketplaceInvalidProof(uint256 submissionId, uint32 rowIndex);
     error MarketplaceInvalidSourceProof(SourceKind kind, uint32 rowIndex);

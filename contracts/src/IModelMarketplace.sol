@@ -24,7 +24,8 @@ import {IMarketplaceTypes} from "./IMarketplaceTypes.sol";
  *   a row that repeats an earlier row of any submission to the model, or a row of the owner's committed training or
  *   test set ({challengeDuplicate}), and a row nobody produces when asked ({challengeAvailability}: the whole batch is
  *   forfeited).
- * - A wrong label is judged by the model's owner within the time-out ({challengeLabel}, {resolveChallenge}).
+ * - A wrong label, and a file that cannot be fetched, are judged by the model's owner within the time-out
+ *   ({challengeLabel}, {challengeFile}, {resolveChallenge}).
  * - Every challenge is committed first ({commitChallenge}) and revealed in a later block, so it cannot be copied or
  *   front-run.
  * - A rejected row's deposit is burned, and the reward reserved for it goes to whoever proved it bad. A rejected label
@@ -61,8 +62,9 @@ interface IModelMarketplace is IMarketplaceTypes {
     function withdrawRewardPool(uint256 modelId, uint256 amount) external;
 
     /**
-     * @notice The owner's verdict on a label challenge, within the time-out. Upheld: the row is rejected, its deposit
-     * burned, its reward and the bond credited to the challenger. Rejected: the bond is burned.
+     * @notice The owner's verdict on a label or file challenge, within the time-out. Upheld: the row (for a file, every
+     * row not yet rejected) is rejected, its deposit and reward burned, and the bond credited back to the challenger.
+     * Rejected: the bond is burned. The fee reserved when the challenge was revealed is the challenger's either way.
      */
     function resolveChallenge(uint256 challengeId, bool upheld) external;
 
@@ -142,6 +144,15 @@ interface IModelMarketplace is IMarketplaceTypes {
         external
         payable
         returns (uint256 challengeId);
+
+    /**
+     * @notice Reveal a challenge of a whole batch whose file cannot be fetched or does not hold the committed rows (the
+     * contract cannot see storage); posts the bond, and the owner's pool reserves a fee of one row's reward. The owner
+     * judges it within the time-out ({resolveChallenge}): upheld, every row not yet rejected is rejected and its deposit
+     * and reward burned, and the challenger gets the bond and the fee; rejected, the bond is burned and the fee paid.
+     * Commit with row index {WHOLE_FILE}. One per submission; not for on-chain rows or by the owner.
+     */
+    function challengeFile(uint256 submissionId, bytes32 salt) external payable returns (uint256 challengeId);
 
     /// @notice Produce a row demanded by an availability challenge, with its proof; the bond is credited to the caller.
     function answerChallenge(uint256 challengeId, bytes calldata row, bytes32[] calldata proof) external;

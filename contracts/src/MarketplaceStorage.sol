@@ -21,6 +21,8 @@ abstract contract MarketplaceStorage is IMarketplaceTypes, ReentrancyGuard {
     uint64 public constant MAX_PERIOD = 30 days;
     /// @notice A batch may reserve at most this fraction (1 / n) of the unallocated reward pool.
     uint256 public constant MAX_BATCH_SHARE = 4;
+    /// @notice The row index of a challenge of a whole file ({ChallengeKind.File}).
+    uint32 public constant WHOLE_FILE = type(uint32).max;
     /// @notice Largest bound of on-chain features (fixed point, scale 1e6): 2^40 ≈ 1.1e12, i.e. |x| ≤ 1.1e6.
     uint64 public constant MAX_FEATURE_BOUND = 2 ** 40;
 
@@ -77,6 +79,7 @@ abstract contract MarketplaceStorage is IMarketplaceTypes, ReentrancyGuard {
         bool onChainRow;
         bool claimed;
         bool forfeited;
+        bool fileJudged; // a file challenge was raised (once per submission)
         uint128 depositPerRow;
         uint128 rewardPerRow;
     }

@@ -254,6 +254,11 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
     }
 
     /// @inheritdoc IModelMarketplace
+    function challengeFile(uint256, bytes32) external payable returns (uint256) {
+        _delegateToChallengeGame();
+    }
+
+    /// @inheritdoc IModelMarketplace
     function answerChallenge(uint256, bytes calldata, bytes32[] calldata) external {
         _delegateToChallengeGame();
     }
@@ -520,6 +525,7 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
             onChainRow: cidCodec == 0,
             claimed: false,
             forfeited: false,
+            fileJudged: false,
             depositPerRow: terms.depositPerRow,
             rewardPerRow: terms.rewardPerRow
         });
@@ -680,6 +686,7 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
         info.onChainRow = record.onChainRow;
         info.claimed = record.claimed;
         info.forfeited = record.forfeited;
+        info.fileJudged = record.fileJudged;
     }
 
     /// @dev Number of items of a page of `limit` items from `offset` in a list of `total` items.

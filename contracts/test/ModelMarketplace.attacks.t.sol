@@ -781,6 +781,58 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
         _assertOnlyBurnedLeft();
     }
 
+    // ============================================================================================ (11) withholding
+
+    /// Attack (11), withholding the file: Mallory commits real rows but never stores the file, so nobody can retrain on
+    /// them; he answers every availability demand from memory, which would take each demander's bond. Closed by the
+    /// file challenge, which only the owner can judge (the contract cannot see storage) and no row answers: Carol,
+    /// unable to fetch the file, challenges it; the owner, unable too, upholds.
+    /// Arithmetic: Mallory pays 4 D and gets nothing back (-4 D, burned); Carol pays B and gets B + F (+R); the
+    /// owner's pool pays the fee and its 4 reserved rewards are burned (-5 R, as if it had paid the batch and a fee).
+    function test_attack11_withheldFileIsForfeitedByTheOwner() public {
+        uint256 modelId = _publishTracked(POOL);
+        (uint256 submissionId, bytes32[] memory leaves) = _submit(mallory, modelId, MerkleBuilder.batchRows(9, 4));
+        uint256 challengeId = _challengeFile(carol, submissionId);
+        _trackIn(carol, BOND);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IMarketplaceTypes.MarketplaceWrongChallengeKind.selector, challengeId, IMarketplaceTypes.ChallengeKind.File
+            )
+        );
+        _answer(mallory, challengeId, MerkleBuilder.batchRow(9, 0), MerkleBuilder.proof(leaves, 0));
+        _resolve(challengeId, true);
+        _afterWindow(submissionId);
+        _expectError(IMarketplaceTypes.MarketplaceSubmissionForfeited.selector, submissionId);
+        marketplace.claim(submissionId);
+
+        _settleAll(modelId);
+        int256 r = int256(uint256(REWARD));
+        assertEq(_net(mallory), -4 * int256(uint256(DEPOSIT)), "Mallory loses every deposit");
+        assertEq(_net(carol), r, "Carol earns the fee");
+        assertEq(_net(owner), -5 * r, "the owner pays what an honest batch and a fee would have cost");
+        assertEq(marketplace.burned(), 4 * (uint256(DEPOSIT) + REWARD), "4 D + 4 R burned");
+        _assertOnlyBurnedLeft();
+    }
+
+    /// Attack (11b): an owner upholds its partner's file challenge of Alice's available batch. The owner's verdict is
+    /// the one thing the contract cannot check, but it pays the coalition nothing: the partner gets its bond back and
+    /// the fee, which the owner's pool pays; Alice's rewards are burned, not returned to the pool.
+    /// Arithmetic: coalition (owner + partner) -4 R, exactly what paying Alice would have cost; Alice -4 D.
+    function test_attack11_ownerUpholdingAFalseFileChallengeGainsNothing() public {
+        uint256 modelId = _publishTracked(POOL);
+        (uint256 submissionId,) = _submit(alice, modelId, MerkleBuilder.batchRows(1, 4));
+        uint256 challengeId = _challengeFile(partner, submissionId);
+        _trackIn(partner, BOND);
+        _resolve(challengeId, true);
+        _afterWindow(submissionId);
+
+        _settleAll(modelId);
+        int256 r = int256(uint256(REWARD));
+        assertEq(_net(owner) + _net(partner), -4 * r, "the coalition is where paying Alice would have left it");
+        assertEq(_net(alice), -4 * int256(uint256(DEPOSIT)), "Alice's deposits are burned");
+        _assertOnlyBurnedLeft();
+    }
+
     // ============================================================================================ ledger helpers
 
     function _trackIn(address account, uint256 amount) private {

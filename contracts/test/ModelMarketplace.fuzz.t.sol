@@ -445,6 +445,83 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         marketplace.claim(f.submissionId);
     }
 
+    /// @dev A file challenge (which the owner judges) after some rows were rejected as malformed: upheld, every row
+    /// left is rejected, its deposit and reward burned; rejected, the bond is burned and the batch paid; expired, the
+    /// bond comes back and the fee returns to the pool. The owner's pool ends the same on either verdict, so no verdict
+    /// profits the owner, and the challenger's fee is one row's reward.
+    function testFuzz_fileChallenge_verdictsAndOwnerIndifference(
+        uint32 rowCount,
+        uint256 malformedMask,
+        uint128 depositPerRow,
+        uint128 rewardPerRow,
+        uint8 verdict
+    ) public {
+        FileGame memory g;
+        g.n = uint32(bound(rowCount, 1, 12));
+        g.deposit = bound(depositPerRow, 1, 1e30);
+        g.reward = bound(rewardPerRow, 0, g.deposit - 1);
+        g.verdict = verdict % 3; // 0 upheld, 1 rejected, 2 expired
+        _startFileGame(g, malformedMask);
+        uint256 challengeId = _challengeFile(carol, g.submissionId);
+        uint256 fee = marketplace.getChallenge(challengeId).fee;
+        assertEq(fee, g.reward, "the fee is one row's reward");
+        if (g.verdict == 2) {
+            vm.warp(marketplace.getChallenge(challengeId).resolveBy + 1);
+            marketplace.expireChallenge(challengeId);
+        } else {
+            _resolve(challengeId, g.verdict == 0);
+            _afterWindow(g.submissionId);
+        }
+        if (g.verdict != 0) marketplace.claim(g.submissionId);
+
+        uint256 left = g.n - g.rejected;
+        assertEq(
+            marketplace.getModel(g.modelId).rewardPool,
+            g.pool - uint256(g.n) * g.reward - (g.verdict == 2 ? 0 : fee),
+            "owner's pool: the same on either verdict"
+        );
+        uint256 burned = g.rejected * g.deposit;
+        if (g.verdict == 0) burned += left * (g.deposit + g.reward);
+        if (g.verdict == 1) burned += BOND;
+        assertEq(marketplace.burned(), burned, "burned");
+        assertEq(
+            marketplace.creditOf(carol), g.verdict == 0 ? BOND + fee : g.verdict == 1 ? fee : BOND, "challenger"
+        );
+        assertEq(marketplace.creditOf(alice), g.verdict == 0 ? 0 : left * (g.deposit + g.reward), "contributor");
+        assertEq(marketplace.creditOf(dave), g.rejected * g.reward, "format challenger keeps its rewards");
+        assertEq(marketplace.getSubmission(g.submissionId).forfeited, g.verdict == 0, "forfeited only when upheld");
+    }
+
+    /// @dev State of {testFuzz_fileChallenge_verdictsAndOwnerIndifference}.
+    struct FileGame {
+        uint32 n;
+        uint256 deposit;
+        uint256 reward;
+        uint8 verdict;
+        uint256 pool;
+        uint256 modelId;
+        uint256 submissionId;
+        uint256 rejected;
+    }
+
+    /// @dev Alice's batch of `g.n` rows; the rows set in `malformedMask` are malformed and rejected by dave first.
+    function _startFileGame(FileGame memory g, uint256 malformedMask) private {
+        g.pool = 8 * uint256(g.n) * g.reward;
+        g.modelId = _publish(marketplace, _terms(uint128(g.deposit), uint128(g.reward), BOND), g.pool);
+        bytes[] memory rows = MerkleBuilder.batchRows(BATCH_SALT, g.n);
+        for (uint32 i = 0; i < g.n; ++i) {
+            if ((malformedMask >> i) & 1 == 1) rows[i] = _malformedRow(i);
+        }
+        bytes32[] memory leaves;
+        (g.submissionId, leaves) = _contributeRows(alice, g.modelId, rows);
+        for (uint32 i = 0; i < g.n; ++i) {
+            if ((malformedMask >> i) & 1 == 1) {
+                _challengeFormat(dave, g.submissionId, i, rows[i], MerkleBuilder.proof(leaves, i));
+                ++g.rejected;
+            }
+        }
+    }
+
     /// @dev State of {testFuzz_forfeit_rejectsEveryRowNotYetRejected}.
     struct Forfeit {
         uint32 rowCount;

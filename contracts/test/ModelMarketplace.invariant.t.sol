@@ -10,7 +10,7 @@ import {CheatCodes, TestBase} from "./utils/TestBase.sol";
  * @dev Drives the marketplace with bounded random actions of a few actors: publish (with or without a perceptron),
  * fund and withdraw pools, contribute batches (mixing fresh rows, malformed rows, rows repeated within the batch,
  * copies of earlier batches' rows and of the owner's training and test data) and on-chain rows, commit and reveal
- * every kind of challenge (format and duplicate ones also on rows under a pending label challenge, which they
+ * every kind of challenge (file challenges too; format and duplicate ones also on rows under a pending label challenge, which they
  * supersede), answer, resolve (both verdicts), expire, claim, withdraw, and move time. {replay} attempts what must
  * fail (rejecting a rejected row, claiming twice, settling a settled challenge, challenging a row twice at once).
  *
@@ -92,6 +92,8 @@ contract MarketplaceHandler is CheatCodes {
     mapping(uint256 submissionId => mapping(uint32 row => bool)) private _labelJudged;
     mapping(uint256 submissionId => mapping(uint32 row => bool)) private _revealed;
     mapping(uint256 submissionId => address) private _forfeiter;
+    mapping(uint256 submissionId => bool) private _forfeitBurnsRewards; // forfeited by the owner's file verdict
+    mapping(uint256 submissionId => bool) private _fileJudged;
     mapping(uint256 submissionId => mapping(uint32 row => bool)) public ghostRejected;
     mapping(address account => uint256) public ghostCredit;
 
@@ -113,7 +115,7 @@ contract MarketplaceHandler is CheatCodes {
     string public lastViolation;
 
     /// @dev What happened, for the report (see {ModelMarketplaceInvariantTest-afterInvariant}).
-    uint256[17] public tally;
+    uint256[18] public tally;
 
     uint256 internal constant T_BATCHES = 0;
     uint256 internal constant T_ON_CHAIN_ROWS = 1;
@@ -132,6 +134,7 @@ contract MarketplaceHandler is CheatCodes {
     uint256 internal constant T_WITHDRAWALS = 14;
     uint256 internal constant T_REPEATS_REFUSED = 15;
     uint256 internal constant T_REPLAYS_REFUSED = 16;
+    uint256 internal constant T_FILE = 17;
 
     constructor(ModelMarketplace marketplace_) {
         marketplace = marketplace_;
@@ -215,10 +218,11 @@ contract MarketplaceHandler is CheatCodes {
         _credit(owner, amount);
     }
 
-    /// @dev The owner's verdict on a pending label challenge, within the time-out.
+    /// @dev The owner's verdict on a pending label or file challenge, within the time-out.
     function resolveChallenge(uint256 challengeSeed, bool upheld) external act {
-        (bool found, IMarketplaceTypes.Challenge memory pending) =
-            _findPending(challengeSeed, IMarketplaceTypes.ChallengeKind.Label, false);
+        IMarketplaceTypes.ChallengeKind kind =
+            challengeSeed % 3 == 0 ? IMarketplaceTypes.ChallengeKind.File : IMarketplaceTypes.ChallengeKind.Label;
+        (bool found, IMarketplaceTypes.Challenge memory pending) = _findPending(challengeSeed, kind, false);
         if (!found) return;
         vm.prank(_ownerOf[_subs[pending.submissionId].modelId]);
         marketplace.resolveChallenge(pending.id, upheld);
@@ -378,6 +382,30 @@ contract MarketplaceHandler is CheatCodes {
         marketplace.challengeAvailability{value: bond}(submissionId, row, salt);
         ghostPaidIn += bond;
         ++tally[T_AVAILABILITY];
+    }
+
+    /// @dev A challenge of a whole file (which the owner judges) of a submission in its window; one per submission.
+    function challengeFile(uint256 actorSeed, uint256 submissionSeed) external act {
+        uint256 count = _submissionIds.length;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 submissionId = _submissionIds[_at(submissionSeed, i, count)];
+            GhostSubmission storage ghost = _subs[submissionId];
+            bool onChain = _notes[submissionId][0].kind == RowKind.OnChain;
+            if (ghost.forfeited || _fileJudged[submissionId] || onChain || block.timestamp >= ghost.windowEndsAt) {
+                continue;
+            }
+            address challenger = _actor(actorSeed);
+            if (challenger == _ownerOf[ghost.modelId]) challenger = _actor(actorSeed % ACTOR_COUNT + 1);
+            bytes32 salt = _commit(challenger, submissionId, marketplace.WHOLE_FILE());
+            uint128 bond = _termsOf[ghost.modelId].challengeBond;
+            vm.deal(challenger, bond);
+            vm.prank(challenger);
+            marketplace.challengeFile{value: bond}(submissionId, salt);
+            ghostPaidIn += bond;
+            _fileJudged[submissionId] = true;
+            ++tally[T_FILE];
+            return;
+        }
     }
 
     /// @dev Anyone (not only the contributor) produces a demanded row within the time-out.
@@ -569,6 +597,9 @@ contract MarketplaceHandler is CheatCodes {
             if (settled.kind == IMarketplaceTypes.ChallengeKind.Availability) {
                 _forfeiter[settled.submissionId] = settled.challenger;
                 ++tally[T_FORFEITED];
+            } else if (settled.kind == IMarketplaceTypes.ChallengeKind.File) {
+                _forfeitBurnsRewards[settled.submissionId] = true;
+                ++tally[T_FORFEITED];
             } else {
                 ++tally[T_UPHELD];
             }
@@ -642,7 +673,8 @@ contract MarketplaceHandler is CheatCodes {
     /// forfeited now may never have been challenged: there is no latest challenge to look up.
     function _bookRejectedReward(uint256 submissionId, uint32 row, bool forfeitedNow, uint256 reward) private {
         if (forfeitedNow) {
-            _credit(_forfeiter[submissionId], reward);
+            if (_forfeitBurnsRewards[submissionId]) ghostBurned += reward;
+            else _credit(_forfeiter[submissionId], reward);
             return;
         }
         IMarketplaceTypes.Challenge memory latest = marketplace.getChallenge(marketplace.challengeOf(submissionId, row));
@@ -965,7 +997,7 @@ contract ModelMarketplaceInvariantTest is TestBase {
     /// listed twice is drawn twice as often: contributions and challenges are weighted up so that every run of 40
     /// calls has batches to challenge and challenges to settle.
     function targetSelectors() public view returns (FuzzSelector[] memory targets) {
-        bytes4[16] memory actions = [
+        bytes4[17] memory actions = [
             MarketplaceHandler.publishModel.selector,
             MarketplaceHandler.fundRewardPool.selector,
             MarketplaceHandler.withdrawRewardPool.selector,
@@ -976,6 +1008,7 @@ contract ModelMarketplaceInvariantTest is TestBase {
             MarketplaceHandler.claim.selector,
             MarketplaceHandler.challengeLabel.selector,
             MarketplaceHandler.challengeAvailability.selector,
+            MarketplaceHandler.challengeFile.selector,
             MarketplaceHandler.answerChallenge.selector,
             MarketplaceHandler.expireChallenge.selector,
             MarketplaceHandler.replay.selector,
@@ -983,7 +1016,7 @@ contract ModelMarketplaceInvariantTest is TestBase {
             MarketplaceHandler.challengeDuplicate.selector,
             MarketplaceHandler.contribute.selector
         ];
-        uint8[16] memory weights = [1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 4];
+        uint8[17] memory weights = [1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 1, 2, 2, 2, 3, 3, 4];
         uint256 total = 0;
         for (uint256 i = 0; i < weights.length; ++i) {
             total += weights[i];
@@ -1126,7 +1159,7 @@ contract ModelMarketplaceInvariantTest is TestBase {
 
     /// @dev Run after each campaign run: logs what the run did (visible with -vv).
     function afterInvariant() public {
-        string[17] memory names = [
+        string[18] memory names = [
             "batches",
             "on-chain rows",
             "label challenges",
@@ -1143,7 +1176,8 @@ contract ModelMarketplaceInvariantTest is TestBase {
             "perceptron claims",
             "withdrawals",
             "repeated on-chain rows and roots refused",
-            "replays refused"
+            "replays refused",
+            "file challenges"
         ];
         for (uint256 i = 0; i < names.length; ++i) {
             emit log_named_uint(names[i], handler.tally(i));

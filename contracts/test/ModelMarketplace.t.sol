@@ -1981,6 +1981,181 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         assertEq(marketplace.getSubmission(submissionId).openChallenges, 0, "all closed");
     }
 
+    // ============================================================================================ file challenges
+
+    function test_challengeFile_opensPendingChallengeWithFee() public {
+        uint256 modelId = _publish();
+        (uint256 submissionId,) = _contribute(alice, modelId, 1, 4);
+        uint32 whole = marketplace.WHOLE_FILE();
+        bytes32 salt = _commit(carol, submissionId, whole);
+        vm.deal(carol, BOND);
+        vm.expectEmit(address(marketplace));
+        emit IMarketplaceTypes.RowChallenged(
+            modelId,
+            submissionId,
+            1,
+            whole,
+            carol,
+            IMarketplaceTypes.ChallengeKind.File,
+            "",
+            uint64(block.timestamp) + TIMEOUT
+        );
+        vm.prank(carol);
+        uint256 challengeId = marketplace.challengeFile{value: BOND}(submissionId, salt);
+
+        IMarketplaceTypes.Challenge memory challenged = marketplace.getChallenge(challengeId);
+        _assertKind(challenged, IMarketplaceTypes.ChallengeKind.File);
+        _assertStatus(challengeId, IMarketplaceTypes.ChallengeStatus.Pending);
+        assertEq(challenged.rowIndex, whole, "the whole file");
+        assertEq(challenged.fee, REWARD, "one row's reward reserved as the fee");
+        IMarketplaceTypes.Submission memory sub = marketplace.getSubmission(submissionId);
+        assertTrue(sub.fileJudged, "one file challenge per submission");
+        assertEq(sub.openChallenges, 1, "open challenges");
+        assertEq(marketplace.challengeOf(submissionId, 0), 0, "no row's state changes");
+        assertEq(marketplace.getModel(modelId).rewardPool, POOL - 5 * uint256(REWARD), "4 rewards and the fee");
+    }
+
+    function test_challengeFile_reverts() public {
+        uint256 modelId = _publishLinear();
+        (uint256 submissionId,) = _contribute(alice, modelId, 1, 4);
+        uint32 whole = marketplace.WHOLE_FILE();
+
+        bytes32 salt = _commit(owner, submissionId, whole);
+        vm.deal(owner, BOND);
+        _expectError(IMarketplaceTypes.MarketplaceOwnerCannotChallenge.selector, modelId);
+        vm.prank(owner);
+        marketplace.challengeFile{value: BOND}(submissionId, salt);
+
+        salt = _commit(carol, submissionId, whole);
+        vm.deal(carol, 2 * BOND);
+        vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceIncorrectPayment.selector, BOND, 0));
+        vm.prank(carol);
+        marketplace.challengeFile(submissionId, salt);
+
+        bytes32 rowSalt = _commit(dave, submissionId, 0); // a commitment to a row is not one to the file
+        vm.deal(dave, BOND);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IMarketplaceTypes.MarketplaceCommitmentUnknown.selector,
+                marketplace.challengeCommitment(dave, submissionId, whole, rowSalt)
+            )
+        );
+        vm.prank(dave);
+        marketplace.challengeFile{value: BOND}(submissionId, rowSalt);
+
+        vm.prank(carol);
+        marketplace.challengeFile{value: BOND}(submissionId, salt);
+        salt = _commit(dave, submissionId, whole);
+        _expectError(IMarketplaceTypes.MarketplaceFileAlreadyJudged.selector, submissionId);
+        vm.prank(dave);
+        marketplace.challengeFile{value: BOND}(submissionId, salt);
+
+        uint256 onChain = _contributeRow(alice, modelId, _features(1, 2), 1);
+        salt = _commit(dave, onChain, whole);
+        vm.expectRevert(
+            abi.encodeWithSelector(IMarketplaceTypes.MarketplaceNotApplicable.selector, "an on-chain row has no file")
+        );
+        vm.prank(dave);
+        marketplace.challengeFile{value: BOND}(onChain, salt);
+
+        (uint256 late,) = _contribute(alice, modelId, 2, 4);
+        salt = _commit(dave, late, whole);
+        _afterWindow(late);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IMarketplaceTypes.MarketplaceChallengeWindowClosed.selector,
+                late,
+                marketplace.getSubmission(late).windowEndsAt
+            )
+        );
+        vm.prank(dave);
+        marketplace.challengeFile{value: BOND}(late, salt);
+    }
+
+    /// @dev Upheld: every row not yet rejected is rejected, its deposit and reserved reward burned (the owner's verdict
+    /// pays nobody a row's reward); the challenger gets the bond back and the fee. Pending challenges of its rows close.
+    function test_challengeFile_upheldForfeitsBatchAndBurnsRewards() public {
+        uint256 modelId = _publish();
+        (uint256 submissionId, bytes32[] memory leaves) = _contribute(alice, modelId, 1, 4);
+        uint256 rowChallenge = _challenge(dave, submissionId, 1, leaves, 2);
+        _resolve(rowChallenge, true); // row 2 rejected first
+        uint256 pendingLabel = _challenge(dave, submissionId, 1, leaves, 3);
+        uint256 challengeId = _challengeFile(carol, submissionId);
+        uint256 burnedBefore = marketplace.burned();
+
+        vm.expectEmit(address(marketplace));
+        emit IMarketplaceTypes.SubmissionForfeited(
+            modelId, submissionId, challengeId, 3, 0, 3 * (uint256(DEPOSIT) + REWARD)
+        );
+        vm.expectEmit(address(marketplace));
+        emit IMarketplaceTypes.ChallengeResolved(challengeId, submissionId, true, carol, BOND + REWARD);
+        _resolve(challengeId, true);
+
+        _assertStatus(challengeId, IMarketplaceTypes.ChallengeStatus.Upheld);
+        IMarketplaceTypes.Submission memory sub = marketplace.getSubmission(submissionId);
+        assertTrue(sub.forfeited, "forfeited");
+        assertEq(sub.rowsRejected, 4, "every row rejected");
+        assertEq(marketplace.burned() - burnedBefore, 3 * (uint256(DEPOSIT) + REWARD), "3 D + 3 R burned");
+        assertEq(marketplace.creditOf(carol), BOND + REWARD, "bond back and the fee");
+
+        // the pending label challenge of a forfeited row closes without a verdict: bond back, fee to the pool
+        uint256 poolBefore = marketplace.getModel(modelId).rewardPool;
+        _resolve(pendingLabel, true);
+        _assertStatus(pendingLabel, IMarketplaceTypes.ChallengeStatus.Expired);
+        assertEq(marketplace.getModel(modelId).rewardPool, poolBefore + REWARD, "fee back to the pool");
+        _afterWindow(submissionId);
+        _expectError(IMarketplaceTypes.MarketplaceSubmissionForfeited.selector, submissionId);
+        marketplace.claim(submissionId);
+    }
+
+    function test_challengeFile_rejectedBurnsBondAndPaysFee() public {
+        uint256 modelId = _publish();
+        (uint256 submissionId,) = _contribute(alice, modelId, 1, 4);
+        uint256 challengeId = _challengeFile(carol, submissionId);
+        uint256 burnedBefore = marketplace.burned();
+        _resolve(challengeId, false);
+        _assertStatus(challengeId, IMarketplaceTypes.ChallengeStatus.Rejected);
+        assertEq(marketplace.burned() - burnedBefore, BOND, "the bond is burned");
+        assertEq(marketplace.creditOf(carol), REWARD, "the fee is paid");
+        _afterWindow(submissionId);
+        marketplace.claim(submissionId);
+        assertEq(marketplace.creditOf(alice), 4 * (uint256(DEPOSIT) + REWARD), "the batch is paid in full");
+    }
+
+    function test_challengeFile_expiredReturnsBondAndFee() public {
+        uint256 modelId = _publish();
+        (uint256 submissionId,) = _contribute(alice, modelId, 1, 4);
+        uint256 challengeId = _challengeFile(carol, submissionId);
+        uint256 poolBefore = marketplace.getModel(modelId).rewardPool;
+        vm.warp(marketplace.getChallenge(challengeId).resolveBy + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IMarketplaceTypes.MarketplaceResolutionTimedOut.selector,
+                challengeId,
+                marketplace.getChallenge(challengeId).resolveBy
+            )
+        );
+        _resolve(challengeId, true);
+        marketplace.expireChallenge(challengeId);
+        _assertStatus(challengeId, IMarketplaceTypes.ChallengeStatus.Expired);
+        assertEq(marketplace.creditOf(carol), BOND, "the bond comes back");
+        assertEq(marketplace.getModel(modelId).rewardPool, poolBefore + REWARD, "the fee goes back to the pool");
+        assertFalse(marketplace.getSubmission(submissionId).forfeited, "the batch stands");
+    }
+
+    /// @dev A file challenge cannot be answered with a row: only the owner's verdict or the time-out ends it.
+    function test_challengeFile_cannotBeAnswered() public {
+        uint256 modelId = _publish();
+        (uint256 submissionId, bytes32[] memory leaves) = _contribute(alice, modelId, 1, 4);
+        uint256 challengeId = _challengeFile(carol, submissionId);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IMarketplaceTypes.MarketplaceWrongChallengeKind.selector, challengeId, IMarketplaceTypes.ChallengeKind.File
+            )
+        );
+        _answer(alice, challengeId, MerkleBuilder.batchRow(1, 0), MerkleBuilder.proof(leaves, 0));
+    }
+
     // ============================================================================================ resolveChallenge
 
     /// @dev Upheld: the row is rejected and both its deposit and its reserved reward are burned (no verdict of the

@@ -34,6 +34,7 @@ import {
   ModelSortKey,
   OWNER_JUDGED_KINDS,
   ResolveVerdict,
+  WHOLE_FILE,
   SortOrder,
   Wei
 } from './tokens';
@@ -283,7 +284,18 @@ export function verdictSummary(report: IVerificationReport): IVerdictSummary {
 
 /** The plan of a report, row → the kind of challenge to make. */
 export function plannedKinds(report: IVerificationReport): Map<number, ChallengeKind> {
-  return new Map((report.plan ?? []).map(p => [p.row, p.kind]));
+  return new Map((report.plan ?? []).map(p => [p.row ?? WHOLE_FILE, p.kind]));
+}
+
+/** What an owner's verdict did: a label's row, or a file's whole batch, is rejected or stands. */
+export function verdictText(upheld: boolean, kind: ChallengeKind | undefined): string {
+  const what = kind === 'file' ? 'the whole batch' : 'the row';
+  return upheld ? `upheld: ${what} is rejected` : `rejected: ${what} stands`;
+}
+
+/** `row 3`, or `the file` for {@link WHOLE_FILE} (or the API's null row). */
+export function describeRow(row: number | null): string {
+  return row === null || row === WHOLE_FILE ? 'the file' : `row ${row}`;
 }
 
 /** Whether a pending challenge is judged by the model's owner (so may be upheld or rejected). */
@@ -317,8 +329,9 @@ export function challengedRows(
     }
   }
   for (const c of challenges) {
-    if (c.submission === submission && !rows.has(c.row)) {
-      rows.set(c.row, c.id);
+    const row = c.row ?? WHOLE_FILE;
+    if (c.submission === submission && !rows.has(row)) {
+      rows.set(row, c.id);
     }
   }
   return rows;
@@ -329,7 +342,10 @@ export function initialRowSelection(
   report: IVerificationReport,
   challenged: ReadonlyMap<number, number> = challengedRows(-1, report)
 ): number[] {
-  return report.suggested.filter(row => !challenged.has(row)).sort((a, b) => a - b);
+  return report.suggested
+    .map(row => row ?? WHOLE_FILE)
+    .filter(row => !challenged.has(row))
+    .sort((a, b) => a - b);
 }
 
 /** Keep a selection across a refresh of the same report: rows that still exist and are not challenged. */
@@ -338,7 +354,7 @@ export function keepRowSelection(
   report: IVerificationReport,
   challenged: ReadonlyMap<number, number> = challengedRows(-1, report)
 ): number[] {
-  const rows = new Set(report.rows.map(r => r.row));
+  const rows = new Set([...report.rows.map(r => r.row), ...plannedKinds(report).keys()]);
   return selected.filter(row => rows.has(row) && !challenged.has(row));
 }
 
@@ -929,12 +945,12 @@ export class ColearnModel {
     }
     const body: IChallengeRequest = { submission };
     if (chosen !== null) {
-      body.rows = [...chosen];
+      body.rows = chosen.map(row => (row === WHOLE_FILE ? null : row));
     }
     // each row is challenged with the kind of the plan (the server decides; this is for the message)
     const report = this._queue.detail?.report;
     const plan = report ? plannedKinds(report) : new Map<number, ChallengeKind>();
-    const kinds = (chosen ?? report?.suggested ?? []).map(row => plan.get(row) ?? '');
+    const kinds = (chosen ?? report?.suggested ?? []).map(row => plan.get(row ?? WHOLE_FILE) ?? '');
     const verifier = this._queue.verifier.trim();
     if (verifier) {
       body.account = verifier;
@@ -960,6 +976,11 @@ export class ColearnModel {
         refresh: () => this._refreshAfterVerdict()
       })
     );
+  }
+
+  /** The kind of a listed challenge (undefined when the list does not hold it). */
+  private _kindOf(challengeId: number): ChallengeKind | undefined {
+    return this._queue.challenges.find(c => c.id === challengeId)?.kind;
   }
 
   /** Challenge the suggested rows of the open submission (the palette command). */
@@ -991,7 +1012,7 @@ export class ColearnModel {
         }),
       result => ({
         state: {
-          message: `Challenge #${result.challenge} ${result.upheld ? 'upheld: the row is rejected' : 'rejected: the row stands'}`
+          message: `Challenge #${result.challenge} ${verdictText(result.upheld, this._kindOf(result.challenge))}`
         },
         refresh: () => this._refreshAfterVerdict()
       })

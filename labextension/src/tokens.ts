@@ -140,7 +140,8 @@ export type Verdict = 'ok' | 'suspicious' | 'bad' | 'rejected' | 'challenged';
 /**
  * `components.schemas.ChallengeKind`: how a row is challenged. `format`, `duplicate`, `training copy` and
  * `test copy` are judged by the contract at once; `label` is judged by the model's owner; `availability` demands
- * a row of a file that is missing, and anyone holding the file answers it.
+ * a row of a file that is missing, and anyone holding the file answers it; `file` challenges a whole file that
+ * cannot be fetched or does not hold its rows, and the owner judges it.
  */
 export type ChallengeKind =
   | 'label'
@@ -148,10 +149,17 @@ export type ChallengeKind =
   | 'duplicate'
   | 'training copy'
   | 'test copy'
-  | 'availability';
+  | 'availability'
+  | 'file';
 
 /** The kinds of challenge the model's owner judges (and so may uphold or reject). */
-export const OWNER_JUDGED_KINDS: readonly ChallengeKind[] = ['label'];
+export const OWNER_JUDGED_KINDS: readonly ChallengeKind[] = ['label', 'file'];
+
+/**
+ * The sidebar's row number for the whole file (the API's `null` row): a file challenge is selected, shown and
+ * sent like a row.
+ */
+export const WHOLE_FILE = -1;
 
 /** `components.schemas.RowVerdict` */
 export interface IRowVerdict {
@@ -172,7 +180,8 @@ export interface IRowVerdict {
 
 /** One challenge of a verification's plan. */
 export interface IPlannedChallenge {
-  row: number;
+  /** null: the whole file */
+  row: number | null;
   kind: ChallengeKind;
 }
 
@@ -184,10 +193,10 @@ export interface IVerificationReport {
   schema_ok: boolean;
   problem: string;
   rows: IRowVerdict[];
-  /** the challenges worth making (a missing file: one availability demand) */
+  /** the challenges worth making (a missing file: a file challenge, or once it ended, one availability demand) */
   plan: IPlannedChallenge[];
-  /** the rows of the plan */
-  suggested: number[];
+  /** the rows of the plan (null: the whole file) */
+  suggested: (number | null)[];
 }
 
 /** `GET /contributions/{submissionId}` */
@@ -210,13 +219,14 @@ export interface IChallenge {
   id: number;
   model: number;
   submission: number;
-  row: number;
+  /** null: a challenge of the whole file */
+  row: number | null;
   kind: ChallengeKind;
   status: ChallengeStatus | string;
   challenger: string;
   /** the time-out: a label must be judged, a demanded row produced, before it; after it anyone may expire */
   resolve_by: number;
-  /** the challenged row's decoded values (none for availability challenges) */
+  /** the challenged row's decoded values (none for availability and file challenges) */
   values?: Record<string, unknown>;
 }
 
@@ -233,11 +243,12 @@ export interface IChallengeList {
 
 /**
  * `POST /challenges` body; `rows` omitted (or null): the rows of the verification's plan. Each row is challenged
- * with the kind the plan says (a row outside the plan: label, or availability for a file that cannot be used).
+ * with the kind the plan says (a row outside the plan: label, or availability for a file that cannot be used);
+ * a null row challenges the whole file.
  */
 export interface IChallengeRequest {
   submission: number;
-  rows?: number[] | null;
+  rows?: (number | null)[] | null;
   account?: AccountName;
 }
 

@@ -286,6 +286,14 @@ abstract contract MarketplaceFixture is TestBase {
         return marketplace.challengeAvailability{value: BOND}(submissionId, index, salt);
     }
 
+    /// @dev `challenger` commits to and reveals a challenge of the whole file of `submissionId`.
+    function _challengeFile(address challenger, uint256 submissionId) internal returns (uint256) {
+        bytes32 salt = _commit(challenger, submissionId, marketplace.WHOLE_FILE());
+        vm.deal(challenger, BOND);
+        vm.prank(challenger);
+        return marketplace.challengeFile{value: BOND}(submissionId, salt);
+    }
+
     function _answer(address answerer, uint256 challengeId, bytes memory row, bytes32[] memory proof) internal {
         vm.prank(answerer);
         marketplace.answerChallenge(challengeId, row, proof);

@@ -7,6 +7,7 @@ import {
   canAnswer,
   canExpire,
   countKinds,
+  describeRow,
   filterModels,
   formatAccuracy,
   formatDuration,
@@ -20,8 +21,10 @@ import {
   plannedKinds,
   sortModels,
   statusText,
-  verdictSummary
+  verdictSummary,
+  verdictText
 } from '../model';
+import { WHOLE_FILE } from '../tokens';
 import {
   challenge,
   contributionDetail,
@@ -197,10 +200,37 @@ describe('verdicts', () => {
   });
 });
 
+describe('a file that cannot be used', () => {
+  const report = {
+    ...missingFile.report,
+    plan: [{ row: null, kind: 'file' as const }],
+    suggested: [null]
+  };
+
+  it('plans a challenge of the whole file, selected and named like a row', () => {
+    expect([...plannedKinds(report)]).toEqual([[WHOLE_FILE, 'file']]);
+    expect(initialRowSelection(report)).toEqual([WHOLE_FILE]);
+    expect(keepRowSelection([WHOLE_FILE, 2], report)).toEqual([WHOLE_FILE]);
+    expect(initialRowSelection(report, new Map([[WHOLE_FILE, 21]]))).toEqual([]);
+    expect(verdictSummary(report).text).toContain('1 planned challenge (1 file)');
+    expect(describeRow(WHOLE_FILE)).toBe('the file');
+    expect(describeRow(null)).toBe('the file');
+    expect(describeRow(4)).toBe('row 4');
+  });
+
+  it('lets the owner judge file challenges, and says what a verdict did', () => {
+    expect(ownerJudges({ ...challenge, kind: 'file', row: null })).toBe(true);
+    expect(verdictText(true, 'file')).toBe('upheld: the whole batch is rejected');
+    expect(verdictText(false, 'file')).toBe('rejected: the whole batch stands');
+    expect(verdictText(true, 'label')).toBe('upheld: the row is rejected');
+    expect(verdictText(false, undefined)).toBe('rejected: the row stands');
+  });
+});
+
 describe('what can be done with a challenge', () => {
   const now = 1700000000;
 
-  it('lets the owner judge label challenges only', () => {
+  it('lets the owner judge label (and file) challenges only', () => {
     expect(ownerJudges(challenge)).toBe(true);
     expect(ownerJudges(demand)).toBe(false);
     expect(ownerJudges({ ...challenge, kind: 'format' })).toBe(false);

@@ -5,12 +5,14 @@ jest.mock('../request', () => ({
 
 import { ColearnModel } from '../model';
 import { requestAPI } from '../request';
+import { WHOLE_FILE } from '../tokens';
 import { FakeEventSource, newModel, withClosedStream } from './support/events';
 import {
   calls,
   challenge,
   contributionDetail,
   demand,
+  missingFile,
   models,
   overdue,
   refuse,
@@ -177,6 +179,23 @@ describe('verification queue', () => {
     mockAPI.mockClear();
     await model.challengeSuggested();
     expect(calls(mockAPI)[0]).toEqual(['challenges', 'POST', { submission: 7, rows: [1, 3], account: 'carol' }]);
+  });
+
+  it('challenges a whole file as a null row', async () => {
+    routeDefaults(mockAPI, {
+      'GET contributions/7': {
+        ...contributionDetail,
+        report: { ...missingFile.report, plan: [{ row: null, kind: 'file' }], suggested: [null] }
+      },
+      'POST challenges': { challenges: [21] }
+    });
+    const model = newModel();
+    await model.selectContribution(7);
+    expect(model.queue.selectedRows).toEqual([WHOLE_FILE]);
+    mockAPI.mockClear();
+    expect(await model.challenge()).toEqual([21]);
+    expect(calls(mockAPI)[0]).toEqual(['challenges', 'POST', { submission: 7, rows: [null], account: 'verifier' }]);
+    expect(model.queue.message).toBe('Opened challenge #21 (file)');
   });
 
   it('refuses to challenge nothing, without asking the server', async () => {

@@ -4,13 +4,14 @@ import {
   canAnswer,
   canExpire,
   ColearnModel,
+  describeRow,
   formatTimeLeft,
   ownerJudges,
   plannedKinds,
   shorten,
   verdictSummary
 } from '../model';
-import { IChallenge, IContributionDetail, IRowVerdict } from '../tokens';
+import { IChallenge, IContributionDetail, IRowVerdict, WHOLE_FILE } from '../tokens';
 import { AccountField, DetailCard, detailProps, ListItem, ListStatus } from './common';
 import { ErrorLine, MessageLine } from './Feedback';
 
@@ -121,7 +122,8 @@ export interface IContributionReportProps {
 /**
  * The verification report of one submission: the checks, every row's verdict, fault (and what it copies) and the
  * kind of challenge the plan makes of it, with a checkbox per row to challenge. A file that cannot be used has no
- * rows to show: its plan demands one row (availability), offered with its own checkbox.
+ * rows to show: its plan challenges the whole file (the owner judges it) or, once that is over, demands one row
+ * (availability), offered with its own checkbox.
  */
 export function ContributionReport(props: IContributionReportProps): JSX.Element {
   const { detail } = props;
@@ -131,8 +133,12 @@ export function ContributionReport(props: IContributionReportProps): JSX.Element
   const plan = detail ? plannedKinds(detail.report) : new Map();
   let rows: IRowVerdict[] = detail ? detail.report.rows : [];
   const shown = new Set(rows.map(r => r.row));
-  // planned rows the report has no line for (a file that cannot be read): a demand, with its own checkbox
-  const demands = detail ? (detail.report.plan ?? []).filter(p => !shown.has(p.row)) : [];
+  // planned rows the report has no line for (a file that cannot be read): the file or a demand, with a checkbox
+  const demands = detail
+    ? (detail.report.plan ?? [])
+        .map(p => ({ row: p.row ?? WHOLE_FILE, kind: p.kind }))
+        .filter(p => !shown.has(p.row))
+    : [];
   if (flaggedOnly) {
     rows = rows.filter(r => flagged(r) || plan.has(r.row));
   }
@@ -143,7 +149,7 @@ export function ContributionReport(props: IContributionReportProps): JSX.Element
   const checkbox = (row: number, challenged: boolean) => (
     <input
       type="checkbox"
-      aria-label={`Challenge row ${row}`}
+      aria-label={`Challenge ${describeRow(row)}`}
       data-testid={`colearn-row-${row}`}
       checked={selected.has(row)}
       disabled={challenged}
@@ -193,8 +199,10 @@ export function ContributionReport(props: IContributionReportProps): JSX.Element
                   <label className="jp-colearn-checkbox">
                     {checkbox(d.row, props.challenged.has(d.row))}
                     {props.challenged.has(d.row)
-                      ? `row ${d.row}: demanded (challenge #${props.challenged.get(d.row)})`
-                      : `demand row ${d.row} (${d.kind}): whoever holds the file must produce it`}
+                      ? `${describeRow(d.row)}: challenged (challenge #${props.challenged.get(d.row)})`
+                      : d.row === WHOLE_FILE
+                        ? `challenge the whole file (${d.kind}): the owner judges it; upheld, the batch is rejected`
+                        : `demand row ${d.row} (${d.kind}): whoever holds the file must produce it`}
                   </label>
                 </li>
               ))}
@@ -339,8 +347,8 @@ export function ChallengeList(props: IChallengeListProps): JSX.Element {
               onClick={() => props.onSelect(c.id === props.selectedId ? null : c.id)}
             >
               <span className="jp-colearn-item-title">
-                #{c.id} <span data-testid={`colearn-challenge-kind-${c.id}`}>{c.kind}</span>: row {c.row} of
-                submission #{c.submission} (model #{c.model})
+                #{c.id} <span data-testid={`colearn-challenge-kind-${c.id}`}>{c.kind}</span>:{' '}
+                {describeRow(c.row)} of submission #{c.submission} (model #{c.model})
               </span>
               <span className="jp-colearn-item-meta">
                 by {shorten(c.challenger)} · {c.status} ·{' '}
