@@ -4,8 +4,8 @@ Run with COLEARN_HOME set to a private directory (run.sh does): the devnet and s
 Jupyter server started afterwards with the same COLEARN_HOME sees the same marketplace. Prints one line of
 JSON: {"model_id", "model_name", "submission_id", "flipped_rows", "demanded_submission", "demand_id", "csv"}.
 
-The demanded submission is dave's batch, submitted while its file was kept back: the verifier's plan demands one
-of its rows (an availability challenge), and the file is stored only afterwards, so the UI can answer the demand
+The demanded submission is dave's batch, submitted while its file was kept back: the verifier demands its last
+row (an availability challenge; its plan would challenge the whole file), and the file is stored only afterwards, so the UI can answer the demand
 from the server's storage.
 
     python setup_marketplace.py --root-dir /tmp/lab-root [--name iris-ui-1234]
@@ -65,7 +65,8 @@ def main() -> None:
         batch.loc[i, LABEL] = next(c for c in classes if c != batch.loc[i, LABEL])
     submission = owner.as_account("bob").contribute(card.id, batch)
 
-    # dave submits five rows but keeps the file: the verifier's plan demands a row, then the file shows up
+    # dave submits five rows but keeps the file: the verifier's plan challenges the file (the owner would judge it);
+    # the verifier demands its last row instead, then the file shows up
     dave = owner.as_account("dave")
     schema = model_metadata(dave.market, dave.storage, card.id).feature_schema
     kept = prepare_batch(withheld, schema, dave.account.address)
@@ -73,8 +74,8 @@ def main() -> None:
     demanded = receipt.event("SubmissionAdded").args["submission_id"]
     verifier = owner.as_account("verifier")
     plan = verifier.verify(demanded).plan
-    assert [kind for _, kind in plan] == ["availability"], plan
-    [demand] = verifier.challenge(demanded)
+    assert plan == ((None, "file"),), plan
+    [demand] = verifier.challenge(demanded, [kept.row_count - 1])  # a row of an unusable file: demanded
     dave.storage.add(kept.parquet)
 
     # a clean file under the server's root, for "Contribute file…"
