@@ -130,7 +130,8 @@ _GUIDE = """\
 %colearn: collaborative, data-centric machine learning on a chain, from this notebook.
 
 The whole cycle, one step a line (the devnet starts by itself; its accounts owner, alice, bob, carol, verifier, …
-are funded; notebook variables are given by name; MODEL is a model id or name):
+are funded; notebook variables are given by name; MODEL is a model id (7 or #7), a name, or owner/name when
+several owners use the name):
 
   %colearn connect                                  # be the model owner (account `owner`)
   %colearn publish clf --name iris --train X_train y_train --test X_test y_test --deposit 0.01 --window 1h

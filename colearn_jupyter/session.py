@@ -63,6 +63,8 @@ from .marketplace import (
     Terms,
 )
 from .merkle import MerkleTree, contributor_key, encode_onchain_row, test_row_nonce
+from .names import check_new_name
+from .names import resolve as resolve_name
 from .storage import Storage, open_storage
 from .units import format_duration, format_eth, to_wei
 
@@ -218,14 +220,18 @@ class Session:
         return f"Session({self.account.name!r} on {self.chain!r})"
 
     # ------------------------------------------------------------------------------------------------ models
-    def resolve_model(self, model: int | str) -> int:
-        """A model id from an id or a name (the newest model of that name)."""
-        if isinstance(model, int) or str(model).isdigit():
-            return int(model)
-        matches = [m.id for m in self.market.all_models() if m.name == model]
-        if not matches:
-            raise ColearnError(f"no model is named {model!r}; `market()` lists the models")
-        return matches[-1]
+    def resolve_model(self, model: int | str, *, prefer_own: bool = False) -> int:
+        """A model id from an id (``7``, ``"7"``, ``"#7"``), ``"owner/name"`` or a name.
+
+        A name the models of several owners share is refused with the candidates
+        (:class:`~colearn_jupyter.names.AmbiguousModelName`), unless ``prefer_own`` (the owner's own actions:
+        retrain, history, reveal) and one of them is this account's: a stranger's model is never picked silently.
+        One owner's models of one name resolve to the newest.
+        """
+        if isinstance(model, int) and not isinstance(model, bool):
+            return model
+        return resolve_name(self.market.all_models(), model, me=self.account.address, prefer_own=prefer_own,
+                            owner_of=lambda name: self.chain.account(name).address)  # fmt: skip
 
     def model(self, model: int | str) -> ModelCard:
         model_id = self.resolve_model(model)
@@ -288,6 +294,11 @@ class Session:
         row that is accepted. The terms must keep the game fair: the reward per row below the deposit, a bond, and
         a window and time-out between a minute and 30 days.
         """
+        clash = check_new_name(name, self.market.all_models(), me=self.account.address)
+        if clash:
+            import warnings
+
+            warnings.warn(clash, UserWarning, stacklevel=2)
         schema = FeatureSchema.infer(train, label=label)
         train_clean, test_clean = validate(train, schema), validate(test, schema)
         if onchain:
@@ -343,7 +354,7 @@ class Session:
 
     def reveal_test_set(self, model: int | str) -> Receipt:
         """Reveal the hidden test set (salt and CID) so anyone can re-check the published accuracies."""
-        model_id = self.resolve_model(model)
+        model_id = self.resolve_model(model, prefer_own=True)
         secret = self._load_secret(model_id)
         return self.market.reveal_test_set(self.account, model_id, bytes.fromhex(secret["salt"]), secret["test_cid"])
 
@@ -839,7 +850,7 @@ class Session:
 
         from eth_utils import keccak
 
-        model_id = self.resolve_model(model)
+        model_id = self.resolve_model(model, prefer_own=True)
         metadata = model_metadata(self.market, self.storage, model_id)
         schema = metadata.feature_schema
         current = self._current_model(model_id)
@@ -945,7 +956,7 @@ class Session:
     # ------------------------------------------------------------------------------------------------ history
     def history(self, model: int | str) -> pd.DataFrame:
         """The accuracy history of a model: one row per version, with lineage."""
-        model_id = self.resolve_model(model)
+        model_id = self.resolve_model(model, prefer_own=True)
         records = [
             {
                 "version": v.number,
@@ -961,7 +972,7 @@ class Session:
 
     def growth(self, model: int | str) -> pd.DataFrame:
         """Rows submitted and accepted over time (from the chain's events)."""
-        model_id = self.resolve_model(model)
+        model_id = self.resolve_model(model, prefer_own=True)
         events = self.market.contract.events
         points = []
         for log in events.SubmissionAdded.get_logs(argument_filters={"modelId": model_id}, from_block=0):
