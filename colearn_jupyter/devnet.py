@@ -56,8 +56,9 @@ class DevnetStatus:
     state_bytes: int
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>" for k, v in asdict(self).items())
-        return f"<table><caption>colearn devnet</caption>{rows}</table>"
+        from . import htmlsafe
+
+        return htmlsafe.table("colearn devnet", [(k, htmlsafe.text(v)) for k, v in asdict(self).items()])
 
 
 def find_anvil() -> str:

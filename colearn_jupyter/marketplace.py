@@ -27,6 +27,7 @@ from eth_utils import keccak
 from filelock import FileLock
 from web3 import Web3
 
+from . import htmlsafe
 from .accounts import Account
 from .artifacts import load_artifact
 from .chain import Chain
@@ -219,9 +220,9 @@ class Submission:
         state = (
             "forfeited" if self.forfeited else "settled" if self.claimed else f"open challenges: {self.open_challenges}"
         )
-        where = f"<code>{self.data_cid}</code>" if self.data_cid else "a row stored on chain"
+        where = htmlsafe.code(self.data_cid) if self.data_cid else "a row stored on chain"
         return (
-            f"<div><b>Submission {self.id}</b> to model {self.model_id} by <code>{self.contributor}</code>: "
+            f"<div><b>Submission {self.id}</b> to model {self.model_id} by {htmlsafe.code(self.contributor)}: "
             f"{self.row_count} rows in {where}, deposit {format_eth(self.deposit)}, "
             f"{self.rows_rejected} rejected, {state}; window ends "
             f"{datetime.fromtimestamp(self.window_ends_at, tz=timezone.utc):%Y-%m-%d %H:%M UTC}</div>"
@@ -286,9 +287,9 @@ class Receipt:
         raise KeyError(f"no {name} event in transaction {self.tx_hash}")
 
     def _repr_html_(self) -> str:
-        events = ", ".join(e.name for e in self.events) or "none"
+        events = htmlsafe.text(", ".join(e.name for e in self.events) or "none")
         return (
-            f"<div><b>Transaction</b> <code>{self.tx_hash[:18]}…</code> in block {self.block_number}, "
+            f"<div><b>Transaction</b> {htmlsafe.code(self.tx_hash[:18] + '…')} in block {self.block_number}, "
             f"gas {self.gas_used:,}; events: {events}</div>"
         )
 

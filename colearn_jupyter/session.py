@@ -18,13 +18,13 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import htmlsafe
 from .accounts import Account
 from .chain import Chain
 from .config import ColearnSettings
@@ -92,15 +92,15 @@ class ModelCard:
         info, terms = self.info, self.info.terms
         accuracy = "n/a" if self.accuracy is None else f"{self.accuracy:.1%}"
         rows = [
-            ("model", f"#{info.id} <b>{escape(info.name)}</b> v{self.version}"),
-            ("owner", f"<code>{info.owner}</code>"),
+            ("model", f"#{info.id} <b>{htmlsafe.text(info.name)}</b> v{self.version}"),
+            ("owner", htmlsafe.code(info.owner)),
             ("accuracy", accuracy),
             ("rows", f"{info.rows_accepted} accepted, {info.rows_pending} pending, {info.rows_rejected} rejected"),
-            ("terms", escape(str(terms))),
+            ("terms", htmlsafe.text(terms)),
             ("reward pool", format_eth(info.reward_pool)),
-            ("model CID", f"<code>{self.model_cid}</code>"),
+            ("model CID", htmlsafe.code(self.model_cid)),
         ]
-        return _table("colearn model", rows)
+        return htmlsafe.table("colearn model", rows)
 
 
 @dataclass(frozen=True)
@@ -152,10 +152,11 @@ class VerificationReport:
         kinds = ", ".join(sorted({kind for _, kind in self.plan}))
         head = (
             f"<div><b>Submission {self.submission_id}</b> of model {self.model_id}: {checks}; "
-            f"{len(self.rows)} rows, {len(self.plan)} suggested for challenge{f' ({escape(kinds)})' if kinds else ''}"
-            f"{' — ' + escape(self.problem) if self.problem else ''}</div>"
+            f"{len(self.rows)} rows, {len(self.plan)} suggested for challenge"
+            f"{f' ({htmlsafe.text(kinds)})' if kinds else ''}"
+            f"{' — ' + htmlsafe.text(self.problem) if self.problem else ''}</div>"
         )
-        return head + (self.rows.head(_SUGGEST_LIMIT).to_html() if not self.rows.empty else "")
+        return head + (htmlsafe.frame(self.rows.head(_SUGGEST_LIMIT)) if not self.rows.empty else "")
 
 
 class Session:
@@ -214,7 +215,7 @@ class Session:
             rows = list(self.status().items())
         except ColearnError as error:
             rows = [("error", str(error))]
-        return _table("colearn session", [(k, escape(str(v))) for k, v in rows])
+        return htmlsafe.table("colearn session", [(k, htmlsafe.text(v)) for k, v in rows])
 
     def __repr__(self) -> str:
         return f"Session({self.account.name!r} on {self.chain!r})"
@@ -1119,14 +1120,6 @@ def _evaluation(accuracy: float, test_rows: int, version: int, trained_rows: int
     if trained_rows is not None:
         report["trained_on_rows"] = trained_rows
     return json.dumps(report, sort_keys=True).encode()
-
-
-def _table(caption: str, rows: Sequence[tuple[str, str]]) -> str:
-    body = "".join(
-        f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td style='text-align:left'>{v}</td></tr>"
-        for k, v in rows
-    )
-    return f"<table class='colearn'><caption style='text-align:left'><b>{caption}</b></caption>{body}</table>"
 
 
 __all__ = ["ModelCard", "Session", "VerificationReport"]

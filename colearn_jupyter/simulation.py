@@ -80,6 +80,7 @@ from typing import Any, NoReturn
 import numpy as np
 import pandas as pd
 
+from . import htmlsafe
 from .accounts import Account, devnet_extra_account
 from .chain import Chain
 from .config import ColearnSettings
@@ -1618,8 +1619,8 @@ class SimulationResult:
 
     def _repr_html_(self) -> str:
         violations = self.violations()
-        verdict = "every criterion holds" if not violations else "<br>".join(violations)
-        return f"<div><b>Simulation</b> of model {self.model_id}: {verdict}</div>" + self.summary().to_html()
+        verdict = "every criterion holds" if not violations else "<br>".join(map(htmlsafe.text, violations))
+        return f"<div><b>Simulation</b> of model {self.model_id}: {verdict}</div>" + htmlsafe.frame(self.summary())
 
 
 def _recovered(change: pd.Series, at_risk: pd.Series) -> pd.Series:

@@ -8,12 +8,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from html import escape
 from typing import Any, TypeVar
 
 import ipywidgets as widgets
 import pandas as pd
 
+from .. import htmlsafe
 from ..accounts import DEVNET_NAMES
 from ..errors import ColearnError
 
@@ -74,7 +74,7 @@ class StatusLine:
     def _show(self, kind: str, text: str, style: str, prefix: str = "") -> None:
         self.kind, self.text = kind, text
         self.widget.value = (
-            f"<span style='{style}' title='{escape(text)}'>{prefix}{escape(text)}</span>" if text else ""
+            f"<span style='{style}' title='{htmlsafe.text(text)}'>{prefix}{htmlsafe.text(text)}</span>" if text else ""
         )
 
     def clear(self) -> None:
@@ -162,11 +162,11 @@ def html_table(
         return f"<div style='{MUTED}'>nothing to show</div>"
     head_style = f"{_CELL}; position: sticky; top: 0; background: var(--jp-layout-color1)"
     names = [frame.index.name or "", *map(str, frame.columns)]
-    head = "".join(f"<th style='{head_style}'>{escape(name)}</th>" for name in names)
+    head = "".join(f"<th style='{head_style}'>{htmlsafe.text(name)}</th>" for name in names)
     body = []
     for key, row in frame.iterrows():
         style = f" style='{_HIGHLIGHT}'" if highlight and highlight(key) else ""
-        cells = "".join(f"<td style='{_CELL}'>{escape(str(value))}</td>" for value in (key, *row.tolist()))
+        cells = "".join(f"<td style='{_CELL}'>{htmlsafe.text(value)}</td>" for value in (key, *row.tolist()))
         body.append(f"<tr{style}>{cells}</tr>")
     return (
         f"<div style='max-height: {max_height}; overflow: auto; {TEXT}'>"
@@ -176,12 +176,16 @@ def html_table(
 
 
 def themed(html: str) -> str:
-    """Wrap an HTML snippet (e.g. a ``_repr_html_``) in the theme's text colour and font."""
+    """Wrap an HTML snippet (e.g. a ``_repr_html_``, built with :mod:`colearn_jupyter.htmlsafe`) in the theme's text
+    colour and font."""
     return f"<div style='{TEXT}'>{html}</div>"
 
 
 def heading(text: str) -> widgets.HTML:
-    return widgets.HTML(f"<div style='{TEXT}; font-weight: bold; font-size: var(--jp-ui-font-size2)'>{text}</div>")
+    """A panel's title: ``text`` is plain text (escaped here)."""
+    return widgets.HTML(
+        f"<div style='{TEXT}; font-weight: bold; font-size: var(--jp-ui-font-size2)'>{htmlsafe.text(text)}</div>"
+    )
 
 
 def show_figure(output: widgets.Output, figure: Any) -> None:

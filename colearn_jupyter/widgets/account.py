@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 import ipywidgets as widgets
 
+from .. import htmlsafe
 from ..units import format_duration, format_eth
 from ._base import MUTED, Panel, account_chooser, acting, attempt, button, guard, heading, themed
 
@@ -94,14 +94,16 @@ class AccountCard(Panel):
         if v["forfeited"]:
             pending += f"; {v['forfeited']} forfeited (a demanded row was never produced: deposits burned)"
         rows = [
-            ("account", f"<b>{escape(v['name'])}</b>"),
-            ("address", f"<code>{v['address']}</code>"),
+            ("account", f"<b>{htmlsafe.text(v['name'])}</b>"),
+            ("address", htmlsafe.code(v["address"])),
             ("balance", format_eth(v["balance"])),
             ("deposits locked", f"{format_eth(v['locked'])} <span style='{MUTED}'>({pending})</span>"),
             ("claimable credit", format_eth(v["claimable"])),
         ]
         head, cell = "text-align: left; padding-right: 1em", "text-align: left"
-        body = "".join(f"<tr><th style='{head}'>{k}</th><td style='{cell}'>{value}</td></tr>" for k, value in rows)
+        body = "".join(
+            f"<tr><th style='{head}'>{htmlsafe.text(k)}</th><td style='{cell}'>{value}</td></tr>" for k, value in rows
+        )
         return themed(f"<table>{body}</table>")
 
     def _on_claim(self, _button: Any = None) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from html import escape
 from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
 
+from .. import htmlsafe
 from ..units import format_eth
 from ._base import (
     ERROR,
@@ -172,11 +172,12 @@ class ContributePanel(Panel):
         verdict = (
             f"<div style='{SUCCESS}'>✔ valid: ready to contribute</div>"
             if result["valid"]
-            else f"<div style='{ERROR}'>✘ {escape(result['problem'])}</div>"
+            else f"<div style='{ERROR}'>✘ {htmlsafe.text(result['problem'])}</div>"
         )
         return (
-            f"<div style='{TEXT}'><b>{result['rows']:,} rows</b> for model #{model} <b>{escape(result['model'])}</b>"
-            f" as <b>{escape(str(self.account.value))}</b><br>deposit to pay: <b>{format_eth(result['deposit'])}</b>"
+            f"<div style='{TEXT}'><b>{result['rows']:,} rows</b> for model #{model}"
+            f" <b>{htmlsafe.text(result['model'])}</b> as <b>{htmlsafe.text(self.account.value)}</b>"
+            f"<br>deposit to pay: <b>{format_eth(result['deposit'])}</b>"
             f" <span style='{MUTED}'>(returned with up to {format_eth(result['reward if accepted'])} of reward "
             f"for the rows accepted; a row proven bad loses its deposit)</span>{verdict}</div>"
         )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
 
+from .. import htmlsafe
 from ..units import format_duration
 from ._base import (
     ERROR,
@@ -110,7 +110,7 @@ class VerificationQueue(Panel):
                 self.status.widget,
                 self.report_html,
                 self.rows_box,
-                heading(f"Pending challenges (acting as {escape(session.account.name)})"),
+                heading(f"Pending challenges (acting as {session.account.name})"),
                 self.owner_html,
                 self.owner_box,
             ]
@@ -156,7 +156,7 @@ class VerificationQueue(Panel):
         kinds = pd.Series([r.kind for r in self.resolvers.values()], dtype=object).value_counts().to_dict()
         by_kind = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
         note = f"{len(self.resolvers)} pending challenge{'s' * (len(self.resolvers) != 1)}"
-        self.owner_html.value = f"<div style='{MUTED}'>{note}{f': {escape(by_kind)}' if by_kind else ''}</div>"
+        self.owner_html.value = f"<div style='{MUTED}'>{note}{f': {htmlsafe.text(by_kind)}' if by_kind else ''}</div>"
         self.owner_box.children = [row.widget for row in self.resolvers.values()]
 
     def _challenge_row(self, challenge_id: int, row: pd.Series, now: int, owned: set[int]) -> ChallengeRow:
@@ -172,10 +172,11 @@ class VerificationQueue(Panel):
             deadline = f"resolve within {format_duration(left)}" if left > 0 else "resolution time is over"
         where = "the file" if pd.isna(row["row"]) else f"row {int(row['row'])}"
         text = (
-            f"<div style='{TEXT}'><b>#{challenge_id}</b> <span style='{WARN}'>{escape(kind)}</span> · model {model_id}"
-            f" · submission {row['submission']} {where}"
-            f" · by {short(str(row['challenger']))} · {deadline}"
-            f"<br><span style='{MUTED}'>{escape(values[:200]) or '&nbsp;'}</span></div>"
+            f"<div style='{TEXT}'><b>#{challenge_id}</b> <span style='{WARN}'>{htmlsafe.text(kind)}</span>"
+            f" · model {model_id}"
+            f" · submission {htmlsafe.text(row['submission'])} {where}"
+            f" · by {htmlsafe.text(short(str(row['challenger'])))} · {deadline}"
+            f"<br><span style='{MUTED}'>{htmlsafe.text(values[:200]) or '&nbsp;'}</span></div>"
         )
         item = ChallengeRow(challenge_id, kind, widgets.HBox())
         if kind in ("label", "file") and model_id in owned and left > 0:
@@ -244,12 +245,12 @@ class VerificationQueue(Panel):
         counted = ", ".join(f"{count:,} {verdict}" for verdict, count in verdicts.items())
         kinds = pd.Series(list(self.row_kinds.values()), dtype=object).value_counts().to_dict()
         planned = ", ".join(f"{count:,} {kind}" for kind, count in kinds.items())
-        problem = f"<div style='{ERROR}'>{escape(report.problem)}</div>" if report.problem else ""
+        problem = f"<div style='{ERROR}'>{htmlsafe.text(report.problem)}</div>" if report.problem else ""
         head = (
             f"<div style='{TEXT}'><b>Submission #{report.submission_id}</b> of model #{report.model_id}: {checks}; "
-            f"{len(report.rows):,} rows{f' ({counted})' if counted else ''}, "
+            f"{len(report.rows):,} rows{f' ({htmlsafe.text(counted)})' if counted else ''}, "
             f"<span style='{WARN if report.plan else MUTED}'>{len(report.plan):,} planned challenge"
-            f"{'s' * (len(report.plan) != 1)}{f' ({escape(planned)})' if planned else ''}</span>{problem}</div>"
+            f"{'s' * (len(report.plan) != 1)}{f' ({htmlsafe.text(planned)})' if planned else ''}</span>{problem}</div>"
         )
         table = report.rows.head(ROW_LIMIT).rename(columns={"challenge": "challenge kind"})
         more = (
