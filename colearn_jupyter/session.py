@@ -66,6 +66,8 @@ from .merkle import MerkleTree, contributor_key, encode_onchain_row, test_row_no
 from .names import check_new_name
 from .names import resolve as resolve_name
 from .storage import Storage, open_storage
+from .storage.cid import cid_from_bytes
+from .testset import is_sealed, seal, unseal
 from .units import format_duration, format_eth, to_wei
 
 _SUGGEST_LIMIT = 50
@@ -318,7 +320,7 @@ class Session:
             linear = LinearTerms(tuple(weights), intercept, bound)
         model_cid = self.storage.add(save_model(model))
         train_cid = self.storage.add(to_parquet(train_clean, schema))
-        test_cid = self.storage.add(to_parquet(test_clean, schema))
+        test_cid = self.storage.add(seal(to_parquet(test_clean, schema), salt))  # unreadable until the reveal
         metadata = ModelMetadata(
             name=name,
             task="classification",
@@ -349,7 +351,7 @@ class Session:
             evaluation_cid=evaluation_cid,
         )
         model_id = receipt.event("ModelPublished").args["model_id"]
-        self._save_secret(model_id, {"salt": salt.hex(), "test_cid": test_cid})
+        self._save_secret(model_id, {"salt": salt.hex(), "test_cid": test_cid, "sealed": "1"})
         self._record_balances()
         return self.model(model_id)
 
@@ -856,7 +858,7 @@ class Session:
         schema = metadata.feature_schema
         current = self._current_model(model_id)
         test_rows = self._test_rows_list(model_id)
-        test = read_data(self.storage.cat(self._load_secret(model_id)["test_cid"]), schema)
+        test = read_data(self._test_set_bytes(model_id), schema)
         info = self.market.model(model_id)
         if info.has_linear_model:
             weights, intercept, _ = self.market.linear_model(model_id)
@@ -947,7 +949,27 @@ class Session:
         except ColearnError:
             return []
         schema = model_metadata(self.market, self.storage, model_id).feature_schema
-        return encode_rows(schema, read_data(self.storage.cat(secret["test_cid"]), schema))
+        return encode_rows(schema, read_data(self._test_set_bytes(model_id, secret), schema))
+
+    def _test_set_bytes(self, model_id: int, secret: dict[str, str] | None = None) -> bytes:
+        """The owner's hidden test set (Parquet), unsealed with the salt kept in this home."""
+        secret = secret or self._load_secret(model_id)
+        blob = self.storage.cat(secret["test_cid"])
+        return unseal(blob, bytes.fromhex(secret["salt"])) if secret.get("sealed") else blob
+
+    def revealed_test_set(self, model: int | str) -> pd.DataFrame | None:
+        """The test set a model's owner revealed on chain (None before the reveal), fetched, checked against its
+        CID, unsealed with the revealed salt and read under the model's schema: anyone can re-check accuracies."""
+        model_id = self.resolve_model(model)
+        logs = self.market.contract.events.TestSetRevealed.get_logs(
+            argument_filters={"modelId": model_id}, from_block=0
+        )
+        if not logs:
+            return None
+        salt, cid = bytes(logs[-1]["args"]["salt"]), cid_from_bytes(bytes(logs[-1]["args"]["testSetCid"]))
+        blob = self.storage.cat(cid)
+        data = unseal(blob, salt) if is_sealed(blob) else blob  # test sets published before sealing are plain
+        return read_data(data, model_metadata(self.market, self.storage, model_id).feature_schema)
 
     def _test_rows(self, model_id: int) -> dict[bytes, int]:
         from eth_utils import keccak

@@ -1,0 +1,55 @@
+"""The hidden test set is sealed before it is stored (issue 10, finding 6): unreadable from storage before the
+reveal, readable by anyone after it, and the commitment binds the exact bytes."""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from colearn_jupyter import ColearnError, Session
+from colearn_jupyter.testset import is_sealed, key_of, seal, unseal
+
+
+def test_seal_is_deterministic_authenticated_and_salt_bound():
+    salt, other = bytes(32), bytes([1]) + bytes(31)
+    sealed = seal(b"rows", salt)
+    assert sealed == seal(b"rows", salt) and sealed != seal(b"rows", other) and key_of(salt) != key_of(other)
+    assert unseal(sealed, salt) == b"rows"
+    with pytest.raises(ColearnError, match="does not open"):
+        unseal(sealed, other)
+    tampered = sealed[:-1] + bytes([sealed[-1] ^ 1])
+    with pytest.raises(ColearnError, match="does not open"):
+        unseal(tampered, salt)
+    with pytest.raises(ColearnError, match="not a sealed"):
+        unseal(b"PAR1 plain parquet", salt)
+    with pytest.raises(ColearnError, match="32 bytes"):
+        seal(b"rows", b"short")
+
+
+def test_the_stored_test_set_is_unreadable_until_the_reveal(chain, iris_frame):
+    owner, stranger = Session("owner", chain=chain), Session("carol", chain=chain)
+    iris = iris_frame(random_state=12)
+    train, test = iris.iloc[:45], iris.iloc[45:90]
+    clf = LogisticRegression(max_iter=500).fit(train.drop(columns="target"), train["target"])
+    card = owner.publish(clf, name=f"sealed-{uuid.uuid4().hex[:6]}", train=train, test=test, label="target")
+
+    secret = owner._load_secret(card.id)
+    stored = owner.storage.cat(secret["test_cid"])
+    assert is_sealed(stored)
+    with pytest.raises(Exception):  # noqa: B017 - whatever pyarrow raises: the bytes are not a Parquet file
+        pq.read_table(io.BytesIO(stored))
+    assert f"{test.iloc[0]['sepal length (cm)']}".encode() not in stored
+    assert stranger.revealed_test_set(card.id) is None  # nothing on chain yet
+    assert stranger.market.model(card.id).test_set_cid == ""
+
+    owner.reveal_test_set(card.id)
+    revealed = stranger.revealed_test_set(card.id)  # anyone: the salt and the sealed file's CID are on chain now
+    assert revealed is not None and len(revealed) == len(test)
+    expected = test.reset_index(drop=True)
+    pd.testing.assert_frame_equal(revealed[list(expected.columns)].reset_index(drop=True), expected, check_dtype=False)
+    assert stranger.market.model(card.id).test_set_cid == secret["test_cid"]
