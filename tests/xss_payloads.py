@@ -43,7 +43,7 @@ def frame(rows: int, seed: int) -> pd.DataFrame:
     classes = rng.integers(0, len(LABELS), size=rows)
     return pd.DataFrame(
         {
-            NUMBER_FEATURE: classes * 10.0 + rng.normal(0, 1, size=rows).round(3),
+            NUMBER_FEATURE: classes * 10.0 + rng.integers(0, 3, size=rows),
             STRING_FEATURE: [f"{STRINGS[i % len(STRINGS)]} {seed}-{i}" for i in range(rows)],
             LABEL: [LABELS[c] for c in classes],
         }
@@ -51,16 +51,13 @@ def frame(rows: int, seed: int) -> pd.DataFrame:
 
 
 def model() -> Any:
-    """A pipeline that reads both features: one-hot strings, scaled numbers, a logistic regression."""
-    from sklearn.compose import ColumnTransformer
+    """A pipeline that reads both features (one-hot encoded: the numbers take a few values) with classes that are
+    payloads; only allowlisted classes, so a verifier loads it."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklearn.preprocessing import OneHotEncoder
 
-    columns = ColumnTransformer(
-        [("s", OneHotEncoder(handle_unknown="ignore"), [STRING_FEATURE]), ("n", StandardScaler(), [NUMBER_FEATURE])]
-    )
-    return Pipeline([("columns", columns), ("classify", LogisticRegression(max_iter=1000))])
+    return Pipeline([("encode", OneHotEncoder(handle_unknown="ignore")), ("classify", LogisticRegression())])
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 # UI test of the colearn sidebar against a live JupyterLab:
 #   1. a private COLEARN_HOME (its own devnet on a free port, its own store),
 #   2. setup_marketplace.py publishes an iris model, bob's batch with mislabelled rows and a demand of dave's,
+#      and a stranger's model with XSS payloads in every field (and xss.ipynb, which shows it in a notebook),
 #   3. `jupyter lab` with a random token on a free port, root dir a temporary directory,
 #   4. the Playwright test (Debian's chromium, never a downloaded browser),
 #   5. everything stopped and removed, on success and on failure.
@@ -59,6 +60,11 @@ export COLEARN_UI_MODEL_NAME="$(field model_name)"
 export COLEARN_UI_SUBMISSION_ID="$(field submission_id)"
 export COLEARN_UI_FLIPPED="$(field flipped_rows)"
 export COLEARN_UI_DEMAND_ID="$(field demand_id)"
+export COLEARN_UI_XSS_MODEL_ID="$(field xss_model_id)"
+export COLEARN_UI_XSS_SUBMISSION_ID="$(field xss_submission_id)"
+export COLEARN_UI_XSS_CHALLENGE_ID="$(field xss_challenge_id)"
+export COLEARN_UI_XSS_NOTEBOOK="$(field xss_notebook)"
+export COLEARN_UI_XSS_NAME="$(field xss_name)"
 
 port="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 token="$("$PYTHON" -c 'import secrets; print(secrets.token_hex(24))')"
@@ -69,7 +75,7 @@ echo "run.sh: starting jupyter lab on port $port"
 JUPYTER_CONFIG_DIR="$work/jupyter-config" JUPYTER_RUNTIME_DIR="$work/runtime" \
   "$JUPYTER" lab --no-browser --ServerApp.ip=127.0.0.1 --port "$port" --ServerApp.port_retries=0 \
   --IdentityProvider.token="$token" --allow-root --ServerApp.root_dir="$root" \
-  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate --LabApp.expose_app_in_browser=True \
   >"$work/lab.log" 2>&1 &
 lab_pid=$!
 

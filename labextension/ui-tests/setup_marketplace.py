@@ -2,11 +2,16 @@
 
 Run with COLEARN_HOME set to a private directory (run.sh does): the devnet and store live there, and the
 Jupyter server started afterwards with the same COLEARN_HOME sees the same marketplace. Prints one line of
-JSON: {"model_id", "model_name", "submission_id", "flipped_rows", "demanded_submission", "demand_id", "csv"}.
+JSON: {"model_id", "model_name", "submission_id", "flipped_rows", "demanded_submission", "demand_id", "csv",
+"xss_model_id", "xss_submission_id", "xss_challenge_id", "xss_notebook", "xss_name", "xss_strings"}.
 
 The demanded submission is dave's batch, submitted while its file was kept back: the verifier demands its last
-row (an availability challenge; its plan would challenge the whole file), and the file is stored only afterwards, so the UI can answer the demand
-from the server's storage.
+row (an availability challenge; its plan would challenge the whole file), and the file is stored only afterwards,
+so the UI can answer the demand from the server's storage.
+
+The XSS model is a stranger's (``tests/xss_payloads.py``): payloads in its name, description, feature and label
+names, label values and row values, erin's batch of payload rows and a label challenge of one of them; the
+notebook ``xss.ipynb`` under the root shows its reprs and the ipywidgets panels (xss.spec.ts runs it).
 
     python setup_marketplace.py --root-dir /tmp/lab-root [--name iris-ui-1234]
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +31,9 @@ from sklearn.linear_model import LogisticRegression
 
 from colearn_jupyter import Session
 from colearn_jupyter.contributions import model_metadata, prepare_batch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
+import xss_payloads  # the payloads the Python test plants too
 
 LABEL = "species"
 
@@ -83,6 +92,10 @@ def main() -> None:
     csv = args.root_dir / "extra_rows.csv"
     spare.to_csv(csv, index=False)
 
+    xss = xss_payloads.plant(owner, contributor="erin", verifier="verifier")
+    notebook = args.root_dir / "xss.ipynb"
+    notebook.write_text(json.dumps(xss_notebook(xss)))
+
     print(
         json.dumps(
             {
@@ -93,9 +106,43 @@ def main() -> None:
                 "demanded_submission": demanded,
                 "demand_id": demand,
                 "csv": csv.name,
+                "xss_model_id": xss.model_id,
+                "xss_submission_id": xss.submission_id,
+                "xss_challenge_id": xss.challenge_ids[0],
+                "xss_notebook": notebook.name,
+                "xss_name": xss_payloads.NAME,
+                "xss_strings": list(xss_payloads.STRINGS),
             }
         )
     )
+
+
+def xss_notebook(xss: xss_payloads.Planted) -> dict:
+    """A notebook that shows the XSS model's every repr and the ipywidgets panels over it, then prints a marker."""
+    model, submission = xss.model_id, xss.submission_id
+    cells = [
+        "from colearn_jupyter import Session\nfrom colearn_jupyter.widgets import MarketBrowser, VerificationQueue\n"
+        'verifier = Session.connect("verifier")',
+        f"verifier.model({model})",
+        f"verifier.market.submission({submission})",
+        f"verifier.verify({submission})",
+        f"verifier.challenges({model})",
+        "verifier.market_table()",
+        f"browser = MarketBrowser(verifier)\nbrowser.select({model})\nbrowser",
+        f"queue = VerificationQueue(verifier, model={model})\nqueue.pending.value = {submission}\n"
+        "queue.verify_button.click()\nqueue",
+        'print("xss notebook done")',
+    ]
+    return {
+        "cells": [
+            {"cell_type": "code", "execution_count": None, "id": f"xss-{i}", "metadata": {}, "outputs": [],
+             "source": source}
+            for i, source in enumerate(cells)
+        ],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }  # fmt: skip
 
 
 if __name__ == "__main__":

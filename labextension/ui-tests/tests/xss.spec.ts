@@ -1,0 +1,208 @@
+/**
+ * Stored XSS in the browser: a stranger's model whose name, description, feature and label names, label values
+ * and row values are payloads (tests/xss_payloads.py, planted by setup_marketplace.py), a batch of payload rows
+ * and a label challenge of one of them. Each payload sets `window.__xss` (or opens a dialog) if it ever runs.
+ *
+ * The sidebar (React) and a notebook run in JupyterLab (the notebook reprs, trusted as the user's own outputs,
+ * and the ipywidgets panels, whose HTML widgets set innerHTML) must show the payloads as text: nothing fires,
+ * and no element or handler comes from them.
+ *
+ * Environment (run.sh): COLEARN_UI_URL, COLEARN_UI_TOKEN, COLEARN_UI_XSS_MODEL_ID, COLEARN_UI_XSS_SUBMISSION_ID,
+ * COLEARN_UI_XSS_CHALLENGE_ID, COLEARN_UI_XSS_NOTEBOOK, COLEARN_UI_XSS_NAME. JupyterLab runs with
+ * --LabApp.expose_app_in_browser=True (window.jupyterapp) so the test can open and run the notebook.
+ */
+import { BrowserContext, chromium, expect, Locator, Page, test as base } from '@playwright/test';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const URL = (process.env.COLEARN_UI_URL || 'http://127.0.0.1:8888/').replace(/\/?$/, '/');
+const TOKEN = process.env.COLEARN_UI_TOKEN || '';
+const MODEL_ID = Number(process.env.COLEARN_UI_XSS_MODEL_ID || '0');
+const SUBMISSION_ID = Number(process.env.COLEARN_UI_XSS_SUBMISSION_ID || '0');
+const CHALLENGE_ID = Number(process.env.COLEARN_UI_XSS_CHALLENGE_ID || '0');
+const NOTEBOOK = process.env.COLEARN_UI_XSS_NOTEBOOK || 'xss.ipynb';
+const NAME = process.env.COLEARN_UI_XSS_NAME || '';
+/** in the name and among the label values (tests/xss_payloads.py: IMG) */
+const IMG = '<img src=x onerror="window.__xss=1">';
+const SCREENSHOTS = path.join(__dirname, '..', 'screenshots');
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run'
+];
+
+/** A page in Debian's chromium with a fresh user-data-dir; every dialog is recorded (and dismissed). */
+const test = base.extend<{ context: BrowserContext; page: Page; dialogs: string[] }>({
+  context: async ({}, use) => {
+    const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'colearn-ui-chromium-'));
+    const context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1400, height: 900 }
+    });
+    try {
+      await use(context);
+    } finally {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    }
+  },
+  dialogs: async ({}, use) => {
+    await use([]);
+  },
+  page: async ({ context, dialogs }, use) => {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on('dialog', dialog => {
+      dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+      void dialog.dismiss();
+    });
+    await use(page);
+  }
+});
+
+async function openLab(page: Page): Promise<void> {
+  await page.goto(`${URL}lab?token=${encodeURIComponent(TOKEN)}`);
+  await page.locator('#jp-main-dock-panel').waitFor({ state: 'visible', timeout: 90_000 });
+}
+
+/**
+ * What in `root` could have come from a payload: elements a payload would create, a payload in a handler or in
+ * an attribute the browser loads or runs (href, src, style...), and whether any payload ran (`window.__xss`).
+ */
+async function injected(root: Locator): Promise<{ found: string[]; fired: unknown }> {
+  const found = await root.evaluateAll(nodes => {
+    const URL_ATTRIBUTES = ['href', 'xlink:href', 'src', 'srcdoc', 'srcset', 'action', 'formaction', 'data', 'style'];
+    const out: string[] = [];
+    for (const node of nodes) {
+      for (const el of [node, ...Array.from(node.querySelectorAll('*'))]) {
+        const tag = el.tagName.toLowerCase();
+        if (tag === 'img' && el.getAttribute('src') === 'x') {
+          out.push('<img src=x>');
+        }
+        if (tag === 'script' && (el.textContent || '').includes('__xss')) {
+          out.push('<script> with the payload');
+        }
+        for (const attr of Array.from(el.attributes)) {
+          // attributes a browser runs or loads (a title, a value or a data-* attribute is text)
+          const runs = attr.name.startsWith('on') || URL_ATTRIBUTES.includes(attr.name);
+          const value = attr.value.toLowerCase();
+          if (runs && (value.includes('__xss') || value.includes('javascript:'))) {
+            out.push(`${attr.name}="${attr.value}" on <${tag}>`);
+          }
+        }
+      }
+    }
+    return out;
+  });
+  const fired = await root.page().evaluate(() => (window as unknown as { __xss?: unknown }).__xss);
+  return { found, fired };
+}
+
+async function expectNothingFired(page: Page, root: Locator, dialogs: string[]): Promise<void> {
+  await page.waitForTimeout(1000); // an onerror of a broken image fires asynchronously
+  const { found, fired } = await injected(root);
+  expect(found, 'elements or attributes made from a payload').toEqual([]);
+  expect(fired, 'window.__xss set by a payload').toBeUndefined();
+  expect(dialogs, 'dialogs opened by a payload').toEqual([]);
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+}
+
+test('the sidebar shows a stranger\'s payloads as text', async ({ page, dialogs }) => {
+  expect(MODEL_ID, 'COLEARN_UI_XSS_MODEL_ID (from setup_marketplace.py)').toBeGreaterThan(0);
+  expect(NAME).toContain(IMG);
+  await openLab(page);
+  const tab = page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="colearn-sidebar"]');
+  const panel = page.locator('#colearn-sidebar');
+  if (!(await panel.isVisible())) {
+    await tab.click();
+  }
+  await expect(panel.getByTestId('colearn-market')).toBeVisible();
+  try {
+    await test.step('the model list and the model card', async () => {
+      const item = panel.getByTestId(`colearn-model-${MODEL_ID}`);
+      await expect(item).toContainText(NAME);
+      await item.click();
+      const card = panel.getByTestId('colearn-model-card');
+      await expect(card).toContainText(NAME);
+      await expect(card.getByTestId('colearn-accuracy-chart')).toBeVisible();
+      await expectNothingFired(page, panel, dialogs);
+    });
+
+    await test.step('the submission\'s verdicts (payload labels) and the pending challenge', async () => {
+      await panel.getByTestId('colearn-tab-queue').click();
+      const item = panel.getByTestId(`colearn-contribution-${SUBMISSION_ID}`);
+      await expect(item).toBeVisible();
+      await item.click();
+      const detail = panel.getByTestId('colearn-contribution-detail');
+      await expect(detail.getByTestId('colearn-integrity')).toHaveText(
+        'CID ✔ · row count ✔ · Merkle root ✔ · rows ✔',
+        { timeout: 90_000 }
+      );
+      await expect(detail.getByTestId('colearn-verdicts')).toContainText(IMG);
+      await expect(panel.getByTestId(`colearn-challenge-${CHALLENGE_ID}`)).toBeVisible();
+      await expectNothingFired(page, panel, dialogs);
+      await screenshot(page, 'xss-sidebar');
+    });
+
+    await test.step('nothing fired anywhere in the page', async () => {
+      await panel.getByTestId('colearn-tab-market').click();
+      await expectNothingFired(page, page.locator('body'), dialogs);
+    });
+  } catch (error) {
+    await screenshot(page, 'xss-sidebar-failure');
+    throw error;
+  }
+});
+
+test('a notebook shows a stranger\'s payloads as text: reprs and ipywidgets panels', async ({
+  page,
+  dialogs
+}) => {
+  expect(MODEL_ID, 'COLEARN_UI_XSS_MODEL_ID (from setup_marketplace.py)').toBeGreaterThan(0);
+  await openLab(page);
+  await page.waitForFunction(() => Boolean((window as any).jupyterapp), undefined, { timeout: 60_000 });
+  try {
+    await page.evaluate(async notebook => {
+      const app = (window as any).jupyterapp;
+      const panel = await app.commands.execute('docmanager:open', { path: notebook, factory: 'Notebook' });
+      await panel.context.ready;
+      await panel.sessionContext.ready;
+    }, NOTEBOOK);
+    const notebook = page.locator('.jp-NotebookPanel').filter({ has: page.locator('.jp-Notebook') }).first();
+    await expect(notebook).toBeVisible();
+    await page.evaluate(async () => {
+      const app = (window as any).jupyterapp;
+      await app.commands.execute('notebook:run-all-cells');
+    });
+    const outputs = notebook.locator('.jp-OutputArea-output');
+    await expect(outputs.filter({ hasText: 'xss notebook done' })).toHaveCount(1, { timeout: 150_000 });
+    // the reprs: the model card, the report (labels), the challenges (row values), the market table
+    await expect(outputs.filter({ hasText: NAME }).first()).toBeVisible();
+    await expect(outputs.filter({ hasText: IMG }).nth(3)).toBeAttached();
+    // the widgets: the market browser's table and card, the verification queue's report
+    const widgetHtml = notebook.locator('.widget-html');
+    await expect(widgetHtml.filter({ hasText: NAME }).first()).toBeAttached({ timeout: 60_000 });
+    await expect(notebook.locator('.widget-html', { hasText: 'Merkle root' }).first()).toBeAttached({
+      timeout: 60_000
+    });
+    await expect(widgetHtml.filter({ hasText: IMG }).nth(2)).toBeAttached();
+    await expectNothingFired(page, notebook, dialogs);
+    await expectNothingFired(page, page.locator('body'), dialogs);
+    await screenshot(page, 'xss-notebook');
+  } catch (error) {
+    await screenshot(page, 'xss-notebook-failure');
+    throw error;
+  }
+});
