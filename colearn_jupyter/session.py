@@ -50,7 +50,7 @@ from .formats.data import (
     validate,
 )
 from .formats.metadata import ModelMetadata
-from .formats.models import LinearModel, framework_of, load_model, save_model
+from .formats.models import LinearModel, framework_of, load_model, predict_labels, save_model
 from .marketplace import (
     LINEAR_SCALE,
     WHOLE_FILE,
@@ -65,6 +65,7 @@ from .marketplace import (
 from .merkle import MerkleTree, contributor_key, encode_onchain_row, test_row_nonce
 from .names import check_new_name
 from .names import resolve as resolve_name
+from .sandbox import IsolatedModel
 from .storage import Storage, open_storage
 from .storage.cid import cid_from_bytes
 from .testset import is_sealed, seal, unseal
@@ -902,7 +903,12 @@ class Session:
         return self.model(model_id)
 
     def _current_model(self, model_id: int) -> Any:
-        return load_model(self.storage.cat(self.market.versions(model_id)[-1].model_cid))
+        """The current version of a model: loaded here if this session's account published it, otherwise an
+        :class:`~colearn_jupyter.sandbox.IsolatedModel` (checked now, loaded and run only in the worker process)."""
+        data = self.storage.cat(self.market.versions(model_id)[-1].model_cid)
+        if self.market.model(model_id).owner.lower() == self.account.address.lower():
+            return load_model(data)
+        return IsolatedModel(data)
 
     def _rejected_rows(self, model_id: int) -> set[tuple[int, int]]:
         """(submission, row) of every row of the model rejected by a challenge (one log query)."""
@@ -1097,10 +1103,9 @@ def _split(frame: pd.DataFrame, schema: FeatureSchema) -> tuple[pd.DataFrame, pd
 
 
 def _predict(model: Any, features: pd.DataFrame, schema: FeatureSchema) -> np.ndarray:
-    if framework_of(model) == "keras":
-        scores = np.asarray(model.predict(features.to_numpy(dtype="float32"), verbose=0))
-        return np.asarray(schema.labels, dtype=object)[scores.argmax(axis=1)]
-    return np.asarray(model.predict(features))
+    if isinstance(model, IsolatedModel):
+        return model.predict_labels(features, schema.labels)
+    return predict_labels(model, features, schema.labels)
 
 
 def _accuracy(model: Any, frame: pd.DataFrame, schema: FeatureSchema) -> float:

@@ -2,13 +2,16 @@
 
 Three formats are written and read:
 
-- ``skops``: scikit-learn estimators saved with skops and loaded with an explicit trusted-types list (types from
-  scikit-learn, NumPy and SciPy only; anything else is refused and named).
+- ``skops``: scikit-learn estimators saved with skops and loaded only when every type in the file is one colearn
+  supports, by exact name (:mod:`.allowlist`: no ``FunctionTransformer``, no function called by name; anything
+  else is refused and named, before anything is loaded).
 - ``keras``: Keras 3 models as ``.keras`` archives, loaded with ``safe_mode=True`` (torch backend).
 - ``colearn-linear``: a small JSON format for the linear models trained on chain (:class:`LinearModel`).
 
 Any other file (pickle, joblib, an archive of unknown shape) is refused by :func:`load_model` with
-:class:`UnsafeFormatError`, whatever the caller asks: there is no switch that unpickles.
+:class:`UnsafeFormatError`, whatever the caller asks: there is no switch that unpickles. :func:`predict_labels` is
+the one way colearn predicts with a loaded model, in the kernel and in the worker that runs other accounts' models
+(:mod:`colearn_jupyter.sandbox`).
 
 >>> blob = save_model(LinearModel(weights=[0.5, -1.0], intercept=0.25, features=["a", "b"]))
 >>> detect_format(blob)
@@ -24,15 +27,18 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import ColearnError
+from .allowlist import refusal, refused_types
 
 LINEAR_FORMAT = "colearn-linear/1"
 LINEAR_SCALE = 10**6
-TRUSTED_MODULES = ("sklearn.", "numpy.", "scipy.")
 _PICKLE_HINT = (
     "colearn never loads pickle or joblib files, because loading them can run any code. Save scikit-learn models "
     "with colearn (skops) and Keras models as .keras instead"
@@ -134,7 +140,11 @@ def save_model(model: Any) -> bytes:
     if kind == "skops":
         import skops.io as sio
 
-        return sio.dumps(model)
+        data = sio.dumps(model)
+        refused = refused_types(data)
+        if refused:  # the owner learns now, not every verifier later
+            raise UnsafeFormatError(refusal(refused))
+        return data
     _keras()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.keras"
@@ -143,11 +153,15 @@ def save_model(model: Any) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------------- load
-def untrusted_types(data: bytes) -> list[str]:
-    """The types of a skops file outside scikit-learn, NumPy and SciPy."""
-    import skops.io as sio
-
-    return [t for t in sio.get_untrusted_types(data=data) if not t.startswith(TRUSTED_MODULES)]
+def check_model(data: bytes) -> str:
+    """The format of a model file that colearn may load; raises :class:`UnsafeFormatError` (naming the types a
+    skops file uses that colearn does not load) for any other. Nothing is loaded."""
+    kind = detect_format(data)
+    if kind == "skops":
+        refused = refused_types(data)
+        if refused:
+            raise UnsafeFormatError(refusal(refused))
+    return kind
 
 
 def load_model(data: bytes, **options: Any) -> Any:
@@ -157,7 +171,7 @@ def load_model(data: bytes, **options: Any) -> Any:
     """
     if options:
         raise UnsafeFormatError(f"load_model takes no options ({', '.join(options)}): colearn never unpickles")
-    kind = detect_format(data)
+    kind = check_model(data)
     if kind == "colearn-linear":
         fields = json.loads(data)
         fields.pop("format")
@@ -165,10 +179,7 @@ def load_model(data: bytes, **options: Any) -> Any:
     if kind == "skops":
         import skops.io as sio
 
-        refused = untrusted_types(data)
-        if refused:
-            raise UnsafeFormatError(f"the skops file needs types colearn does not trust: {', '.join(refused)}")
-        trusted = sio.get_untrusted_types(data=data)  # explicit list, all from trusted modules (checked above)
+        trusted = sio.get_untrusted_types(data=data)  # explicit list, all of them allowed (checked above)
         return sio.loads(data, trusted=trusted)
     keras = _keras()
     with tempfile.TemporaryDirectory() as tmp:
@@ -178,6 +189,19 @@ def load_model(data: bytes, **options: Any) -> Any:
             return keras.saving.load_model(path, safe_mode=True)
         except ValueError as error:
             raise UnsafeFormatError(f"Keras refused to load the model in safe mode: {error}") from None
+
+
+def predict_labels(model: Any, features: Any, labels: Sequence[Any] | None = None) -> np.ndarray:
+    """The labels a loaded model predicts for a feature frame.
+
+    A Keras model gives one score per label: the label of the highest score is taken from ``labels`` (the
+    schema's labels, in order), or its index without them.
+    """
+    if framework_of(model) == "keras":
+        scores = np.asarray(model.predict(features.to_numpy(dtype="float32"), verbose=0))
+        index = scores.argmax(axis=1)
+        return index if labels is None else np.asarray(labels, dtype=object)[index]
+    return np.asarray(model.predict(features))
 
 
 def _keras() -> Any:

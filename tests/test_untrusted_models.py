@@ -1,0 +1,256 @@
+"""A stranger's model cannot run code in whoever looks at it.
+
+The allowlist refuses a model file that names anything but supported estimators before anything is loaded, through
+every face: the Python API (verify, judge), the magics, the widgets and the REST endpoint the sidebar calls. A
+stranger's legitimate model is loaded and predicted in the worker process (same predictions as in the kernel), and
+the worker refuses the hostile file too when handed it directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import re
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+from hostile_models import code_running_model
+from IPython.core.interactiveshell import InteractiveShell
+from sklearn import ensemble, linear_model, naive_bayes, neighbors, pipeline, preprocessing, svm, tree
+from sklearn.preprocessing import FunctionTransformer
+from tornado.httpclient import HTTPClientError
+
+from colearn_jupyter import Session
+from colearn_jupyter.contributions import model_metadata, prepare_batch
+from colearn_jupyter.formats.allowlist import refused_types
+from colearn_jupyter.formats.models import UnsafeFormatError, load_model, save_model
+from colearn_jupyter.sandbox import IsolatedModel, ModelWorker, SandboxError, shared_worker
+from colearn_jupyter.widgets import VerificationQueue
+
+pytest_plugins = ("pytest_jupyter.jupyter_server",)
+
+REFUSED = "types colearn does not load"
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config):
+    return {"ServerApp": {"jpserver_extensions": {"colearn_jupyter": True}, "allow_unauthenticated_access": False}}
+
+
+@pytest.fixture(scope="module")
+def iris(iris_frame) -> pd.DataFrame:
+    return iris_frame(random_state=23)
+
+
+@pytest.fixture(scope="module")
+def marker(tmp_path_factory) -> Path:
+    """Where the hostile model writes when its code runs: it must never exist."""
+    return tmp_path_factory.mktemp("hostile") / "marker"
+
+
+@pytest.fixture(scope="module")
+def market_setup(chain, iris, marker) -> SimpleNamespace:
+    """A stranger (grace) publishes an honest model and a model whose current version is the hostile file (stored and
+    published with the raw binding, past colearn's own checks); alice contributes to both."""
+    stranger = Session("grace", chain=chain)
+    train, test = iris.iloc[:40], iris.iloc[40:80]
+    features = train.drop(columns="target")
+    clf = linear_model.LogisticRegression(max_iter=500).fit(features, train["target"])
+    tag = uuid.uuid4().hex[:6]
+    terms = dict(deposit="0.01", reward="0.002", bond="0.005", window="1h", timeout="1d", pool="1")
+    honest = stranger.publish(clf, name=f"honest-{tag}", train=train, test=test, label="target", **terms)
+    hostile = stranger.publish(clf, name=f"hostile-{tag}", train=train, test=test, label="target", **terms)
+    payload = code_running_model(marker, list(features.columns))
+    stranger.market.publish_version(stranger.account, hostile.id, stranger.storage.add(payload), 10_000)
+    alice = stranger.as_account("alice")
+    schema = model_metadata(stranger.market, stranger.storage, hostile.id).feature_schema
+    batch = prepare_batch(iris.iloc[80:90], schema, alice.account.address)
+    assert alice.storage.add(batch.parquet) == batch.cid
+    receipt = alice.market.contribute(alice.account, hostile.id, batch.cid, batch.tree.root, batch.row_count)
+    hostile_submission = receipt.event("SubmissionAdded").args["submission_id"]
+    honest_submission = alice.contribute(honest.id, iris.iloc[90:100]).id
+    verifier = stranger.as_account("verifier")
+    verifier.market.challenge_label(verifier.account, hostile_submission, 0, batch.rows[0], batch.tree.proof(0))
+    challenge = max(c for c in _challenges(verifier, hostile_submission))
+    return SimpleNamespace(stranger=stranger, verifier=verifier, payload=payload, honest=honest.id,
+                           hostile=hostile.id, hostile_submission=hostile_submission,
+                           honest_submission=honest_submission, challenge=challenge)  # fmt: skip
+
+
+def _challenges(session: Session, submission_id: int) -> list[int]:
+    logs = session.market.contract.events.RowChallenged.get_logs(
+        argument_filters={"submissionId": submission_id}, from_block=0
+    )
+    return [log["args"]["challengeId"] for log in logs]
+
+
+@pytest.fixture
+def worker_calls(monkeypatch) -> list[str]:
+    """The digests of the models the worker was asked to run during a test."""
+    calls: list[str] = []
+    predict = ModelWorker.predict
+
+    def spy(self, data, digest, *args, **kwargs):
+        calls.append(digest)
+        return predict(self, data, digest, *args, **kwargs)
+
+    monkeypatch.setattr(ModelWorker, "predict", spy)
+    return calls
+
+
+# ---------------------------------------------------------------------------------------------------- allowlist
+def test_the_payload_is_live_where_types_were_trusted_by_prefix(tmp_path, iris):
+    """What colearn used to accept (every type from sklearn., numpy. or scipy.) runs the file's code."""
+    marker = tmp_path / "ran"
+    payload = code_running_model(marker, list(iris.columns[:-1]))
+    untrusted = sio.get_untrusted_types(data=payload)
+    assert untrusted and all(t.startswith(("sklearn.", "numpy.", "scipy.")) for t in untrusted)
+    with pytest.raises(ValueError):  # runstring returns None, which the classifier refuses: after the exec
+        sio.loads(payload, trusted=untrusted).predict(iris.iloc[:2, :-1])
+    assert marker.exists()
+
+
+def test_the_allowlist_refuses_callables_by_exact_name(tmp_path, iris):
+    payload = code_running_model(tmp_path / "never", list(iris.columns[:-1]))
+    assert refused_types(payload) == [
+        "numpy.testing._private.utils.build_err_msg (called by name)",
+        "numpy.testing._private.utils.runstring (called by name)",
+        "sklearn.preprocessing._function_transformer.FunctionTransformer",
+    ]
+    with pytest.raises(UnsafeFormatError, match=rf"{REFUSED}: numpy\.testing.*rebuild it from supported"):
+        load_model(payload)
+    callables = {  # builtins, a NumPy ufunc (which skops trusts), os
+        eval: "builtins.eval",
+        print: "builtins.print",
+        pickle.loads: "_pickle.loads",
+        np.exp: "numpy.exp",
+        os.system: "posix.system",
+    }
+    for func, name in callables.items():
+        blob = sio.dumps(FunctionTransformer(func))
+        assert name in {t.removesuffix(" (called by name)") for t in refused_types(blob)}, func
+        with pytest.raises(UnsafeFormatError, match=REFUSED):
+            IsolatedModel(blob)
+    with pytest.raises(UnsafeFormatError, match=REFUSED):  # the owner is told at save time, not every verifier later
+        save_model(FunctionTransformer(np.exp))
+    assert not (tmp_path / "never").exists()
+
+
+SUPPORTED = [
+    linear_model.LogisticRegression(max_iter=500),
+    linear_model.Perceptron(),
+    linear_model.SGDClassifier(),
+    tree.DecisionTreeClassifier(),
+    ensemble.RandomForestClassifier(n_estimators=5),
+    ensemble.GradientBoostingClassifier(n_estimators=5),
+    ensemble.HistGradientBoostingClassifier(max_iter=5),
+    naive_bayes.GaussianNB(),
+    neighbors.KNeighborsClassifier(),
+    svm.SVC(),
+    pipeline.make_pipeline(preprocessing.StandardScaler(), preprocessing.MinMaxScaler(), linear_model.Perceptron()),
+]
+
+
+@pytest.mark.parametrize("estimator", SUPPORTED, ids=lambda e: type(e).__name__)
+def test_the_allowlist_accepts_the_supported_estimators(estimator, iris):
+    features, labels = iris.drop(columns="target"), iris["target"]
+    fitted = estimator.fit(features, labels)
+    blob = save_model(fitted)
+    assert refused_types(blob) == []
+    assert (load_model(blob).predict(features) == fitted.predict(features)).all()
+
+
+# ---------------------------------------------------------------------------------------------------- worker
+def test_the_worker_predicts_like_the_kernel_in_its_own_clean_process(iris, marker):
+    features, labels = iris.drop(columns="target"), iris["target"]
+    fitted = ensemble.RandomForestClassifier(n_estimators=5, random_state=0).fit(features, labels)
+    isolated = IsolatedModel(save_model(fitted))
+    assert isolated.predict(features).tolist() == fitted.predict(features).tolist()
+    worker = shared_worker()
+    assert worker.pid is not None and worker.pid != os.getpid()
+    environment = dict(
+        item.split("=", 1) for item in Path(f"/proc/{worker.pid}/environ").read_text().split("\0") if "=" in item
+    )
+    assert not [name for name in environment if name.startswith("COLEARN")]
+    home = Path(environment["HOME"])
+    assert home.name.startswith("colearn-worker-") and Path(os.readlink(f"/proc/{worker.pid}/cwd")) == home
+    limits = re.search(r"Max address space\s+(\d+)\s+(\d+)", Path(f"/proc/{worker.pid}/limits").read_text())
+    assert limits and limits.groups() == (str(4 << 30), str(4 << 30))
+    # handed the hostile file directly (past IsolatedModel's check), the worker refuses it as well
+    with pytest.raises(SandboxError, match=REFUSED):
+        worker.predict(code_running_model(marker, list(features.columns)), "hostile", features.iloc[:3])
+    assert not marker.exists()
+    assert isolated.predict(features.iloc[:5]).tolist() == fitted.predict(features.iloc[:5]).tolist()
+
+
+def test_a_worker_that_cannot_run_gives_a_clear_error(iris):
+    blob = save_model(naive_bayes.GaussianNB().fit(iris.drop(columns="target"), iris["target"]))
+    starved = ModelWorker(memory_limit=64 << 20, start_timeout=120)  # too little to import NumPy
+    with pytest.raises(SandboxError, match=r"could not be run .*MiB of memory"):
+        IsolatedModel(blob, starved).predict(iris.drop(columns="target").iloc[:3])
+    assert starved.pid is None
+
+
+# ---------------------------------------------------------------------------------------------------- faces
+def test_the_api_refuses_the_model_and_runs_nothing(market_setup, marker):
+    ms = market_setup
+    for session in (ms.verifier, ms.stranger):  # a stranger (worker path) and the publisher itself (kernel path)
+        with pytest.raises(UnsafeFormatError, match=REFUSED):
+            session.verify(ms.hostile_submission)
+        with pytest.raises(UnsafeFormatError, match=REFUSED):
+            session.judge(ms.challenge)
+    assert not marker.exists()
+
+
+def test_a_strangers_honest_model_runs_in_the_worker_with_the_same_predictions(market_setup, worker_calls):
+    ms = market_setup
+    in_kernel = ms.stranger.verify(ms.honest_submission)  # the stranger published it: loaded in its own process
+    assert worker_calls == []
+    isolated = ms.verifier.verify(ms.honest_submission)
+    assert len(worker_calls) == 1
+    assert isolated.rows["predicted"].tolist() == in_kernel.rows["predicted"].tolist()
+    assert isolated.rows["verdict"].tolist() == in_kernel.rows["verdict"].tolist()
+    assert shared_worker().pid not in (None, os.getpid())
+
+
+def test_the_magic_refuses_the_model_and_runs_nothing(market_setup, marker, capsys):
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "colearn_jupyter")
+    shell.run_line_magic("colearn", "connect")
+    capsys.readouterr()
+    shell.run_line_magic("colearn", f"verify {market_setup.hostile_submission} --as verifier")
+    assert f"colearn verify: the model file uses {REFUSED}: numpy.testing" in capsys.readouterr().err
+    shell.run_line_magic("colearn", f"verify {market_setup.honest_submission} --as verifier")  # others still work
+    assert capsys.readouterr().out.startswith(f"submission {market_setup.honest_submission}: 10 rows")
+    assert not marker.exists()
+
+
+def test_the_widget_refuses_the_model_and_runs_nothing(market_setup, marker):
+    queue = VerificationQueue(market_setup.stranger, model=market_setup.hostile)
+    queue.pending.value = market_setup.hostile_submission
+    queue.verify_button.click()
+    assert queue.status.kind == "error" and REFUSED in queue.status.text and queue.report is None
+    assert not marker.exists()
+    honest = VerificationQueue(market_setup.stranger, model=market_setup.honest)
+    honest.pending.value = market_setup.honest_submission
+    honest.verify_button.click()
+    assert honest.status.kind == "" and honest.report.ok
+
+
+async def test_the_rest_endpoint_refuses_the_model_and_runs_nothing(jp_fetch, market_setup, marker, worker_calls):
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch("colearn", "api", "contributions", str(market_setup.hostile_submission))
+    body = json.loads(caught.value.response.body)
+    assert caught.value.code == 409 and REFUSED in body["message"] and body["code"] == "UnsafeFormatError"
+    assert not marker.exists()
+    # the server's account ("owner") did not publish stranger's honest model: the server runs it in the worker
+    response = await jp_fetch("colearn", "api", "contributions", str(market_setup.honest_submission))
+    report = json.loads(response.body)["report"]
+    assert report["root_ok"] and all(row["predicted"] is not None for row in report["rows"])
+    assert worker_calls and shared_worker().pid not in (None, os.getpid())
