@@ -188,17 +188,16 @@ test('a notebook shows a stranger\'s payloads as text: reprs and ipywidgets pane
     });
     const outputs = notebook.locator('.jp-OutputArea-output');
     await expect(outputs.filter({ hasText: 'xss notebook done' })).toHaveCount(1, { timeout: 150_000 });
-    // the reprs: the model card, the report (labels), the challenges (row values), the market table
+    // the widgets are drawn (the verification queue's report is the last HTML): first, nothing fired
+    const widgetHtml = notebook.locator('.widget-html');
+    await expect(widgetHtml.filter({ hasText: 'Merkle root' }).first()).toBeAttached({ timeout: 60_000 });
+    await expectNothingFired(page, notebook, dialogs);
+    // the reprs show the payloads as text: the model card, the report (labels), the challenges (row values)...
     await expect(outputs.filter({ hasText: NAME }).first()).toBeVisible();
     await expect(outputs.filter({ hasText: IMG }).nth(3)).toBeAttached();
-    // the widgets: the market browser's table and card, the verification queue's report
-    const widgetHtml = notebook.locator('.widget-html');
-    await expect(widgetHtml.filter({ hasText: NAME }).first()).toBeAttached({ timeout: 60_000 });
-    await expect(notebook.locator('.widget-html', { hasText: 'Merkle root' }).first()).toBeAttached({
-      timeout: 60_000
-    });
+    // ...and so do the widgets: the market browser's table and card, the verification queue's report
+    await expect(widgetHtml.filter({ hasText: NAME }).first()).toBeAttached();
     await expect(widgetHtml.filter({ hasText: IMG }).nth(2)).toBeAttached();
-    await expectNothingFired(page, notebook, dialogs);
     await expectNothingFired(page, page.locator('body'), dialogs);
     await screenshot(page, 'xss-notebook');
   } catch (error) {
