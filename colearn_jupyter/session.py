@@ -82,6 +82,7 @@ class ModelCard:
     accuracy: float | None
     version: int
     model_cid: str
+    check: str = "unverified"  # the claimed accuracy against the revealed test set (see Session.accuracy_checks)
 
     @property
     def id(self) -> int:
@@ -93,7 +94,7 @@ class ModelCard:
 
     def _repr_html_(self) -> str:
         info, terms = self.info, self.info.terms
-        accuracy = "n/a" if self.accuracy is None else f"{self.accuracy:.1%}"
+        accuracy = "n/a" if self.accuracy is None else f"{self.accuracy:.1%} ({self.check})"
         rows = [
             ("model", f"#{info.id} <b>{htmlsafe.text(info.name)}</b> v{self.version}"),
             ("owner", htmlsafe.code(info.owner)),
@@ -241,7 +242,11 @@ class Session:
         model_id = self.resolve_model(model)
         versions = self.market.versions(model_id)
         latest = versions[-1]
-        return ModelCard(self.market.model(model_id), latest.accuracy, latest.number, latest.model_cid)
+        info = self.market.model(model_id)
+        check = "unverified"
+        if info.test_set_cid:  # revealed: anyone can measure the latest version on it
+            check = str(self.accuracy_checks(model_id, latest_only=True)["check"].iloc[-1])
+        return ModelCard(info, latest.accuracy, latest.number, latest.model_cid, check)
 
     def market_table(self, search: str = "") -> pd.DataFrame:
         """Every model as a DataFrame (one paged call for the models, one log query for the accuracies)."""
@@ -905,7 +910,11 @@ class Session:
     def _current_model(self, model_id: int) -> Any:
         """The current version of a model: loaded here if this session's account published it, otherwise an
         :class:`~colearn_jupyter.sandbox.IsolatedModel` (checked now, loaded and run only in the worker process)."""
-        data = self.storage.cat(self.market.versions(model_id)[-1].model_cid)
+        return self._model_at(model_id, self.market.versions(model_id)[-1].model_cid)
+
+    def _model_at(self, model_id: int, model_cid: str) -> Any:
+        """A version's model: loaded here if this session's account published it, otherwise isolated."""
+        data = self.storage.cat(model_cid)
         if self.market.model(model_id).owner.lower() == self.account.address.lower():
             return load_model(data)
         return IsolatedModel(data)
@@ -997,6 +1006,33 @@ class Session:
             }
             for v in self.market.versions(model_id)
         ]
+        checks = self.accuracy_checks(model_id)[["measured accuracy", "check"]]
+        return pd.DataFrame.from_records(records).set_index("version").join(checks)
+
+    def accuracy_checks(self, model: int | str, *, latest_only: bool = False) -> pd.DataFrame:
+        """Every version's claimed accuracy beside its accuracy measured on the revealed test set.
+
+        ``check`` is ``verified`` (equal to the basis point the chain records), ``disputed`` (not equal),
+        ``unverified`` (the owner has not revealed the test set yet) or ``unreadable`` (the version's model cannot
+        be loaded or run). Anyone can run it once the test set is revealed; a stranger's models run isolated.
+        """
+        model_id = self.resolve_model(model)
+        versions = self.market.versions(model_id)
+        if latest_only:
+            versions = versions[-1:]
+        test = self.revealed_test_set(model_id) if self.market.model(model_id).test_set_cid else None
+        schema = model_metadata(self.market, self.storage, model_id).feature_schema if test is not None else None
+        records = []
+        for v in versions:
+            measured, check = None, "unverified"
+            if test is not None and schema is not None:
+                try:
+                    measured = round(_accuracy(self._model_at(model_id, v.model_cid), test, schema) * 10_000) / 10_000
+                    check = "verified" if round(measured * 10_000) == round(v.accuracy * 10_000) else "disputed"
+                except (ColearnError, OSError, ValueError):
+                    check = "unreadable"
+            records.append({"version": v.number, "claimed accuracy": v.accuracy, "measured accuracy": measured,
+                            "check": check})  # fmt: skip
         return pd.DataFrame.from_records(records).set_index("version")
 
     def growth(self, model: int | str) -> pd.DataFrame:

@@ -78,6 +78,7 @@ async def test_models_list_search_sort_and_detail(jp_fetch, published):
     assert [m["id"] for m in ordered["models"]] == sorted((m["id"] for m in ordered["models"]), reverse=True)
     detail = await _get(jp_fetch, "models", str(published["model"]))
     assert detail["model"]["name"] == "rest-iris" and detail["versions"][0]["version"] == 1
+    assert (detail["versions"][0]["check"], detail["versions"][0]["measured_accuracy"]) == ("unverified", None)
     assert detail["model"]["rows_pending"] >= 20
 
 

@@ -53,3 +53,26 @@ def test_the_stored_test_set_is_unreadable_until_the_reveal(chain, iris_frame):
     expected = test.reset_index(drop=True)
     pd.testing.assert_frame_equal(revealed[list(expected.columns)].reset_index(drop=True), expected, check_dtype=False)
     assert stranger.market.model(card.id).test_set_cid == secret["test_cid"]
+
+
+def test_claimed_accuracies_are_checked_on_the_revealed_test_set(chain, iris_frame):
+    """Finding 5: a version claiming 100% that measures less shows as disputed once the test set is revealed."""
+    owner, stranger = Session("owner", chain=chain), Session("carol", chain=chain)
+    iris = iris_frame(random_state=13)
+    train, test = iris.iloc[:45], iris.iloc[45:90]
+    clf = LogisticRegression(max_iter=500).fit(train.drop(columns="target"), train["target"])
+    card = owner.publish(clf, name=f"claims-{uuid.uuid4().hex[:6]}", train=train, test=test, label="target")
+    assert card.check == "unverified" and "(unverified)" in card._repr_html_()
+    # a second version: the same model file, claiming 100%
+    owner.market.publish_version(owner.account, card.id, card.model_cid, 10_000)
+    checks = stranger.accuracy_checks(card.id)
+    assert list(checks["check"]) == ["unverified", "unverified"] and checks["measured accuracy"].isna().all()
+
+    owner.reveal_test_set(card.id)
+    checks = stranger.accuracy_checks(card.id)  # a stranger: the owner's model runs isolated
+    assert list(checks["check"]) == ["verified", "disputed"]
+    assert checks.loc[1, "measured accuracy"] == checks.loc[2, "measured accuracy"] == card.accuracy < 1.0
+    history = stranger.history(card.id)
+    assert list(history["check"]) == ["verified", "disputed"] and history.loc[2, "accuracy"] == 1.0
+    latest = stranger.model(card.id)
+    assert latest.check == "disputed" and "(disputed)" in latest._repr_html_()

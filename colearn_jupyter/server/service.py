@@ -97,9 +97,12 @@ class ColearnService:
         summary = self.index.get(model_id)
         if summary is None:
             self.session.market.model(model_id)  # raises the marketplace's "unknown model"
+        checks = self.session.accuracy_checks(model_id)  # measured on the revealed test set, stranger's models isolated
         versions = [
             {"version": v.number, "parent": v.parent, "accuracy": v.accuracy, "rows_accepted": v.rows_accepted,
-             "published_at": v.published_at, "model_cid": v.model_cid, "evaluation_cid": v.evaluation_cid}
+             "published_at": v.published_at, "model_cid": v.model_cid, "evaluation_cid": v.evaluation_cid,
+             "measured_accuracy": _plain(checks.loc[v.number, "measured accuracy"]),
+             "check": str(checks.loc[v.number, "check"])}
             for v in self.session.market.versions(model_id)
         ]  # fmt: skip
         return {"model": self.index.get(model_id), "versions": versions}

@@ -91,7 +91,14 @@ export interface IVersion {
   published_at: number;
   model_cid: string;
   evaluation_cid?: string;
+  /** the accuracy measured on the revealed test set (null before the reveal, or when the model cannot be run) */
+  measured_accuracy?: number | null;
+  /** the claimed accuracy against the revealed test set */
+  check?: AccuracyCheck;
 }
+
+/** `verified` (the claim holds on the revealed test set), `disputed`, `unverified` (not revealed) or `unreadable`. */
+export type AccuracyCheck = 'verified' | 'disputed' | 'unverified' | 'unreadable';
 
 /** `GET /models/{modelId}`, `POST /models/{modelId}/versions` */
 export interface IModelDetail {

@@ -86,6 +86,10 @@ describe('Sidebar', () => {
     expect(within(card).getByTestId('colearn-model-rows').textContent).toBe(
       '120 accepted · 10 pending · 0 rejected'
     );
+    // the owner revealed its test set: the latest version's claim did not hold on it
+    const check = within(card).getByTestId('colearn-model-check');
+    expect(check.textContent?.trim()).toBe('disputed');
+    expect(check.className).toContain('jp-colearn-check-disputed');
     const chart = within(card).getByTestId('colearn-accuracy-chart');
     expect(chart.tagName.toLowerCase()).toBe('svg');
     expect(chart.querySelectorAll('circle')).toHaveLength(2);

@@ -118,6 +118,7 @@ export interface IModelCardProps {
 export function ModelCard(props: IModelCardProps): JSX.Element {
   const { detail } = props;
   const m = detail?.model;
+  const latestCheck = detail?.versions[detail.versions.length - 1]?.check;
   return (
     <DetailCard
       testid="colearn-model-card"
@@ -135,6 +136,16 @@ export function ModelCard(props: IModelCardProps): JSX.Element {
             <dt>accuracy</dt>
             <dd data-testid="colearn-model-accuracy">
               {formatAccuracy(m.accuracy)} (v{m.versions})
+              {latestCheck && (
+                <span
+                  className={`jp-colearn-check jp-colearn-check-${latestCheck}`}
+                  data-testid="colearn-model-check"
+                  title="the claimed accuracy measured on the test set the owner revealed"
+                >
+                  {' '}
+                  {latestCheck}
+                </span>
+              )}
             </dd>
             <dt>deposit / row</dt>
             <dd data-testid="colearn-model-deposit">{formatWei(m.deposit_wei)}</dd>

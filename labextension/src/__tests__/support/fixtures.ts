@@ -47,7 +47,16 @@ export const modelDetail: IModelDetail = {
   model: models[0],
   versions: [
     { version: 1, parent: 0, accuracy: 0.9, rows_accepted: 100, published_at: 1700000000, model_cid: 'bafy1' },
-    { version: 2, parent: 1, accuracy: 0.9667, rows_accepted: 120, published_at: 1700003600, model_cid: 'bafy2' }
+    {
+      version: 2,
+      parent: 1,
+      accuracy: 0.9667,
+      rows_accepted: 120,
+      published_at: 1700003600,
+      model_cid: 'bafy2',
+      measured_accuracy: 0.9,
+      check: 'disputed'
+    }
   ]
 };
 
