@@ -797,9 +797,11 @@ class Session:
                     values = decode_row(schema, bytes(args["row"]))
                 except SchemaError:
                     values = {}
-            records.append({"challenge": info.id, "model": model_id, "submission": info.submission_id,
-                            "row": info.row_index, "kind": info.kind, "status": info.status,
-                            "challenger": info.challenger, "resolve by": info.resolve_by, **values})  # fmt: skip
+            fixed = {"challenge": info.id, "model": model_id, "submission": info.submission_id,
+                     "row": info.row_index, "kind": info.kind, "status": info.status,
+                     "challenger": info.challenger, "resolve by": info.resolve_by}  # fmt: skip
+            # a stranger's column named like a fixed one ("challenger", "kind"…) never overwrites it
+            records.append({**fixed, **{f"value: {k}" if k in fixed else k: v for k, v in values.items()}})
         if not records:
             return pd.DataFrame()
         frame = pd.DataFrame.from_records(records).set_index("challenge")
