@@ -41,6 +41,7 @@ from typing import Any, BinaryIO, NoReturn
 import numpy as np
 
 from .errors import ColearnError
+from .formats.allowlist import shallow_json
 from .formats.models import check_model
 
 MEMORY_LIMIT = 4 << 30  # bytes of address space of the worker (PyTorch alone maps about 1.5 GiB for Keras)
@@ -180,7 +181,7 @@ class ModelWorker:
         if size > MAX_ANSWER:
             self._fail(f"the isolated worker answered with {size:,} bytes (at most {MAX_ANSWER:,} are read)")
         try:
-            answer = json.loads(self._read_exact(size, deadline, step))
+            answer = shallow_json(self._read_exact(size, deadline, step), 32)
         except ValueError:
             self._fail("the isolated worker answered with something that is not JSON")
         if not isinstance(answer, dict):

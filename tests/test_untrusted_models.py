@@ -8,11 +8,13 @@ the worker refuses the hostile file too when handed it directly.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
 import re
 import uuid
+import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -140,6 +142,23 @@ def test_the_allowlist_refuses_callables_by_exact_name(tmp_path, iris):
     with pytest.raises(UnsafeFormatError, match=REFUSED):  # the owner is told at save time, not every verifier later
         save_model(FunctionTransformer(np.exp))
     assert not (tmp_path / "never").exists()
+
+
+def test_a_schema_that_cannot_be_read_is_refused_not_a_crash():
+    """Deep nesting overflows the JSON decoder's C stack where the recursion limit is raised (as under pytest)."""
+
+    def skops_file(schema: str) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("schema.json", schema)
+        return buffer.getvalue()
+
+    odd_loader = {"__class__": "dict", "__module__": "builtins", "__loader__": "NoSuchNode", "content": {}}
+    for schema in ("[" * 100_000, "not json", json.dumps({**odd_loader, "protocol": 2})):
+        with pytest.raises(UnsafeFormatError, match=REFUSED):
+            load_model(skops_file(schema))
+    with pytest.raises(UnsafeFormatError, match="not a colearn-linear/1 model"):  # nesting that would crash json
+        load_model(b'{"format": ' + b"[" * 100_000)
 
 
 SUPPORTED = [

@@ -23,6 +23,8 @@ import json
 import zipfile
 from typing import Any
 
+import numpy as np
+
 #: The public scikit-learn estimators and transformers colearn loads, as ``(module, class)``.
 SUPPORTED_ESTIMATORS: tuple[tuple[str, str], ...] = tuple(
     (module, name)
@@ -90,6 +92,7 @@ SUPPORTED_DATA_TYPES: tuple[str, ...] = (
 CALLABLE_LOADERS = ("FunctionNode", "MethodNode", "PartialNode", "OperatorFuncNode")
 
 _MAX_SCHEMA = 64 << 20  # bytes of schema.json read at most (a fitted forest of 500 trees stays far below)
+MAX_JSON_DEPTH = 200  # nesting of schema.json read at most (a stacked ensemble in a pipeline nests 30 deep)
 _HINT = (
     "colearn loads only scikit-learn's common estimators and transformers (listed in "
     "colearn_jupyter.formats.allowlist.SUPPORTED_ESTIMATORS), because other types can run code chosen by whoever "
@@ -133,7 +136,7 @@ def refused_types(data: bytes) -> list[str]:
             info = archive.getinfo("schema.json")
             if info.file_size > _MAX_SCHEMA:
                 return [f"schema.json of {info.file_size:,} bytes (more than {_MAX_SCHEMA:,})"]
-            schema = json.loads(archive.read(info))
+            schema = shallow_json(archive.read(info))
     except (KeyError, ValueError, zipfile.BadZipFile, RecursionError):
         return ["an unreadable schema.json"]
     allowed = allowed_types()
@@ -155,7 +158,26 @@ def refused_types(data: bytes) -> list[str]:
         return sorted(refused)
     import skops.io as sio
 
-    return sorted(t for t in sio.get_untrusted_types(data=data) if t not in allowed)
+    try:
+        reported = sio.get_untrusted_types(data=data)
+    except Exception:  # noqa: BLE001 (whatever skops cannot parse is not loaded)
+        return ["a schema.json skops cannot read"]
+    return sorted(t for t in reported if t not in allowed)
+
+
+def shallow_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` of bytes from someone else, refused (``ValueError``) when nested deeper than ``max_depth``:
+    deep enough nesting overflows the C stack of the JSON decoder and kills the process, not just the call.
+
+    Brackets inside strings count too (a bound, not a parse: fast on any size, and real files nest far less).
+    """
+    brackets = np.frombuffer(raw, dtype=np.uint8)
+    opening = (brackets == ord("[")) | (brackets == ord("{"))
+    closing = (brackets == ord("]")) | (brackets == ord("}"))
+    depth = int(np.cumsum(opening.view(np.int8) - closing.view(np.int8), dtype=np.int64).max(initial=0))
+    if depth > max_depth:
+        raise ValueError(f"JSON nested {depth} deep (at most {max_depth})")
+    return json.loads(raw)
 
 
 def refusal(refused: list[str]) -> str:

@@ -35,10 +35,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import ColearnError
-from .allowlist import refusal, refused_types
+from .allowlist import refusal, refused_types, shallow_json
 
 LINEAR_FORMAT = "colearn-linear/1"
 LINEAR_SCALE = 10**6
+MAX_LINEAR_BYTES = 16 << 20  # room for hundreds of thousands of weights
 _PICKLE_HINT = (
     "colearn never loads pickle or joblib files, because loading them can run any code. Save scikit-learn models "
     "with colearn (skops) and Keras models as .keras instead"
@@ -106,8 +107,10 @@ def detect_format(data: bytes) -> str:
             return "keras"
         raise UnsafeFormatError("the archive is neither a skops file nor a .keras model")
     if data.lstrip()[:1] == b"{":
+        if len(data) > MAX_LINEAR_BYTES:
+            raise UnsafeFormatError(f"a {LINEAR_FORMAT} model file holds at most {MAX_LINEAR_BYTES:,} bytes")
         try:
-            if json.loads(data).get("format") == LINEAR_FORMAT:
+            if shallow_json(data, 32).get("format") == LINEAR_FORMAT:
                 return "colearn-linear"
         except (ValueError, AttributeError):
             pass
@@ -173,7 +176,7 @@ def load_model(data: bytes, **options: Any) -> Any:
         raise UnsafeFormatError(f"load_model takes no options ({', '.join(options)}): colearn never unpickles")
     kind = check_model(data)
     if kind == "colearn-linear":
-        fields = json.loads(data)
+        fields = shallow_json(data, 32)
         fields.pop("format")
         return LinearModel(**fields)
     if kind == "skops":
