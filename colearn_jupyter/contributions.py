@@ -8,9 +8,12 @@ contribution is mined: a refused contribution leaves chain and storage as they w
 front-run) the rows of a contribution while its transaction waits in the mempool.
 
 Reading a submission back is the verifier's side: :func:`inspect_submission` never trusts the file. It fetches it
-(checked against its CID), reads at most the declared number of rows, encodes them as they are (a NaN stays a
-NaN, so the rows hash as the contributor committed them) and compares the tree with the root on chain; whatever
-is wrong becomes a finding, never an exception.
+(checked against its CID), reads at most the declared number of rows and at most
+:data:`~colearn_jupyter.formats.data.MAX_FILE_BYTES` of them (checked in the file's footer before anything is
+decompressed, then while it is decoded, a few MiB at a time), encodes them as they are (a NaN stays a NaN, so the
+rows hash as the contributor committed them) and compares the tree with the root on chain; whatever is wrong
+becomes a finding, never an exception (a file beyond the bounds included: a batch must fit them, see
+:func:`prepare_batch`).
 
 >>> from colearn_jupyter.contributions import contribute_dataframe        # doctest: +SKIP
 >>> receipt, batch = contribute_dataframe(market, store, "alice", model_id, frame)  # doctest: +SKIP
@@ -20,7 +23,6 @@ is wrong becomes a finding, never an exception.
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 
@@ -28,15 +30,22 @@ import pandas as pd
 
 from .accounts import Account
 from .errors import ColearnError
-from .formats.data import FeatureSchema, SchemaError, encode_row, encode_rows, to_parquet, validate
-from .formats.metadata import ModelMetadata
+from .formats.data import (
+    MAX_FILE_BYTES,
+    MAX_STORED_BYTES,
+    FeatureSchema,
+    SchemaError,
+    check_file,
+    encode_rows,
+    to_parquet,
+    validate,
+)
+from .formats.data import read_rows as _read_rows
+from .formats.metadata import MAX_METADATA_BYTES, ModelMetadata
 from .marketplace import Marketplace, Receipt, Submission
 from .merkle import MerkleTree, contributor_key
 from .storage import IntegrityError, Storage
 from .storage.unixfs import FileBuilder
-
-#: Hard limit of rows read from any one file, whatever it declares.
-MAX_FILE_ROWS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -82,8 +91,25 @@ class FileCheck:
 
 
 def model_metadata(market: Marketplace, storage: Storage, model_id: int) -> ModelMetadata:
-    """A model's metadata, fetched from storage and checked against its CID and the JSON Schema."""
-    return ModelMetadata.from_json(storage.cat(market.model(model_id).metadata_cid))
+    """A model's metadata, fetched from storage and checked against its CID and the JSON Schema.
+
+    Raises :class:`SchemaError` for a document that is too large (more than
+    :data:`~colearn_jupyter.formats.metadata.MAX_METADATA_BYTES`, not fetched further) or not metadata.
+    """
+    try:
+        data = storage.cat(market.model(model_id).metadata_cid, limit=MAX_METADATA_BYTES)
+    except MemoryError:
+        raise SchemaError(f"the metadata of model {model_id} is larger than {MAX_METADATA_BYTES:,} bytes") from None
+    return ModelMetadata.from_json(data)
+
+
+def fetch_file(storage: Storage, cid: str, *, limit: int = MAX_STORED_BYTES) -> bytes:
+    """A data file, checked against its CID; :class:`SchemaError` once it is larger than ``limit`` bytes (no file
+    within the decoding bounds is), whatever the storage raises when it cannot be fetched."""
+    try:
+        return storage.cat(cid, limit=limit)
+    except MemoryError:
+        raise SchemaError(f"the file {cid} is larger than the {limit // 2**20} MiB a client fetches") from None
 
 
 def prepare_batch(
@@ -96,36 +122,22 @@ def prepare_batch(
     """
     clean = validate(frame, schema, accepted=known or set())
     rows = encode_rows(schema, clean)
-    return Batch(clean, rows, MerkleTree(rows, key=contributor_key(contributor)), to_parquet(clean, schema))
+    parquet = to_parquet(clean, schema)
+    check_file(parquet, schema, rows)  # a batch verifiers would refuse to read whole is refused here first
+    return Batch(clean, rows, MerkleTree(rows, key=contributor_key(contributor)), parquet)
 
 
-def read_rows(data: bytes, schema: FeatureSchema, max_rows: int) -> tuple[pd.DataFrame, list[bytes]]:
+def read_rows(
+    data: bytes, schema: FeatureSchema, max_rows: int, *, max_bytes: int = MAX_FILE_BYTES
+) -> tuple[pd.DataFrame, list[bytes]]:
     """The rows of a Parquet file as they are, canonically encoded, reading no more than ``max_rows`` of them.
 
-    The row count in the file's footer is checked before anything is decompressed, so a small file that expands
-    to millions of rows is refused at once. Values are not validated (the caller judges them row by row).
+    See :func:`colearn_jupyter.formats.data.read_rows`: the footer is checked before anything is decompressed (so
+    a small file that expands to millions of rows is refused at once), then the file is decoded a few MiB at a
+    time, never beyond ``max_rows`` rows (nor :data:`MAX_FILE_ROWS`) or ``max_bytes`` bytes of canonical rows.
+    Values are not validated (the caller judges them row by row).
     """
-    import pyarrow.parquet as pq
-
-    try:
-        parquet = pq.ParquetFile(io.BytesIO(data))
-        declared = parquet.metadata.num_rows
-        if declared > min(max_rows, MAX_FILE_ROWS):
-            raise SchemaError(f"the file holds {declared:,} rows, more than the {max_rows:,} committed on chain")
-        frame = parquet.read().to_pandas()
-    except SchemaError:
-        raise
-    except Exception as error:  # noqa: BLE001 (any parse failure is the file's fault)
-        raise SchemaError(f"not a readable Parquet file: {error}") from None
-    missing = [n for n in schema.names if n not in frame.columns]
-    if missing or len(frame.columns) != len(schema.names):
-        raise SchemaError(f"the file's columns {list(frame.columns)} are not the model's {schema.names}")
-    ordered = frame[schema.names].reset_index(drop=True)
-    try:
-        rows = [encode_row(schema, values) for values in ordered.itertuples(index=False, name=None)]
-    except (TypeError, ValueError, OverflowError) as error:
-        raise SchemaError(f"a value does not fit its column's type: {error}") from None
-    return ordered, rows
+    return _read_rows(data, schema, max_rows, max_bytes=max_bytes)
 
 
 def inspect_submission(
@@ -133,7 +145,9 @@ def inspect_submission(
 ) -> FileCheck:
     """Fetch a submission's file and compare it with what the chain records; findings, never exceptions."""
     try:
-        data = storage.cat(submission.data_cid)
+        data = fetch_file(storage, submission.data_cid)
+    except SchemaError as error:
+        return FileCheck(False, False, False, problem=str(error))
     except (ColearnError, OSError, ValueError) as error:
         return FileCheck(False, False, False, problem=f"the file {submission.data_cid} cannot be fetched: {error}")
     try:

@@ -32,6 +32,7 @@ from .contributions import (
     FileCheck,
     RowIndex,
     contribute_dataframe,
+    fetch_file,
     inspect_submission,
     model_metadata,
     read_rows,
@@ -945,9 +946,14 @@ class Session:
                 metadata = model_metadata(self.market, self.storage, model_id)
                 cids = metadata.lineage.get("training_data_cids", [])
                 if cids and info.training_row_count:
-                    _, rows = read_rows(self.storage.cat(cids[0]), metadata.feature_schema, info.training_row_count)
-                    tree = MerkleTree(rows, key=contributor_key(info.owner))
-                    if "0x" + tree.root.hex() != info.training_root or len(rows) != info.training_row_count:
+                    try:
+                        data = fetch_file(self.storage, cids[0])
+                        _, rows = read_rows(data, metadata.feature_schema, info.training_row_count)
+                    except SchemaError:  # unreadable, or beyond what a client decodes: for good, so it is kept
+                        rows = []
+                    tree = MerkleTree(rows, key=contributor_key(info.owner)) if rows else None
+                    matches = tree is not None and "0x" + tree.root.hex() == info.training_root
+                    if not matches or len(rows) != info.training_row_count:
                         rows, tree = [], None
             except (ColearnError, OSError, ValueError):
                 return [], None  # not cached: a file that cannot be fetched now may be later

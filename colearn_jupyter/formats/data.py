@@ -63,6 +63,15 @@ _MAX_INFERRED_ABS = 1e300
 _SCHEMA_KEY = b"colearn.schema"
 _MAX_LISTED = 10
 
+#: What a client decodes from any one data file at most, whatever the file or the chain declares: rows, and bytes
+#: of their canonical encodings (also the bound of the file's declared uncompressed size). A batch must fit both.
+MAX_FILE_ROWS = 100_000
+MAX_FILE_BYTES = 32 * 2**20
+MAX_STORED_BYTES = 2 * MAX_FILE_BYTES  # fetched, at most, for one data file
+_DECODE_BYTES = 4 * 2**20  # decoded at a time (one record batch)
+_PHYSICAL_TYPES = {"float64": "DOUBLE", "int64": "INT64", "bool": "BOOLEAN", "string": "BYTE_ARRAY"}
+_WIDTHS = {"float64": 9, "int64": 9, "bool": 2, "string": 5}  # canonical bytes of a value (a string's fewest)
+
 
 class SchemaError(ColearnError):
     """A DataFrame or file does not fit the model's schema. ``rows`` lists the offending row positions."""
@@ -550,15 +559,112 @@ def to_parquet(frame: pd.DataFrame, schema: FeatureSchema) -> bytes:
     return sink.getvalue()
 
 
-def read_data(data: bytes, schema: FeatureSchema, *, format: str = "parquet") -> pd.DataFrame:
-    """Read a Parquet (or CSV) data file and validate it against ``schema``; nothing in it is executed."""
-    if format == "parquet":
-        import pyarrow.parquet as pq
+def _mib(size: int) -> str:
+    return f"{size / 2**20:,.0f} MiB" if size >= 2**20 else f"{size:,} bytes"
 
-        try:
-            frame = pq.read_table(io.BytesIO(data)).to_pandas()
-        except Exception as error:  # noqa: BLE001 (any parse failure is the file's fault)
-            raise SchemaError(f"not a readable Parquet file: {error}") from None
+
+def _open_parquet(data: bytes, schema: FeatureSchema, max_rows: int, max_bytes: int) -> Any:
+    """The file, once its footer shows it can hold no more than ``max_rows`` rows of ``schema`` within ``max_bytes``.
+
+    Nothing is decompressed yet: the footer's row count, its columns (flat, one per schema column, with the
+    physical type of the column's dtype, so no value is wider than the schema allows), the uncompressed size it
+    declares and the fewest canonical bytes of its rows are all checked first.
+    """
+    import pyarrow.parquet as pq
+
+    max_rows = min(max_rows, MAX_FILE_ROWS)
+    try:
+        parquet = pq.ParquetFile(io.BytesIO(data), thrift_string_size_limit=8 * 2**20,
+                                 thrift_container_size_limit=100_000, arrow_extensions_enabled=False)  # fmt: skip
+        metadata = parquet.metadata
+        declared = metadata.num_rows
+        leaves = [metadata.schema.column(i) for i in range(metadata.num_columns)]
+        chunks = [metadata.row_group(g).column(c) for g in range(metadata.num_row_groups) for c in range(len(leaves))]
+        stored = sum(chunk.total_uncompressed_size for chunk in chunks)
+    except Exception as error:  # noqa: BLE001 (any parse failure is the file's fault)
+        raise SchemaError(f"not a readable Parquet file: {str(error)[:200]}") from None
+    if declared > max_rows:
+        limit = "a client reads from one file" if max_rows == MAX_FILE_ROWS else "committed"
+        raise SchemaError(f"the file holds {declared:,} rows, more than the {max_rows:,} {limit}")
+    types = {column.name: _PHYSICAL_TYPES[column.dtype] for column in schema.columns}
+    names = [leaf.path for leaf in leaves]
+    if sorted(names) != sorted(types) or any(leaf.name != leaf.path for leaf in leaves):
+        shown = ", ".join(repr(name[:100]) for name in names[:_MAX_LISTED]) + (", ..." if len(names) > 10 else "")
+        raise SchemaError(f"the file's columns [{shown}] are not the model's {schema.names}")
+    wrong = [leaf.path for leaf in leaves if leaf.physical_type != types[leaf.path] or leaf.max_repetition_level]
+    if wrong:
+        raise SchemaError(f"the file's column {wrong[0]!r} is not stored as a flat {types[wrong[0]]} column")
+    fewest = declared * sum(_WIDTHS[column.dtype] for column in schema.columns)
+    if max(stored, fewest) > max_bytes:
+        raise SchemaError(
+            f"the file decodes to at least {_mib(max(stored, fewest))}, more than the {_mib(max_bytes)} a client reads "
+            "from one file"
+        )
+    return parquet
+
+
+def read_rows(
+    data: bytes, schema: FeatureSchema, max_rows: int = MAX_FILE_ROWS, *, max_bytes: int = MAX_FILE_BYTES
+) -> tuple[pd.DataFrame, list[bytes]]:
+    """The rows of a Parquet file as they are (in schema order) and their canonical encodings, within bounds.
+
+    At most ``max_rows`` rows (and :data:`MAX_FILE_ROWS`) whose encodings take at most ``max_bytes`` bytes: the
+    footer is checked before anything is decompressed (so a small file that expands to millions of rows is refused
+    at once), then the file is decoded a few MiB at a time and reading stops as soon as its rows go beyond either
+    bound, so memory stays within the bounds whatever the file holds. Raises :class:`SchemaError`, and nothing
+    else, for a file beyond them or not readable. Values are not validated: the caller judges them row by row.
+    """
+    parquet = _open_parquet(data, schema, max_rows, max_bytes)
+    max_rows = min(max_rows, MAX_FILE_ROWS)
+    widest = sum(_WIDTHS[c.dtype] + (c.dtype == "string") * schema.max_string_bytes for c in schema.columns)
+    frames, rows, size = [], [], 0
+    try:
+        for batch in parquet.iter_batches(batch_size=max(1, min(max_rows, _DECODE_BYTES // widest)), use_threads=False):
+            if len(rows) + batch.num_rows > max_rows:
+                raise SchemaError(f"the file holds more than the {max_rows:,} rows a client reads from it")
+            frame = batch.to_pandas(ignore_metadata=True)[schema.names]
+            try:
+                encoded = [encode_row(schema, values) for values in frame.itertuples(index=False, name=None)]
+            except (TypeError, ValueError, OverflowError) as error:
+                raise SchemaError(f"a value does not fit its column's type: {str(error)[:200]}") from None
+            size += sum(len(row) for row in encoded)
+            if size > max_bytes:
+                raise SchemaError(f"the file's rows take more than the {_mib(max_bytes)} a client reads from one file")
+            frames.append(frame)
+            rows += encoded
+    except SchemaError:
+        raise
+    except Exception as error:  # noqa: BLE001 (any decoding failure is the file's fault)
+        raise SchemaError(f"not a readable Parquet file: {str(error)[:200]}") from None
+    if not frames:
+        return pd.DataFrame({name: [] for name in schema.names}), rows
+    return pd.concat(frames, ignore_index=True), rows
+
+
+def check_file(parquet: bytes, schema: FeatureSchema, rows: Sequence[bytes]) -> None:
+    """Refuse a batch that verifiers would not read whole: more than :data:`MAX_FILE_ROWS` rows, rows whose
+    canonical encodings take more than :data:`MAX_FILE_BYTES`, or a file whose footer :func:`read_rows` refuses."""
+    size = sum(len(row) for row in rows)
+    if len(rows) > MAX_FILE_ROWS or size > MAX_FILE_BYTES:
+        raise SchemaError(
+            f"{len(rows):,} rows taking {_mib(size)} are more than one file may hold ({MAX_FILE_ROWS:,} rows, "
+            f"{_mib(MAX_FILE_BYTES)}): split the rows into smaller batches"
+        )
+    try:
+        _open_parquet(parquet, schema, len(rows), MAX_FILE_BYTES)
+    except SchemaError as error:
+        raise SchemaError(f"{error}: split the rows into smaller batches") from None
+
+
+def read_data(
+    data: bytes, schema: FeatureSchema, *, format: str = "parquet", max_rows: int = MAX_FILE_ROWS
+) -> pd.DataFrame:
+    """Read a Parquet (or CSV) data file and validate it against ``schema``; nothing in it is executed.
+
+    A Parquet file is read within :func:`read_rows`' bounds (at most ``max_rows`` rows).
+    """
+    if format == "parquet":
+        frame, _ = read_rows(data, schema, max_rows)
     elif format == "csv":
         frame = read_csv(io.BytesIO(data), schema)
     else:

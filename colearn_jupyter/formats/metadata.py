@@ -10,6 +10,7 @@ True
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,12 +28,43 @@ def _validator() -> Any:
     return Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
 
 
+#: The largest metadata document a client fetches (a model's is a few KB).
+MAX_METADATA_BYTES = 1024 * 1024
+#: The deepest nesting of JSON read from anyone else (metadata nests 4 deep, request bodies 3).
+MAX_JSON_DEPTH = 32
+_LISTED = 10
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def load_json(data: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` of someone else's bytes; ``ValueError`` (and nothing else) for anything but JSON nested at most
+    ``max_depth`` deep. The depth is found before parsing: deep enough nesting overflows the C stack of the
+    decoder (the eth stack raises Python's recursion limit to 100,000) and kills the whole process, not just the call.
+    """
+    import numpy as np
+
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
+    brackets = np.frombuffer(_STRING.sub(b'""', raw), dtype=np.uint8)
+    steps = ((brackets == ord("[")) | (brackets == ord("{"))).view(np.int8) - (
+        (brackets == ord("]")) | (brackets == ord("}"))
+    ).view(np.int8)
+    depth = int(np.cumsum(steps, dtype=np.int64).max(initial=0))
+    if depth > max_depth:
+        raise ValueError(f"JSON nested {depth:,} deep, more than {max_depth}")
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("JSON nested too deep") from None
+
+
 def validate_metadata(document: dict[str, Any]) -> None:
-    """Raise :class:`SchemaError` listing every way ``document`` breaks the metadata schema."""
-    errors = sorted(_validator().iter_errors(document), key=lambda e: list(e.path))
+    """Raise :class:`SchemaError` listing the ways ``document`` breaks the metadata schema (the first ten, each cut
+    short: a stranger's document is never echoed whole)."""
+    errors = sorted(_validator().iter_errors(document), key=lambda e: [str(p) for p in e.path])
     if errors:
-        lines = [f"{'/'.join(str(p) for p in e.path) or '(top)'}: {e.message}" for e in errors]
-        raise SchemaError("the model metadata is invalid:\n  " + "\n  ".join(lines))
+        lines = [f"{'/'.join(str(p)[:50] for p in e.path) or '(top)'}: {e.message}"[:200] for e in errors[:_LISTED]]
+        more = [f"and {len(errors) - _LISTED} more"] if len(errors) > _LISTED else []
+        raise SchemaError("the model metadata is invalid:\n  " + "\n  ".join(lines + more))
 
 
 @dataclass(frozen=True)
@@ -71,11 +103,23 @@ class ModelMetadata:
 
     @classmethod
     def from_json(cls, data: bytes | str) -> ModelMetadata:
+        """The metadata in a JSON document; :class:`SchemaError`, and nothing else, for any other document."""
+        if len(data) > MAX_METADATA_BYTES:
+            raise SchemaError(f"the model metadata is larger than {MAX_METADATA_BYTES:,} bytes")
         try:
-            document = json.loads(data)
+            document = load_json(data)
         except ValueError:
-            raise SchemaError("the model metadata is not JSON") from None
-        validate_metadata(document)
+            raise SchemaError("the model metadata is not JSON (or nests too deep)") from None
+        try:
+            validate_metadata(document)
+            return cls._from_document(document)
+        except SchemaError:
+            raise
+        except Exception as error:  # noqa: BLE001 (nested too deep, or values the schema lets through badly)
+            raise SchemaError(f"the model metadata cannot be read ({type(error).__name__})") from None
+
+    @classmethod
+    def _from_document(cls, document: dict[str, Any]) -> ModelMetadata:
         return cls(
             name=document["name"],
             task=document["task"],
