@@ -1,7 +1,9 @@
 """REST handlers: thin faces over :class:`ColearnService`, each on ``APIHandler`` and authenticated.
 
 Every request is validated against the OpenAPI document shipped beside this module; errors come back as JSON
-``{"message", "code"}`` with a status the UI can act on (see the document's description).
+``{"message", "code"}`` with a status the UI can act on (see the document's description). A request body is read
+only up to :data:`MAX_BODY_BYTES` (a larger one is refused with 413 from its ``Content-Length`` before it is read,
+or as soon as it grows past the limit), and no message echoes more than a few hundred characters of any input.
 """
 
 from __future__ import annotations
@@ -37,27 +39,68 @@ def _status_for(error: Exception) -> int:
 
 Action = Callable[[dict[str, Any], dict[str, Any]], tuple[Callable[..., Any], tuple[Any, ...]]]
 
+#: The largest request body read (every body the API takes is a small JSON object).
+MAX_BODY_BYTES = 64 * 1024
+#: The longest error message sent back: none echoes a large input.
+MAX_MESSAGE_CHARS = 1000
 
+
+class BodyTooLarge(openapi.RequestError):
+    """A request body beyond :data:`MAX_BODY_BYTES` (a 413)."""
+
+
+def _too_large() -> str:
+    return f"the request body is larger than the {MAX_BODY_BYTES:,} bytes this API reads"
+
+
+@tornado.web.stream_request_body
 class ColearnHandler(APIHandler):
-    """Base handler: the service, validation against the OpenAPI document, and JSON errors."""
+    """Base handler: the service, validation against the OpenAPI document, a bounded body, and JSON errors."""
 
     #: The OpenAPI path this handler serves, e.g. ``"/models/{modelId}"``.
     spec_path = ""
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if self._finished:
+            return
+        self._body_parts: list[bytes] = []
+        self._body_size = 0
+        declared = self.request.headers.get("Content-Length", "0")
+        if not (declared.isascii() and declared.isdigit()) or int(declared[:20]) > MAX_BODY_BYTES:
+            self.refuse(BodyTooLarge(_too_large()))  # before any of it is read (then the connection is closed)
+
+    def data_received(self, chunk: bytes) -> None:
+        """Keep the body while it is within the limit; past it, drop every chunk (answered 413 once read)."""
+        self._body_size += len(chunk)
+        if self._body_size <= MAX_BODY_BYTES:
+            self._body_parts.append(chunk)
+        else:
+            self._body_parts.clear()
+
+    @property
+    def body(self) -> bytes:
+        if self._body_size > MAX_BODY_BYTES:
+            raise BodyTooLarge(_too_large())
+        return b"".join(self._body_parts)
 
     @property
     def service(self) -> ColearnService:
         return self.settings["colearn_service"]
 
     def refuse(self, error: ColearnError) -> None:
-        self.set_status(_status_for(error))
-        self.finish(json.dumps({"message": str(error), "code": type(error).__name__}))
+        self.set_status(413 if isinstance(error, BodyTooLarge) else _status_for(error))
+        message = str(error)
+        if len(message) > MAX_MESSAGE_CHARS:
+            message = message[: MAX_MESSAGE_CHARS - 30] + f"... ({len(message) - MAX_MESSAGE_CHARS + 30:,} more)"
+        self.finish(json.dumps({"message": message, "code": type(error).__name__}))
 
     async def dispatch(self, method: str, action: Action, *, status: int = 200, **path_args: str) -> None:
         """Validate the request, run ``action``'s core call off the event loop, and answer with its JSON."""
         try:
             query = {k: self.get_query_argument(k) for k in self.request.query_arguments}
             params = openapi.parameters(self.spec_path, method, query, path_args)
-            body = openapi.body(self.spec_path, method, self.request.body or b"")
+            body = openapi.body(self.spec_path, method, self.body)
             function, args = action(params, body)
             result = await self.service.run(function, *args)
         except ColearnError as error:
@@ -250,7 +293,7 @@ ROUTES = [
 ]
 
 
-class OpenAPIHandler(APIHandler):
+class OpenAPIHandler(ColearnHandler):
     """``GET /colearn/api/openapi.json``: the published API document."""
 
     @tornado.web.authenticated

@@ -12,12 +12,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from referencing import Registry, Resource
 
 from ..errors import ColearnError
+from ..formats.metadata import load_json
 
 DOCUMENT_PATH = Path(__file__).parent / "openapi.json"
+_ECHOED = 60  # characters of an input a message may quote
+
+# An integer is a JSON number written as one: 3.0 (a float to Python, whatever its value) is not an id or a row.
+_Validator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool)
+    ),
+)
 
 
 class RequestError(ColearnError):
@@ -48,9 +58,24 @@ def _registry() -> Registry:
     return Registry().with_resource("openapi", Resource.opaque(root))
 
 
-def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+def _validator(schema: dict[str, Any]) -> Any:
     rebased = json.loads(json.dumps(_to_json_schema(schema)).replace('"#/components', '"openapi#/components'))
-    return Draft202012Validator(rebased, registry=_registry())
+    return _Validator(rebased, registry=_registry())
+
+
+def _quoted(value: Any) -> str:
+    """``repr(value)``, cut short: an input is never echoed whole."""
+    text = repr(value) if len(str(value)) < 10 * _ECHOED else repr(str(value)[: 2 * _ECHOED])
+    return text if len(text) <= _ECHOED else f"{text[:_ECHOED]}... ({len(text):,} characters)"
+
+
+def _message(error: Any) -> str:
+    """A validation error's message without the (maybe huge) value it quotes."""
+    message = str(error.message)
+    quoted = repr(error.instance)
+    if len(quoted) > _ECHOED and quoted in message:
+        message = message.replace(quoted, _quoted(error.instance))
+    return message[:500]
 
 
 def _operation(path: str, method: str) -> dict[str, Any]:
@@ -69,10 +94,11 @@ def _parameters(path: str, method: str) -> list[dict[str, Any]]:
 
 def _coerce(raw: str, schema: dict[str, Any], name: str) -> Any:
     if schema.get("type") == "integer":
-        try:
-            return int(raw)
-        except ValueError:
-            raise RequestError(f"{name} must be an integer, not {raw!r}") from None
+        if not (raw.isascii() and raw.lstrip("-").isdigit() and raw.count("-") <= raw.startswith("-")):
+            raise RequestError(f"{name} must be an integer, not {_quoted(raw)}")
+        if len(raw.lstrip("-0")) > 20:  # beyond any bound in the document (and int()'s own limit)
+            raise RequestError(f"{name} is out of range: {_quoted(raw)}")
+        return int(raw)
     return raw
 
 
@@ -91,7 +117,7 @@ def parameters(path: str, method: str, query: dict[str, str], path_args: dict[st
         value = _coerce(source[name], schema, name)
         errors = list(_validator(schema).iter_errors(value))
         if errors:
-            raise RequestError(f"{name}: {errors[0].message}")
+            raise RequestError(f"{name}: {_message(errors[0])}")
         values[name] = value
     # Other query parameters are ignored: Jupyter's own (``token``) and JupyterLab's cache-busting numbers.
     return values
@@ -107,12 +133,15 @@ def body(path: str, method: str, raw: bytes) -> dict[str, Any]:
             raise RequestError("this request needs a JSON body")
         return {}
     try:
-        data = json.loads(raw)
-    except ValueError:
-        raise RequestError("the body is not valid JSON") from None
+        data = load_json(raw)
+    except ValueError:  # not JSON, not UTF-8, a number of too many digits, or nested too deep
+        raise RequestError("the body is not valid JSON (or nests too deep)") from None
     schema = spec["content"]["application/json"]["schema"]
-    errors = sorted(_validator(schema).iter_errors(data), key=lambda e: list(e.path))
+    try:
+        errors = sorted(_validator(schema).iter_errors(data), key=lambda e: [str(p) for p in e.path])
+    except RecursionError:
+        raise RequestError("the body is nested too deeply") from None
     if errors:
-        where = "/".join(str(p) for p in errors[0].path) or "body"
-        raise RequestError(f"{where}: {errors[0].message}")
+        where = "/".join(str(p)[:_ECHOED] for p in errors[0].path) or "body"
+        raise RequestError(f"{where}: {_message(errors[0])}")
     return data
