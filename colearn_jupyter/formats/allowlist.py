@@ -19,11 +19,10 @@ from __future__ import annotations
 import functools
 import importlib
 import io
-import json
 import zipfile
 from typing import Any
 
-import numpy as np
+from .jsonsafe import load_json
 
 #: The public scikit-learn estimators and transformers colearn loads, as ``(module, class)``.
 SUPPORTED_ESTIMATORS: tuple[tuple[str, str], ...] = tuple(
@@ -166,18 +165,9 @@ def refused_types(data: bytes) -> list[str]:
 
 
 def shallow_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """``json.loads`` of bytes from someone else, refused (``ValueError``) when nested deeper than ``max_depth``:
-    deep enough nesting overflows the C stack of the JSON decoder and kills the process, not just the call.
-
-    Brackets inside strings count too (a bound, not a parse: fast on any size, and real files nest far less).
-    """
-    brackets = np.frombuffer(raw, dtype=np.uint8)
-    opening = (brackets == ord("[")) | (brackets == ord("{"))
-    closing = (brackets == ord("]")) | (brackets == ord("}"))
-    depth = int(np.cumsum(opening.view(np.int8) - closing.view(np.int8), dtype=np.int64).max(initial=0))
-    if depth > max_depth:
-        raise ValueError(f"JSON nested {depth} deep (at most {max_depth})")
-    return json.loads(raw)
+    """``json.loads`` of bytes from someone else, refused (``ValueError``) when nested deeper than ``max_depth``
+    (see :mod:`.jsonsafe`)."""
+    return load_json(raw, max_depth)
 
 
 def refusal(refused: list[str]) -> str:

@@ -10,13 +10,13 @@ True
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from .data import FeatureSchema, SchemaError
+from .jsonsafe import load_json
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "model-metadata.schema.json"
 
@@ -30,31 +30,7 @@ def _validator() -> Any:
 
 #: The largest metadata document a client fetches (a model's is a few KB).
 MAX_METADATA_BYTES = 1024 * 1024
-#: The deepest nesting of JSON read from anyone else (metadata nests 4 deep, request bodies 3).
-MAX_JSON_DEPTH = 32
 _LISTED = 10
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-
-
-def load_json(data: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """``json.loads`` of someone else's bytes; ``ValueError`` (and nothing else) for anything but JSON nested at most
-    ``max_depth`` deep. The depth is found before parsing: deep enough nesting overflows the C stack of the
-    decoder (the eth stack raises Python's recursion limit to 100,000) and kills the whole process, not just the call.
-    """
-    import numpy as np
-
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
-    brackets = np.frombuffer(_STRING.sub(b'""', raw), dtype=np.uint8)
-    steps = ((brackets == ord("[")) | (brackets == ord("{"))).view(np.int8) - (
-        (brackets == ord("]")) | (brackets == ord("}"))
-    ).view(np.int8)
-    depth = int(np.cumsum(steps, dtype=np.int64).max(initial=0))
-    if depth > max_depth:
-        raise ValueError(f"JSON nested {depth:,} deep, more than {max_depth}")
-    try:
-        return json.loads(raw)
-    except RecursionError:
-        raise ValueError("JSON nested too deep") from None
 
 
 def validate_metadata(document: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator, validators
 from referencing import Registry, Resource
 
 from ..errors import ColearnError
-from ..formats.metadata import load_json
+from ..formats.jsonsafe import load_json
 
 DOCUMENT_PATH = Path(__file__).parent / "openapi.json"
 _ECHOED = 60  # characters of an input a message may quote
