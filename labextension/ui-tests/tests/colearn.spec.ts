@@ -8,13 +8,12 @@
  * separated), COLEARN_UI_DEMAND_ID. Optional: CHROMIUM (default /usr/bin/chromium), COLEARN_UI_SMOKE=1 to run only the first
  * test (the sidebar opens and lists models).
  */
-import { BrowserContext, chromium, expect, Page, test as base } from '@playwright/test';
+import { expect, Page } from '@playwright/test';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 
-const URL = (process.env.COLEARN_UI_URL || 'http://127.0.0.1:8888/').replace(/\/?$/, '/');
-const TOKEN = process.env.COLEARN_UI_TOKEN || '';
+import { chromiumTest, openLab, SCREENSHOTS, TOKEN, URL } from './support';
+
 const MODEL_ID = Number(process.env.COLEARN_UI_MODEL_ID || '1');
 const MODEL_NAME = process.env.COLEARN_UI_MODEL_NAME || '';
 const SUBMISSION_ID = Number(process.env.COLEARN_UI_SUBMISSION_ID || '1');
@@ -23,36 +22,9 @@ const FLIPPED = (process.env.COLEARN_UI_FLIPPED || '')
   .filter(s => s.trim() !== '')
   .map(Number);
 const DEMAND_ID = Number(process.env.COLEARN_UI_DEMAND_ID || '0');
-const SCREENSHOTS = path.join(__dirname, '..', 'screenshots');
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run'
-];
 
 /** A page in Debian's chromium with a fresh user-data-dir, removed afterwards. */
-const test = base.extend<{ context: BrowserContext; page: Page }>({
-  context: async ({}, use) => {
-    const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'colearn-ui-chromium-'));
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1400, height: 900 }
-    });
-    try {
-      await use(context);
-    } finally {
-      await context.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
-    }
-  },
+const test = chromiumTest.extend<{ page: Page }>({
   page: async ({ context }, use) => {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('console', msg => {
@@ -64,10 +36,6 @@ const test = base.extend<{ context: BrowserContext; page: Page }>({
   }
 });
 
-async function openLab(page: Page): Promise<void> {
-  await page.goto(`${URL}lab?token=${encodeURIComponent(TOKEN)}`);
-  await page.locator('#jp-main-dock-panel').waitFor({ state: 'visible', timeout: 90_000 });
-}
 
 /** Open the colearn sidebar from its tab on the left; fail if the panel is missing or empty. */
 async function openSidebar(page: Page): Promise<void> {

@@ -11,13 +11,12 @@
  * COLEARN_UI_XSS_CHALLENGE_ID, COLEARN_UI_XSS_NOTEBOOK, COLEARN_UI_XSS_NAME. JupyterLab runs with
  * --LabApp.expose_app_in_browser=True (window.jupyterapp) so the test can open and run the notebook.
  */
-import { BrowserContext, chromium, expect, Locator, Page, test as base } from '@playwright/test';
+import { expect, Locator, Page } from '@playwright/test';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 
-const URL = (process.env.COLEARN_UI_URL || 'http://127.0.0.1:8888/').replace(/\/?$/, '/');
-const TOKEN = process.env.COLEARN_UI_TOKEN || '';
+import { chromiumTest, openLab, SCREENSHOTS } from './support';
+
 const MODEL_ID = Number(process.env.COLEARN_UI_XSS_MODEL_ID || '0');
 const SUBMISSION_ID = Number(process.env.COLEARN_UI_XSS_SUBMISSION_ID || '0');
 const CHALLENGE_ID = Number(process.env.COLEARN_UI_XSS_CHALLENGE_ID || '0');
@@ -25,36 +24,9 @@ const NOTEBOOK = process.env.COLEARN_UI_XSS_NOTEBOOK || 'xss.ipynb';
 const NAME = process.env.COLEARN_UI_XSS_NAME || '';
 /** in the name and among the label values (tests/xss_payloads.py: IMG) */
 const IMG = '<img src=x onerror="window.__xss=1">';
-const SCREENSHOTS = path.join(__dirname, '..', 'screenshots');
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run'
-];
 
 /** A page in Debian's chromium with a fresh user-data-dir; every dialog is recorded (and dismissed). */
-const test = base.extend<{ context: BrowserContext; page: Page; dialogs: string[] }>({
-  context: async ({}, use) => {
-    const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'colearn-ui-chromium-'));
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1400, height: 900 }
-    });
-    try {
-      await use(context);
-    } finally {
-      await context.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
-    }
-  },
+const test = chromiumTest.extend<{ page: Page; dialogs: string[] }>({
   dialogs: async ({}, use) => {
     await use([]);
   },
@@ -68,10 +40,6 @@ const test = base.extend<{ context: BrowserContext; page: Page; dialogs: string[
   }
 });
 
-async function openLab(page: Page): Promise<void> {
-  await page.goto(`${URL}lab?token=${encodeURIComponent(TOKEN)}`);
-  await page.locator('#jp-main-dock-panel').waitFor({ state: 'visible', timeout: 90_000 });
-}
 
 /**
  * What in `root` could have come from a payload: elements a payload would create, a payload in a handler or in

@@ -1,0 +1,48 @@
+/**
+ * What every UI test shares: the server's URL and token (run.sh sets them), Debian's chromium with a fresh
+ * user-data-dir (no browser is ever downloaded), and opening JupyterLab.
+ */
+import { BrowserContext, chromium, Page, test as base } from '@playwright/test';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+export const URL = (process.env.COLEARN_UI_URL || 'http://127.0.0.1:8888/').replace(/\/?$/, '/');
+export const TOKEN = process.env.COLEARN_UI_TOKEN || '';
+export const SCREENSHOTS = path.join(__dirname, '..', 'screenshots');
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run'
+];
+
+/** Playwright's `test` with a persistent chromium context in a temporary user-data-dir, removed afterwards. */
+export const chromiumTest = base.extend<{ context: BrowserContext }>({
+  context: async ({}, use) => {
+    const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'colearn-ui-chromium-'));
+    const context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1400, height: 900 }
+    });
+    try {
+      await use(context);
+    } finally {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    }
+  }
+});
+
+/** Open JupyterLab with the token and wait for its main area. */
+export async function openLab(page: Page): Promise<void> {
+  await page.goto(`${URL}lab?token=${encodeURIComponent(TOKEN)}`);
+  await page.locator('#jp-main-dock-panel').waitFor({ state: 'visible', timeout: 90_000 });
+}
