@@ -434,10 +434,11 @@ class Marketplace:
             market._require_code()
             return market
         with FileLock(str(chain.home / "deploy.lock"), timeout=120):
-            key = _deployment_key(chain)
-            recorded = _read_deployments(chain).get(key)
-            if recorded and _code_matches(chain, recorded):
-                return cls(chain, recorded)
+            deployments = _read_deployments(chain)
+            for key in _deployment_keys(chain):
+                recorded = deployments.get(key)
+                if recorded and _code_matches(chain, recorded):
+                    return cls(chain, recorded)
             if not chain.is_devnet:
                 raise ChainError(
                     f"no marketplace is known on chain {chain.chain_id}: deploy one with "
@@ -884,8 +885,22 @@ def _bytes32(value: bytes | str) -> bytes:
 
 
 def _deployment_key(chain: Chain) -> str:
+    """Where this chain's marketplace is recorded: for the home's own devnet, the devnet itself (anvil may report
+    another genesis hash after a restart from its saved state, and its marketplace is the same); for any other chain,
+    its id and genesis block."""
+    if chain.is_devnet:
+        return f"{chain.chain_id}:devnet"
     genesis = chain.w3.eth.get_block(0)["hash"]
     return f"{chain.chain_id}:{bytes(genesis).hex()}"
+
+
+def _deployment_keys(chain: Chain) -> list[str]:
+    """The keys a recorded marketplace may be under, newest scheme first (devnet records of older versions were
+    keyed by genesis hash)."""
+    keys = [_deployment_key(chain)]
+    if chain.is_devnet:
+        keys.append(f"{chain.chain_id}:{bytes(chain.w3.eth.get_block(0)['hash']).hex()}")
+    return keys
 
 
 def _read_deployments(chain: Chain) -> dict[str, str]:

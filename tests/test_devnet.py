@@ -118,3 +118,31 @@ def test_missing_anvil_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setattr(devnet_module, "__file__", str(tmp_path / "devnet.py"))
     with pytest.raises(DevnetError, match="COLEARN_RPC_URL"):
         devnet_module.find_anvil()
+
+
+def test_restarts_never_switch_to_a_new_marketplace(tmp_path, monkeypatch):
+    """Issue 11, finding 1: anvil may report another genesis hash after a restart from its saved state, and the
+    marketplace was recorded under the genesis hash, so a new, empty marketplace was deployed. The home's devnet
+    now records its marketplace under the devnet itself: stops, kills and a changed genesis hash keep it."""
+    monkeypatch.setenv("COLEARN_HOME", str(tmp_path))
+    chain = Chain()
+    market = Marketplace.connect(chain)
+    address, nonce = market.address, chain.w3.eth.get_transaction_count(chain.account("deployer").address)
+    for round_ in range(3):
+        if round_ % 2:
+            chain.devnet.kill_for_test()
+        else:
+            assert cli(["devnet", "stop"]) == 0
+        assert Marketplace.connect(Chain()).address == address
+    fresh = Chain()
+    real_get_block = fresh.w3.eth.get_block
+
+    def another_genesis(block: object, *args: object, **kwargs: object) -> object:
+        found = real_get_block(block, *args, **kwargs)
+        return {**found, "hash": bytes(32)} if block == 0 else found
+
+    monkeypatch.setattr(fresh.w3.eth, "get_block", another_genesis)
+    assert Marketplace.connect(fresh).address == address  # a genesis hash that changed: still the same marketplace
+    assert fresh.w3.eth.get_transaction_count(fresh.account("deployer").address) == nonce  # nothing redeployed
+    assert json.loads((tmp_path / "deployments.json").read_text()) == {"31337:devnet": address}
+    assert cli(["devnet", "stop"]) == 0
