@@ -73,6 +73,8 @@ from .testset import is_sealed, seal, unseal
 from .units import format_duration, format_eth, to_wei
 
 _SUGGEST_LIMIT = 50
+#: The fields of every line of :meth:`Session.challenges`; the other columns are the challenged row's values.
+CHALLENGE_FIELDS = ("challenge", "model", "submission", "row", "kind", "status", "challenger", "resolve by")
 
 
 @dataclass(frozen=True)
@@ -798,9 +800,9 @@ class Session:
                     values = decode_row(schema, bytes(args["row"]))
                 except SchemaError:
                     values = {}
-            fixed = {"challenge": info.id, "model": model_id, "submission": info.submission_id,
-                     "row": info.row_index, "kind": info.kind, "status": info.status,
-                     "challenger": info.challenger, "resolve by": info.resolve_by}  # fmt: skip
+            line = (info.id, model_id, info.submission_id, info.row_index, info.kind, info.status, info.challenger,
+                    info.resolve_by)  # fmt: skip
+            fixed = dict(zip(CHALLENGE_FIELDS, line, strict=True))
             # a stranger's column named like a fixed one ("challenger", "kind"…) never overwrites it
             records.append({**fixed, **{f"value: {k}" if k in fixed else k: v for k, v in values.items()}})
         if not records:

@@ -84,7 +84,7 @@ from . import htmlsafe
 from .accounts import Account, devnet_extra_account
 from .chain import Chain
 from .config import ColearnSettings
-from .contributions import inspect_submission, model_metadata, prepare_batch, read_rows
+from .contributions import FileCheck, inspect_submission, model_metadata, prepare_batch, read_rows
 from .devnet import CHAIN_ID, Devnet
 from .errors import ColearnError
 from .formats.data import FeatureSchema, RowFault, decode_row, encode_row, onchain_schema, row_fault, to_parquet
@@ -455,9 +455,10 @@ class Verifier(Agent):
             if not by_model and self.trusting and not report.rows.empty:
                 planned = {row for row, _ in plan}
                 states = self.session._row_states(sub.id)
+                check = None if sub.on_chain_row else inspect_submission(world.market, world.storage, sub, world.schema)
                 for index, row in report.rows.iterrows():
                     free = row["verdict"] in ("ok", "suspicious") and states.get(int(index)) != "label judged"
-                    if free and index not in planned and world.person_disagrees(sub, int(index), row["label"]):
+                    if free and index not in planned and world.person_disagrees(sub, int(index), row["label"], check):
                         plan.append((int(index), "label"))
             if world.has_pending(sub.id, "availability"):  # one unanswered demand forfeits the batch: no second bond
                 plan = [(row, kind) for row, kind in plan if kind != "availability"]
@@ -1114,14 +1115,15 @@ class World:
             predicted = _predict(session._current_model(self.model_id), frame[self.data.features], self.schema)
         return np.asarray(predicted) == frame[_LABEL].to_numpy()
 
-    def person_disagrees(self, sub: Submission, index: int, label: Any) -> bool:
+    def person_disagrees(self, sub: Submission, index: int, label: Any, check: FileCheck | None = None) -> bool:
         """Whether a person who knows the data would reject row ``index`` of ``sub`` (labelled ``label``): its label
-        is not the true one, or it is no real observation (a fabricated row has no true label to check)."""
+        is not the true one, or it is no real observation (a fabricated row has no true label to check). ``check`` is
+        the submission's file check when the caller already made it (one per submission, not one per row)."""
         if sub.on_chain_row:
             features, _ = self.market.row(sub.id)
             key: tuple[Any, ...] = tuple(features)
         else:
-            check = inspect_submission(self.market, self.storage, sub, self.schema)
+            check = check or inspect_submission(self.market, self.storage, sub, self.schema)
             if not check.usable or index >= len(check.rows) or row_fault(self.schema, check.rows[index]):
                 return False  # the contract or the owner judges such rows (format, file)
             values = decode_row(self.schema, check.rows[index])

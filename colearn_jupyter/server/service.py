@@ -21,7 +21,7 @@ from ..contributions import model_metadata
 from ..errors import ColearnError
 from ..formats.data import read_csv, read_data
 from ..marketplace import WHOLE_FILE, Submission
-from ..session import Session, VerificationReport
+from ..session import CHALLENGE_FIELDS, Session, VerificationReport
 from .index import ModelIndex
 from .openapi import RequestError
 
@@ -135,7 +135,7 @@ class ColearnService:
     def challenges(self, model_id: int | None, status: str) -> dict[str, Any]:
         frame = self.session.challenges(model_id, status=None if status == "all" else status)
         out = []
-        fixed = {"model", "submission", "row", "kind", "status", "challenger", "resolve by"}
+        fixed = set(CHALLENGE_FIELDS)
         for challenge_id, row in frame.iterrows():
             # the row's decoded values; none for an availability or file challenge, or a model whose metadata is
             # unreadable

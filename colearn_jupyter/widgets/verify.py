@@ -160,7 +160,9 @@ class VerificationQueue(Panel):
         self.owner_box.children = [row.widget for row in self.resolvers.values()]
 
     def _challenge_row(self, challenge_id: int, row: pd.Series, now: int, owned: set[int]) -> ChallengeRow:
-        fixed = {"model", "submission", "row", "kind", "status", "challenger", "resolve by"}
+        from ..session import CHALLENGE_FIELDS
+
+        fixed = set(CHALLENGE_FIELDS)
         values = ", ".join(f"{k}={v}" for k, v in row.items() if k not in fixed and not pd.isna(v))
         kind, model_id = str(row["kind"]), int(row["model"])
         left = int(row["resolve by"]) - now

@@ -12,7 +12,7 @@ import { expect, Page } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { chromiumTest, openLab, SCREENSHOTS, TOKEN, URL } from './support';
+import { chromiumTest, openLab, openSidebar, SCREENSHOTS, TOKEN, URL } from './support';
 
 const MODEL_ID = Number(process.env.COLEARN_UI_MODEL_ID || '1');
 const MODEL_NAME = process.env.COLEARN_UI_MODEL_NAME || '';
@@ -37,20 +37,6 @@ const test = chromiumTest.extend<{ page: Page }>({
 });
 
 
-/** Open the colearn sidebar from its tab on the left; fail if the panel is missing or empty. */
-async function openSidebar(page: Page): Promise<void> {
-  const tab = page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="colearn-sidebar"]');
-  await expect(tab, 'the colearn tab in the left sidebar').toBeVisible();
-  const panel = page.locator('#colearn-sidebar');
-  if (!(await panel.isVisible())) {
-    await tab.click();
-  }
-  await expect(panel, 'the colearn sidebar panel').toBeVisible();
-  await expect(panel.getByTestId('colearn-panel')).toBeVisible();
-  await expect(panel.getByTestId('colearn-market')).toBeVisible();
-  const text = (await panel.innerText()).trim();
-  expect(text.length, 'the colearn panel is empty').toBeGreaterThan(20);
-}
 
 async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });

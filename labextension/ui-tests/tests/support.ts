@@ -2,7 +2,7 @@
  * What every UI test shares: the server's URL and token (run.sh sets them), Debian's chromium with a fresh
  * user-data-dir (no browser is ever downloaded), and opening JupyterLab.
  */
-import { BrowserContext, chromium, Page, test as base } from '@playwright/test';
+import { BrowserContext, chromium, expect, Locator, Page, test as base } from '@playwright/test';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -45,4 +45,20 @@ export const chromiumTest = base.extend<{ context: BrowserContext }>({
 export async function openLab(page: Page): Promise<void> {
   await page.goto(`${URL}lab?token=${encodeURIComponent(TOKEN)}`);
   await page.locator('#jp-main-dock-panel').waitFor({ state: 'visible', timeout: 90_000 });
+}
+
+/** Open the colearn sidebar from its tab on the left; fail if the panel is missing or empty. */
+export async function openSidebar(page: Page): Promise<Locator> {
+  const tab = page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="colearn-sidebar"]');
+  await expect(tab, 'the colearn tab in the left sidebar').toBeVisible();
+  const panel = page.locator('#colearn-sidebar');
+  if (!(await panel.isVisible())) {
+    await tab.click();
+  }
+  await expect(panel, 'the colearn sidebar panel').toBeVisible();
+  await expect(panel.getByTestId('colearn-panel')).toBeVisible();
+  await expect(panel.getByTestId('colearn-market')).toBeVisible();
+  const text = (await panel.innerText()).trim();
+  expect(text.length, 'the colearn panel is empty').toBeGreaterThan(20);
+  return panel;
 }

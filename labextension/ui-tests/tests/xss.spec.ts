@@ -15,7 +15,7 @@ import { expect, Locator, Page } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { chromiumTest, openLab, SCREENSHOTS } from './support';
+import { chromiumTest, openLab, openSidebar, SCREENSHOTS } from './support';
 
 const MODEL_ID = Number(process.env.COLEARN_UI_XSS_MODEL_ID || '0');
 const SUBMISSION_ID = Number(process.env.COLEARN_UI_XSS_SUBMISSION_ID || '0');
@@ -91,12 +91,7 @@ test('the sidebar shows a stranger\'s payloads as text', async ({ page, dialogs 
   expect(MODEL_ID, 'COLEARN_UI_XSS_MODEL_ID (from setup_marketplace.py)').toBeGreaterThan(0);
   expect(NAME).toContain(IMG);
   await openLab(page);
-  const tab = page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="colearn-sidebar"]');
-  const panel = page.locator('#colearn-sidebar');
-  if (!(await panel.isVisible())) {
-    await tab.click();
-  }
-  await expect(panel.getByTestId('colearn-market')).toBeVisible();
+  const panel = await openSidebar(page);
   try {
     await test.step('the model list and the model card', async () => {
       const item = panel.getByTestId(`colearn-model-${MODEL_ID}`);
