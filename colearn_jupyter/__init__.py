@@ -27,6 +27,8 @@ _EXPORTS = {
     "ColearnError": "errors",
     "DevnetError": "errors",
     "MarketplaceError": "errors",
+    "TransactionInDoubt": "errors",
+    "TransactionRefused": "errors",
     "Marketplace": "marketplace",
     "Terms": "marketplace",
     "Session": "session",
@@ -37,7 +39,15 @@ if TYPE_CHECKING:
     from .chain import Chain
     from .config import ColearnSettings
     from .devnet import Devnet
-    from .errors import AccountError, ChainError, ColearnError, DevnetError, MarketplaceError
+    from .errors import (
+        AccountError,
+        ChainError,
+        ColearnError,
+        DevnetError,
+        MarketplaceError,
+        TransactionInDoubt,
+        TransactionRefused,
+    )
     from .marketplace import Marketplace, Terms
     from .session import Session
 
@@ -80,6 +90,8 @@ __all__ = [
     "MarketplaceError",
     "Session",
     "Terms",
+    "TransactionInDoubt",
+    "TransactionRefused",
     "__version__",
     "devnet_account",
     "load_account",

@@ -3,7 +3,13 @@
 :class:`Chain` talks to the embedded devnet by default and to any JSON-RPC URL when one is configured
 (``COLEARN_RPC_URL`` or ``c.ColearnSettings.rpc_url``). Sending is safe for several kernels using one account at
 once: the nonce is read and the transaction sent while holding a per-account lock file. On the devnet, a crashed
-node is restarted transparently and every confirmed transaction is persisted before it is reported.
+node is restarted transparently, and a transaction is reported confirmed only once its block is in the devnet's
+journal; one lost in a crash is sent again (the same signed bytes, so it happens at most once).
+
+Code that must keep something consistent with a transaction (the files it names) registers with
+:func:`on_signed`: it learns the hash and signed bytes before they leave this process. Failures say whether the
+transaction certainly did not happen (:class:`~colearn_jupyter.errors.TransactionRefused`) or may still
+(:class:`~colearn_jupyter.errors.TransactionInDoubt`, or an interrupt).
 
 >>> from colearn_jupyter import Chain
 >>> chain = Chain()                      # doctest: +SKIP
@@ -13,24 +19,45 @@ node is restarted transparently and every confirmed transaction is persisted bef
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 import requests
 from filelock import FileLock
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
+from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.providers.rpc import HTTPProvider
 
 from .accounts import Account, load_account
 from .config import ColearnSettings
 from .devnet import CHAIN_ID, Devnet
-from .errors import ChainError, DevnetError
+from .errors import ChainError, DevnetError, TransactionInDoubt, TransactionRefused
 
 _GAS_HEADROOM = 1.25
 _RECEIPT_TIMEOUT_S = 120
+_RESEND_AFTER_S = 1.0  # the devnet mines at once: a transaction missing this long was lost with a crashed node
+
+#: Called with (tx hash, signed bytes, sender, nonce) just before a transaction leaves this process.
+SignedHook = Callable[[str, str, str, int], None]
+_SIGNED_HOOK: ContextVar[SignedHook | None] = ContextVar("colearn_signed_hook", default=None)
+
+
+@contextlib.contextmanager
+def on_signed(hook: SignedHook) -> Iterator[None]:
+    """Call ``hook(tx_hash, raw, sender, nonce)`` for every transaction this context signs, before it is sent.
+
+    >>> with on_signed(lambda tx_hash, raw, sender, nonce: print(tx_hash)):   # doctest: +SKIP
+    ...     market.claim("alice", 3)
+    """
+    token = _SIGNED_HOOK.set(hook)
+    try:
+        yield
+    finally:
+        _SIGNED_HOOK.reset(token)
 
 
 class _DevnetProvider(HTTPProvider):
@@ -155,7 +182,7 @@ class Chain:
             gas = int(w3.eth.estimate_gas(build(dict(base))) * _GAS_HEADROOM) + 10_000
         except (ContractCustomError, ContractLogicError) as error:
             raise (decode_error(error) if decode_error else ChainError(str(error))) from None
-        except ValueError as error:  # e.g. insufficient funds
+        except (ValueError, Web3RPCError) as error:  # e.g. insufficient funds
             raise ChainError(_node_message(error)) from None
         if before_send is not None:
             before_send()
@@ -167,34 +194,74 @@ class Chain:
                 transaction.update(
                     maxPriorityFeePerGas=tip, maxFeePerGas=2 * w3.eth.get_block("latest")["baseFeePerGas"] + tip
                 )
+            raw = bytes(account.sign_transaction(transaction))
+            tx_hash = Web3.keccak(raw)
+            hook = _SIGNED_HOOK.get()
+            if hook is not None:
+                hook(Web3.to_hex(tx_hash), Web3.to_hex(raw), account.address, nonce)
             try:
-                tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(transaction))
-            except ValueError as error:
-                raise ChainError(_node_message(error)) from None
-        receipt = self._wait(tx_hash)
+                w3.eth.send_raw_transaction(raw)
+            except (ValueError, Web3RPCError) as error:
+                raise TransactionRefused(_node_message(error)) from None
+        receipt = self._wait(tx_hash, raw)
         if receipt["status"] != 1:
-            raise ChainError(f"transaction {tx_hash.hex()} was mined but failed (out of gas or reverted)")
-        if self.devnet is not None:
-            self.devnet.persist()
+            raise TransactionRefused(
+                f"transaction {Web3.to_hex(tx_hash)} was mined but failed (out of gas or reverted)"
+            )
         return receipt
 
-    def _wait(self, tx_hash: bytes) -> dict[str, Any]:
-        """The receipt of a sent transaction; a progress line appears when mining takes more than two seconds."""
+    def _wait(self, tx_hash: bytes, raw: bytes) -> dict[str, Any]:
+        """The receipt of a sent transaction, once durable; a progress line appears when it takes over 2 s.
+
+        On the devnet, a transaction missing for a second (the node mines at once) or mined in a block that never
+        reached the journal was lost with a crashed node: it is sent again, as the same signed bytes, so it happens
+        at most once. If another transaction took its nonce meanwhile, it certainly did not happen.
+        """
         from tqdm.auto import tqdm
 
         deadline = time.monotonic() + _RECEIPT_TIMEOUT_S
-        with tqdm(desc=f"waiting for {tx_hash.hex()[:10]}… to be mined", bar_format="{desc} {elapsed}", delay=2,
+        sent = time.monotonic()
+        with tqdm(desc=f"waiting for {Web3.to_hex(tx_hash)[:10]}… to be mined", bar_format="{desc} {elapsed}", delay=2,
                   leave=False) as bar:  # fmt: skip
             while time.monotonic() < deadline:
                 try:
-                    return dict(self.w3.eth.get_transaction_receipt(tx_hash))
+                    receipt = dict(self.w3.eth.get_transaction_receipt(tx_hash))
                 except TransactionNotFound:
-                    bar.update()
-                    time.sleep(0.05)
-        raise ChainError(
-            f"transaction {tx_hash.hex()} was sent but not mined within {_RECEIPT_TIMEOUT_S} s; "
+                    receipt = None
+                if receipt is not None and receipt.get("blockHash") is not None:
+                    if self.devnet is None or self.devnet.commit(
+                        receipt["blockNumber"], "0x" + receipt["blockHash"].hex()
+                    ):
+                        return receipt
+                    receipt = None  # its block was lost with the node: the rebuilt chain does not have it
+                if self.devnet is not None and time.monotonic() - sent > _RESEND_AFTER_S:
+                    self._send_again(tx_hash, raw)
+                    sent = time.monotonic()
+                bar.update()
+                time.sleep(0.001 if time.monotonic() - sent < 0.05 else 0.02)  # the devnet mines at once
+        raise TransactionInDoubt(
+            f"transaction {Web3.to_hex(tx_hash)} was sent but not mined within {_RECEIPT_TIMEOUT_S} s; "
             "check it later with its hash before sending it again"
         )
+
+    def _send_again(self, tx_hash: bytes, raw: bytes) -> None:
+        """Send a transaction the devnet lost once more; raise when its nonce was used by another one."""
+        try:
+            self.w3.eth.send_raw_transaction(raw)
+        except (ValueError, Web3RPCError) as error:
+            message = _node_message(error)
+            if "nonce too low" in message.lower():
+                try:
+                    self.w3.eth.get_transaction_receipt(tx_hash)
+                    return  # it was mined after all: the next round reads the receipt
+                except TransactionNotFound:
+                    raise TransactionRefused(
+                        f"transaction {Web3.to_hex(tx_hash)} was lost when the devnet stopped, and its nonce is now "
+                        "used by another transaction: it did not happen, and nothing it would have done was done. "
+                        "Run the call again."
+                    ) from None
+            if "already" not in message.lower():  # "already known": it is in the pool and will be mined
+                raise TransactionRefused(message) from None
 
     def transfer(self, account: Account, to: str | Account, value: int) -> dict[str, Any]:
         """Send ``value`` wei from ``account`` to an address or account."""
@@ -245,7 +312,7 @@ class Chain:
         return f"Chain({where})"
 
 
-def _node_message(error: ValueError) -> str:
+def _node_message(error: Exception) -> str:
     detail = error.args[0] if error.args else error
     message = detail.get("message", str(detail)) if isinstance(detail, dict) else str(detail)
     if "insufficient funds" in message.lower():

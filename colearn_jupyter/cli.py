@@ -43,7 +43,14 @@ def _devnet(args: argparse.Namespace) -> int:
             print(json.dumps(asdict(status)))
         else:
             state = f"running at {status.url} (pid {status.pid}, block {status.block_number})"
-            print(f"devnet {state if status.running else 'stopped'}; state file {status.state_file}")
+            durable = "no chain yet" if status.durable_block is None else f"durable to block {status.durable_block}"
+            print(
+                f"devnet {state if status.running else 'stopped'}; {durable} in {status.journal_file} "
+                f"({status.journal_bytes:,} bytes; snapshot at block {status.snapshot_block}, "
+                f"{status.snapshot_bytes:,} bytes)"
+            )
+            if status.port_note:
+                print(status.port_note)
     return 0
 
 

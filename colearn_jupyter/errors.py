@@ -21,6 +21,16 @@ class ChainError(ColearnError):
     """The chain cannot be reached or a transaction failed without a known reason."""
 
 
+class TransactionRefused(ChainError):
+    """A transaction certainly did not take effect: the node refused it, it reverted, or the devnet lost it in a
+    crash and its nonce now belongs to another transaction. Files stored for it may be released."""
+
+
+class TransactionInDoubt(ChainError):
+    """A transaction was sent but its fate is unknown yet (not mined in time, or the wait was interrupted). It is
+    settled later by looking for its hash; nothing stored for it may be released until then."""
+
+
 class AccountError(ColearnError):
     """An account cannot be found or used on this chain."""
 

@@ -1392,26 +1392,10 @@ class World:
             })  # fmt: skip
 
 
-class _AgentsChain(Chain):
-    """The agents' connection to the devnet, which mines each transaction at once: it polls for a receipt every
-    millisecond (not every 50 ms)."""
-
-    def _wait(self, tx_hash: bytes) -> dict[str, Any]:
-        from web3.exceptions import TransactionNotFound
-
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                return dict(self.w3.eth.get_transaction_receipt(tx_hash))
-            except TransactionNotFound:
-                time.sleep(0.001)
-        return super()._wait(tx_hash)
-
-
 def _fast_chain(chain: Chain) -> tuple[Chain, Devnet | None]:
     """A second connection to the same chain for the agents, which does not save the devnet's state after each of
     their transactions (the run saves it once at the end; the caller's connection is left as it is)."""
-    fast = _AgentsChain(chain.settings)
+    fast = Chain(chain.settings)
     _ = fast.w3  # connected now, restarting the devnet if it went away (the provider keeps doing so)
     devnet, fast.devnet = fast.devnet, None
     provider = fast.w3.provider
@@ -1645,7 +1629,7 @@ def run(config: SimulationConfig | None = None, *, session: Session | None = Non
     finally:
         shutil.rmtree(world.home, ignore_errors=True)
         if world.devnet is not None:
-            world.devnet.persist()
+            world.devnet.sync()
     return SimulationResult(
         config=config,
         model_id=world.model_id,

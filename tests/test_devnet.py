@@ -101,7 +101,7 @@ def test_cli_status_stop_start_reset(tmp_path, capsys, monkeypatch):
     assert Marketplace.connect(Chain()).address == market.address
     assert cli(["devnet", "reset"]) == 0
     capsys.readouterr()
-    assert not (tmp_path / "devnet" / "state.json").exists()
+    assert not (tmp_path / "devnet" / "journal.jsonl").exists()
     assert cli(["devnet", "status"]) == 0
     assert "stopped" in capsys.readouterr().out
 
