@@ -316,7 +316,9 @@ class Devnet:
         return other, note
 
     # ------------------------------------------------------------------------------------------------ the node
-    def _spawn(self, port: int, *, load: Path | None = None, timestamp: int | None = None) -> tuple[Any, str]:
+    def _spawn(
+        self, port: int, *, load: Path | None = None, timestamp: int | None = None, replay: bool = False
+    ) -> tuple[Any, str]:
         """Start anvil on ``port`` (from genesis, or from the snapshot ``load``); wait until it answers."""
         if timestamp is None:
             assert self.journal.header is not None
@@ -331,9 +333,10 @@ class Devnet:
             "--balance", str(ACCOUNT_BALANCE_ETH),
             "--mnemonic", MNEMONIC,
             "--timestamp", str(timestamp),  # the same genesis at every start
-            "--order", "fifo",  # a replayed block keeps the order its transactions were sent in
             "--prune-history", str(PRUNE_HISTORY),  # no state snapshots on disk, a few in memory
         ]  # fmt: skip
+        if replay:  # a replayed block keeps the journal's order; the public node orders by tip, as mempools do
+            command += ["--order", "fifo"]
         if load is not None:
             command += ["--load-state", str(load)]
         environment = {**os.environ, "HOME": str(self.node_home), "XDG_CACHE_HOME": str(self.node_home / "cache")}
@@ -453,7 +456,7 @@ class Devnet:
         snapshot at the head. Nothing can talk to this node but us: the usual port opens only afterwards."""
         header_base = (self.journal.header or {}).get("base")
         while True:
-            process, url = self._spawn(_free_port(), load=base[1] if base else None)
+            process, url = self._spawn(_free_port(), load=base[1] if base else None, replay=True)
             try:
                 start = base[0] if base else 0
                 block = rpc_call(url, "eth_getBlockByNumber", ["latest", False])
