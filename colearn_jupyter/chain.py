@@ -34,8 +34,9 @@ from web3.providers.rpc import HTTPProvider
 
 from .accounts import Account, load_account
 from .config import ColearnSettings
-from .devnet import CHAIN_ID, Devnet
+from .devnet import Devnet
 from .errors import ChainError, DevnetError, TransactionInDoubt, TransactionRefused
+from .rpcerrors import RefusedAtSend, explain, node_message
 
 _GAS_HEADROOM = 1.25
 _RECEIPT_TIMEOUT_S = 120
@@ -93,6 +94,7 @@ class Chain:
         self.devnet: Devnet | None = Devnet(settings.home_path) if settings.uses_devnet else None
         self._w3: Web3 | None = None
         self._chain_id: int | None = None
+        self._local_node: bool | None = None
 
     # ------------------------------------------------------------------------------------------------ connection
     @property
@@ -139,9 +141,16 @@ class Chain:
         return f"devnet ({self.url})" if self.is_devnet else f"chain {self.chain_id} at {self.settings.rpc_url}"
 
     def account(self, spec: str | Account) -> Account:
-        """An :class:`Account` from a devnet name, ``"env"`` or a keystore path (see :func:`load_account`)."""
+        """An :class:`Account` from a devnet name, a student of the devnet's class, ``"env"`` or a keystore path
+        (see :func:`load_account`)."""
         if isinstance(spec, Account):
             return spec
+        if self.is_devnet:
+            from .classroom import roster_account
+
+            student = roster_account(self.home, spec)
+            if student is not None:
+                return student
         return load_account(spec, self.chain_id)
 
     def balance(self, who: str | Account) -> int:
@@ -183,7 +192,7 @@ class Chain:
         except (ContractCustomError, ContractLogicError) as error:
             raise (decode_error(error) if decode_error else ChainError(str(error))) from None
         except (ValueError, Web3RPCError) as error:  # e.g. insufficient funds
-            raise ChainError(_node_message(error)) from None
+            raise explain(error) from None
         if before_send is not None:
             before_send()
         with self._nonce_lock(account.address):
@@ -202,7 +211,7 @@ class Chain:
             try:
                 w3.eth.send_raw_transaction(raw)
             except (ValueError, Web3RPCError) as error:
-                raise TransactionRefused(_node_message(error)) from None
+                raise explain(error, cls=RefusedAtSend) from None
         receipt = self._wait(tx_hash, raw)
         if receipt["status"] != 1:
             raise TransactionRefused(
@@ -249,7 +258,7 @@ class Chain:
         try:
             self.w3.eth.send_raw_transaction(raw)
         except (ValueError, Web3RPCError) as error:
-            message = _node_message(error)
+            message = node_message(error)
             if "nonce too low" in message.lower():
                 try:
                     self.w3.eth.get_transaction_receipt(tx_hash)
@@ -261,7 +270,7 @@ class Chain:
                         "Run the call again."
                     ) from None
             if "already" not in message.lower():  # "already known": it is in the pool and will be mined
-                raise TransactionRefused(message) from None
+                raise explain(error, cls=RefusedAtSend) from None
 
     def transfer(self, account: Account, to: str | Account, value: int) -> dict[str, Any]:
         """Send ``value`` wei from ``account`` to an address or account."""
@@ -275,11 +284,34 @@ class Chain:
         return receipt["contractAddress"]
 
     # ------------------------------------------------------------------------------------------------ devnet only
+    @property
+    def is_local_node(self) -> bool:
+        """True for the embedded devnet and for a development node on this machine (anvil, hardhat, ganache) that
+        mines on demand and lets its clock be moved; False for any real network."""
+        if self.devnet is not None:
+            return True
+        if self._local_node is None:
+            from urllib.parse import urlsplit
+
+            host = urlsplit(self.settings.rpc_url or "").hostname or ""
+            try:
+                client = str(self.w3.client_version).lower()
+            except Exception:  # noqa: BLE001 (a node without web3_clientVersion is not a known development node)
+                client = ""
+            loopback = host in {"localhost", "127.0.0.1", "::1"}
+            self._local_node = loopback and client.startswith(("anvil", "hardhatnetwork", "ganache"))
+        return self._local_node
+
     def advance_time(self, seconds: int) -> int:
-        """Move the devnet's clock forward by ``seconds`` (devnet only); returns the new block timestamp."""
+        """Move the clock of a local node forward by ``seconds``; returns the new block timestamp."""
         if self.devnet is None:
-            if self.chain_id != CHAIN_ID:
-                raise DevnetError("time travel works only on a local devnet, not on a real network")
+            if not self.is_local_node:
+                raise DevnetError(
+                    "time travel works only on the devnet or a development node on this machine (anvil, hardhat), "
+                    "not on a real network: there, windows and time-outs pass in real time"
+                )
+            if seconds < 0:
+                raise DevnetError("time only moves forward")
             self.w3.provider.make_request("evm_increaseTime", [int(seconds)])
             self.w3.provider.make_request("evm_mine", [])
             return self.timestamp()
@@ -296,7 +328,7 @@ class Chain:
             return latest
         if self.devnet is not None:
             self.devnet.advance_time(0)
-        elif self.chain_id == CHAIN_ID:
+        elif self.is_local_node:
             self.w3.provider.make_request("evm_mine", [])
         deadline = time.monotonic() + timeout
         while (latest := self.w3.eth.block_number) <= block_number:
@@ -310,11 +342,3 @@ class Chain:
     def __repr__(self) -> str:
         where = "devnet" if self.is_devnet else self.settings.rpc_url
         return f"Chain({where})"
-
-
-def _node_message(error: Exception) -> str:
-    detail = error.args[0] if error.args else error
-    message = detail.get("message", str(detail)) if isinstance(detail, dict) else str(detail)
-    if "insufficient funds" in message.lower():
-        return f"the account cannot pay for this transaction: {message}. Fund it, or lower the amount."
-    return f"the node refused the transaction: {message}"

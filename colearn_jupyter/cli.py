@@ -6,6 +6,7 @@ Examples::
     colearn devnet status --json
     colearn devnet stop         # save the chain and stop the node
     colearn devnet reset        # forget the chain
+    colearn class create --students 30   # a funded account for every student (devnet)
     colearn deploy --account ./keystore.json   # deploy the marketplace on a configured RPC URL
     colearn bench gas --json    # gas of every marketplace operation
     colearn bench storage --json   # MB/s and peak memory of add and cat on each storage backend
@@ -108,6 +109,28 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _class(args: argparse.Namespace) -> int:
+    from .chain import Chain
+    from .classroom import Classroom
+
+    room = Classroom(Chain())
+    if args.action == "create":
+        students = [n for n in args.names.split(",") if n] if args.names else args.students
+        added = room.create(students, prefix=args.prefix, eth=args.eth)
+        print(f"class of {len(room.students)} students ({len(added)} new, each funded with {args.eth} ETH)")
+    elif args.action == "fund":
+        sent = room.fund(args.who or None, eth=args.eth)
+        print(f"topped up to {args.eth} ETH: {sent / 10**18:g} ETH sent from deployer")
+    table = room.table()
+    if args.json:
+        print(json.dumps(table))
+    elif args.action == "list" or args.verbose:
+        width = max((len(row["student"]) for row in table), default=7)
+        for row in table:
+            print(f"{row['student']:<{width}}  {row['address']}  {row['balance']}")
+    return 0
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="colearn", description="colearn-jupyter: collaborative ML on a chain")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -117,6 +140,23 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     devnet.add_argument("action", choices=["start", "stop", "status", "reset"])
     devnet.add_argument("--json", action="store_true", help="status as JSON")
     devnet.set_defaults(handler=_devnet)
+
+    classroom = commands.add_parser(
+        "class",
+        help="a class on the devnet: an account for every student",
+        description="Create, list and fund a class's accounts on the embedded devnet. Each student gets an account "
+        "of the devnet's mnemonic, funded from `deployer`; a student's kernel acts as that student when "
+        "COLEARN_ACCOUNT (or JUPYTERHUB_USER on a hub) names it. Only the instructor (`owner`) moves the clock.",
+    )
+    classroom.add_argument("action", choices=["create", "list", "fund"])
+    classroom.add_argument("who", nargs="*", help="fund: students to top up (default: all)")
+    classroom.add_argument("--students", type=int, default=30, help="create: how many (named student01, …)")
+    classroom.add_argument("--names", default="", help="create: comma-separated names instead (e.g. hub user names)")
+    classroom.add_argument("--prefix", default="student", help="create: prefix of numbered names")
+    classroom.add_argument("--eth", default="100", help="ETH each student has after create or fund")
+    classroom.add_argument("--json", action="store_true", help="print the class as JSON")
+    classroom.add_argument("-v", "--verbose", action="store_true", help="print the class after create or fund")
+    classroom.set_defaults(handler=_class)
 
     deploy = commands.add_parser("deploy", help="deploy the marketplace contract")
     deploy.add_argument("--account", required=True, help="devnet name, 'env', or keystore path")

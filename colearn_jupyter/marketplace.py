@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
@@ -31,6 +32,7 @@ from . import htmlsafe
 from .accounts import Account
 from .artifacts import load_artifact
 from .chain import Chain
+from .devnet import CHAIN_ID
 from .errors import ChainError, MarketplaceError
 from .merkle import contributor_key, verify_proof
 from .storage.cid import cid_from_bytes, cid_to_bytes
@@ -383,6 +385,36 @@ _MESSAGES = {
 }
 
 
+_HEX_DATA = re.compile(r"0x[0-9a-fA-F]{8,}")
+
+
+def revert_data(error: Exception) -> bytes:
+    """The revert data a node attached to a refused call, whatever its shape.
+
+    anvil and geth put it in the error's ``data`` as a hex string; hardhat nests it in a dict (``{"message": …,
+    "data": "0x…"}``) or only writes it into the message ("reverted with an unrecognized custom error (return data:
+    0x…)"). Returns ``b""`` when there is none.
+
+    >>> revert_data(ValueError({"message": "reverted (return data: 0x225d2089000000)"})).hex()
+    '225d2089000000'
+    """
+    candidates: list[Any] = [getattr(error, "data", None), *error.args]
+    while candidates:
+        item = candidates.pop(0)
+        if isinstance(item, dict):
+            candidates += [item.get("data"), item.get("message")]
+        elif isinstance(item, (bytes, bytearray)) and item:
+            return bytes(item)
+        elif isinstance(item, str):
+            if re.fullmatch(r"0x[0-9a-fA-F]*", item) and len(item) >= 10 and len(item) % 2 == 0:
+                return bytes.fromhex(item[2:])
+            marker = max(item.find("return data:"), item.find("custom error"))
+            found = _HEX_DATA.search(item, marker if marker >= 0 else len(item))
+            if found and len(found[0]) % 2 == 0:
+                return bytes.fromhex(found[0][2:])
+    return b""
+
+
 class _ErrorDecoder:
     def __init__(self, abi: list[dict[str, Any]]):
         self._errors = {}
@@ -393,8 +425,7 @@ class _ErrorDecoder:
                 self._errors[selector] = (item["name"], [i["name"] for i in item["inputs"]], types)
 
     def __call__(self, error: Exception) -> Exception:
-        data = getattr(error, "data", None)
-        raw = bytes.fromhex(data[2:]) if isinstance(data, str) and data.startswith("0x") else b""
+        raw = revert_data(error)
         if raw[:4] not in self._errors:
             return ChainError(f"the marketplace refused the call: {error}")
         name, names, types = self._errors[raw[:4]]
@@ -427,7 +458,8 @@ class Marketplace:
     # ------------------------------------------------------------------------------------------------ location
     @classmethod
     def connect(cls, chain: Chain | None = None) -> Marketplace:
-        """The marketplace of this chain: configured, recorded in the home's deployments, or deployed now."""
+        """The marketplace of this chain: configured, recorded in the home's deployments, or deployed now (on the
+        devnet, or on a development node on this machine that uses the devnet's public test keys)."""
         chain = chain or Chain()
         if chain.settings.marketplace_address:
             market = cls(chain, chain.settings.marketplace_address)
@@ -439,7 +471,7 @@ class Marketplace:
                 recorded = deployments.get(key)
                 if recorded and _code_matches(chain, recorded):
                     return cls(chain, recorded)
-            if not chain.is_devnet:
+            if not chain.is_devnet and not (chain.chain_id == CHAIN_ID and chain.is_local_node):
                 raise ChainError(
                     f"no marketplace is known on chain {chain.chain_id}: deploy one with "
                     "`colearn deploy --account <keystore>` or set COLEARN_MARKETPLACE to its address"

@@ -1,0 +1,188 @@
+"""A class on one devnet: named, funded accounts for every student, and an instructor who holds the clock.
+
+The devnet's ten named accounts are not enough for a class, and their keys are shared by everyone. A class roster
+(``<home>/class.json``, shared by every kernel and the server of one Jupyter server or hub) gives each student an
+account of its own from the devnet's mnemonic, funded by the instructor's ``deployer`` account. A student's kernel
+acts as that student by default when it can tell who the student is (``COLEARN_ACCOUNT``, or ``JUPYTERHUB_USER`` on
+JupyterHub); acting as another account is then an explicit choice (``Session.as_account``, ``--as``), shown as such.
+Moving the devnet's clock moves it for the whole class, so only the instructor may do it once a class exists.
+
+>>> from colearn_jupyter import Chain
+>>> from colearn_jupyter.classroom import Classroom
+>>> room = Classroom(Chain())                          # doctest: +SKIP
+>>> room.create(students=30)                           # doctest: +SKIP
+>>> room.account("student07").address                  # doctest: +SKIP
+'0x…'
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filelock import FileLock
+
+from .accounts import DEVNET_NAMES, Account, devnet_extra_account
+from .errors import AccountError, DevnetError
+from .units import format_eth, to_wei
+
+if TYPE_CHECKING:
+    from .chain import Chain
+
+#: Mnemonic index of the first student account (the simulation's agents start at 1000).
+FIRST_INDEX = 100
+MAX_STUDENTS = 500
+INSTRUCTOR = "owner"
+_NAME = re.compile(r"^[a-z][a-z0-9._@-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Student:
+    """One student of the roster: a name and an account of the devnet's mnemonic."""
+
+    name: str
+    index: int
+
+    @property
+    def account(self) -> Account:
+        return devnet_extra_account(self.index, self.name)
+
+
+def roster_path(home: Path) -> Path:
+    return home / "class.json"
+
+
+def read_roster(home: Path) -> dict[str, Any] | None:
+    """The class roster of a colearn home, or None when there is no class."""
+    try:
+        roster = json.loads(roster_path(home).read_text())
+    except (OSError, ValueError):
+        return None
+    return roster if isinstance(roster, dict) and isinstance(roster.get("students"), dict) else None
+
+
+def roster_account(home: Path, name: str) -> Account | None:
+    """The account of student ``name`` in the home's class, or None."""
+    roster = read_roster(home)
+    index = (roster or {}).get("students", {}).get(name)
+    return devnet_extra_account(int(index), name) if isinstance(index, int) else None
+
+
+def default_account_name(home: Path, configured: str = "") -> str | None:
+    """The account this process acts as when nobody says otherwise.
+
+    ``configured`` (``COLEARN_ACCOUNT`` or ``c.ColearnSettings.account``) wins. Then, in a class, the student the
+    hub says this is (``JUPYTERHUB_USER``, if on the roster); in a class with no such student, nobody: acting as
+    someone must be chosen. Without a class, the devnet's ``owner``.
+    """
+    if configured:
+        return configured
+    roster = read_roster(home)
+    if roster is None:
+        return INSTRUCTOR
+    user = os.environ.get("JUPYTERHUB_USER", "")
+    return user if user in roster["students"] else None
+
+
+def is_instructor(home: Path, account: Account) -> bool:
+    """True when there is no class, or ``account`` is the class's instructor."""
+    roster = read_roster(home)
+    return roster is None or account.name == roster.get("instructor", INSTRUCTOR)
+
+
+class Classroom:
+    """The class of one devnet: create it, list it, fund it."""
+
+    def __init__(self, chain: Chain):
+        if not chain.is_devnet:
+            raise DevnetError(
+                "a class lives on the embedded devnet, whose accounts come from one public mnemonic; on a real "
+                "network each student brings a keystore"
+            )
+        self.chain = chain
+        self.home = chain.home
+        self._lock = FileLock(str(roster_path(self.home)) + ".lock", timeout=60)
+
+    @property
+    def students(self) -> list[Student]:
+        roster = read_roster(self.home) or {"students": {}}
+        return [Student(name, index) for name, index in sorted(roster["students"].items(), key=lambda i: i[1])]
+
+    def account(self, name: str) -> Account:
+        found = roster_account(self.home, name)
+        if found is None:
+            raise AccountError(f"there is no student {name!r} in this class; `colearn class list` shows them")
+        return found
+
+    def create(
+        self, students: int | Iterable[str] = 30, *, prefix: str = "student", eth: str | float = 100
+    ) -> list[Student]:
+        """Add students (a count, named ``student01``…, or a list of names) and fund each with ``eth`` ETH.
+
+        Creating again keeps existing students (and their accounts); new names get new accounts. Returns the
+        students added.
+        """
+        names = _names(students, prefix)
+        with self._lock:
+            roster = read_roster(self.home) or {"instructor": INSTRUCTOR, "students": {}}
+            taken = set(roster["students"].values())
+            next_index = max(taken, default=FIRST_INDEX - 1) + 1
+            added = []
+            for name in names:
+                if name in roster["students"]:
+                    continue
+                while next_index in taken:
+                    next_index += 1
+                roster["students"][name] = next_index
+                added.append(Student(name, next_index))
+                taken.add(next_index)
+            if len(roster["students"]) > MAX_STUDENTS:
+                raise AccountError(f"a class has at most {MAX_STUDENTS} students")
+            tmp = roster_path(self.home).with_suffix(".tmp")
+            tmp.write_text(json.dumps(roster, indent=1))
+            os.replace(tmp, roster_path(self.home))
+        self.fund([s.name for s in added], eth=eth)
+        return added
+
+    def fund(self, names: Iterable[str] | None = None, *, eth: str | float = 100) -> int:
+        """Top up students (all by default) to at least ``eth`` ETH from ``deployer``; returns the wei sent."""
+        target = to_wei(eth)
+        payer = self.chain.account("deployer")
+        sent = 0
+        for name in list(names) if names is not None else [s.name for s in self.students]:
+            account = self.account(name)
+            missing = target - self.chain.balance(account)
+            if missing > 0:
+                self.chain.transfer(payer, account, missing)
+                sent += missing
+        return sent
+
+    def table(self) -> list[dict[str, Any]]:
+        """Name, address and balance of every student."""
+        return [
+            {"student": s.name, "address": s.account.address, "balance": format_eth(self.chain.balance(s.account))}
+            for s in self.students
+        ]
+
+
+def _names(students: int | Iterable[str], prefix: str) -> list[str]:
+    if isinstance(students, int):
+        if not 1 <= students <= MAX_STUDENTS:
+            raise AccountError(f"a class has 1 to {MAX_STUDENTS} students, not {students}")
+        width = max(2, len(str(students)))
+        students = [f"{prefix}{number:0{width}d}" for number in range(1, students + 1)]
+    names = [str(name).strip().lower() for name in students]
+    for name in names:
+        if not _NAME.match(name) or name in DEVNET_NAMES or name in {"env"}:
+            raise AccountError(
+                f"{name!r} cannot be a student's name: use lower-case letters, digits, '.', '_', '@' or '-' "
+                f"(up to 64), starting with a letter, and none of the devnet's names ({', '.join(DEVNET_NAMES)})"
+            )
+    if len(set(names)) != len(names):
+        raise AccountError("the students' names repeat")
+    return names
