@@ -11,6 +11,7 @@ Examples::
     colearn bench gas --json    # gas of every marketplace operation
     colearn bench storage --json   # MB/s and peak memory of add and cat on each storage backend
     colearn bench api --json    # model listing latency of the REST API with 1,000 models
+    colearn bench first-call    # seconds of `%load_ext colearn_jupyter` and a first publish in a fresh kernel
     colearn storage gc          # remove blocks no pin needs
     colearn simulate phantom=1 copier=1 --rounds 4 --seed 7   # honest agents against adversaries, on the devnet
     colearn simulate --json     # every agent's balance, rows and the model's accuracy per round, as JSON records
@@ -66,12 +67,14 @@ def _deploy(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import api, gas, storage
+    from .bench import api, firstcall, gas, storage
 
     if args.what == "gas":
         figures, table = gas.run(rows=args.rows), gas.format_table
     elif args.what == "api":
         figures, table = api.run(models=args.models), api.format_table
+    elif args.what == "first-call":
+        figures, table = firstcall.run(runs=args.runs), firstcall.format_table
     else:
         figures, table = storage.run(size_mb=args.size_mb, backends=tuple(args.backends)), storage.format_table
     print(json.dumps(figures, indent=1) if args.json else table(figures))
@@ -164,12 +167,13 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     deploy.set_defaults(handler=_deploy)
 
     bench = commands.add_parser("bench", help="measure costs and speeds")
-    bench.add_argument("what", choices=["gas", "storage", "api"])
+    bench.add_argument("what", choices=["gas", "storage", "api", "first-call"])
     bench.add_argument("--json", action="store_true", help="print figures as JSON")
     bench.add_argument("--rows", type=int, nargs="+", default=[1, 100, 10_000], help="gas: batch sizes")
     bench.add_argument("--size-mb", type=int, default=1024, help="storage: file size in MiB")
     bench.add_argument("--backends", nargs="+", default=["embedded", "ipfs"], choices=["embedded", "ipfs"])
     bench.add_argument("--models", type=int, default=1000, help="api: models to publish before listing")
+    bench.add_argument("--runs", type=int, default=3, help="first-call: fresh interpreters to time")
     bench.set_defaults(handler=_bench)
 
     storage = commands.add_parser("storage", help="the content-addressed store (IPFS node or embedded)")

@@ -150,3 +150,49 @@ def test_merkle_root_is_recomputable_from_the_file(iris, schema):
     again = read_data(to_parquet(clean, schema), schema)
     assert MerkleTree(encode_rows(schema, again), key=key).root == tree.root
     assert len(tree) == 149  # iris repeats one row
+
+
+_FIRST_CALL_CHECK = """
+import json, sys
+from sklearn.utils.discovery import all_estimators
+from colearn_jupyter.formats.data import Column, FeatureSchema, SchemaError
+from colearn_jupyter.formats.imports import jsonschema, skops_io
+from colearn_jupyter.formats.metadata import ModelMetadata
+from colearn_jupyter.formats.models import load_model, save_model
+from sklearn.linear_model import LogisticRegression
+
+sio, schema = skops_io(), jsonschema()
+model = LogisticRegression().fit([[0.0], [1.0]], [0, 1])
+blob = save_model(model)
+loaded_model = load_model(blob).predict([[1.0]]).tolist()
+columns = FeatureSchema((Column("x", "float64"),), Column("y", "int64"), (0, 1))
+meta = ModelMetadata(name="m", task="classification", framework="skops", feature_schema=columns)
+assert ModelMetadata.from_json(meta.to_json()) == meta
+try:
+    ModelMetadata.from_json(meta.to_json().replace(b'"classification"', b'"astrology"'))
+    raise AssertionError("invalid metadata accepted")
+except SchemaError:
+    pass
+before = {name: name in sys.modules for name in ("torch", "rfc3987_syntax")}
+iri = [schema.FormatChecker().conforms(text, "iri") for text in ("http://example.org/a", "http://example.org/a b")]
+from skops.io._trusted_types import SKLEARN_ESTIMATOR_TYPE_NAMES
+expected = [f"{c.__module__}.{c.__name__}" for _, c in all_estimators() if c.__module__.startswith("sklearn.")]
+print(json.dumps({"before": before, "iri": iri, "iri_loaded": "rfc3987_syntax" in sys.modules,
+                  "trusted_same": sorted(SKLEARN_ESTIMATOR_TYPE_NAMES) == sorted(expected), "predicted": loaded_model}))
+"""
+
+
+def test_the_first_call_skips_slow_imports_without_changing_a_check():
+    """A fresh interpreter saves, checks and loads a skops model and validates metadata without importing torch or
+    compiling the IRI grammars; skops' default trusted types are the same, and jsonschema still checks IRIs (the
+    grammars compiled on first use)."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _FIRST_CALL_CHECK], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["before"] == {"torch": False, "rfc3987_syntax": False}
+    assert result["iri"] == [True, False] and result["iri_loaded"]
+    assert result["trusted_same"] and result["predicted"] == [1]

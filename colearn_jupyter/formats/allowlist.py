@@ -155,10 +155,10 @@ def refused_types(data: bytes) -> list[str]:
             stack.extend(node)
     if refused:  # never give skops a file naming modules outside the allowlist: its report builds a tree
         return sorted(refused)
-    import skops.io as sio
+    from .imports import skops_io
 
     try:
-        reported = sio.get_untrusted_types(data=data)
+        reported = skops_io().get_untrusted_types(data=data)
     except Exception:  # noqa: BLE001 (whatever skops cannot parse is not loaded)
         return ["a schema.json skops cannot read"]
     return sorted(t for t in reported if t not in allowed)

@@ -23,9 +23,9 @@ SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "model-metadata.schema.
 
 @lru_cache(maxsize=1)
 def _validator() -> Any:
-    from jsonschema import Draft202012Validator
+    from .imports import jsonschema
 
-    return Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
+    return jsonschema().Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
 
 
 #: The largest metadata document a client fetches (a model's is a few KB).

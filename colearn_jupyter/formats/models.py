@@ -36,6 +36,7 @@ import numpy as np
 
 from ..errors import ColearnError
 from .allowlist import refusal, refused_types, shallow_json
+from .imports import skops_io
 
 LINEAR_FORMAT = "colearn-linear/1"
 LINEAR_SCALE = 10**6
@@ -141,9 +142,7 @@ def save_model(model: Any) -> bytes:
     if kind == "colearn-linear":
         return json.dumps({"format": LINEAR_FORMAT, **asdict(model)}, sort_keys=True).encode()
     if kind == "skops":
-        import skops.io as sio
-
-        data = sio.dumps(model)
+        data = skops_io().dumps(model)
         refused = refused_types(data)
         if refused:  # the owner learns now, not every verifier later
             raise UnsafeFormatError(refusal(refused))
@@ -180,8 +179,7 @@ def load_model(data: bytes, **options: Any) -> Any:
         fields.pop("format")
         return LinearModel(**fields)
     if kind == "skops":
-        import skops.io as sio
-
+        sio = skops_io()
         trusted = sio.get_untrusted_types(data=data)  # explicit list, all of them allowed (checked above)
         return sio.loads(data, trusted=trusted)
     keras = _keras()
