@@ -24,7 +24,7 @@ from eth_account import Account as _EthAccount
 from eth_account.signers.local import LocalAccount
 
 from .devnet import CHAIN_ID, MNEMONIC
-from .errors import AccountError
+from .errors import AccountError, NoAccountError
 
 DEVNET_NAMES = ("owner", "alice", "bob", "carol", "verifier", "dave", "erin", "frank", "grace", "deployer")
 ENV_PRIVATE_KEY = "COLEARN_PRIVATE_KEY"
@@ -34,16 +34,35 @@ ENV_KEYSTORE_PASSWORD = "COLEARN_KEYSTORE_PASSWORD"  # noqa: S105 (a variable na
 class Account:
     """A named signer. The key stays inside; ``repr`` and ``str`` show the name and address only."""
 
-    __slots__ = ("_signer", "address", "name")
+    __slots__ = ("_signer", "_why", "address", "name")
 
-    def __init__(self, name: str, signer: LocalAccount):
+    def __init__(self, name: str, signer: LocalAccount | None, address: str | None = None):
         self.name = name
-        self.address: str = signer.address
+        self.address: str = signer.address if signer is not None else str(address)
         self._signer = signer
+        self._why = "this account cannot sign"
+
+    @classmethod
+    def watch_only(cls, why: str, address: str = "0x" + "00" * 20) -> Account:
+        """An account that reads but cannot sign; every transaction is refused with ``why`` (what to configure)."""
+        account = cls("nobody", None, address)
+        account._why = why
+        return account
+
+    @property
+    def can_sign(self) -> bool:
+        return self._signer is not None
 
     def sign_transaction(self, transaction: dict[str, Any]) -> bytes:
         """Sign a transaction dict and return the raw bytes to send."""
+        if self._signer is None:
+            raise NoAccountError(self._why)
         return self._signer.sign_transaction(transaction).raw_transaction
+
+    def refuse_unless_signer(self) -> None:
+        """Raise the reason this account cannot sign, if it cannot (before anything is prepared for a send)."""
+        if self._signer is None:
+            raise NoAccountError(self._why)
 
     def __repr__(self) -> str:
         return f"Account({self.name!r}, {self.address})"

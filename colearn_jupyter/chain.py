@@ -141,8 +141,8 @@ class Chain:
         return f"devnet ({self.url})" if self.is_devnet else f"chain {self.chain_id} at {self.settings.rpc_url}"
 
     def account(self, spec: str | Account) -> Account:
-        """An :class:`Account` from a devnet name, a student of the devnet's class, ``"env"`` or a keystore path
-        (see :func:`load_account`)."""
+        """An :class:`Account` from a devnet name, a student of the devnet's class, the name of a keystore kept in
+        ``<home>/keystores/<name>.json``, ``"env"`` or a keystore path (see :func:`load_account`)."""
         if isinstance(spec, Account):
             return spec
         if self.is_devnet:
@@ -151,6 +151,9 @@ class Chain:
             student = roster_account(self.home, spec)
             if student is not None:
                 return student
+        keystore = self.home / "keystores" / f"{spec}.json"
+        if spec.replace("-", "").replace("_", "").isalnum() and keystore.is_file():
+            return load_account(str(keystore), self.chain_id)
         return load_account(spec, self.chain_id)
 
     def balance(self, who: str | Account) -> int:
@@ -185,6 +188,7 @@ class Chain:
         ``before_send`` runs after that simulation succeeded and before signing (for example to store the file
         that the transaction names), so a refused call leaves storage unchanged too.
         """
+        account.refuse_unless_signer()
         w3 = self.w3
         base = {"from": account.address, "value": value, "chainId": self.chain_id}
         try:
@@ -211,7 +215,11 @@ class Chain:
             try:
                 w3.eth.send_raw_transaction(raw)
             except (ValueError, Web3RPCError) as error:
-                raise explain(error, cls=RefusedAtSend) from None
+                # The devnet may have taken it, died before answering and been rebuilt with it (another process made
+                # its block durable) while the provider sent it again: the node then refuses the repeat ("nonce too
+                # low", "already imported") but knows this very transaction, which happened. Otherwise: refused.
+                if not self._node_has(tx_hash):
+                    raise explain(error, cls=RefusedAtSend) from None
         receipt = self._wait(tx_hash, raw)
         if receipt["status"] != 1:
             raise TransactionRefused(
@@ -271,6 +279,14 @@ class Chain:
                     ) from None
             if "already" not in message.lower():  # "already known": it is in the pool and will be mined
                 raise explain(error, cls=RefusedAtSend) from None
+
+    def _node_has(self, tx_hash: bytes) -> bool:
+        """Whether the node knows this very transaction, pending or mined."""
+        try:
+            self.w3.eth.get_transaction(tx_hash)
+        except TransactionNotFound:
+            return False
+        return True
 
     def transfer(self, account: Account, to: str | Account, value: int) -> dict[str, Any]:
         """Send ``value`` wei from ``account`` to an address or account."""

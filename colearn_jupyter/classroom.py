@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 FIRST_INDEX = 100
 MAX_STUDENTS = 500
 INSTRUCTOR = "owner"
-_NAME = re.compile(r"^[a-z][a-z0-9._@-]{0,63}$")
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,15 @@ class Student:
     @property
     def account(self) -> Account:
         return devnet_extra_account(self.index, self.name)
+
+
+def student_name(user: str) -> str:
+    """The roster name of a user name (a hub's user names may hold '.', '@' …): lower case, other signs as '-'.
+
+    >>> student_name("Jane.Doe@school.org")
+    'jane-doe-school-org'
+    """
+    return re.sub(r"[^a-z0-9_-]", "-", str(user).strip().lower())
 
 
 def roster_path(home: Path) -> Path:
@@ -85,7 +94,7 @@ def default_account_name(home: Path, configured: str = "") -> str | None:
     roster = read_roster(home)
     if roster is None:
         return INSTRUCTOR
-    user = os.environ.get("JUPYTERHUB_USER", "")
+    user = student_name(os.environ.get("JUPYTERHUB_USER", ""))
     return user if user in roster["students"] else None
 
 
@@ -176,12 +185,12 @@ def _names(students: int | Iterable[str], prefix: str) -> list[str]:
             raise AccountError(f"a class has 1 to {MAX_STUDENTS} students, not {students}")
         width = max(2, len(str(students)))
         students = [f"{prefix}{number:0{width}d}" for number in range(1, students + 1)]
-    names = [str(name).strip().lower() for name in students]
+    names = [student_name(name) for name in students]
     for name in names:
         if not _NAME.match(name) or name in DEVNET_NAMES or name in {"env"}:
             raise AccountError(
-                f"{name!r} cannot be a student's name: use lower-case letters, digits, '.', '_', '@' or '-' "
-                f"(up to 64), starting with a letter, and none of the devnet's names ({', '.join(DEVNET_NAMES)})"
+                f"{name!r} cannot be a student's name: use lower-case letters, digits, '_' or '-' (up to 64), "
+                f"starting with a letter, and none of the devnet's names ({', '.join(DEVNET_NAMES)})"
             )
     if len(set(names)) != len(names):
         raise AccountError("the students' names repeat")

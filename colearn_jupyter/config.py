@@ -22,6 +22,7 @@ ENV_RPC_URL = "COLEARN_RPC_URL"
 ENV_HOME = "COLEARN_HOME"
 ENV_MARKETPLACE = "COLEARN_MARKETPLACE"
 ENV_IPFS_URL = "COLEARN_IPFS_URL"
+ENV_ACCOUNT = "COLEARN_ACCOUNT"
 
 
 class ColearnSettings(Configurable):
@@ -43,6 +44,14 @@ class ColearnSettings(Configurable):
         config=True,
         help="URL of an IPFS node's HTTP RPC API (kubo or js-ipfs), e.g. http://127.0.0.1:5001. Empty means the "
         f"embedded content-addressed store. The environment variable {ENV_IPFS_URL} overrides it.",
+    )
+    account = Unicode(
+        config=True,
+        help="The account kernels and the server act as by default: a devnet name, a student of the devnet's class, "
+        "'env' (the key in COLEARN_PRIVATE_KEY) or the path of a keystore file (password in "
+        "COLEARN_KEYSTORE_PASSWORD). Empty means: on the devnet, the student JUPYTERHUB_USER names if there is a "
+        "class, else 'owner'; on another chain, no account (the marketplace can be read, not changed). The "
+        f"environment variable {ENV_ACCOUNT} overrides it.",
     )
     warm_up = Bool(
         True,
@@ -67,6 +76,10 @@ class ColearnSettings(Configurable):
     @default("ipfs_url")
     def _default_ipfs_url(self) -> str:
         return os.environ.get(ENV_IPFS_URL, "")
+
+    @default("account")
+    def _default_account(self) -> str:
+        return os.environ.get(ENV_ACCOUNT, "")
 
     @default("home")
     def _default_home(self) -> str:

@@ -35,6 +35,10 @@ class AccountError(ColearnError):
     """An account cannot be found or used on this chain."""
 
 
+class NoAccountError(AccountError):
+    """This process acts as no account (read-only): it can read the marketplace but not change it."""
+
+
 class MarketplaceError(ColearnError):
     """The marketplace contract refused a call with one of its custom errors.
 

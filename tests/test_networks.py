@@ -7,6 +7,7 @@ public test keys, on which the example notebook runs unchanged.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -64,20 +65,29 @@ def _start_hardhat(chain_id: int, log: Path) -> tuple[subprocess.Popen, str]:
     pytest.fail("hardhat did not start within 90 s")
 
 
+#: Keystore names in the hardhat home's keystores folder, and the hardhat (= devnet mnemonic) account each holds.
+KEYSTORES = {"ada": "owner", "bea": "alice", "cy": "verifier"}
+
+
 @pytest.fixture(scope="module")
 def network(tmp_path_factory):
-    """A hardhat node with chain id 1337, keystores for three of its accounts, and a home of its own."""
+    """A hardhat node with chain id 1337, a home of its own with keystores for three of its accounts (in
+    ``<home>/keystores``, so they can be named), and the marketplace deployed there with the CLI."""
     home = tmp_path_factory.mktemp("hardhat-home")
     process, url = _start_hardhat(1337, home / "hardhat.log")
+    (home / "keystores").mkdir()
     keystores = {}
-    for name in ("owner", "alice", "verifier"):
-        key = devnet_account(name)._signer.key  # hardhat funds the same mnemonic's accounts
-        path = home / f"{name}.json"
-        path.write_text(__import__("json").dumps(EthAccount.encrypt(key, PASSWORD, kdf="scrypt", iterations=1024)))
+    for name, devnet_name in KEYSTORES.items():
+        key = devnet_account(devnet_name)._signer.key  # hardhat funds the same mnemonic's accounts
+        path = home / "keystores" / f"{name}.json"
+        path.write_text(json.dumps(EthAccount.encrypt(key, PASSWORD, kdf="scrypt", iterations=1024)))
         keystores[name] = str(path)
-    saved = {k: os.environ.get(k) for k in ("COLEARN_RPC_URL", "COLEARN_HOME", ENV_KEYSTORE_PASSWORD)}
+    names = ("COLEARN_RPC_URL", "COLEARN_HOME", "COLEARN_MARKETPLACE", ENV_KEYSTORE_PASSWORD)
+    saved = {k: os.environ.get(k) for k in names}
+    os.environ.pop("COLEARN_MARKETPLACE", None)
     os.environ.update(COLEARN_RPC_URL=url, COLEARN_HOME=str(home), **{ENV_KEYSTORE_PASSWORD: PASSWORD})
     try:
+        assert cli(["deploy", "--account", keystores["ada"]]) == 0
         yield url, keystores
     finally:
         for key, value in saved.items():
@@ -148,14 +158,13 @@ def test_full_cycle_on_hardhat_with_keystore_accounts(network, iris_frame):
     _, keystores = network
     with pytest.raises(AccountError, match="keystore"):
         Session("owner").account  # noqa: B018 (devnet names are refused on a real chain id)
-    assert cli(["deploy", "--account", keystores["owner"]]) == 0
-    owner = Session(keystores["owner"])
+    owner = Session(keystores["ada"])
     assert not owner.chain.is_devnet and owner.chain.chain_id == 1337 and owner.chain.is_local_node
     frame = iris_frame(random_state=11)
     train, test, extra = frame.iloc[:45], frame.iloc[45:95], frame.iloc[95:]
     clf = LogisticRegression(max_iter=500).fit(train.drop(columns="target"), train["target"])
     card = owner.publish(clf, name="iris-on-hardhat", train=train, test=test, label="target", window="1h")
-    alice, verifier = owner.as_account(keystores["alice"]), owner.as_account(keystores["verifier"])
+    alice, verifier = owner.as_account("bea"), owner.as_account("cy")  # keystores named from the home
     flipped = extra.iloc[:20].copy()
     flipped.loc[flipped.index[0], "target"] = "setosa" if flipped["target"].iloc[0] != "setosa" else "virginica"
     submission = alice.contribute(card.id, flipped)
@@ -174,19 +183,18 @@ def test_full_cycle_on_hardhat_with_keystore_accounts(network, iris_frame):
 
 def test_contract_refusals_and_poor_accounts_on_hardhat(network):
     _, keystores = network
-    owner = Session(keystores["owner"])
+    owner = Session(keystores["ada"])
     with pytest.raises(MarketplaceError, match="There is no submission 999"):
         owner.market.submission(999)
     with pytest.raises(MarketplaceError, match="no submission"):
         owner.market.claim(owner.account, 999)
     poor = EthAccount.create()
-    path = Path(keystores["owner"]).with_name("poor.json")
-    path.write_text(__import__("json").dumps(EthAccount.encrypt(poor.key, PASSWORD, kdf="scrypt", iterations=1024)))
+    path = Path(keystores["ada"]).parent.parent / "poor.json"
+    path.write_text(json.dumps(EthAccount.encrypt(poor.key, PASSWORD, kdf="scrypt", iterations=1024)))
     with pytest.raises(NodeRefusal) as refused:
         owner.chain.transfer(owner.chain.account(str(path)), owner.account, 10**18)
     assert refused.value.kind == "funds" and "Fund the account" in str(refused.value)
     assert isinstance(refused.value, ColearnError)
-    os.environ.pop("COLEARN_MARKETPLACE", None)
     assert cli(["deploy", "--account", str(path)]) == 1  # the CLI prints the reason, no traceback
 
 
@@ -215,3 +223,80 @@ def test_example_notebook_runs_on_hardhat_with_test_keys(tmp_path):
     assert "rows accepted 3, rejected 2, pending 0" in printed
     assert not [o for o in outputs if o.output_type == "error"]
     shutil.rmtree(tmp_path / "home", ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------------- REST
+pytest_plugins = ("pytest_jupyter.jupyter_server",)
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config, network, request):
+    """The server extension on the hardhat chain; acting as the keystore the test names (none: read-only)."""
+    config = {"ServerApp": {"jpserver_extensions": {"colearn_jupyter": True}, "allow_unauthenticated_access": False}}
+    account = getattr(request, "param", "")
+    if account:
+        config["ColearnSettings"] = {"account": account}
+    return config
+
+
+async def _rest(jp_fetch, method: str, *path: str, body: dict | None = None, **params: str) -> tuple[int, dict]:
+    from tornado.httpclient import HTTPClientError
+
+    try:
+        if method == "GET":
+            response = await jp_fetch("colearn", "api", *path, params=params)
+        else:
+            response = await jp_fetch("colearn", "api", *path, method=method, body=json.dumps(body or {}))
+    except HTTPClientError as error:
+        return error.code, json.loads(error.response.body)
+    return response.code, json.loads(response.body)
+
+
+async def test_rest_without_an_account_reads_but_refuses_to_act(jp_fetch, network):
+    code, status = await _rest(jp_fetch, "GET", "status")
+    assert code == 200 and status["chain"]["chain_id"] == 1337 and status["chain"]["devnet"] is False
+    assert status["account"]["read_only"] is True and "acts as no account" in status["account"]["why"]
+    code, models = await _rest(jp_fetch, "GET", "models")
+    assert code == 200 and models["total"] >= 0
+    code, refused = await _rest(jp_fetch, "POST", "claims", body={})
+    assert code == 403 and "acts as no account" in refused["message"] and "keystore" in refused["message"]
+    code, refused = await _rest(jp_fetch, "POST", "claims", body={"account": "owner"})
+    assert code == 400 and "keystore" in refused["message"]  # devnet names mean nothing here
+
+
+@pytest.mark.parametrize("jp_server_config", ["ada"], indirect=True)
+async def test_rest_full_cycle_on_hardhat_as_a_keystore_account(jp_fetch, jp_root_dir, network, iris_frame):
+    code, status = await _rest(jp_fetch, "GET", "status")
+    assert status["account"]["name"] == "ada" and status["account"]["read_only"] is False and status["time_travel"]
+    owner = Session("ada")
+    frame = iris_frame(random_state=12)
+    train, test, extra = frame.iloc[:45], frame.iloc[45:95], frame.iloc[95:]
+    clf = LogisticRegression(max_iter=500).fit(train.drop(columns="target"), train["target"])
+    card = owner.publish(clf, name="rest-on-hardhat", train=train, test=test, label="target", window="1h")
+    code, listed = await _rest(jp_fetch, "GET", "models", search="rest-on-hardhat")
+    assert code == 200 and [m["id"] for m in listed["models"]] == [card.id]
+    rows = extra.iloc[:12].copy()
+    rows.loc[rows.index[0], "target"] = "setosa" if rows["target"].iloc[0] != "setosa" else "virginica"
+    rows.to_csv(jp_root_dir / "hardhat-rows.csv", index=False)
+    code, contribution = await _rest(
+        jp_fetch, "POST", "contributions", body={"model": card.id, "path": "hardhat-rows.csv", "account": "bea"}
+    )
+    assert code == 201 and contribution["rows"] == 12
+    code, detail = await _rest(jp_fetch, "GET", "contributions", str(contribution["id"]))
+    assert code == 200 and detail["report"]["cid_ok"] and 0 in detail["report"]["suggested"]
+    code, created = await _rest(
+        jp_fetch, "POST", "challenges", body={"submission": contribution["id"], "rows": [0], "account": "cy"}
+    )
+    assert code == 201 and len(created["challenges"]) == 1
+    code, verdict = await _rest(
+        jp_fetch, "POST", "challenges", str(created["challenges"][0]), "resolve", body={"verdict": "uphold"}
+    )
+    assert code == 200 and verdict["upheld"] is True
+    owner.advance_time("1h")
+    owner.advance_time(1)
+    code, claimed = await _rest(jp_fetch, "POST", "claims", body={"account": "bea"})
+    assert code == 200 and int(claimed["withdrawn_wei"]) > 0
+    code, account = await _rest(jp_fetch, "GET", "account", account="bea")
+    assert code == 200 and int(account["claimable_wei"]) == 0 and int(account["locked_wei"]) == 0
+    code, retrained = await _rest(jp_fetch, "POST", "models", str(card.id), "versions", body={})
+    assert code == 201 and retrained["versions"][-1]["version"] == 2

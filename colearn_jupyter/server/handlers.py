@@ -21,13 +21,15 @@ from jupyter_server.utils import url_path_join
 from .._version import __version__
 from ..config import ColearnSettings
 from ..devnet import Devnet
-from ..errors import AccountError, ChainError, ColearnError, DevnetError, MarketplaceError
+from ..errors import AccountError, ChainError, ColearnError, DevnetError, MarketplaceError, NoAccountError
 from ..storage import IpfsError
 from . import openapi
 from .service import ColearnService
 
 
 def _status_for(error: Exception) -> int:
+    if isinstance(error, NoAccountError):
+        return 403
     if isinstance(error, (openapi.RequestError, AccountError)):
         return 400
     if isinstance(error, MarketplaceError) and error.name.startswith("Unknown"):

@@ -16,9 +16,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..accounts import Account
+from ..chain import Chain
+from ..classroom import default_account_name, read_roster
 from ..config import ColearnSettings
 from ..contributions import model_metadata
-from ..errors import ColearnError
+from ..errors import AccountError, ColearnError
 from ..formats.data import read_csv, read_data
 from ..marketplace import WHOLE_FILE, Submission
 from ..session import CHALLENGE_FIELDS, Session, VerificationReport
@@ -32,10 +35,10 @@ _log = logging.getLogger(__name__)
 class ColearnService:
     """Everything the REST handlers need, in one place."""
 
-    def __init__(self, settings: ColearnSettings, root_dir: str, default_account: str = "owner"):
+    def __init__(self, settings: ColearnSettings, root_dir: str, default_account: str | None = None):
         self.settings = settings
         self.root_dir = Path(root_dir).resolve()
-        self.default_account = default_account
+        self.default_account = default_account  # None: the configured account, the hub user's, or 'owner'
         self._session: Session | None = None
         self._index: ModelIndex | None = None
         self._lock = threading.RLock()  # `index` creates the session under the same lock
@@ -47,13 +50,52 @@ class ColearnService:
 
     @property
     def session(self) -> Session:
+        """The session of the account this server acts as; read-only (a watch-only account) when it has none."""
         with self._lock:
             if self._session is None:
-                self._session = Session(self.default_account, settings=self.settings)
+                self._session = self._make_session()
             return self._session
 
+    def _make_session(self) -> Session:
+        chain = Chain(self.settings)
+        home = self.settings.home_path
+        name = self.default_account or default_account_name(home, self.settings.account)
+        if name is None:
+            why = (
+                "this server acts as no account: there is a class on this devnet and JUPYTERHUB_USER names none of "
+                "its students. Set COLEARN_ACCOUNT (or c.ColearnSettings.account) to your student name, or name an "
+                "account in the sidebar's account box"
+            )
+        else:
+            try:
+                return Session(chain.account(name), settings=self.settings, chain=chain)
+            except AccountError as error:
+                why = (
+                    f"this server acts as no account on chain {chain.chain_id}, so it shows the marketplace but "
+                    f"cannot change it ({error}). Set c.ColearnSettings.account or COLEARN_ACCOUNT to a keystore "
+                    f"file (password in COLEARN_KEYSTORE_PASSWORD) and restart the server, or put a keystore in "
+                    f"{home / 'keystores'} and name it in the sidebar's account box"
+                )
+        return Session(Account.watch_only(why), settings=self.settings, chain=chain)
+
     def as_account(self, account: str | None) -> Session:
-        return self.session if not account else self.session.as_account(account)
+        """The server's own session, or, when a request names another account, that account's (an explicit
+        choice: on the devnet, a named account or a student; elsewhere, a keystore kept in the colearn home)."""
+        if not account or account == self.session.account.name:
+            return self.session
+        return self.session.as_account(account)
+
+    def acting_as(self, account: str | None) -> Session:
+        """:meth:`as_account` for an action: refused at once (403) when that session cannot sign."""
+        session = self.as_account(account)
+        session.account.refuse_unless_signer()
+        return session
+
+    def _challenger(self, account: str | None) -> Session:
+        if account:
+            return self.acting_as(account)
+        devnet_demo = self.session.chain.is_devnet and read_roster(self.settings.home_path) is None
+        return self.acting_as("verifier" if devnet_demo else None)
 
     def warm_up(self) -> None:
         """Build the model index in the background when the server starts, so the first listing is instant.
@@ -82,7 +124,13 @@ class ColearnService:
         return {
             "chain": {"devnet": session.chain.is_devnet, "url": session.chain.url, "chain_id": session.chain.chain_id},
             "marketplace": session.market.address,
-            "account": {"name": session.account.name, "address": session.account.address},
+            "account": {
+                "name": session.account.name,
+                "address": session.account.address,
+                "read_only": not session.account.can_sign,
+                "why": "" if session.account.can_sign else session.account._why,
+            },
+            "time_travel": session.chain.is_local_node,
             "storage": session.storage.name,
             "pending_verifications": len(session.pending()),
         }
@@ -168,7 +216,7 @@ class ColearnService:
             raise RequestError("the path must stay inside the Jupyter server's root directory")
         if not exists:
             raise RequestError(f"there is no file {path[:200]!r} under the server's root directory")
-        session = self.as_account(account)
+        session = self.acting_as(account)
         schema = model_metadata(session.market, session.storage, model_id).feature_schema
         if target.suffix.lower() == ".parquet":
             frame = read_data(target.read_bytes(), schema)
@@ -179,22 +227,22 @@ class ColearnService:
         return contribution(session.contribute(model_id, frame))
 
     def challenge(self, submission_id: int, rows: list[int | None] | None, account: str | None) -> dict[str, Any]:
-        return {"challenges": self.as_account(account or "verifier").challenge(submission_id, rows)}
+        return {"challenges": self._challenger(account).challenge(submission_id, rows)}
 
     def resolve(self, challenge_id: int, verdict: str, account: str | None) -> dict[str, Any]:
         upheld = {"uphold": True, "reject": False, "auto": None}[verdict]
-        return {"challenge": challenge_id, "upheld": self.as_account(account).resolve(challenge_id, upheld)}
+        return {"challenge": challenge_id, "upheld": self.acting_as(account).resolve(challenge_id, upheld)}
 
     def answer(self, challenge_id: int, account: str | None) -> dict[str, Any]:
         """Produce the row an availability challenge demands, from this server's storage (earns the bond)."""
-        session = self.as_account(account)
+        session = self.acting_as(account)
         if not session.answer(challenge_id):
             raise NotPossible(_why_not(session, challenge_id, "answer"))
         return {"challenge": challenge_id, "status": session.market.challenge_info(challenge_id).status}
 
     def expire(self, challenge_id: int, account: str | None) -> dict[str, Any]:
         """Close a challenge past its time-out: a label stands (bond back), an unanswered demand forfeits."""
-        session = self.as_account(account)
+        session = self.acting_as(account)
         if not session.expire(challenge_id):
             raise NotPossible(_why_not(session, challenge_id, "expire"))
         info = session.market.challenge_info(challenge_id)
@@ -202,10 +250,10 @@ class ColearnService:
         return {"challenge": challenge_id, "status": info.status, "forfeited": forfeited}
 
     def claim(self, account: str | None) -> dict[str, Any]:
-        return {"withdrawn_wei": str(self.as_account(account).claim())}
+        return {"withdrawn_wei": str(self.acting_as(account).claim())}
 
     def retrain(self, model_id: int, account: str | None) -> dict[str, Any]:
-        self.as_account(account).retrain(model_id)
+        self.acting_as(account).retrain(model_id)
         return self.model(model_id)
 
 
