@@ -9,6 +9,8 @@ into a :class:`~colearn_jupyter.errors.ChainError` whose message names the probl
 'funds'
 >>> explain(ValueError({"message": "nonce too low: next nonce 4, tx nonce 3"})).kind
 'nonce'
+>>> explain(ValueError({"message": "Out of gas: gas required exceeds allowance: 0"})).kind
+'funds'
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ from .errors import ChainError, TransactionRefused
 _KINDS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     (
         "funds",
-        re.compile(r"insufficient funds|enough funds|balance is too low|exceeds balance", re.I),
+        re.compile(
+            # "gas required exceeds allowance" is what anvil and geth say when the balance cannot buy the gas
+            r"insufficient funds|enough funds|balance is too low|exceeds balance|gas required exceeds allowance",
+            re.I,
+        ),
         "the account cannot pay for this transaction (its value plus gas). Fund the account, or lower the amount"
         " (on the devnet, `colearn class fund` or a transfer from `deployer` pays any account)",
     ),
@@ -38,7 +44,7 @@ _KINDS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     (
         "gas",
         re.compile(
-            r"intrinsic gas too low|out of gas|gas required exceeds|exceeds block gas limit"
+            r"intrinsic gas too low|out of gas|exceeds block gas limit"
             r"|max fee per gas less than block base fee|fee cap less than block base fee|gas too low",
             re.I,
         ),

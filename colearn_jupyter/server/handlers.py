@@ -22,6 +22,7 @@ from .._version import __version__
 from ..config import ColearnSettings
 from ..devnet import Devnet
 from ..errors import AccountError, ChainError, ColearnError, DevnetError, MarketplaceError, NoAccountError
+from ..rpcerrors import NodeRefusal
 from ..storage import IpfsError
 from . import openapi
 from .service import ColearnService
@@ -34,6 +35,8 @@ def _status_for(error: Exception) -> int:
         return 400
     if isinstance(error, MarketplaceError) and error.name.startswith("Unknown"):
         return 404
+    if isinstance(error, NodeRefusal):  # the node answered, and refused: not an outage
+        return 409
     if isinstance(error, (ChainError, DevnetError, IpfsError)):
         return 503
     return 409

@@ -127,11 +127,18 @@ def attempt(
 
 
 def account_chooser(session: Any, default: str | None = None, description: str = "account") -> widgets.ValueWidget:
-    """A ``Dropdown`` of the devnet's named accounts, or a ``Text`` (``env`` or a keystore path) on other chains."""
+    """A ``Dropdown`` of the devnet's named accounts and students, or a ``Text`` (``env`` or a keystore path) on
+    other chains. The account asked for (``default``, else the session's own) is the one chosen."""
     own = session.account.name
     if session.chain.is_devnet:
-        value = default if default in DEVNET_NAMES else own if own in DEVNET_NAMES else DEVNET_NAMES[0]
-        return widgets.Dropdown(options=list(DEVNET_NAMES), value=value, description=description)
+        from ..classroom import read_roster
+
+        names = list(DEVNET_NAMES) + sorted((read_roster(session.chain.home) or {}).get("students", {}))
+        for extra in (own, default):  # an account asked for is offered as it is, never swapped for another
+            if extra and extra not in names:
+                names.append(extra)
+        value = default or own
+        return widgets.Dropdown(options=names, value=value, description=description)
     return widgets.Text(
         value=own, description=description, placeholder="env or a keystore path", continuous_update=False
     )
