@@ -123,6 +123,12 @@ class ModelWorker:
         predicted = np.asarray(values)
         return predicted.astype(object) if predicted.dtype.kind == "U" else predicted
 
+    def start(self) -> None:
+        """Start the worker now (it is otherwise started by the first call), e.g. when a server starts, so that
+        the first isolated prediction does not wait for its imports."""
+        with self._lock:
+            self._ensure_started()
+
     def close(self) -> None:
         """Stop the worker (the next call starts a new one)."""
         with self._lock:
@@ -288,6 +294,7 @@ def serve(memory_limit: int) -> None:
             print(f"colearn model worker: limit {limit} not set: {error}", file=sys.stderr)
     import pandas  # noqa: F401  (imported before the first request, so that its time is not the call's)
     import pyarrow as pa
+    import skops.io  # noqa: F401  (likewise: loading the first scikit-learn model is then quick)
 
     from .formats.models import load_model, predict_labels
 

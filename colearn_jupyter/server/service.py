@@ -24,6 +24,7 @@ from ..contributions import model_metadata
 from ..errors import AccountError, ColearnError
 from ..formats.data import read_csv, read_data
 from ..marketplace import WHOLE_FILE, Submission
+from ..sandbox import shared_worker
 from ..session import CHALLENGE_FIELDS, Session, VerificationReport
 from .index import ModelIndex
 from .openapi import RequestError
@@ -109,7 +110,14 @@ class ColearnService:
             except Exception as error:  # noqa: BLE001 (a background convenience; requests report real errors)
                 _log.info("colearn: the model index will be built on the first request (%s)", error)
 
+        def start_worker() -> None:  # other accounts' models run there: the first verification need not wait
+            try:
+                shared_worker().start()
+            except Exception as error:  # noqa: BLE001 (likewise: the first isolated prediction starts it)
+                _log.info("colearn: the model worker will start on the first verification (%s)", error)
+
         self.executor.submit(build)
+        self.executor.submit(start_worker)
 
     @property
     def index(self) -> ModelIndex:
