@@ -152,12 +152,17 @@ class _Connection:
 
 
 def _pid_is_anvil(pid: int) -> bool:
+    """Whether ``pid`` is an anvil that may still hold its port. A killed node's first thread turns zombie (and its
+    command line empty) before its other threads have exited and closed its sockets: it counts until they have."""
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[-1][:1]
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    return b"anvil" in cmdline and state != "Z"
+    name, fields = stat[stat.find("(") + 1 : stat.rfind(")")], stat[stat.rfind(")") + 2 :].split()
+    if b"anvil" not in cmdline and "anvil" not in name:
+        return False
+    return fields[0] != "Z" or int(fields[17]) > 1  # state, number of threads
 
 
 def _port_is_free(port: int) -> bool:
