@@ -82,6 +82,21 @@ def test_pins_and_gc_remove_only_unpinned(storage):
     assert kept not in storage.pins()
 
 
+def test_gc_keeps_the_files_it_is_told_to_keep(storage):
+    """``colearn storage gc`` passes every file the chain references: kept even when nobody pinned it."""
+    kept = storage.add(os.urandom(600_000) + b"on chain", pin=False)  # three chunks under one root
+    loose = storage.add(os.urandom(300_000) + b"loose", pin=False)
+    storage.gc(keep={kept, "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e", "not a CID"})
+    assert storage.holds(kept) and storage.cat(kept).endswith(b"on chain")
+    if isinstance(storage, EmbeddedStorage):
+        assert not storage.holds(loose) and kept not in storage.pins()
+        storage.delete_block(list(storage.blocks(kept))[1])  # a file held in part keeps what is left
+        storage.gc(keep={kept})
+        assert len(list(storage.held_blocks(kept))) == 3 and not storage.holds(kept)
+    else:  # the node's gc knows only pins: what is kept and held whole gets pinned
+        assert kept in storage.pins()
+
+
 def test_cid_parsing_refuses_junk():
     with pytest.raises(ValueError, match="not a CID"):
         decode_cid("../../etc/passwd")

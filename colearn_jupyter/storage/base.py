@@ -21,8 +21,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .cid import decode_cid
-from .unixfs import CHUNK_SIZE, read_file, walk_blocks
+from ..errors import ColearnError
+from .cid import DAG_PB, decode_cid
+from .unixfs import CHUNK_SIZE, MissingContentError, decode_node, read_file, verified_block, walk_blocks
 
 Source = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 
@@ -95,6 +96,19 @@ class Storage(ABC):
     def pins(self) -> set[str]:
         """The pinned root CIDs."""
 
+    @abstractmethod
+    def gc(self, keep: Iterable[str] = ()) -> list[str]:
+        """Remove blocks that no pin and no file of ``keep`` needs; returns the removed block CIDs.
+
+        ``keep`` names files to keep whether pinned or not (``colearn storage gc`` passes every file the
+        marketplace references on chain), so unpinning a file by hand never loses what the chain points to.
+        """
+
+    @property
+    def location(self) -> str:
+        """Where the files are, e.g. a directory or a node's URL: records of files kept for later name it."""
+        return self.name
+
     # ------------------------------------------------------------------------------------------------ reading
     def open(self, cid: str) -> Iterator[bytes]:
         """The file's bytes in pieces, each block verified before it is returned."""
@@ -128,6 +142,46 @@ class Storage(ABC):
     def blocks(self, cid: str) -> Iterable[str]:
         """Every block CID of a file, root first (verified as it is walked)."""
         return walk_blocks(cid, self.get_block)
+
+    def held_blocks(self, cid: str) -> Iterator[str]:
+        """The blocks of a file this store holds now, root first; never fetches, never raises for missing ones.
+
+        A block that is absent, or present but not what its CID names, ends the walk below it.
+        """
+        try:
+            parsed = decode_cid(cid)
+        except ValueError:
+            return
+        if not self.has_block(str(parsed)):
+            return
+        yield str(parsed)
+        if parsed.codec != DAG_PB:
+            return
+        try:
+            links, _, _ = decode_node(verified_block(parsed, self.get_block))
+        except (ColearnError, ValueError):
+            return
+        for link in links:
+            yield from self.held_blocks(str(link))
+
+    def holds(self, cid: str) -> bool:
+        """Whether every block of the file is in this store now (without fetching any from elsewhere).
+
+        >>> import tempfile
+        >>> from colearn_jupyter.storage import EmbeddedStorage
+        >>> store = EmbeddedStorage(tempfile.mkdtemp())
+        >>> store.holds(store.add(b"kept")), store.holds("bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e")
+        (True, False)
+        """
+        try:
+            return all(self.has_block(block) for block in walk_blocks(cid, self._held_block))
+        except (ColearnError, ValueError):
+            return False
+
+    def _held_block(self, cid: str) -> bytes:
+        if not self.has_block(cid):
+            raise MissingContentError(f"block {cid} is not held here")
+        return self.get_block(cid)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from filelock import FileLock
@@ -101,13 +102,24 @@ class EmbeddedStorage(Storage):
     def pins(self) -> set[str]:
         return self._read_pins()
 
-    def gc(self) -> list[str]:
-        """Delete every block no pin reaches; returns the deleted CIDs."""
+    def gc(self, keep: Iterable[str] = ()) -> list[str]:
+        """Delete every block that no pin and no file of ``keep`` reaches; returns the deleted CIDs.
+
+        >>> import tempfile
+        >>> store = EmbeddedStorage(tempfile.mkdtemp())
+        >>> loose, kept = store.add(b"loose", pin=False), store.add(b"on chain", pin=False)
+        >>> store.gc(keep={kept}) == [loose], store.holds(kept)
+        (True, True)
+        """
         with self._lock:
-            keep: set[str] = set()
-            for root in self._read_pins():
-                keep.update(self.blocks(root))
-            removed = [cid for cid in self.all_blocks() if cid not in keep]
+            live: set[str] = set()
+            for root in self._read_pins() | set(keep):
+                live.update(self.held_blocks(root))
+            removed = [cid for cid in self.all_blocks() if cid not in live]
             for cid in removed:
                 self.delete_block(cid)
         return removed
+
+    @property
+    def location(self) -> str:
+        return str(self.root)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import requests
@@ -139,8 +139,23 @@ class IpfsStorage(Storage):
         keys = self._post("pin/ls", type="recursive").json().get("Keys", {})
         return {str(decode_cid(key)) for key in keys}
 
-    def gc(self) -> list[str]:
-        """Run the node's garbage collection; returns the removed CIDs it reports."""
+    def gc(self, keep: Iterable[str] = ()) -> list[str]:
+        """Run the node's garbage collection, keeping pinned files and the files of ``keep`` the node holds whole.
+
+        The node's ``repo/gc`` knows only pins, so every file of ``keep`` that is not pinned yet and whose blocks
+        are all on the node is pinned first (and stays pinned: what the chain references is worth keeping, and a
+        node that collects garbage on its own would otherwise remove it later). A file of ``keep`` the node holds
+        only in part is not pinned, since pinning it would make the node look for the missing blocks: its blocks
+        may be removed. Returns the removed CIDs the node reports.
+        """
+        pinned = self.pins()
+        for cid in set(keep):
+            try:
+                key = str(decode_cid(cid))
+            except ValueError:
+                continue
+            if key not in pinned and self.holds(key):
+                self.pin(key)
         response = self._post("repo/gc", stream=True)
         removed = []
         for line in response.iter_lines():
@@ -152,6 +167,10 @@ class IpfsStorage(Storage):
                 if key:
                     removed.append(key)
         return removed
+
+    @property
+    def location(self) -> str:
+        return self.api_url
 
 
 def _message(response: requests.Response) -> str:

@@ -155,6 +155,17 @@ class FileBuilder:
         return str(level[0].cid), self.size
 
 
+def file_cid(data: bytes) -> str:
+    """The CID a store gives ``data`` (computed locally, nothing stored).
+
+    >>> file_cid(b"hello world")
+    'bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e'
+    """
+    builder = FileBuilder()
+    builder.write(bytes(data))
+    return builder.finish()[0]
+
+
 # ---------------------------------------------------------------------------------------------------- reading
 def read_file(cid: str | CID, get_block: Callable[[str], bytes]) -> Iterator[bytes]:
     """The file's bytes in order, every block checked against its CID before it is used."""
