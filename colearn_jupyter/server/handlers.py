@@ -58,6 +58,13 @@ def _too_large() -> str:
     return f"the request body is larger than the {MAX_BODY_BYTES:,} bytes this API reads"
 
 
+def _bounded(message: str) -> str:
+    """``message``, cut to :data:`MAX_MESSAGE_CHARS` with a note of how much was left out."""
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[: MAX_MESSAGE_CHARS - 30] + f"... ({len(message) - MAX_MESSAGE_CHARS + 30:,} more)"
+    return message
+
+
 @tornado.web.stream_request_body
 class ColearnHandler(APIHandler):
     """Base handler: the service, validation against the OpenAPI document, a bounded body, and JSON errors."""
@@ -95,10 +102,7 @@ class ColearnHandler(APIHandler):
 
     def refuse(self, error: ColearnError) -> None:
         self.set_status(413 if isinstance(error, BodyTooLarge) else _status_for(error))
-        message = str(error)
-        if len(message) > MAX_MESSAGE_CHARS:
-            message = message[: MAX_MESSAGE_CHARS - 30] + f"... ({len(message) - MAX_MESSAGE_CHARS + 30:,} more)"
-        self.finish(json.dumps({"message": message, "code": type(error).__name__}))
+        self.finish(json.dumps({"message": _bounded(str(error)), "code": type(error).__name__}))
 
     async def dispatch(self, method: str, action: Action, *, status: int = 200, **path_args: str) -> None:
         """Validate the request, run ``action``'s core call off the event loop, and answer with its JSON."""
@@ -239,10 +243,20 @@ class ClaimsHandler(ColearnHandler):
 
 
 class EventsHandler(ColearnHandler):
-    """Server-sent events: marketplace events as JSON, one per ``data:`` line, polled once a second."""
+    """Server-sent events: marketplace events as JSON, one per ``data:`` line, polled once a second.
+
+    When the chain cannot be reached (no devnet: anvil missing, a node that does not answer), the stream stays open
+    and says so once, as ``event: error`` with ``data: {"message", "code"}`` (the error's own words), and logs one
+    line; it then tries again quietly, backing off up to :attr:`max_backoff_seconds`, and streams the events from
+    where it was once the chain answers. It never ends in a traceback.
+    """
 
     spec_path = "/events"
     poll_seconds = 1.0
+    first_backoff_seconds = 2.0
+    max_backoff_seconds = 30.0
+    #: How long a browser waits before reconnecting by itself if the stream ends (the ``retry:`` field).
+    retry_ms = 10_000
 
     @tornado.web.authenticated
     async def get(self) -> None:
@@ -254,22 +268,68 @@ class EventsHandler(ColearnHandler):
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-cache")
         self.write(": colearn events\n\n")
-        await self.flush()
-        market = self.service.session.market
+        position: int | None = None  # the last block this stream has sent the events of
+        failing: str | None = None  # the failure this stream has reported, while it lasts
+        backoff = self.first_backoff_seconds
         try:
-            position = await self.service.run(lambda: market.chain.w3.eth.block_number)
+            await self.flush()
             while not self.request.connection.stream.closed():
-                position, events = await self.service.run(_events_after, market, position)
+                try:
+                    position, events = await self.service.run(self._poll, position)
+                except Exception as error:  # noqa: BLE001 (reported to the client; the stream keeps trying)
+                    message = _bounded(str(error) or type(error).__name__)
+                    if failing is None:
+                        payload = {"message": message, "code": type(error).__name__}
+                        self.write(f"retry: {self.retry_ms}\nevent: error\ndata: {json.dumps(payload)}\n\n")
+                        self._log_failure(error, message)
+                    else:
+                        self.write(": the chain does not answer yet\n\n")  # finds a closed connection
+                    failing = message
+                    await self.flush()
+                    await self._pause(backoff)
+                    backoff = min(2 * backoff, self.max_backoff_seconds)
+                    continue
+                if failing is not None:
+                    self.log.info("colearn events: the chain answers again")
+                    self.settings.get("colearn_events_failures", set()).discard(failing)
+                    failing, backoff = None, self.first_backoff_seconds
                 for event in events:
                     payload = {"name": event.name, "block": event.block_number, "args": event.args}
                     self.write(f"event: {event.name}\ndata: {json.dumps(payload, default=str)}\n\n")
                 await self.flush()
-                await asyncio.sleep(self.poll_seconds)
-        except (tornado.iostream.StreamClosedError, ColearnError):
+                await self._pause(self.poll_seconds)
+        except tornado.iostream.StreamClosedError:
             pass
         finally:
             if not self._finished:
                 self.finish()
+
+    def _poll(self, position: int | None) -> tuple[int, list]:
+        """Off the event loop: the events mined after ``position`` and the new position (at first, the head)."""
+        market = self.service.session.market
+        if position is None:
+            return market.chain.w3.eth.block_number, []
+        return _events_after(market, position)
+
+    def _log_failure(self, error: Exception, message: str) -> None:
+        """One line for a failure, the first time this server sees it (not once per stream or per retry)."""
+        seen: set[str] = self.settings.setdefault("colearn_events_failures", set())
+        if message in seen:
+            return
+        seen.add(message)
+        self.log.warning("colearn events: the chain does not answer (%s: %s)", type(error).__name__, message)
+        if not isinstance(error, ColearnError):
+            self.log.debug("colearn events: unexpected failure", exc_info=error)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, waking up early when the client goes away."""
+        stream = self.request.connection.stream
+        deadline = asyncio.get_running_loop().time() + seconds
+        while not stream.closed():
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, 1.0))
 
 
 def _events_after(market, block: int) -> tuple[int, list]:
