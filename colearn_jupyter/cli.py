@@ -12,7 +12,7 @@ Examples::
     colearn bench storage --json   # MB/s and peak memory of add and cat on each storage backend
     colearn bench api --json    # model listing latency of the REST API with 1,000 models
     colearn bench first-call    # seconds of `%load_ext colearn_jupyter` and a first publish in a fresh kernel
-    colearn storage gc          # remove blocks no pin needs
+    colearn storage gc          # settle interrupted calls, then remove blocks no pin and no chain record needs
     colearn simulate phantom=1 copier=1 --rounds 4 --seed 7   # honest agents against adversaries, on the devnet
     colearn simulate --json     # every agent's balance, rows and the model's accuracy per round, as JSON records
 """
@@ -23,8 +23,12 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from .errors import ColearnError
+
+if TYPE_CHECKING:
+    from .storage import Storage
 
 
 def _devnet(args: argparse.Namespace) -> int:
@@ -86,8 +90,12 @@ def _storage(args: argparse.Namespace) -> int:
 
     store = open_storage()
     if args.action == "gc":
-        removed = store.gc()
-        print(f"{store.name} store: removed {len(removed)} unpinned block(s); {len(store.pins())} pinned file(s) kept")
+        keep, note = _files_to_keep(store)
+        removed = store.gc(keep)
+        print(
+            f"{store.name} store: removed {len(removed)} unpinned block(s); {len(store.pins())} pinned file(s) kept"
+            f"{note}"
+        )
     elif args.action == "pins":
         for cid in sorted(store.pins()):
             print(cid)
@@ -98,6 +106,39 @@ def _storage(args: argparse.Namespace) -> int:
         cid, target = args.paths
         print(store.get(cid, target))
     return 0
+
+
+def _files_to_keep(store: Storage) -> tuple[set[str], str]:
+    """What gc must keep beyond pins, and a note saying so: calls left in doubt are settled first, then every file
+    the marketplace and this home refer to is kept. A home whose devnet never had a marketplace refers to none."""
+    from .chain import Chain
+    from .config import ColearnSettings
+    from .inflight import pending, settle
+    from .marketplace import Marketplace
+    from .storage.references import referenced_files, secret_files
+
+    settings = ColearnSettings()
+    home = settings.home_path
+    if settings.uses_devnet and not settings.marketplace_address and not (home / "deployments.json").exists():
+        if pending(home):
+            raise ColearnError(
+                f"{home / 'inflight'} records calls in doubt but this home's devnet has no marketplace: start the "
+                "devnet the calls were made on (`colearn devnet start`), or delete those records if that chain is gone"
+            )
+        return secret_files(home), ""
+    chain = Chain(settings)
+    try:
+        decided = settle(chain, store, home)
+        keep = referenced_files(Marketplace.connect(chain), store, home)
+    except ColearnError as error:
+        raise ColearnError(f"gc keeps every file the marketplace refers to, so it needs the chain: {error}") from error
+    doubt = sum(1 for d in decided if d.outcome == "pending")
+    note = f"; {len(keep)} file(s) the chain or this home refer to kept"
+    if decided:
+        note += f"; {len(decided) - doubt} interrupted call(s) settled"
+    if doubt:
+        note += f", {doubt} still in doubt (their files are kept)"
+    return keep, note
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -5,7 +5,9 @@ columns, dtypes, NaN or infinite values, numbers beyond the schema's bounds, unk
 rows the model already has (in any earlier submission, or in the owner's training data) all raise
 :class:`~colearn_jupyter.formats.data.SchemaError` naming the rows. The Parquet file is stored only once the
 contribution is mined: a refused contribution leaves chain and storage as they were, and nobody can read (and
-front-run) the rows of a contribution while its transaction waits in the mempool.
+front-run) the rows of a contribution while its transaction waits in the mempool. Meanwhile the file is kept
+privately in the colearn home (:mod:`colearn_jupyter.inflight`), so an interrupted wait never loses the file of a
+batch that ends up on chain.
 
 Reading a submission back is the verifier's side: :func:`inspect_submission` never trusts the file. It fetches it
 (checked against its CID), reads at most the declared number of rows and at most
@@ -42,9 +44,10 @@ from .formats.data import (
 )
 from .formats.data import read_rows as _read_rows
 from .formats.metadata import MAX_METADATA_BYTES, ModelMetadata
+from .inflight import FilesNotStored, Intent
 from .marketplace import Marketplace, Receipt, Submission
 from .merkle import MerkleTree, contributor_key
-from .storage import IntegrityError, Storage
+from .storage import IntegrityError, MissingContentError, Storage
 from .storage.unixfs import FileBuilder
 
 
@@ -148,6 +151,14 @@ def inspect_submission(
         data = fetch_file(storage, submission.data_cid)
     except SchemaError as error:
         return FileCheck(False, False, False, problem=str(error))
+    except MissingContentError as error:  # a block is gone: the file cannot be checked, whatever its root says
+        return FileCheck(
+            False,
+            False,
+            False,
+            problem=f"the file {submission.data_cid} cannot be fetched whole: {error}. Its rows can be neither "
+            "checked nor proven until someone who holds the whole file stores it again",
+        )
     except (ColearnError, OSError, ValueError) as error:
         return FileCheck(False, False, False, problem=f"the file {submission.data_cid} cannot be fetched: {error}")
     try:
@@ -252,7 +263,10 @@ def contribute_dataframe(
     """Validate, submit and store a DataFrame as one batch; every row is counted and challengeable alone.
 
     ``training`` are the owner's training rows (canonical), refused like rows of earlier submissions. The file is
-    stored once the transaction is mined, so nobody can read the rows of a contribution still in the mempool.
+    stored once the transaction is mined, so nobody can read the rows of a contribution still in the mempool;
+    until then it is kept privately in the colearn home by an :class:`~colearn_jupyter.inflight.Intent`, so an
+    interrupted wait loses nothing: the next call (:func:`~colearn_jupyter.inflight.settle`) stores it once the
+    transaction is found mined, or drops it if it never will be.
     """
     signer = market.chain.account(account)
     schema = model_metadata(market, storage, model_id).feature_schema
@@ -261,13 +275,19 @@ def contribute_dataframe(
     # The file is stored once the batch is on chain, never while its transaction waits to be mined: anyone reading
     # the file of a pending contribution could copy its rows under their own key and get them mined first (with a
     # higher tip), and the original rows, now repeating an earlier submission, would lose their deposits.
-    receipt = market.contribute(signer, model_id, batch.cid, batch.tree.root, batch.row_count)
+    chain = market.chain
+    intent = Intent(chain.home, storage, chain.chain_id, kind="contribute")
+    receipt = None
     try:
-        storage.add(batch.parquet)
-    except (ColearnError, OSError) as error:
+        with intent:
+            intent.store_after(batch.parquet)
+            receipt = market.contribute(signer, model_id, batch.cid, batch.tree.root, batch.row_count)
+    except FilesNotStored as error:
+        assert receipt is not None
         submission = receipt.event("SubmissionAdded").args["submission_id"]
-        raise ColearnError(
-            f"submission {submission} is on chain but its file could not be stored ({error}); store the same rows "
-            "again before its window ends, or a demand for one of them cannot be answered and forfeits the batch"
+        raise FilesNotStored(
+            f"submission {submission} is on chain but its file could not be stored yet ({error.__cause__}); it is "
+            "kept in this colearn home and stored by your next colearn call: make one before the batch's window "
+            "ends, or a demand for one of its rows cannot be answered and forfeits the batch"
         ) from error
     return receipt, batch

@@ -13,16 +13,19 @@ Magics, widgets, REST handlers and the CLI are faces over :class:`Session`; it i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from filelock import FileLock
+from web3.exceptions import Web3Exception
 
 from . import htmlsafe
 from .accounts import Account
@@ -52,6 +55,7 @@ from .formats.data import (
 )
 from .formats.metadata import ModelMetadata
 from .formats.models import LinearModel, framework_of, load_model, predict_labels, save_model
+from .inflight import Intent, settle
 from .marketplace import (
     LINEAR_SCALE,
     WHOLE_FILE,
@@ -305,7 +309,12 @@ class Session:
         :meth:`reveal_test_set`. ``onchain=True`` also runs a binary perceptron on chain, which learns every on-chain
         row that is accepted. The terms must keep the game fair: the reward per row below the deposit, a bond, and
         a window and time-out between a minute and 30 days.
+
+        The files (model, training data, sealed test set, metadata, evaluation) are stored and pinned before the
+        transaction: when the contract refuses it, the files this call pinned are unpinned again; when the call
+        is interrupted after sending, they are kept and the next call settles it (:mod:`colearn_jupyter.inflight`).
         """
+        self._settle()
         clash = check_new_name(name, self.market.all_models(), me=self.account.address)
         if clash:
             import warnings
@@ -327,61 +336,83 @@ class Session:
             weights, intercept = model.to_onchain()
             bound = min(2**40, round(schema.max_abs * LINEAR_SCALE))
             linear = LinearTerms(tuple(weights), intercept, bound)
-        model_cid = self.storage.add(save_model(model))
-        train_cid = self.storage.add(to_parquet(train_clean, schema))
-        test_cid = self.storage.add(seal(to_parquet(test_clean, schema), salt))  # unreadable until the reveal
-        metadata = ModelMetadata(
-            name=name,
-            task="classification",
-            framework=framework_of(model),
-            feature_schema=schema,
-            license=license,
-            description=description,
-            estimator=f"{type(model).__module__}.{type(model).__qualname__}",
-            lineage={"version": 1, "training_data_cids": [train_cid], "trained_on_rows": len(train_clean)},
-        )
-        metadata_cid = self.storage.add(metadata.to_json())
-        evaluation_cid = self.storage.add(_evaluation(accuracy, len(test_clean), 1))
-        receipt = self.market.publish_model(
-            self.account,
-            name=name,
-            model_cid=model_cid,
-            metadata_cid=metadata_cid,
-            test_set_commitment=self.market.test_set_commitment(salt, test_cid),
-            terms=terms,
-            schema=onchain_schema(schema),
-            training_root=training_tree.root,
-            training_row_count=len(train_rows),
-            test_root=test_tree.root,
-            test_row_count=len(test_rows),
-            linear=linear,
-            reward_pool=to_wei(pool),
-            accuracy_bps=round(accuracy * 10_000),
-            evaluation_cid=evaluation_cid,
-        )
+        secret = {"salt": salt.hex(), "sealed": "1"}
+        pending_secret: Path | None = None
+        intent = self._intent("publish")
+        try:
+            with intent:
+                model_cid = intent.pin(save_model(model))
+                train_cid = intent.pin(to_parquet(train_clean, schema))
+                test_cid = intent.pin(seal(to_parquet(test_clean, schema), salt))  # unreadable until the reveal
+                metadata = ModelMetadata(
+                    name=name,
+                    task="classification",
+                    framework=framework_of(model),
+                    feature_schema=schema,
+                    license=license,
+                    description=description,
+                    estimator=f"{type(model).__module__}.{type(model).__qualname__}",
+                    lineage={"version": 1, "training_data_cids": [train_cid], "trained_on_rows": len(train_clean)},
+                )
+                metadata_cid = intent.pin(metadata.to_json())
+                evaluation_cid = intent.pin(_evaluation(accuracy, len(test_clean), 1))
+                commitment = self.market.test_set_commitment(salt, test_cid)
+                secret["test_cid"] = test_cid
+                # Kept before sending, under the commitment: a publish interrupted, then found mined, still has its
+                # salt (without it the test set could never be revealed, nor copies of test rows proven).
+                pending_secret = self._save_secret_for(commitment, secret)
+                receipt = self.market.publish_model(
+                    self.account,
+                    name=name,
+                    model_cid=model_cid,
+                    metadata_cid=metadata_cid,
+                    test_set_commitment=commitment,
+                    terms=terms,
+                    schema=onchain_schema(schema),
+                    training_root=training_tree.root,
+                    training_row_count=len(train_rows),
+                    test_root=test_tree.root,
+                    test_row_count=len(test_rows),
+                    linear=linear,
+                    reward_pool=to_wei(pool),
+                    accuracy_bps=round(accuracy * 10_000),
+                    evaluation_cid=evaluation_cid,
+                )
+        except BaseException:
+            if pending_secret is not None and intent.outcome == "released":
+                pending_secret.unlink(missing_ok=True)  # nothing was published: the salt protects nothing
+            raise
         model_id = receipt.event("ModelPublished").args["model_id"]
-        self._save_secret(model_id, {"salt": salt.hex(), "test_cid": test_cid, "sealed": "1"})
-        self._record_balances()
+        self._save_secret(model_id, secret)
+        assert pending_secret is not None
+        pending_secret.unlink(missing_ok=True)
+        self._record_balances(receipt)
         return self.model(model_id)
 
     def reveal_test_set(self, model: int | str) -> Receipt:
         """Reveal the hidden test set (salt and CID) so anyone can re-check the published accuracies."""
+        self._settle()
         model_id = self.resolve_model(model, prefer_own=True)
         secret = self._load_secret(model_id)
-        return self.market.reveal_test_set(self.account, model_id, bytes.fromhex(secret["salt"]), secret["test_cid"])
+        receipt = self.market.reveal_test_set(self.account, model_id, bytes.fromhex(secret["salt"]), secret["test_cid"])
+        self._record_balances(receipt)
+        return receipt
 
     # ------------------------------------------------------------------------------------------------ contributors
     def contribute(self, model: int | str, frame: pd.DataFrame) -> Submission:
         """Validate, store and submit a DataFrame as one batch, paying the deposit for every row.
 
         Rows the model already has (in an earlier submission or the owner's training data) are refused before
-        anything moves: the contract would let anyone prove them copies and burn their deposit.
+        anything moves: the contract would let anyone prove them copies and burn their deposit. The file is stored
+        once the transaction is mined (kept privately until then; an interrupted call's file is stored by the next
+        call that finds it mined).
         """
+        self._settle()
         model_id = self.resolve_model(model)
         receipt, _ = contribute_dataframe(
             self.market, self.storage, self.account, model_id, frame, training=self._training(model_id)[0]
         )
-        self._record_balances()
+        self._record_balances(receipt)
         return self.market.submission(receipt.event("SubmissionAdded").args["submission_id"])
 
     def preview(self, model: int | str, frame: pd.DataFrame) -> dict[str, Any]:
@@ -407,16 +438,20 @@ class Session:
         }
 
     def claim(self, submission: int | None = None) -> int:
-        """Claim every settled submission of this account (or one), then withdraw; returns the wei withdrawn."""
+        """Claim every settled submission of this account (or one), then withdraw; returns the wei withdrawn.
+
+        A claim with nothing to claim or withdraw sends nothing (and adds nothing to the balance history).
+        """
+        self._settle()
         now = self.chain.timestamp()
         candidates = [self.market.submission(submission)] if submission else self.my_submissions()
-        for sub in candidates:
-            if not sub.settled and sub.window_ends_at <= now and sub.open_challenges == 0:
-                self.market.claim(self.account, sub.id)
-        credit = self.market.credit_of(self.account.address)
-        if credit:
-            self.market.withdraw(self.account)
-        self._record_balances()
+        with self._recording() as receipts:
+            for sub in candidates:
+                if not sub.settled and sub.window_ends_at <= now and sub.open_challenges == 0:
+                    receipts.append(self.market.claim(self.account, sub.id))
+            credit = self.market.credit_of(self.account.address)
+            if credit:
+                receipts.append(self.market.withdraw(self.account))
         return credit
 
     def locked_deposits(self, submissions: Iterable[Submission] | None = None) -> int:
@@ -642,6 +677,7 @@ class Session:
         owner judges it; a row of such a file can also be demanded (with the bond; unanswered, the batch is
         forfeited). Every challenge is committed first and revealed in the next block, so nobody can copy it.
         """
+        self._settle()
         submission = self.market.submission(submission_id)
         report, check, schema = self._verify(submission)
         planned = dict(report.plan)
@@ -651,14 +687,15 @@ class Session:
                 count = submission.row_count
                 raise ColearnError(f"submission {submission_id} has {count} rows, so there is no row {index}")
         ids = []
-        for index in chosen:
-            if index is None:
-                receipt = self.market.challenge_file(self.account, submission_id)
-            else:
-                kind = planned.get(index, "label" if check is None or check.usable else "availability")
-                receipt = self._challenge_row(submission, schema, check, report, index, kind)
-            ids.append(receipt.event("RowChallenged").args["challenge_id"])
-        self._record_balances()
+        with self._recording() as receipts:
+            for index in chosen:
+                if index is None:
+                    receipt = self.market.challenge_file(self.account, submission_id)
+                else:
+                    kind = planned.get(index, "label" if check is None or check.usable else "availability")
+                    receipt = self._challenge_row(submission, schema, check, report, index, kind)
+                receipts.append(receipt)
+                ids.append(receipt.event("RowChallenged").args["challenge_id"])
         return ids
 
     def _challenge_row(
@@ -723,24 +760,26 @@ class Session:
         can read; each answer earns the challenger's bond. Returns the challenges answered.
 
         Contributors should run it during their windows (any holder of the file may answer, so a batch is never
-        forfeited while its file is available).
+        forfeited while its file is available). Files of contributions interrupted while their transactions were
+        pending are stored first, once found mined.
         """
+        self._settle()
         answered = []
         now = self.chain.timestamp()
-        for info, submission in self._pending_challenges(challenge_id, kinds=("availability",)):
-            if info.resolve_by < now:
-                continue  # past its time-out: it can only be expired now
-            try:
-                schema = model_metadata(self.market, self.storage, submission.model_id).feature_schema
-            except (ColearnError, OSError, ValueError):
-                continue  # a model whose metadata cannot be read: its rows cannot be read either (nor block others)
-            check = inspect_submission(self.market, self.storage, submission, schema)
-            if check.usable and check.tree is not None:
-                row = info.row_index
-                self.market.answer_challenge(self.account, info.id, check.rows[row], check.tree.proof(row))
-                answered.append(info.id)
-        if answered:
-            self._record_balances()
+        with self._recording() as receipts:
+            for info, submission in self._pending_challenges(challenge_id, kinds=("availability",)):
+                if info.resolve_by < now:
+                    continue  # past its time-out: it can only be expired now
+                try:
+                    schema = model_metadata(self.market, self.storage, submission.model_id).feature_schema
+                except (ColearnError, OSError, ValueError):
+                    continue  # a model whose metadata cannot be read: its rows cannot be read either (nor block others)
+                check = inspect_submission(self.market, self.storage, submission, schema)
+                if check.usable and check.tree is not None:
+                    row = info.row_index
+                    proof = check.tree.proof(row)
+                    receipts.append(self.market.answer_challenge(self.account, info.id, check.rows[row], proof))
+                    answered.append(info.id)
         return answered
 
     def expire(self, challenge_id: int | None = None) -> list[int]:
@@ -748,14 +787,14 @@ class Session:
 
         An unresolved label challenge returns its bond and the row stands; an unanswered demand forfeits its batch.
         """
+        self._settle()
         now = self.chain.timestamp()
         expired = []
-        for info, _ in self._pending_challenges(challenge_id):
-            if info.resolve_by < now:
-                self.market.expire_challenge(self.account, info.id)
-                expired.append(info.id)
-        if expired:
-            self._record_balances()
+        with self._recording() as receipts:
+            for info, _ in self._pending_challenges(challenge_id):
+                if info.resolve_by < now:
+                    receipts.append(self.market.expire_challenge(self.account, info.id))
+                    expired.append(info.id)
         return expired
 
     def _pending_challenges(self, challenge_id: int | None, kinds: Sequence[str] = ()) -> list[tuple[Any, Submission]]:
@@ -819,10 +858,10 @@ class Session:
         are burned with their deposits: no verdict profits the owner or anyone it could collude with. A label is
         a matter for a person: the model's opinion is a suggestion, blind to rows labelled the way it errs.
         """
+        self._settle()
         if upheld is None:
             upheld = self.judge(challenge_id)
-        self.market.resolve_challenge(self.account, challenge_id, upheld)
-        self._record_balances()
+        self._record_balances(self.market.resolve_challenge(self.account, challenge_id, upheld))
         return upheld
 
     def judge(self, challenge_id: int) -> bool:
@@ -864,6 +903,7 @@ class Session:
 
         from eth_utils import keccak
 
+        self._settle()
         model_id = self.resolve_model(model, prefer_own=True)
         metadata = model_metadata(self.market, self.storage, model_id)
         schema = metadata.feature_schema
@@ -906,10 +946,13 @@ class Session:
             rows = len(data)
         accuracy = _accuracy(new_model, test, schema)
         versions = self.market.versions(model_id)
-        model_cid = self.storage.add(save_model(new_model))
-        evaluation_cid = self.storage.add(_evaluation(accuracy, len(test), len(versions) + 1, rows))
-        self.market.publish_version(self.account, model_id, model_cid, round(accuracy * 10_000), evaluation_cid)
-        self._record_balances()
+        with self._intent("version") as intent:  # a refused version leaves no pinned files behind
+            model_cid = intent.pin(save_model(new_model))
+            evaluation_cid = intent.pin(_evaluation(accuracy, len(test), len(versions) + 1, rows))
+            receipt = self.market.publish_version(
+                self.account, model_id, model_cid, round(accuracy * 10_000), evaluation_cid
+            )
+        self._record_balances(receipt)
         return self.model(model_id)
 
     def _current_model(self, model_id: int) -> Any:
@@ -1079,15 +1122,56 @@ class Session:
     def _balances_path(self) -> Path:
         return self.settings.home_path / f"balances-{self.chain.chain_id}-{self.market.address}.jsonl"
 
-    def _record_balances(self) -> None:
-        record = {
-            "time": self.chain.timestamp(),
-            "account": self.account.name,
-            "balance (ETH)": self.chain.balance(self.account) / 1e18,
-            "claimable (ETH)": self.market.credit_of(self.account.address) / 1e18,
-        }
-        with open(self._balances_path(), "a") as handle:
-            handle.write(json.dumps(record) + "\n")
+    def _record_balances(self, *receipts: Receipt | None) -> None:
+        """Add a line to the balance history after confirmed transactions of this account that changed its balance
+        or credit: read at the block of the last receipt (durable once a receipt is returned), never for a call
+        that sent nothing, and never twice for the same balance."""
+        done = [receipt for receipt in receipts if receipt is not None]
+        if not done:
+            return
+        block = max(receipt.block_number for receipt in done)
+        address = self.account.address
+        try:
+            balance = self.chain.w3.eth.get_balance(address, block_identifier=block)
+            credit = self.market.contract.functions.creditOf(address).call(block_identifier=block)
+            stamp = self.chain.w3.eth.get_block(block)["timestamp"]
+        except (ValueError, Web3Exception):  # the node no longer keeps that block's state: the latest holds it too
+            balance, credit = self.chain.balance(self.account), self.market.credit_of(address)
+            stamp = self.chain.timestamp()
+        record = {"time": stamp, "account": self.account.name, "balance (ETH)": balance / 1e18,
+                  "claimable (ETH)": credit / 1e18}  # fmt: skip
+        path = self._balances_path()
+        with FileLock(str(path) + ".lock", timeout=60):
+            last = _last_record(path, self.account.name)
+            if last is not None and (last["balance (ETH)"], last["claimable (ETH)"]) == (
+                record["balance (ETH)"],
+                record["claimable (ETH)"],
+            ):
+                return
+            with open(path, "a") as handle:
+                handle.write(json.dumps(record) + "\n")
+
+    @contextlib.contextmanager
+    def _recording(self) -> Iterator[list[Receipt]]:
+        """Collect the receipts of a call's transactions and record the balance once, after them: also when the
+        call fails part way (what was confirmed before the failure did change the balance)."""
+        receipts: list[Receipt] = []
+        try:
+            yield receipts
+        except BaseException:
+            with contextlib.suppress(Exception):  # never hide the call's own error
+                self._record_balances(*receipts)
+            raise
+        self._record_balances(*receipts)
+
+    # ------------------------------------------------------------------------------------------------ in flight
+    def _settle(self) -> None:
+        """Decide the calls left in doubt (interrupted after sending) before a new state-changing call."""
+        settle(self.chain, self.storage, self.chain.home)
+
+    def _intent(self, kind: str) -> Intent:
+        """The write-ahead record of a call that stores files for its transaction (see :mod:`.inflight`)."""
+        return Intent(self.chain.home, self.storage, self.chain.chain_id, kind=kind)
 
     # ------------------------------------------------------------------------------------------------ devnet
     def advance_time(self, duration: str | int) -> int:
@@ -1097,20 +1181,36 @@ class Session:
         return self.chain.advance_time(parse_duration(duration))
 
     # ------------------------------------------------------------------------------------------------ secrets
-    def _secret_path(self, model_id: int) -> Path:
+    def _secret_path(self, model_id: int | str) -> Path:
         folder = self.settings.home_path / "secrets"
         folder.mkdir(mode=0o700, exist_ok=True)
         return folder / f"{self.chain.chain_id}-{self.market.address}-{model_id}.json"
 
     def _save_secret(self, model_id: int, secret: dict[str, str]) -> None:
-        path = self._secret_path(model_id)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump(secret, handle)
+        _write_private(self._secret_path(model_id), secret)
+
+    def _pending_secret_path(self, commitment: bytes | str) -> Path:
+        """Where a publish keeps its secret before its model has an id: under the test set's commitment."""
+        key = commitment.hex() if isinstance(commitment, bytes) else commitment.lower().removeprefix("0x")
+        return self._secret_path(f"commitment-{key}")
+
+    def _save_secret_for(self, commitment: bytes, secret: dict[str, str]) -> Path:
+        path = self._pending_secret_path(commitment)
+        _write_private(path, secret)
+        return path
 
     def _load_secret(self, model_id: int) -> dict[str, str]:
+        path = self._secret_path(model_id)
+        if not path.exists():  # a publish that was settled after an interrupt kept it under its commitment
+            try:
+                pending = self._pending_secret_path(self.market.model(model_id).test_set_commitment)
+            except (ColearnError, ValueError, Web3Exception):  # no such model
+                pending = None
+            if pending is not None and pending.exists():
+                self._save_secret(model_id, json.loads(pending.read_text()))
+                pending.unlink(missing_ok=True)
         try:
-            return json.loads(self._secret_path(model_id).read_text())
+            return json.loads(path.read_text())
         except OSError:
             raise ColearnError(
                 f"the hidden test set of model {model_id} is not in this colearn home: only the machine that "
@@ -1118,8 +1218,33 @@ class Session:
             ) from None
 
 
+def _write_private(path: Path, secret: dict[str, str]) -> None:
+    """Write a secret readable by this user only, durably: losing it would make a test set unrevealable."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(secret, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 # The owner's training rows of each model, by (marketplace, model id): committed at publish, they never change.
 _TRAINING: dict[tuple[str, int], tuple[list[bytes], MerkleTree | None]] = {}
+
+
+def _last_record(path: Path, account: str) -> dict[str, Any] | None:
+    """The last line of the balance history for ``account`` (None when there is none)."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("account") == account:
+            return record
+    return None
 
 
 def _check_terms(terms: Terms) -> None:

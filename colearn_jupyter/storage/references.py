@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,17 +25,17 @@ from ..errors import ColearnError
 from .base import Storage
 
 if TYPE_CHECKING:
-    from ..marketplace import Marketplace
+    from ..marketplace import Marketplace, ModelInfo
 
 _METADATA_LIMIT = 1024 * 1024  # the bound a client reads metadata to (formats.metadata.MAX_METADATA_BYTES)
 
 
-def chain_files(market: Marketplace) -> set[str]:
+def chain_files(market: Marketplace, models: Sequence[ModelInfo] | None = None) -> set[str]:
     """Every CID the marketplace records: models' metadata, versions' models and evaluations, submissions'
-    files and revealed test sets (one paged call for the models, then one per model for versions and
-    submissions)."""
+    files and revealed test sets (one paged call for the models unless given, then one per model for versions
+    and submissions)."""
     cids: set[str] = set()
-    for model in market.all_models():
+    for model in market.all_models() if models is None else models:
         cids.update((model.metadata_cid, model.test_set_cid))
         for version in market.versions(model.id):
             cids.update((version.model_cid, version.evaluation_cid))
@@ -73,6 +74,6 @@ def secret_files(home: str | os.PathLike[str]) -> set[str]:
 
 def referenced_files(market: Marketplace, storage: Storage, home: str | os.PathLike[str] | None = None) -> set[str]:
     """Everything :func:`chain_files`, :func:`training_files` and :func:`secret_files` name."""
-    on_chain = chain_files(market)
-    metadata = {m.metadata_cid for m in market.all_models()}
-    return on_chain | training_files(storage, metadata) | secret_files(home or market.chain.home)
+    models = market.all_models()
+    metadata = {model.metadata_cid for model in models}
+    return chain_files(market, models) | training_files(storage, metadata) | secret_files(home or market.chain.home)
