@@ -309,7 +309,7 @@ class Chain:
         if self._local_node is None:
             from urllib.parse import urlsplit
 
-            host = urlsplit(self.settings.rpc_url or "").hostname or ""
+            host = urlsplit(self.url).hostname or ""
             try:
                 client = str(self.w3.client_version).lower()
             except Exception:  # noqa: BLE001 (a node without web3_clientVersion is not a known development node)
