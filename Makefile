@@ -31,8 +31,8 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(BIN)/.installed node_modules/.installed  ## set everything up
 
-lab: install  ## start JupyterLab with the extension and the example notebooks
-	$(BIN)/jupyter lab --notebook-dir=example_notebooks
+lab: install  ## start JupyterLab with the extension and the example notebooks (PORT=8890, NO_BROWSER=1)
+	BIN=$(BIN) PORT="$(PORT)" NO_BROWSER="$(NO_BROWSER)" bash scripts/lab.sh
 
 contracts: node_modules/.installed  ## rebuild the contract artifacts shipped in the Python package
 	node scripts/build-contracts.mjs
