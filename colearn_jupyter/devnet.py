@@ -79,11 +79,15 @@ class DevnetStatus:
 
 
 def find_anvil() -> str:
-    """Path of the anvil binary: ``$COLEARN_ANVIL``, the npm package beside this checkout, or ``PATH``."""
+    """Path of the anvil binary: ``$COLEARN_ANVIL``; the one the wheel carries (``colearn_jupyter/bin/anvil``);
+    the npm package beside this checkout or the working directory (an editable install); or ``PATH``."""
     override = os.environ.get("COLEARN_ANVIL")
     if override:
         return override
     here = Path(__file__).resolve()
+    packaged = here.parent / "bin" / "anvil"
+    if packaged.is_file():
+        return str(packaged)
     for folder in (Path.cwd(), *here.parents):
         candidate = folder / _ANVIL_PACKAGE
         if candidate.is_file():
@@ -92,8 +96,9 @@ def find_anvil() -> str:
     if found:
         return found
     raise DevnetError(
-        "anvil, the devnet's node, is not installed. Run `make install` (or `npm install`) in the colearn-jupyter "
-        "checkout, set COLEARN_ANVIL to an anvil binary, or set COLEARN_RPC_URL to use another chain."
+        "anvil, the devnet's node, is not installed: not in this package (a pure wheel carries none), nor in the "
+        "node_modules of a checkout, nor on PATH. Install Foundry's anvil and put it on PATH or set COLEARN_ANVIL "
+        "to it (in a checkout: `make install`), or set COLEARN_RPC_URL to use another chain."
     )
 
 
