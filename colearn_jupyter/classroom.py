@@ -4,7 +4,8 @@ The devnet's ten named accounts are not enough for a class, and their keys are s
 (``<home>/class.json``, shared by every kernel and the server of one Jupyter server or hub) gives each student an
 account of its own from the devnet's mnemonic, funded by the instructor's ``deployer`` account. A student's kernel
 acts as that student by default when it can tell who the student is (``COLEARN_ACCOUNT``, or ``JUPYTERHUB_USER`` on
-JupyterHub); acting as another account is then an explicit choice (``Session.as_account``, ``--as``), shown as such.
+JupyterHub; on one shared Jupyter server each student connects as itself once); acting as another account is then
+an explicit choice (``Session.as_account``, ``--as``), shown as such.
 Moving the devnet's clock moves it for the whole class, so only the instructor may do it once a class exists.
 
 >>> from colearn_jupyter import Chain
@@ -85,17 +86,19 @@ def roster_account(home: Path, name: str) -> Account | None:
 def default_account_name(home: Path, configured: str = "") -> str | None:
     """The account this process acts as when nobody says otherwise.
 
-    ``configured`` (``COLEARN_ACCOUNT`` or ``c.ColearnSettings.account``) wins. Then, in a class, the student the
-    hub says this is (``JUPYTERHUB_USER``, if on the roster); in a class with no such student, nobody: acting as
-    someone must be chosen. Without a class, the devnet's ``owner``.
+    ``configured`` (``COLEARN_ACCOUNT`` or ``c.ColearnSettings.account``) wins. On JupyterHub with a class, the
+    student the hub says this is (``JUPYTERHUB_USER``), or nobody when the hub's user is not on the roster: acting
+    as someone must then be chosen (``%colearn connect student07``). Elsewhere (one Jupyter server, a script), the
+    devnet's ``owner``: there a process cannot tell students apart, so each one connects as itself.
     """
     if configured:
         return configured
+    user = os.environ.get("JUPYTERHUB_USER", "")
     roster = read_roster(home)
-    if roster is None:
+    if roster is None or not user:
         return INSTRUCTOR
-    user = student_name(os.environ.get("JUPYTERHUB_USER", ""))
-    return user if user in roster["students"] else None
+    name = student_name(user)
+    return name if name in roster["students"] else None
 
 
 def is_instructor(home: Path, account: Account) -> bool:

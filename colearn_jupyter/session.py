@@ -40,7 +40,7 @@ from .contributions import (
     model_metadata,
     read_rows,
 )
-from .errors import ColearnError
+from .errors import AccountError, ColearnError, DevnetError
 from .formats.data import (
     FeatureSchema,
     RowFault,
@@ -175,7 +175,7 @@ class Session:
 
     def __init__(
         self,
-        account: str | Account = "owner",
+        account: str | Account | None = None,
         *,
         settings: ColearnSettings | None = None,
         chain: Chain | None = None,
@@ -186,11 +186,32 @@ class Session:
         self.chain = chain or Chain(self.settings)
         self._market = market
         self.storage = storage or open_storage(self.settings)
-        self.account = self.chain.account(account)
+        self.account = self.chain.account(account) if account is not None else self._default_account()
+
+    def _default_account(self) -> Account:
+        """``COLEARN_ACCOUNT``, the hub's student in a class, or ``owner`` on the devnet; when none of them can act
+        here, a watch-only account: the marketplace can be read, and every action says what to configure."""
+        from .classroom import default_account_name
+
+        name = default_account_name(self.settings.home_path, self.settings.account)
+        if name is None:
+            return Account.watch_only(
+                "this kernel acts as no account: this devnet has a class and JUPYTERHUB_USER names none of its "
+                "students. Connect as yourself (`%colearn connect student07`, Session('student07')) or set "
+                "COLEARN_ACCOUNT"
+            )
+        try:
+            return self.chain.account(name)
+        except AccountError as error:
+            return Account.watch_only(
+                f"this session acts as no account on chain {self.chain.chain_id} ({error}). Name one: "
+                "Session('path/to/keystore.json'), a keystore kept in <home>/keystores, or set COLEARN_ACCOUNT"
+            )
 
     @classmethod
-    def connect(cls, account: str = "owner", *, rpc_url: str | None = None, ipfs_url: str | None = None) -> Session:
-        """Connect as ``account``; the embedded devnet and store unless URLs are given (or configured)."""
+    def connect(cls, account: str | None = None, *, rpc_url: str | None = None, ipfs_url: str | None = None) -> Session:
+        """Connect as ``account`` (default: ``COLEARN_ACCOUNT``, the hub's student in a class, or ``owner`` on the
+        devnet); the embedded devnet and store unless URLs are given (or configured)."""
         settings = ColearnSettings()
         if rpc_url is not None:
             settings.rpc_url = rpc_url
@@ -1166,7 +1187,9 @@ class Session:
 
     # ------------------------------------------------------------------------------------------------ in flight
     def _settle(self) -> None:
-        """Decide the calls left in doubt (interrupted after sending) before a new state-changing call."""
+        """Before a state-changing call: refuse at once if this session acts as no account, then decide the calls
+        left in doubt (interrupted after sending)."""
+        self.account.refuse_unless_signer()
         settle(self.chain, self.storage, self.chain.home)
 
     def _intent(self, kind: str) -> Intent:
@@ -1175,9 +1198,16 @@ class Session:
 
     # ------------------------------------------------------------------------------------------------ devnet
     def advance_time(self, duration: str | int) -> int:
-        """Move the devnet clock forward (devnet only), e.g. ``"1h"``; returns the new chain time."""
+        """Move the clock of the devnet (or a local development node) forward, e.g. ``"1h"``; returns the new
+        chain time. In a class the clock is everyone's, so only the instructor (``owner``) may move it."""
+        from .classroom import is_instructor
         from .units import parse_duration
 
+        if self.chain.is_devnet and not is_instructor(self.settings.home_path, self.account):
+            raise DevnetError(
+                f"moving the clock moves it for the whole class, so only the instructor may; {self.account.name} "
+                "is a student here. Ask the instructor to let the window pass (`%colearn advance 1h` as owner)"
+            )
         return self.chain.advance_time(parse_duration(duration))
 
     # ------------------------------------------------------------------------------------------------ secrets
