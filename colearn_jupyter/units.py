@@ -1,19 +1,26 @@
-"""Amounts of ether and durations as people write them.
+"""Amounts of ether, shares and durations as people write and read them: every face formats with these.
 
 >>> to_wei("0.01")
 10000000000000000
 >>> format_eth(10**16)
 '0.01 ETH'
+>>> format_eth(9_998_123_456_789_012_345_678, DISPLAY_DECIMALS)    # a balance after some gas
+'9,998.123457 ETH'
+>>> format_percent(0.96666)
+'96.7%'
 >>> parse_duration("1h30m")
 5400
 """
 
 from __future__ import annotations
 
+import math
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 WEI_PER_ETH = 10**18
+#: Decimals of ether shown for balances and other amounts that gas makes ragged (as the JupyterLab sidebar does).
+DISPLAY_DECIMALS = 6
 
 _AMOUNT = re.compile(r"^\s*(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>ether|eth|gwei|wei)?\s*$", re.IGNORECASE)
 _WEI_PER_UNIT = {"ether": WEI_PER_ETH, "eth": WEI_PER_ETH, "gwei": 10**9, "wei": 1}
@@ -37,12 +44,45 @@ def to_wei(amount: str | int | float | Decimal, unit: str = "ether") -> int:
     return int(wei)
 
 
-def format_eth(wei: int) -> str:
-    """Show wei as ether without trailing zeros."""
-    text = format(Decimal(wei) / WEI_PER_ETH, "f")
+def format_eth(wei: int, decimals: int | None = None, *, unit: str = " ETH") -> str:
+    """Wei as ether, thousands separated, without trailing zeros: exact, or rounded (half up) to ``decimals``.
+
+    The same text as the JupyterLab sidebar's ``formatWei``: an amount too small for ``decimals`` is not shown
+    as zero but as ``< 0.000001 ETH``. ``unit=""`` gives the number alone (axis ticks under an "ETH" title).
+
+    >>> format_eth(1234 * 10**18 + 5 * 10**15)
+    '1,234.005 ETH'
+    >>> format_eth(10**18 // 3, 4)
+    '0.3333 ETH'
+    >>> format_eth(1_234_567_890, DISPLAY_DECIMALS)       # 1.23 gwei
+    '< 0.000001 ETH'
+    >>> format_eth(-25 * 10**15, 2, unit=""), format_eth(-25 * 10**14, 2, unit="")   # a change, an axis tick
+    ('-0.03', '> -0.01')
+    """
+    value = Decimal(int(wei)) / WEI_PER_ETH
+    if decimals is not None:
+        rounded = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        if value and not rounded:  # never shown as zero
+            bound = f"{Decimal(1).scaleb(-decimals):f}"
+            return f"< {bound}{unit}" if value > 0 else f"> -{bound}{unit}"
+        value = rounded
+    text = format(value, ",f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return f"{text} ETH"
+    return f"{text}{unit}"
+
+
+def format_percent(share: float | None, decimals: int = 1) -> str:
+    """A share (0.9667) as a percentage (``'96.7%'``); ``'n/a'`` for none (``None``, NaN, ``pd.NA``).
+
+    >>> format_percent(1.0), format_percent(0.5, 0), format_percent(None)
+    ('100.0%', '50%', 'n/a')
+    """
+    try:
+        number = float(share)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "n/a"
+    return "n/a" if math.isnan(number) else f"{number:.{decimals}%}"
 
 
 def parse_duration(text: str | int) -> int:

@@ -196,12 +196,11 @@ def heading(text: str) -> widgets.HTML:
 
 
 def show_figure(output: widgets.Output, figure: Any) -> None:
-    """Put a plotly figure into an ``Output`` widget: plotly's JSON (JupyterLab) with HTML as the fallback."""
-    import plotly.io as pio
+    """Put a plotly figure into an ``Output`` widget: plotly's JSON (JupyterLab) with a static table as the
+    fallback, no plotly.js (:func:`colearn_jupyter.plots.mimebundle`)."""
+    from ..plots import mimebundle
 
-    bundle = dict(pio.renderers["plotly_mimetype"].to_mimebundle(figure.to_dict()))
-    bundle["text/html"] = figure.to_html(full_html=False, include_plotlyjs="cdn")
-    output.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
+    output.outputs = ({"output_type": "display_data", "data": mimebundle(figure), "metadata": {}},)
 
 
 def button(description: str, icon: str = "", style: str = "", tooltip: str = "") -> widgets.Button:
