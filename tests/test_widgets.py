@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -15,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 
 from colearn_jupyter import Session
 from colearn_jupyter.contributions import model_metadata, prepare_batch
+from colearn_jupyter.units import format_percent
 from colearn_jupyter.widgets import (
     AccountCard,
     ContributePanel,
@@ -33,6 +35,8 @@ class Published:
     fresh: pd.DataFrame  # rows the model has not seen, for contributions (tests take disjoint slices)
     deposit: int
     reward: int
+    train: pd.DataFrame  # the owner's training rows
+    test: pd.DataFrame  # the owner's hidden test rows
 
 
 def _publish(
@@ -44,7 +48,8 @@ def _publish(
     card = session.publish(model, name=name, train=train_rows, test=test_rows, label="target", deposit="0.01",
                            reward="0.002", window="1h", timeout=timeout, pool=pool)  # fmt: skip
     fresh = frame.iloc[train + test :].reset_index(drop=True)
-    return Published(card.id, model, fresh, card.info.terms.deposit_per_row, card.info.terms.reward_per_row)
+    terms = card.info.terms
+    return Published(card.id, model, fresh, terms.deposit_per_row, terms.reward_per_row, train_rows, test_rows)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +94,11 @@ def _no_hard_colours(*htmls: str) -> None:
 def test_contribute_a_good_frame(owner, market, chain, iris):
     rows = iris.fresh.iloc[0:10]
     contribute = ContributePanel(owner, namespace={"new_rows": rows, "_": rows, "answer": 42}, model=iris.id)
-    assert _values(contribute.frames) == ["new_rows"] and contribute.frames.value == "new_rows"
+    # nothing is chosen for the user: the rows to pay for are picked, never a default
+    assert _values(contribute.frames) == ["new_rows"] and contribute.frames.value is None
+    assert contribute.preview_result is None and contribute.confirm.disabled
+    assert "choose a DataFrame" in contribute.preview_html.value
+    contribute.frames.value = "new_rows"
     contribute.account.value = "carol"
     assert contribute.preview_result["valid"] and contribute.preview_result["rows"] == 10
     assert "0.1 ETH" in contribute.preview_html.value and "carol" in contribute.preview_html.value
@@ -134,7 +143,8 @@ def test_a_bad_frame_shows_its_problem_and_changes_nothing(owner, market, chain,
 
 
 def test_a_refused_contribution_is_one_red_line(owner, market, wine):
-    contribute = ContributePanel(owner, namespace={"wine_rows": wine.fresh.iloc[:5]}, model=wine.id, account="dave")
+    contribute = ContributePanel(owner, namespace={"wine_rows": wine.fresh.iloc[:5]}, model=wine.id, account="dave",
+                                 frame="wine_rows")  # fmt: skip
     assert contribute.preview_result["valid"] and not contribute.confirm.disabled
     count = market.submission_count()
 
@@ -150,7 +160,7 @@ def test_a_refused_contribution_is_one_red_line(owner, market, wine):
 
 def test_a_model_whose_metadata_is_missing_is_one_red_line(owner, publish, iris):
     unreadable = publish("unreadable-metadata")  # its metadata CID is not in this store
-    contribute = ContributePanel(owner, namespace={"rows": iris.fresh.iloc[:3]}, model=unreadable)
+    contribute = ContributePanel(owner, namespace={"rows": iris.fresh.iloc[:3]}, model=unreadable, frame="rows")
     assert contribute.model == unreadable and contribute.preview_result is None
     assert contribute.status.kind == "error" and "\n" not in contribute.status.text
     assert contribute.confirm.disabled
@@ -326,9 +336,15 @@ def test_market_browser_search_sort_select(owner, iris, wine):
     assert f"#{iris.id}" in browser.card.value and "widgets-iris" in browser.card.value
     (figure,) = browser.history.outputs
     assert figure["data"]["application/vnd.plotly.v1+json"]["data"][0]["name"] == "accuracy"
+    assert "<script" not in figure["data"]["text/html"] and len(json.dumps(figure["data"])) < 50_000
     assert browser.details.layout.display is None
-    assert browser.contribute.model == iris.id and browser.contribute.frames.value == "more_rows"
+    assert browser.contribute.model == iris.id and browser.contribute.frames.value is None  # chosen by the user
+    browser.contribute.frames.value = "more_rows"
     assert browser.contribute.preview_result["valid"]
+    # one percent format (as %colearn market), ether amounts as typed, columns that scroll instead of being cut
+    accuracy = browser.table_frame.loc[iris.id, "accuracy"]
+    assert f">{format_percent(accuracy)}</td>" in browser.table.value and ">0.01</td>" in browser.table.value
+    assert browser.table.layout.overflow == "auto" and "max-width: 100%" in browser.table.value
 
     browser.search.value = "no model is called like this"
     assert browser.models.options == () and browser.models.value is None
@@ -381,3 +397,43 @@ def test_the_default_namespace_is_the_notebooks(owner, iris, monkeypatch):
     assert _values(ContributePanel(owner).frames) == ["rows"]
     monkeypatch.setattr("IPython.get_ipython", lambda: None)
     assert ContributePanel(owner).frames.options == ()  # outside IPython there is no user namespace
+
+
+def test_the_owner_cannot_contribute_its_own_training_or_test_rows(owner, iris):
+    """The owner's whole data set is never contributed by accident: its training rows are refused as rows the model
+    already has, its hidden test rows as its own test set (contributing them would publish them)."""
+    fresh = iris.fresh.iloc[56:59]
+    contribute = ContributePanel(owner, namespace={}, model=iris.id)
+    assert contribute.account.value == "owner"
+
+    contribute.frame = pd.concat([fresh, iris.test.iloc[[3, 7]]], ignore_index=True)
+    assert not contribute.preview_result["valid"] and contribute.confirm.disabled
+    assert "rows 3, 4 of this DataFrame are in the hidden test set of your own model" in contribute.preview_html.value
+    contribute.frame = iris.train.iloc[:5]
+    assert not contribute.preview_result["valid"] and "already accepted" in contribute.preview_result["problem"]
+    contribute.frame = fresh
+    assert contribute.preview_result["valid"] and not contribute.confirm.disabled
+    # another account cannot know the hidden test set: only the owner's panel checks it
+    contribute.account.value = "alice"
+    contribute.frame = iris.test.iloc[:2]
+    assert contribute.preview_result["valid"]
+
+
+def test_panels_shown_refresh_after_an_action_elsewhere(owner, chain, iris):
+    """An account card shown in the notebook reads the chain again after a contribution made in another panel; a
+    panel nobody displays is left alone."""
+    card, hidden = AccountCard(owner, account="grace"), AccountCard(owner, account="grace")
+    card.widget._view_count = 1  # displayed once (the front end counts the views)
+    assert card.on_screen and not hidden.on_screen
+    locked, balance = card.locked, card.balance
+    contribute = ContributePanel(owner, namespace={}, model=iris.id, account="grace", frame=iris.fresh.iloc[53:56])
+
+    contribute.confirm.click()
+
+    assert contribute.status.kind == "ok", contribute.status.text
+    assert card.locked == locked + 3 * iris.deposit and card.balance == chain.balance(chain.account("grace"))
+    assert card.balance < balance - 3 * iris.deposit  # the deposit and the gas
+    assert hidden.locked == locked
+    # balances with the sidebar's precision (at most 6 decimals), thousands separated; buttons as wide as their text
+    assert not re.search(r"\d\.\d{7,}", card.card.value) and re.search(r"\d,\d{3}", card.card.value)
+    assert all(b.layout.width == "auto" for b in (contribute.confirm, card.claim_button, card.refresh_button))

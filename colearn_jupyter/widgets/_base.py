@@ -1,11 +1,15 @@
 """What every panel shares: the display protocol, the status line, long actions, accounts, tables and figures.
 
-Colours come from JupyterLab's CSS variables only, so the panels read well in light and dark themes.
+Colours come from JupyterLab's CSS variables only, so the panels read well in light and dark themes. Buttons are
+as wide as their text and tables scroll sideways rather than cut columns off. After an action that changes the
+chain (in a panel, or a ``%colearn`` magic), every panel shown in the notebook reads the chain again
+(:func:`refresh_panels`), so an account card is never stale after a contribution made elsewhere.
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -29,15 +33,41 @@ _CELL = "padding: 2px 8px; border-bottom: 1px solid var(--jp-border-color2); tex
 _HIGHLIGHT = "background: var(--jp-layout-color2)"
 
 
+_PANELS: weakref.WeakSet[Panel] = weakref.WeakSet()  # every panel made in this process
+
+
 class Panel:
     """A panel over a :class:`~colearn_jupyter.session.Session`; displays as its root widget ``.widget``."""
-
-    widget: widgets.Widget
 
     def __init__(self, session: Any):
         self.session = session
         self.status = StatusLine()
         self._quiet = False
+        _PANELS.add(self)
+
+    @property
+    def widget(self) -> widgets.Widget:
+        """The root widget, which the front end tells the number of its views (see :attr:`on_screen`)."""
+        return self._widget
+
+    @widget.setter
+    def widget(self, root: widgets.Widget) -> None:
+        if root._view_count is None:
+            root._view_count = 0  # ipywidgets counts views only when asked to
+        self._widget = root
+
+    @property
+    def on_screen(self) -> bool:
+        """Whether the notebook shows the panel now (in some cell's output)."""
+        return bool(getattr(getattr(self, "_widget", None), "_view_count", 0))
+
+    def parts(self) -> list[Panel]:
+        """This panel and the panels inside it (which it refreshes itself)."""
+        return [self]
+
+    def announce(self) -> None:
+        """This panel changed the chain: every other panel shown reads it again (see :func:`refresh_panels`)."""
+        refresh_panels(source=self)
 
     @contextmanager
     def quietly(self) -> Iterator[None]:
@@ -92,6 +122,21 @@ class StatusLine:
     def error(self, error: BaseException | str) -> None:
         text = str(error).strip() or type(error).__name__
         self._show("error", text.splitlines()[0], ERROR, "✘ ")
+
+
+def refresh_panels(source: Panel | None = None) -> None:
+    """Read the chain again in every panel the notebook shows, after an action changed it.
+
+    The panel that acted (``source``), the panels inside it and the panel holding it are left alone: they show
+    the action's outcome and update themselves. A panel that fails to refresh shows the failure in its status line.
+    """
+    skip = set(source.parts()) if source is not None else set()
+    skip |= {panel for panel in list(_PANELS) if source is not None and source in panel.parts()}
+    shown = [panel for panel in list(_PANELS) if panel not in skip and panel.on_screen]
+    inner = {part for panel in shown for part in panel.parts()[1:]}  # refreshed by the panel holding them
+    for panel in shown:
+        if panel not in inner:
+            guard(panel.status, panel.refresh)
 
 
 def guard(status: StatusLine, action: Callable[[], T]) -> tuple[bool, T | None]:
@@ -176,10 +221,15 @@ def html_table(
         cells = "".join(f"<td style='{_CELL}'>{htmlsafe.text(value)}</td>" for value in (key, *row.tolist()))
         body.append(f"<tr{style}>{cells}</tr>")
     return (
-        f"<div style='max-height: {max_height}; overflow: auto; {TEXT}'>"
+        f"<div style='max-height: {max_height}; max-width: 100%; overflow: auto; {TEXT}'>"
         f"<table style='border-collapse: collapse'><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
+
+
+def table_box() -> widgets.HTML:
+    """An ``HTML`` widget for a wide table: as wide as the panel, scrolling sideways instead of cutting columns."""
+    return widgets.HTML(layout=widgets.Layout(width="100%", overflow="auto"))
 
 
 def themed(html: str) -> str:
@@ -204,7 +254,9 @@ def show_figure(output: widgets.Output, figure: Any) -> None:
 
 
 def button(description: str, icon: str = "", style: str = "", tooltip: str = "") -> widgets.Button:
-    return widgets.Button(description=description, icon=icon, button_style=style, tooltip=tooltip or description)
+    """A button as wide as its text (ipywidgets' fixed width cut "Confirm contribution" to "Confirm contri…")."""
+    return widgets.Button(description=description, icon=icon, button_style=style, tooltip=tooltip or description,
+                          layout=widgets.Layout(width="auto", min_width="fit-content", flex="0 0 auto"))  # fmt: skip
 
 
 def ids(values: Iterable[int]) -> str:

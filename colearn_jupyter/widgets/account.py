@@ -7,7 +7,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from .. import htmlsafe
-from ..units import format_duration, format_eth
+from ..units import DISPLAY_DECIMALS, format_duration, format_eth
 from ._base import MUTED, Panel, account_chooser, acting, attempt, button, guard, heading, themed
 
 
@@ -93,12 +93,13 @@ class AccountCard(Panel):
             pending += f"; the next challenge window closes in {format_duration(v['next window ends in'])}"
         if v["forfeited"]:
             pending += f"; {v['forfeited']} forfeited (a demanded row was never produced: deposits burned)"
+        eth = {key: format_eth(v[key], DISPLAY_DECIMALS) for key in ("balance", "locked", "claimable")}
         rows = [
             ("account", f"<b>{htmlsafe.text(v['name'])}</b>"),
             ("address", htmlsafe.code(v["address"])),
-            ("balance", format_eth(v["balance"])),
-            ("deposits locked", f"{format_eth(v['locked'])} <span style='{MUTED}'>({pending})</span>"),
-            ("claimable credit", format_eth(v["claimable"])),
+            ("balance", eth["balance"]),
+            ("deposits locked", f"{eth['locked']} <span style='{MUTED}'>({pending})</span>"),
+            ("claimable credit", eth["claimable"]),
         ]
         head, cell = "text-align: left; padding-right: 1em", "text-align: left"
         body = "".join(
@@ -118,6 +119,8 @@ class AccountCard(Panel):
         if done:
             self._load()
             if withdrawn:
-                self.status.ok(f"withdrew {format_eth(withdrawn)} to {self.values.get('name', 'the account')}")
+                paid = format_eth(withdrawn, DISPLAY_DECIMALS)
+                self.status.ok(f"withdrew {paid} to {self.values.get('name', 'the account')}")
+                self.announce()
             else:
                 self.status.info("nothing to withdraw yet: no submission is settled and no credit is waiting")

@@ -9,6 +9,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from .. import htmlsafe
+from ..formats.data import SchemaError, encode_rows, row_hashes, validate
 from ..units import format_eth
 from ._base import (
     ERROR,
@@ -41,14 +42,17 @@ def user_namespace() -> Mapping[str, Any]:
 class ContributePanel(Panel):
     """Contribute a DataFrame to a model as one batch, paying the deposit of every row.
 
-    The DataFrame comes from the ``frames`` dropdown (the ``DataFrame`` variables of ``namespace``, by default the
-    notebook's) or is set directly with ``panel.frame = df``. The preview shows :meth:`Session.preview`: rows,
-    deposit, and the validation problem naming the rows; the confirm button is enabled only for a valid frame and
-    calls ``session.as_account(account).contribute(model, frame)``.
+    The DataFrame is chosen in the ``frames`` dropdown (the ``DataFrame`` variables of ``namespace``, by default
+    the notebook's), given as ``frame`` (a variable's name or a DataFrame) or set with ``panel.frame = df``;
+    nothing is chosen by default, so no data set is contributed by accident. The preview shows
+    :meth:`Session.preview`: rows, deposit, and the validation problem naming the rows (rows the model already
+    has, its owner's training rows included, are refused there); when the account owns the model, rows of its
+    hidden test set are refused too. The confirm button is enabled only for a valid frame and calls
+    ``session.as_account(account).contribute(model, frame)``; then every other panel shown reads the chain again.
 
-    >>> panel = ContributePanel(session, model="iris")      # doctest: +SKIP
-    >>> panel.frame = new_rows                               # doctest: +SKIP
-    >>> panel                                                # doctest: +SKIP
+    >>> panel = ContributePanel(session, model="iris", frame="new_rows")      # doctest: +SKIP
+    >>> panel.frame = new_rows                                                 # doctest: +SKIP
+    >>> panel                                                                  # doctest: +SKIP
     """
 
     def __init__(
@@ -58,6 +62,7 @@ class ContributePanel(Panel):
         model: int | str | None = None,
         *,
         account: str | None = None,
+        frame: str | pd.DataFrame | None = None,
         on_submitted: Callable[[Any], None] | None = None,
     ):
         super().__init__(session)
@@ -93,6 +98,10 @@ class ContributePanel(Panel):
             found, model_id = guard(self.status, lambda: self.session.resolve_model(model))
             if found:
                 self.model = model_id
+        if isinstance(frame, pd.DataFrame):
+            self.frame = frame
+        elif frame is not None:
+            self.frames.value = frame
 
     # ------------------------------------------------------------------------------------------------ state
     @property
@@ -143,9 +152,7 @@ class ContributePanel(Panel):
         ]
         if self._direct is not None:
             options.insert(0, (f"{DIRECT}, {len(self._direct):,} rows", DIRECT))
-        if keep not in [value for _, value in options] and options:
-            keep = options[0][1]
-        set_options(self.frames, options, keep)
+        set_options(self.frames, options, keep)  # never a default: the user picks the rows to pay for
 
     def _model_options(self, keep: int | None) -> None:
         found, models = guard(self.status, self.session.market.all_models)
@@ -163,10 +170,26 @@ class ContributePanel(Panel):
         if frame is None or model is None:
             self.preview_html.value = f"<div style='{MUTED}'>choose a DataFrame and a model to see a preview</div>"
         else:
-            found, result = guard(self.status, lambda: self.session.preview(model, frame))
+            found, result = guard(self.status, lambda: self._preview(model, frame))
             self.preview_result = result if found else None
             self.preview_html.value = self._preview_html(model, result) if found else ""
         self._sync()
+
+    def _preview(self, model: int, frame: pd.DataFrame) -> dict[str, Any]:
+        """:meth:`Session.preview`, and the rows of the model's hidden test set refused when the chosen account
+        owns the model."""
+        result = self.session.preview(model, frame)
+        session = acting(self.session, self.account.value)
+        if result["valid"] and session.market.model(model).owner.lower() == session.account.address.lower():
+            own = _test_rows_in(session, model, frame, result["schema"])
+            if own:
+                shown = ", ".join(map(str, own[:10])) + (f" and {len(own) - 10} more" if len(own) > 10 else "")
+                result["valid"] = False
+                result["problem"] = (
+                    f"row{'s' * (len(own) > 1)} {shown} of this DataFrame {'are' if len(own) > 1 else 'is'} in the "
+                    "hidden test set of your own model: contributing them would publish them. Contribute new rows only"
+                )
+        return result
 
     def _preview_html(self, model: int, result: dict[str, Any]) -> str:
         verdict = (
@@ -205,3 +228,18 @@ class ContributePanel(Panel):
         self._sync()
         if done and self._on_submitted is not None:
             self._on_submitted(submission)
+        if done:
+            self.announce()
+
+
+def _test_rows_in(session: Any, model: int, frame: pd.DataFrame, schema: Any) -> list[int]:
+    """Positions of the rows of ``frame`` that are in the hidden test set of ``model``, which ``session``'s account
+    published from this home (empty for anyone else: only the owner holds the test set)."""
+    test = session._test_rows(model)  # keccak of each hidden test row, read with the salt kept in this home
+    if not test:
+        return []
+    try:
+        rows = encode_rows(schema, validate(frame, schema))
+    except SchemaError:
+        return []
+    return [position for position, digest in enumerate(row_hashes(rows)) if digest in test]

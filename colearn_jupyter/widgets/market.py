@@ -9,7 +9,8 @@ import ipywidgets as widgets
 import pandas as pd
 
 from .. import plots
-from ._base import Panel, button, guard, heading, html_table, set_options, short, show_figure, themed
+from ..units import DISPLAY_DECIMALS, WEI_PER_ETH, format_eth, format_percent
+from ._base import Panel, button, guard, heading, html_table, set_options, short, show_figure, table_box, themed
 from .contribute import ContributePanel
 
 SORTS = {"name": "name", "accuracy": "accuracy", "rows accepted": "rows accepted", "rows pending": "rows pending",
@@ -33,7 +34,7 @@ class MarketBrowser(Panel):
         self.ascending = widgets.ToggleButton(value=False, description="ascending", icon="sort-amount-asc",
                                               tooltip="sort in ascending order")  # fmt: skip
         self.refresh_button = button("Refresh", "refresh", tooltip="read the marketplace again")
-        self.table = widgets.HTML()
+        self.table = table_box()
         self.models = widgets.Dropdown(description="model", options=[], value=None)
         self.card = widgets.HTML()
         self.history = widgets.Output()
@@ -55,6 +56,9 @@ class MarketBrowser(Panel):
             ]
         )
         self.refresh()
+
+    def parts(self) -> list[Panel]:
+        return [self, self.contribute]
 
     def refresh(self) -> None:
         """Read the models again, and the chosen model's card, history and contribution form."""
@@ -120,13 +124,13 @@ class MarketBrowser(Panel):
 
 
 def _display(frame: pd.DataFrame) -> pd.DataFrame:
-    """Market table values as people read them."""
+    """Market table values as people read them (the percentages and ether amounts of ``%colearn market``)."""
     if frame.empty:
         return frame
     shown = frame.copy()
-    shown["accuracy"] = [("n/a" if pd.isna(a) else f"{a:.1%}") for a in shown["accuracy"]]
+    shown["accuracy"] = shown["accuracy"].map(format_percent)
     shown["owner"] = shown["owner"].map(short)
     for column in ("deposit (ETH)", "reward (ETH)"):
-        shown[column] = shown[column].map(lambda value: f"{value:g}")
+        shown[column] = shown[column].map(lambda eth: format_eth(round(eth * WEI_PER_ETH), DISPLAY_DECIMALS, unit=""))
     return shown[["name", "accuracy", "versions", "rows accepted", "rows pending", "deposit (ETH)", "reward (ETH)",
                   "window", "owner"]]  # fmt: skip

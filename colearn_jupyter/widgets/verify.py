@@ -26,6 +26,7 @@ from ._base import (
     html_table,
     set_options,
     short,
+    table_box,
 )
 
 ROW_LIMIT = 500  # verdicts shown in the report's table
@@ -90,7 +91,7 @@ class VerificationQueue(Panel):
             "Verify", "search", "info", "check the file against its commitment, judge every row"
         )
         self.refresh_button = button("Refresh", "refresh", tooltip="read the queues again")
-        self.report_html = widgets.HTML()
+        self.report_html = table_box()
         self.rows_box = widgets.VBox()
         self.challenge_button = button(
             "Challenge selected", "flag", "warning", "challenge each checked row with the kind verify plans for it"
@@ -320,6 +321,7 @@ class VerificationQueue(Panel):
                 for row, cid in zip(rows, self.last_challenges, strict=False)
             )
             self.status.ok(f"challenges {made} raised on submission #{submission_id}")
+            self.announce()
         self._sync()
 
     # ------------------------------------------------------------------------------------------------ act on challenges
@@ -331,6 +333,7 @@ class VerificationQueue(Panel):
         if done:
             self._load_challenges()
             self._load_pending()
+            self.announce()
         return done, result
 
     def _resolve(self, challenge_id: int, upheld: bool | None) -> None:
