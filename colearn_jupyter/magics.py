@@ -21,6 +21,7 @@ line (``colearn publish: ...``); ``--debug`` anywhere on the line shows the full
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import sys
 import time
@@ -34,7 +35,7 @@ import pandas as pd
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from .errors import ColearnError
-from .units import format_duration, format_eth, parse_duration, to_wei
+from .units import DISPLAY_DECIMALS, WEI_PER_ETH, format_duration, format_eth, format_percent, parse_duration, to_wei
 
 if TYPE_CHECKING:
     from .marketplace import Challenge, Submission
@@ -42,6 +43,11 @@ if TYPE_CHECKING:
 
 _COMPLETION_CACHE_SECONDS = 10.0
 CHALLENGE_STATUSES = ("pending", "upheld", "rejected", "expired", "answered")
+MARKET_PAGE = 20  # models a page of `%colearn market` shows
+# Subcommands that change the chain: the ipywidgets panels shown in the notebook read it again after them.
+_CHANGES_CHAIN = frozenset(
+    {"publish", "contribute", "challenge", "answer", "expire", "resolve", "claim", "retrain", "advance", "simulate"}
+)
 
 
 class MagicUsageError(ColearnError):
@@ -99,12 +105,18 @@ def _id(text: str) -> int:
     return int(text)
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1")
+    return int(text)
+
+
 # ---------------------------------------------------------------------------------------------------- the parser
 SUBCOMMANDS: dict[str, str] = {
     "connect": "connect to the devnet (or --rpc/--ipfs) as an account; later commands use this session",
     "status": "chain, account, balance, claimable credit and storage of the session",
     "publish": "publish a fitted model with its training schema, a hidden test set and incentive terms",
-    "market": "every model with its accuracy, rows and terms (--search TEXT filters by name)",
+    "market": "every model with its accuracy, rows and terms, newest first, 20 a page (--search TEXT, --page N)",
     "contribute": "validate a DataFrame of new rows and submit it to a model, paying the deposit",
     "pending": "submissions still in their challenge window (of one model or all)",
     "verify": "check a submission's file against its commitment, judge every row and plan the challenges",
@@ -203,6 +215,9 @@ def build_parser() -> _Parser:
 
     market = add("market")
     market.add_argument("--search", default="", metavar="TEXT", help="only models whose name contains TEXT")
+    market.add_argument("--page", type=_positive, default=1, metavar="N", help="page N of the listing (1)")
+    market.add_argument("--limit", type=_positive, default=MARKET_PAGE, metavar="N",
+                        help=f"models a page ({MARKET_PAGE})")  # fmt: skip
 
     contribute = add("contribute")
     contribute.add_argument("model", metavar="MODEL", help="model id or name")
@@ -311,7 +326,10 @@ class ColearnMagics(Magics):
                 args = argparse.Namespace(subcommand="simulate", options=words[1:])
             else:
                 args = self.parser.parse_args(words)
-            return HANDLERS[args.subcommand](self, args)
+            result = HANDLERS[args.subcommand](self, args)
+            if args.subcommand in _CHANGES_CHAIN:
+                _refresh_panels()
+            return result
         except _HelpShown:
             return None
         except ColearnError as error:
@@ -428,7 +446,42 @@ def _publish(magics: ColearnMagics, args: argparse.Namespace) -> ModelCard:
 
 
 def _market(magics: ColearnMagics, args: argparse.Namespace) -> pd.DataFrame:
-    return magics.session_for(args).market_table(args.search)
+    page, note = market_page(magics.session_for(args).market_table(args.search), args.page, args.limit, args.search)
+    if note:
+        print(note)
+    return page
+
+
+def market_page(
+    table: pd.DataFrame, page: int = 1, limit: int = MARKET_PAGE, search: str = ""
+) -> tuple[pd.DataFrame, str]:
+    """One page of :meth:`Session.market_table`, newest model first, as people read it (accuracy ``96.7%``, ether
+    amounts), and the line that says which models it shows and how to see the next page ("" for a single page).
+
+    >>> table = pd.DataFrame({"name": [f"m{i}" for i in range(1, 6)], "accuracy": [0.9667] * 5,
+    ...                       "deposit (ETH)": [0.01] * 5, "reward (ETH)": [0.002] * 5}, index=range(1, 6))
+    >>> page, note = market_page(table, 1, 2)
+    >>> list(page.index), page.loc[5, "accuracy"], note
+    ([5, 4], '96.7%', 'showing 1-2 of 5 models (newest first); next: %colearn market --limit 2 --page 2')
+    """
+    pages = max(1, math.ceil(len(table) / limit))
+    if page > pages:
+        raise MagicUsageError(f"there is no page {page}: {len(table)} models make {pages} page{'s' * (pages > 1)} "
+                              f"of {limit}", "market")  # fmt: skip
+    start = (page - 1) * limit
+    shown = table.sort_index(ascending=False).iloc[start : start + limit].copy()
+    shown["accuracy"] = shown["accuracy"].map(format_percent).astype(object)
+    for column in ("deposit (ETH)", "reward (ETH)"):
+        shown[column] = shown[column].map(lambda eth: format_eth(round(eth * WEI_PER_ETH), DISPLAY_DECIMALS, unit=""))
+    if pages == 1:
+        return shown, ""
+    note = f"showing {start + 1}-{start + len(shown)} of {len(table)} models (newest first)"
+    if page < pages:
+        options = (f" --search {shlex.quote(search)}" if search else "") + (
+            f" --limit {limit}" if limit != MARKET_PAGE else ""
+        )
+        note += f"; next: %colearn market{options} --page {page + 1}"
+    return shown, note
 
 
 def _contribute(magics: ColearnMagics, args: argparse.Namespace) -> Submission:
@@ -591,6 +644,13 @@ def _balances(magics: ColearnMagics, args: argparse.Namespace) -> Any:
     from . import plots
 
     return plots.balances(balances)
+
+
+def _refresh_panels() -> None:
+    """Let the ipywidgets panels shown in the notebook read the chain again (when any panel was ever made)."""
+    base = sys.modules.get("colearn_jupyter.widgets._base")
+    if base is not None:
+        base.refresh_panels()
 
 
 def _advance(magics: ColearnMagics, args: argparse.Namespace) -> int:

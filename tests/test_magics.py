@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from types import SimpleNamespace
 
@@ -13,12 +14,12 @@ from IPython.core.interactiveshell import InteractiveShell
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
-from colearn_jupyter import ColearnError, Session
+from colearn_jupyter import ColearnError, Session, plots
 from colearn_jupyter.contributions import model_metadata, prepare_batch
 from colearn_jupyter.formats.data import SchemaError
 from colearn_jupyter.magics import SUBCOMMANDS, complete
 from colearn_jupyter.session import ModelCard, VerificationReport
-from colearn_jupyter.units import to_wei
+from colearn_jupyter.units import format_percent, to_wei
 
 
 @pytest.fixture(scope="module")
@@ -144,11 +145,41 @@ def test_publish_line_form_with_one_frame_and_label(ip, market, chain):
     )
 
 
-def test_market(ip, model):
+def test_market(ip, market, model):
     table = _magic(ip, "market")
     assert isinstance(table, pd.DataFrame) and table.loc[model.id, "name"] == model.name
     found = _magic(ip, f"market --search {model.name}")
     assert list(found.index) == [model.id] and found.loc[model.id, "versions"] == 1
+    # the percent format of the panels, ether amounts as typed
+    accuracy = market.versions(model.id)[-1].accuracy
+    assert found.loc[model.id, "accuracy"] == format_percent(accuracy) and "%" in found.loc[model.id, "accuracy"]
+    assert (found.loc[model.id, "deposit (ETH)"], found.loc[model.id, "reward (ETH)"]) == ("0.01", "0.002")
+
+
+def test_market_pages(ip, market, publish, capsys):
+    """Twenty models a page, newest first, and a line that says which and how to see the next page."""
+    prefix = _name("paged")
+    for number in range(max(3, 21 - market.model_count())):
+        publish(f"{prefix}-{number}")
+    total = market.model_count()
+    capsys.readouterr()
+
+    first = _magic(ip, "market")
+    assert len(first) == 20 and list(first.index) == list(range(total, total - 20, -1))
+    assert capsys.readouterr().out == f"showing 1-20 of {total} models (newest first); next: %colearn market --page 2\n"
+    pages = math.ceil(total / 20)
+    last = _magic(ip, f"market --page {pages}")
+    assert list(last.index) == list(range(total - 20 * (pages - 1), 0, -1))
+    assert capsys.readouterr().out == f"showing {20 * (pages - 1) + 1}-{total} of {total} models (newest first)\n"
+    assert _magic(ip, f"market --page {pages + 1}") is None
+    assert capsys.readouterr().err.startswith(f"colearn market: there is no page {pages + 1}: {total} models make")
+
+    paged = _magic(ip, f"market --search {prefix} --limit 2")
+    assert len(paged) == 2 and all(name.startswith(prefix) for name in paged["name"])
+    found = len(_magic(ip, f"market --search {prefix} --limit 100"))
+    assert capsys.readouterr().out.startswith(
+        f"showing 1-2 of {found} models (newest first); next: %colearn market --search {prefix} --limit 2 --page 2"
+    )
 
 
 def test_contribute_and_pending(ip, market, chain, model, capsys):
@@ -374,11 +405,39 @@ def test_advance_claim_and_retrain(ip, market, chain, model, capsys):
     assert card.version == 3 and len(market.versions(model.id)) == 3
 
 
+def test_panels_shown_refresh_after_a_magic(ip, chain, model, iris):
+    """An account card on screen is read again after `%colearn contribute` (and any magic that changes the chain)."""
+    from colearn_jupyter.widgets import AccountCard
+
+    card = AccountCard(ip.run_line_magic("colearn", "status"), account="grace")
+    card.widget._view_count = 1  # displayed (the front end counts the views)
+    locked = card.locked
+    ip.user_ns["grace_rows"] = iris.iloc[140:143]
+    submission = _magic(ip, f"contribute {model.id} grace_rows --as grace")
+    assert card.locked == locked + submission.deposit
+    assert card.balance == chain.balance(chain.account("grace"))
+
+
+def test_first_call_bench_in_a_fresh_interpreter(colearn_home):
+    """`colearn bench first-call` times `%load_ext` and two publishes in a fresh interpreter (here once, on the test
+    devnet); the first call loads neither torch nor the IRI grammars."""
+    from colearn_jupyter.bench import firstcall
+
+    figures = firstcall.summarize([firstcall.measure(str(colearn_home))])
+    assert figures["runs"] == 1 and figures["loaded"] == {"torch": False, "rfc3987_syntax": False}
+    for phase in ("load_ext_seconds", "first_publish_seconds", "first_call_seconds", "second_publish_seconds"):
+        assert figures[phase]["median"] > 0, phase
+    assert "first call (both)" in firstcall.format_table(figures)
+
+
 def test_history_growth_and_balances(ip, market, model):
     history = _magic(ip, f"history {model.id}")
     assert isinstance(history, pd.DataFrame) and list(history.index) == list(range(1, len(history) + 1))
     assert {"accuracy", "rows accepted", "model CID"} <= set(history.columns)
-    assert isinstance(_magic(ip, f"history {model.id} --plot"), go.Figure)
+    figure = _magic(ip, f"history {model.id} --plot")
+    assert isinstance(figure, plots.Figure) and isinstance(figure, go.Figure)
+    assert figure.layout.yaxis.range[1] == 1.0 and figure.layout.xaxis.ticktext[0] == "v1"
+    assert "plotly.js" not in str(figure._repr_mimebundle_())
 
     growth = _magic(ip, f"growth {model.name}")
     assert list(growth.columns) == ["time", "rows submitted", "rows accepted"]
@@ -421,6 +480,7 @@ def test_errors_are_one_line_and_change_nothing(ip, chain, market, model, capsys
         ("advance soon", "colearn advance: argument DURATION: 'soon' is not a duration"),
         ("status --as nobody-at-all", "colearn status: "),
         ("market --search 'unclosed", "colearn market: cannot read the arguments"),
+        ("market --page 0", "colearn market: argument --page: '0' is not a whole number from 1"),
     ]  # fmt: skip
     before = _state(chain, market)
     for line, message in cases:
