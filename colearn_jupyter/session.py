@@ -834,11 +834,13 @@ class Session:
         return found
 
     def challenges(self, model: int | str | None = None, *, status: str | None = "pending") -> pd.DataFrame:
-        """Challenges (of one model or all), with the challenged row decoded where it was revealed.
+        """Challenges (of one model or all; ``status="all"`` or ``None`` for every status, else ``"pending"``,
+        ``"upheld"``…), with the challenged row decoded where it was revealed.
 
         A model whose metadata cannot be read still lists its challenges (without decoded values): one broken
         entry never hides the others.
         """
+        status = None if status == "all" else status
         filters = {"modelId": self.resolve_model(model)} if model is not None else {}
         records = []
         schemas: dict[int, FeatureSchema | None] = {}
@@ -866,7 +868,7 @@ class Session:
             # a stranger's column named like a fixed one ("challenger", "kind"…) never overwrites it
             records.append({**fixed, **{f"value: {k}" if k in fixed else k: v for k, v in values.items()}})
         if not records:
-            return pd.DataFrame()
+            return pd.DataFrame(columns=list(CHALLENGE_FIELDS)).set_index("challenge")
         frame = pd.DataFrame.from_records(records).set_index("challenge")
         return frame.astype({"row": "Int64"})  # a challenge of the whole file has no row (<NA>)
 

@@ -10,7 +10,9 @@ import nbformat
 import pytest
 from nbconvert import HTMLExporter
 
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "example_notebooks").glob("*.ipynb"))
+# The notebooks whose outputs are inspected here (magics print their errors instead of raising, so a clean run is
+# checked output by output). Every notebook also runs under `pytest --nbval-lax`, which fails on any raised error.
+NOTEBOOKS = sorted((Path(__file__).parent.parent / "example_notebooks").glob("0[123]-*.ipynb"))
 
 
 @pytest.fixture(scope="module")
