@@ -40,6 +40,7 @@ from typing import Any
 
 from filelock import FileLock
 
+from .durable import write_atomically
 from .errors import DevnetError
 from .journal import Journal, JournalBlock
 
@@ -186,20 +187,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def _dumped_state(hex_or_bytes: str) -> bytes:
@@ -454,7 +441,7 @@ class Devnet:
     def _write_snapshot(self, number: int, data: bytes) -> Path:
         """Save a dump of the chain at block ``number``; keep it and the one before, and a journal's base."""
         path = self.dir / f"snapshot-{number}.json"
-        _write_atomically(path, data)
+        write_atomically(path, data)
         base = (self.journal.header or {}).get("base", {}).get("n") if self.journal.exists() else None
         for old, old_path in self._snapshots()[2:]:
             if old != base:

@@ -42,6 +42,7 @@ from web3 import Web3
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
 from .chain import Chain, on_signed
+from .durable import write_atomically
 from .errors import ColearnError, TransactionInDoubt, TransactionRefused
 from .storage.base import Storage
 from .storage.unixfs import file_cid
@@ -69,25 +70,6 @@ class Settled:
 
 
 # ---------------------------------------------------------------------------------------------------- files
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    """Write ``path`` atomically (a temporary file renamed over it) and durably (file and folder fsynced)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
 def _root(home: str | os.PathLike[str]) -> Path:
     return Path(home) / "inflight"
 
@@ -184,7 +166,7 @@ class Intent:
         return self.record["tx"]["hash"] if self.record["tx"] else None
 
     def _save(self) -> None:
-        _write_durably(self.folder / "record.json", json.dumps(self.record, sort_keys=True).encode())
+        write_atomically(self.folder / "record.json", json.dumps(self.record, sort_keys=True).encode())
 
     # ------------------------------------------------------------------------------------------------ files
     def pin(self, data: bytes) -> str:
@@ -207,7 +189,7 @@ class Intent:
         is confirmed; returns its CID."""
         cid = file_cid(data)
         if cid not in self.record["after"]:
-            _write_durably(self.folder / cid, bytes(data))
+            write_atomically(self.folder / cid, bytes(data))
             self.record["after"].append(cid)
             self._save()
         return cid

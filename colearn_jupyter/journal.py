@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .durable import write_atomically
 from .errors import DevnetError
 
 FORMAT = "colearn-devnet-journal"
@@ -52,14 +53,6 @@ class JournalBlock:
         return cls(int(record["n"]), record["h"], record["p"], int(record["t"]), tuple(record["txs"]))
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class Journal:
     """The journal file of one devnet. Not safe for concurrent writers: callers hold the devnet's lock to append.
 
@@ -81,13 +74,7 @@ class Journal:
     def create(self, header: dict[str, Any]) -> None:
         """Start a new journal with ``header`` (chain id, genesis timestamp and hash, and an optional base)."""
         record = {"format": FORMAT, "version": VERSION, **header}
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "wb") as handle:
-            handle.write(json.dumps(record, separators=(",", ":")).encode() + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
-        _fsync_dir(self.path.parent)
+        write_atomically(self.path, json.dumps(record, separators=(",", ":")).encode() + b"\n")
         self._reset()
 
     def _reset(self) -> None:

@@ -82,19 +82,15 @@ def network(tmp_path_factory):
         path = home / "keystores" / f"{name}.json"
         path.write_text(json.dumps(EthAccount.encrypt(key, PASSWORD, kdf="scrypt", iterations=1024)))
         keystores[name] = str(path)
-    names = ("COLEARN_RPC_URL", "COLEARN_HOME", "COLEARN_MARKETPLACE", ENV_KEYSTORE_PASSWORD)
-    saved = {k: os.environ.get(k) for k in names}
-    os.environ.pop("COLEARN_MARKETPLACE", None)
-    os.environ.update(COLEARN_RPC_URL=url, COLEARN_HOME=str(home), **{ENV_KEYSTORE_PASSWORD: PASSWORD})
     try:
-        assert cli(["deploy", "--account", keystores["ada"]]) == 0
-        yield url, keystores
+        with pytest.MonkeyPatch.context() as patch:
+            patch.delenv("COLEARN_MARKETPLACE", raising=False)
+            patch.setenv("COLEARN_RPC_URL", url)
+            patch.setenv("COLEARN_HOME", str(home))
+            patch.setenv(ENV_KEYSTORE_PASSWORD, PASSWORD)
+            assert cli(["deploy", "--account", keystores["ada"]]) == 0
+            yield url, keystores
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         os.killpg(process.pid, 15)
         process.wait(timeout=30)
 
@@ -204,17 +200,10 @@ def test_example_notebook_runs_on_hardhat_with_test_keys(tmp_path):
     process, url = _start_hardhat(31337, tmp_path / "hardhat.log")
     try:
         notebook = nbformat.read(ROOT / "example_notebooks" / "01-marketplace-from-python.ipynb", as_version=4)
-        env = {"COLEARN_RPC_URL": url, "COLEARN_HOME": str(tmp_path / "home")}
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("COLEARN_RPC_URL", url)
+            patch.setenv("COLEARN_HOME", str(tmp_path / "home"))
             nbclient.NotebookClient(notebook, kernel_name="python3", timeout=600).execute()
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
     finally:
         os.killpg(process.pid, 15)
         process.wait(timeout=30)
