@@ -43,6 +43,9 @@ class AmbiguousModelName(ColearnError):
         self.candidates = list(candidates)
 
 
+_LISTS = "`%colearn market` or `Session.market_table()` lists the models"
+
+
 def _describe(model: Any) -> str:
     terms = model.terms
     return (
@@ -77,11 +80,11 @@ def resolve(
         owner = owner_text if owner_text.lower().startswith("0x") or owner_of is None else owner_of(owner_text)
         matches = [m for m in models if m.name == name and m.owner.lower() == owner.lower()]
         if not matches:
-            raise ColearnError(f"{owner_text} has no model named {name!r}; `market()` lists the models")
+            raise ColearnError(f"{owner_text} has no model named {name!r}; {_LISTS}")
         return matches[-1].id  # one owner's models of one name: the newest (the owner chose to repeat it)
     matches = [m for m in models if m.name == text]
     if not matches:
-        raise ColearnError(f"no model is named {text!r}; `market()` lists the models")
+        raise ColearnError(f"no model is named {text!r}; {_LISTS}")
     owners = {m.owner.lower() for m in matches}
     if len(owners) == 1:
         return matches[-1].id  # one owner's models of one name: the newest (nobody else can take it over)

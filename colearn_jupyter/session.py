@@ -8,7 +8,7 @@ Magics, widgets, REST handlers and the CLI are faces over :class:`Session`; it i
 ...                       deposit="0.01", reward="0.002", window="1h")          # doctest: +SKIP
 >>> alice = owner.as_account("alice")                 # same chain and store, another account
 >>> alice.contribute(model.id, new_rows)                                         # doctest: +SKIP
->>> owner.market()                                    # a pandas DataFrame       # doctest: +SKIP
+>>> owner.market_table()                              # a pandas DataFrame       # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ from .sandbox import IsolatedModel
 from .storage import Storage, open_storage
 from .storage.cid import cid_from_bytes
 from .testset import is_sealed, seal, unseal
-from .units import format_duration, format_eth, to_wei
+from .units import DISPLAY_DECIMALS, format_duration, format_eth, to_wei
 
 _SUGGEST_LIMIT = 50
 #: The fields of every line of :meth:`Session.challenges`; the other columns are the challenged row's values.
@@ -237,8 +237,8 @@ class Session:
             "marketplace": self.market.address,
             "account": self.account.name,
             "address": self.account.address,
-            "balance": format_eth(self.chain.balance(self.account)),
-            "claimable": format_eth(self.market.credit_of(self.account.address)),
+            "balance": format_eth(self.chain.balance(self.account), DISPLAY_DECIMALS),
+            "claimable": format_eth(self.market.credit_of(self.account.address), DISPLAY_DECIMALS),
             "storage": self.storage.name,
         }
 

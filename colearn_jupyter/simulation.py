@@ -1558,7 +1558,7 @@ class SimulationResult:
         """Plotly figures: ``balances`` (each agent's change over simulated time) and ``accuracy`` (per version)."""
         import plotly.graph_objects as go
 
-        from .plots import _LAYOUT
+        from .plots import _LAYOUT, percent_axis, version_axis
 
         balances = go.Figure()
         for name, rows in self.frame.groupby("agent", sort=False):
@@ -1582,8 +1582,10 @@ class SimulationResult:
                 hovertemplate="%{y:.1%} after round %{customdata[0]}<br>%{customdata[1]} rows trained, "
                               "%{customdata[2]} of them an adversary's<extra></extra>",
             ))  # fmt: skip
+        shares = [*versions["accuracy"], *versions["clean accuracy"]]
         accuracy.update_layout(title="Accuracy on the hidden test set per version (clean: without adversaries' rows)",
-                               yaxis={"tickformat": ".0%", "title": "accuracy"}, xaxis_title="version",
+                               yaxis={**percent_axis(shares), "title": "accuracy"},
+                               xaxis={**version_axis(list(versions["version"])), "title": "version"},
                                **_LAYOUT)  # fmt: skip
         return {"balances": balances, "accuracy": accuracy}
 
