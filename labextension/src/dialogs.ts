@@ -42,11 +42,17 @@ export async function contributeFile(
     return false;
   }
   const fallback = model.account.name.trim() || model.defaultAccount;
+  const server = model.status?.account;
+  const whose = model.readOnly
+    ? 'this server acts as no account: name a keystore kept in the colearn home'
+    : server?.name
+      ? `empty: this server's account, ${server.name}`
+      : '';
   let account: string | null = null;
   for (;;) {
     const asked = await InputDialog.getText({
       title: 'Contribute as which account?',
-      label: 'Account (pays the deposit, receives the reward)',
+      label: `Account (pays the deposit, receives the reward)${whose ? `; ${whose}` : ''}`,
       text: account ?? fallback,
       okLabel: 'Contribute'
     });

@@ -64,6 +64,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.contribute, {
       label: 'Contribute a file to a colearn model…',
+      isEnabled: () => !model.blockedReason('account'),
       execute: async args => {
         show('market');
         const id =
@@ -73,7 +74,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.challengeSuggested, {
       label: 'Challenge the planned rows of the selected submission',
-      isEnabled: () => model.queue.selectedId !== null && !model.queue.busy,
+      isEnabled: () => model.queue.selectedId !== null && !model.queue.busy && !model.blockedReason('challenge'),
       execute: async () => {
         show('queue');
         return model.challengeSuggested();
@@ -81,7 +82,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.resolveAuto, {
       label: 'Resolve the selected label challenge automatically',
-      isEnabled: () => model.queue.selectedChallengeId !== null && !model.queue.busy,
+      isEnabled: () =>
+        model.queue.selectedChallengeId !== null && !model.queue.busy && !model.blockedReason('resolve'),
       execute: async () => {
         show('queue');
         return model.resolveSelected('auto');
@@ -89,7 +91,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.answerSelected, {
       label: 'Answer the selected availability challenge (produce the demanded row)',
-      isEnabled: () => model.queue.selectedChallengeId !== null && !model.queue.busy,
+      isEnabled: () =>
+        model.queue.selectedChallengeId !== null && !model.queue.busy && !model.blockedReason('resolve'),
       execute: async () => {
         show('queue');
         return model.answerSelected();
@@ -97,7 +100,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.expireSelected, {
       label: 'Expire the selected challenge (past its time-out)',
-      isEnabled: () => model.queue.selectedChallengeId !== null && !model.queue.busy,
+      isEnabled: () =>
+        model.queue.selectedChallengeId !== null && !model.queue.busy && !model.blockedReason('resolve'),
       execute: async () => {
         show('queue');
         return model.expireSelected();
@@ -105,10 +109,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     commands.addCommand(CommandIDs.claim, {
       label: 'Claim colearn rewards',
-      isEnabled: () => !model.account.busy,
+      isEnabled: () => !model.account.busy && !model.blockedReason('account'),
       execute: async () => {
         show('account');
         return model.claim();
+      }
+    });
+    commands.addCommand(CommandIDs.retrain, {
+      label: 'Retrain the open colearn model and publish a new version',
+      isEnabled: () =>
+        model.market.selectedId !== null && !model.market.busy && !model.blockedReason('account'),
+      execute: async () => {
+        show('market');
+        const id = model.market.selectedId;
+        return id === null ? null : model.retrain(id);
       }
     });
     model.stateChanged.connect(() => {
@@ -117,6 +131,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       commands.notifyCommandChanged(CommandIDs.answerSelected);
       commands.notifyCommandChanged(CommandIDs.expireSelected);
       commands.notifyCommandChanged(CommandIDs.claim);
+      commands.notifyCommandChanged(CommandIDs.retrain);
     });
 
     if (palette) {
@@ -128,7 +143,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.resolveAuto,
         CommandIDs.answerSelected,
         CommandIDs.expireSelected,
-        CommandIDs.claim
+        CommandIDs.claim,
+        CommandIDs.retrain
       ]) {
         palette.addItem({ command, category: CATEGORY });
       }

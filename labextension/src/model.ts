@@ -10,6 +10,7 @@ import {
   ChallengeKind,
   IAccountInfo,
   IAnswerResult,
+  IAsAccount,
   IChallenge,
   IChallengeActionRequest,
   IChallengeCreated,
@@ -435,9 +436,80 @@ export function statusText(status: IStatus | null, error = ''): string {
   if (!status) {
     return error ? 'colearn: unavailable' : 'colearn: …';
   }
-  const account = status.account?.name ?? '?';
+  const account = isReadOnly(status) ? 'read-only' : (status.account?.name ?? '?');
   const pending = status.pending_verifications ?? 0;
   return `colearn: ${chainLabel(status)} · ${account} · ${pending} to verify`;
+}
+
+/** Whether the server acts as no account: it shows the marketplace and refuses every action. */
+export function isReadOnly(status: IStatus | null): boolean {
+  return status?.account?.read_only === true;
+}
+
+/** What to configure when the server is read-only (its `why`), or `''`. */
+export function readOnlyWhy(status: IStatus | null): string {
+  if (!isReadOnly(status)) {
+    return '';
+  }
+  return (
+    status?.account?.why ||
+    'this server acts as no account: configure c.ColearnSettings.account (or COLEARN_ACCOUNT), or name an account'
+  );
+}
+
+/** Who the server acts as, for the sidebar's header: `owner · 0xf39F…2266`, or `no account (read-only)`. */
+export function serverAccountText(status: IStatus | null): string {
+  if (!status || !status.account?.name) {
+    return '';
+  }
+  if (isReadOnly(status)) {
+    return 'no account (read-only)';
+  }
+  return `${status.account.name} · ${shorten(status.account.address ?? '')}`;
+}
+
+/**
+ * Why an action cannot run as `account` (the name typed for it; `''`: the server's own account): the server's
+ * `why` when it acts as no account and no other account is named, otherwise `''` (the action may run).
+ */
+export function blockedReason(status: IStatus | null, account: string): string {
+  const name = account.trim();
+  if (!isReadOnly(status) || (name !== '' && name !== status?.account?.name)) {
+    return '';
+  }
+  return readOnlyWhy(status);
+}
+
+/**
+ * The note shown next to an action that runs as `account` when that is not the server's own account:
+ * `acting as alice, not this server's account owner`; `''` for the server's own account (or none named).
+ */
+export function actingAsNote(status: IStatus | null, account: string): string {
+  const name = account.trim();
+  if (!name || !status || !status.account) {
+    return '';
+  }
+  if (isReadOnly(status)) {
+    return name === status.account.name ? '' : `acting as ${name}; this server acts as no account`;
+  }
+  return name === status.account.name ? '' : `acting as ${name}, not this server's account ${status.account.name}`;
+}
+
+/** The message of an `event: error` of the event stream (JSON `{message, code}`), or `''` for a connection error. */
+export function streamErrorMessage(event: unknown): string {
+  const data = event && typeof event === 'object' && 'data' in event ? (event as { data: unknown }).data : undefined;
+  if (typeof data !== 'string' || data === '') {
+    return '';
+  }
+  try {
+    const parsed = JSON.parse(data);
+    if (parsed && typeof parsed === 'object' && typeof parsed.message === 'string') {
+      return parsed.message;
+    }
+  } catch {
+    // not JSON: the text itself
+  }
+  return data.slice(0, 1000);
 }
 
 /** The message of an error thrown by `requestAPI` (the API's `{message}`) or anything else. */
@@ -459,6 +531,12 @@ export function isAccountName(name: string): boolean {
 // ------------------------------------------------------------------------------------------ state
 
 export type SectionId = 'market' | 'queue' | 'account';
+
+/**
+ * The actions of the sidebar by the account field they run as: `challenge` (the challenger field), `resolve` (the
+ * resolver field: resolve, answer, expire), `account` (the account box: claim, contribute, retrain).
+ */
+export type ActingField = 'challenge' | 'resolve' | 'account';
 
 export interface IMarketState {
   search: string;
@@ -547,6 +625,7 @@ export interface IColearnModelOptions {
   now?: () => number;
 }
 
+const EVENT_SOURCE_OPEN = 1;
 const EVENT_SOURCE_CLOSED = 2;
 
 /**
@@ -609,9 +688,42 @@ export class ColearnModel {
     return sortModels(filterModels(models, search), sort, order);
   }
 
-  /** The account used by default for actions (from /status), or `''` before it is known. */
+  /** The account used by default for actions (from /status), or `''` before it is known or when read-only. */
   get defaultAccount(): string {
-    return this._status?.account?.name ?? '';
+    return this.readOnly ? '' : (this._status?.account?.name ?? '');
+  }
+
+  /** Whether the server acts as no account (it reads the marketplace and refuses actions); see {@link readOnlyWhy}. */
+  get readOnly(): boolean {
+    return isReadOnly(this._status);
+  }
+
+  /** The message of the event stream's last `event: error` (the chain cannot be reached), until it recovers. */
+  get streamError(): string {
+    return this._streamError;
+  }
+
+  /**
+   * The account an action runs as (`''`: the server's own): the name in its field; on a read-only server, an empty
+   * challenger or resolver field falls back to the account box (the sidebar's choice of an account to act as).
+   */
+  actingAccount(field: ActingField): string {
+    const box = this._account.name.trim();
+    if (field === 'account') {
+      return box;
+    }
+    const own = (field === 'challenge' ? this._queue.verifier : this._queue.resolver).trim();
+    return own || (this.readOnly ? box : '');
+  }
+
+  /** Why the actions of `field` cannot run now (the server's `why` when read-only and no account is named), or `''`. */
+  blockedReason(field: ActingField): string {
+    return blockedReason(this._status, this.actingAccount(field));
+  }
+
+  /** The note shown next to the actions of `field` when they run as another account than the server's, or `''`. */
+  actingNote(field: ActingField): string {
+    return actingAsNote(this._status, this.actingAccount(field));
   }
 
   setSection(section: SectionId): void {
@@ -631,14 +743,29 @@ export class ColearnModel {
       }
       this._status = status;
       this._statusError = '';
-      // the account fields follow the server's account until the user types another
-      const name = status.account?.name ?? '';
-      if (name && !this._accountEdited && this._account.name !== name) {
+      if (!status.error && this._streamError) {
+        // the chain answers again: so does the stream, if it is still open
+        this._streamError = '';
+        this._live = this._source !== null && this._source.readyState === EVENT_SOURCE_OPEN;
+      }
+      // the account fields follow the server's account until the user types another; a read-only server acts as
+      // nobody, so they stay empty (an account is then an explicit choice)
+      const readOnly = isReadOnly(status);
+      const name = readOnly ? '' : (status.account?.name ?? '');
+      if (readOnly && !this._accountEdited) {
+        ++this._seq.account; // an answer (even one on its way) for the server's watch-only account is nobody's
+        this._account = { ...this._account, name: '', info: null, loading: false };
+      } else if (name && !this._accountEdited && this._account.name !== name) {
         this._account = { ...this._account, name, info: null };
         void this.refreshAccount();
       }
-      if (name && !this._resolverEdited && this._queue.resolver !== name) {
+      if ((name || readOnly) && !this._resolverEdited && this._queue.resolver !== name) {
         this._queue = { ...this._queue, resolver: name };
+      }
+      // the devnet's demo: the owner publishes, the named account "verifier" challenges; elsewhere, the server's own
+      const verifier = status.chain?.devnet && name === 'owner' ? 'verifier' : '';
+      if (!this._verifierEdited && this._queue.verifier !== verifier) {
+        this._queue = { ...this._queue, verifier };
       }
     } catch (error) {
       if (seq !== this._seq.status) {
@@ -920,6 +1047,7 @@ export class ColearnModel {
   }
 
   setVerifier(verifier: string): void {
+    this._verifierEdited = true;
     this._setQueue({ verifier });
   }
 
@@ -951,7 +1079,7 @@ export class ColearnModel {
     const report = this._queue.detail?.report;
     const plan = report ? plannedKinds(report) : new Map<number, ChallengeKind>();
     const kinds = (chosen ?? report?.suggested ?? []).map(row => plan.get(row ?? WHOLE_FILE) ?? '');
-    const verifier = this._queue.verifier.trim();
+    const verifier = this.actingAccount('challenge');
     if (verifier) {
       body.account = verifier;
     }
@@ -999,7 +1127,7 @@ export class ColearnModel {
     verdict: ResolveVerdict
   ): Promise<IResolveResult | null> {
     const body: IResolveRequest = { verdict };
-    const resolver = this._queue.resolver.trim();
+    const resolver = this.actingAccount('resolve');
     if (resolver) {
       body.account = resolver;
     }
@@ -1082,7 +1210,7 @@ export class ColearnModel {
   }
 
   private _challengeActionBody(): IChallengeActionRequest {
-    const who = this._queue.resolver.trim();
+    const who = this.actingAccount('resolve');
     return who ? { account: who } : {};
   }
 
@@ -1110,6 +1238,11 @@ export class ColearnModel {
   async refreshAccount(): Promise<void> {
     const name = this._account.name.trim();
     const seq = ++this._seq.account;
+    if (!name && this.readOnly) {
+      // the server acts as nobody: there is no balance to show until an account is named
+      this._setAccount({ loading: false, info: null, error: '' });
+      return;
+    }
     if (name && !isAccountName(name)) {
       this._setAccount({
         loading: false,
@@ -1157,6 +1290,55 @@ export class ColearnModel {
     );
   }
 
+  /**
+   * `POST /models/{id}/versions`: retrain the model on its accepted rows and publish a new version, as the account
+   * box's account (the model's owner; the server's own when the box is empty or names it).
+   */
+  async retrain(modelId: number): Promise<IModelDetail | null> {
+    const name = this.actingAccount('account');
+    const body: IAsAccount = name && name !== this._status?.account?.name ? { account: name } : {};
+    return this._act(
+      'market',
+      () =>
+        requestAPI<IModelDetail>(`models/${modelId}/versions`, {
+          method: 'POST',
+          body: JSON.stringify(body)
+        }),
+      detail => {
+        const latest = detail.versions[detail.versions.length - 1];
+        return {
+          state: {
+            message: latest
+              ? `Published version ${latest.version} of model #${modelId}: ${formatAccuracy(latest.accuracy)}`
+              : `Retrained model #${modelId}`,
+            ...(this._market.selectedId === modelId ? { detail } : {})
+          },
+          refresh: () => this.refreshModels()
+        };
+      }
+    );
+  }
+
+  /**
+   * Whether the card of a model offers Retrain: its owner is the account the market's actions run as (the account
+   * box's, once shown, or the server's), or the server is read-only (the button then says why it cannot).
+   */
+  offersRetrain(owner: string): boolean {
+    if (this.blockedReason('account')) {
+      return true;
+    }
+    const info = this._account.info;
+    const named = this.actingAccount('account');
+    const server = this._status?.account;
+    let address = '';
+    if (!named || named === server?.name) {
+      address = server?.address ?? '';
+    } else if (info && info.name === named) {
+      address = info.address;
+    }
+    return address !== '' && address.toLowerCase() === owner.toLowerCase();
+  }
+
   // ---------------------------------------------------------------- everything
   /** Ask the server again for everything shown. */
   async refreshAll(): Promise<void> {
@@ -1187,6 +1369,8 @@ export class ColearnModel {
     source.onopen = () => {
       opened = true;
       this._reconnectDelay = 2000;
+      // a new stream: if the chain still cannot be reached, the server says so again at once
+      this._streamError = '';
       this._setLive(true);
     };
     const onEvent = (event: MessageEvent) => {
@@ -1196,6 +1380,7 @@ export class ColearnModel {
       } catch {
         data = { raw: event.data };
       }
+      this._streamError = '';
       this._setLive(true);
       this._eventReceived.emit(data);
       this._scheduleEventRefresh();
@@ -1207,7 +1392,13 @@ export class ColearnModel {
         source.addEventListener(name, onEvent);
       }
     }
-    source.onerror = () => {
+    source.onerror = (event: Event) => {
+      // the server's `event: error` (the chain cannot be reached) carries its message; a connection error does not
+      const message = streamErrorMessage(event);
+      if (message && message !== this._streamError) {
+        this._streamError = message;
+        this._changed();
+      }
       this._setLive(false);
       if (source.readyState === EVENT_SOURCE_CLOSED) {
         // the browser gave up (e.g. an HTTP error): try again later
@@ -1401,6 +1592,8 @@ export class ColearnModel {
   };
   private _accountEdited = false;
   private _resolverEdited = false;
+  private _verifierEdited = false;
+  private _streamError = '';
   private _seq = {
     status: 0,
     models: 0,

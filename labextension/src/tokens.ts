@@ -26,12 +26,30 @@ export interface IStatus {
     chain_id: number;
   };
   marketplace?: string;
-  account: {
-    name: string;
-    address: string;
-  };
+  /** the account this server acts as: without one (`read_only`), it shows the marketplace and refuses actions */
+  account: IServerAccount;
   storage: string;
   pending_verifications: number;
+  /** whether the chain's clock can be moved (the devnet or a development node on this machine) */
+  time_travel?: boolean;
+  /** the chain cannot be reached: what is wrong (the rest of the status is a placeholder) */
+  error?: string;
+}
+
+/** `Status.account`: who the server acts as. */
+export interface IServerAccount {
+  name: string;
+  address: string;
+  /** true when the server acts as no account: it reads the marketplace, and refuses every action with `why` */
+  read_only?: boolean;
+  /** when read-only, what to configure */
+  why?: string;
+}
+
+/** One `event: error` of `GET /events`: the chain cannot be reached, and what to do. */
+export interface IStreamError {
+  message: string;
+  code?: string;
 }
 
 /** The sort keys `GET /models` accepts. */
@@ -353,4 +371,5 @@ export namespace CommandIDs {
   export const answerSelected = 'colearn:answer-challenge';
   export const expireSelected = 'colearn:expire-challenge';
   export const claim = 'colearn:claim';
+  export const retrain = 'colearn:retrain';
 }

@@ -13,11 +13,14 @@ import {
   contributionDetail,
   defaultRoutes,
   demand,
+  keystoreStatus,
   modelDetail,
   overdue,
+  readOnlyStatus,
   refuse,
   routeAPI
 } from './support/fixtures';
+import { FakeEventSource } from './support/events';
 
 const mockAPI = requestAPI as jest.Mock;
 
@@ -282,6 +285,129 @@ describe('Sidebar', () => {
     expect(endpoints).toEqual(
       expect.arrayContaining(['status', 'contributions?state=pending', 'challenges?status=pending'])
     );
+  });
+});
+
+describe('who acts, and read-only', () => {
+  it('shows who the server acts as', async () => {
+    await setup();
+    const who = screen.getByTestId('colearn-server-account');
+    expect(who.textContent).toBe('acts as owner · 0xf39F…2266');
+    expect(who.getAttribute('title')).toContain('0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266');
+    expect(screen.queryByTestId('colearn-read-only')).toBeNull();
+  });
+
+  it('read-only: a banner with why, and every action disabled with why as its title', async () => {
+    const why = readOnlyStatus.account.why as string;
+    await setup({
+      ...defaultRoutes(),
+      'GET status': readOnlyStatus,
+      'GET challenges': { challenges: [challenge, demand, overdue] }
+    });
+    expect(screen.getByTestId('colearn-server-account').textContent).toBe('acts as no account (read-only)');
+    expect(screen.getByTestId('colearn-read-only').textContent).toBe(`Read-only. ${why}`);
+    expect(screen.getByTestId('colearn-sidebar-status').textContent).toBe(
+      'colearn: chain 1337 · read-only · 0 to verify'
+    );
+    const disabledWithWhy = (testid: string) => {
+      const button = screen.getByTestId(testid) as HTMLButtonElement;
+      expect(button.disabled).toBe(true);
+      expect(button.title).toBe(why);
+    };
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-model-1'));
+    });
+    disabledWithWhy('colearn-contribute');
+    disabledWithWhy('colearn-retrain');
+    fireEvent.click(screen.getByTestId('colearn-tab-queue'));
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-contribution-7'));
+    });
+    disabledWithWhy('colearn-challenge-selected');
+    for (const testid of ['colearn-resolve-uphold-11', 'colearn-resolve-auto-11', 'colearn-answer-12', 'colearn-expire-13']) {
+      disabledWithWhy(testid);
+    }
+    fireEvent.click(screen.getByTestId('colearn-tab-account'));
+    disabledWithWhy('colearn-claim');
+    expect(screen.getByTestId('colearn-account-none').textContent).toContain('acts as no account');
+    expect(screen.queryByTestId('colearn-balance')).toBeNull();
+
+    // naming a keystore is the explicit choice: the actions come back, each saying who acts
+    fireEvent.change(screen.getByTestId('colearn-account-name'), { target: { value: 'bea' } });
+    expect((screen.getByTestId('colearn-claim') as HTMLButtonElement).disabled).toBe(false);
+    expect(screen.getByTestId('colearn-acting-claim').textContent).toBe(
+      'acting as bea; this server acts as no account'
+    );
+    fireEvent.click(screen.getByTestId('colearn-tab-queue'));
+    expect((screen.getByTestId('colearn-resolve-auto-11') as HTMLButtonElement).disabled).toBe(false);
+    expect(screen.getByTestId('colearn-acting-resolve').textContent).toBe(
+      'acting as bea; this server acts as no account'
+    );
+    expect((screen.getByTestId('colearn-challenge-selected') as HTMLButtonElement).disabled).toBe(false);
+    expect(screen.getByTestId('colearn-acting-challenge').textContent).toContain('acting as bea');
+  });
+
+  it('notes the challenger and resolver fields that name another account than the server\'s', async () => {
+    await setup({ ...defaultRoutes(), 'GET challenges': { challenges: [challenge] } });
+    fireEvent.click(screen.getByTestId('colearn-tab-queue'));
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-contribution-7'));
+    });
+    // the devnet demo: the owner's sidebar challenges as "verifier", visibly
+    expect(screen.getByTestId('colearn-acting-challenge').textContent).toBe(
+      "acting as verifier, not this server's account owner"
+    );
+    expect(screen.queryByTestId('colearn-acting-resolve')).toBeNull();
+    fireEvent.change(screen.getByTestId('colearn-resolver'), { target: { value: 'alice' } });
+    expect(screen.getByTestId('colearn-acting-resolve').textContent).toBe(
+      "acting as alice, not this server's account owner"
+    );
+    fireEvent.change(screen.getByTestId('colearn-verifier'), { target: { value: 'owner' } });
+    expect(screen.queryByTestId('colearn-acting-challenge')).toBeNull();
+  });
+
+  it('a keystore account on another chain: its name in the header, challenges as itself', async () => {
+    await setup({ ...defaultRoutes(), 'GET status': keystoreStatus });
+    expect(screen.getByTestId('colearn-server-account').textContent).toBe('acts as ada · 0xf39F…2266');
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-model-1'));
+    });
+    // ada owns model 1 (same address): Retrain is offered, enabled
+    expect((screen.getByTestId('colearn-retrain') as HTMLButtonElement).disabled).toBe(false);
+    expect(screen.queryByTestId('colearn-acting-contribute')).toBeNull();
+    fireEvent.click(screen.getByTestId('colearn-tab-queue'));
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-contribution-7'));
+    });
+    expect((screen.getByTestId('colearn-verifier') as HTMLInputElement).value).toBe('');
+    expect((screen.getByTestId('colearn-verifier') as HTMLInputElement).placeholder).toBe('ada');
+    expect(screen.queryByTestId('colearn-acting-challenge')).toBeNull();
+  });
+});
+
+describe('the event stream\'s error', () => {
+  it('is shown in the sidebar, not only "offline"', async () => {
+    routeAPI(mockAPI, defaultRoutes());
+    const model = new ColearnModel({
+      searchDelay: 0,
+      eventDelay: 0,
+      eventSourceFactory: url => new FakeEventSource(url),
+      now: () => 1700000000
+    });
+    render(<Sidebar model={model} onContribute={jest.fn()} />);
+    await act(() => model.refreshAll());
+    model.connectEvents();
+    const source = FakeEventSource.last as FakeEventSource;
+    const message = 'the devnet cannot start: anvil is missing (npm ci installs it), or set COLEARN_ANVIL';
+    act(() => {
+      source.onerror?.({ data: JSON.stringify({ message, code: 'DevnetError' }) } as unknown as Event);
+    });
+    expect(screen.getByTestId('colearn-live').textContent).toBe('○ offline');
+    expect(screen.getByTestId('colearn-live').getAttribute('title')).toContain(message);
+    const line = screen.getByTestId('colearn-error-events');
+    expect(line.textContent).toBe(`Live updates stopped: ${message}`);
+    expect(line.getAttribute('role')).toBe('alert');
+    model.dispose();
   });
 });
 

@@ -2,7 +2,9 @@ jest.mock('../request', () => ({ requestAPI: jest.fn(), eventsURL: jest.fn(() =>
 
 import {
   accuracyChart,
+  actingAsNote,
   addWei,
+  blockedReason,
   buildQuery,
   canAnswer,
   canExpire,
@@ -19,8 +21,11 @@ import {
   ownerJudges,
   parseWei,
   plannedKinds,
+  readOnlyWhy,
+  serverAccountText,
   sortModels,
   statusText,
+  streamErrorMessage,
   verdictSummary,
   verdictText
 } from '../model';
@@ -33,6 +38,7 @@ import {
   models,
   modelSummary,
   overdue,
+  readOnlyStatus,
   status
 } from './support/fixtures';
 
@@ -289,5 +295,46 @@ describe('status and accounts', () => {
     expect(isAccountName('bob-2_x')).toBe(true);
     expect(isAccountName('no spaces')).toBe(false);
     expect(isAccountName('')).toBe(false);
+  });
+});
+
+describe('who acts', () => {
+  it('says who the server acts as, or that it is read-only and why', () => {
+    expect(serverAccountText(status)).toBe('owner · 0xf39F…2266');
+    expect(serverAccountText(readOnlyStatus)).toBe('no account (read-only)');
+    expect(serverAccountText(null)).toBe('');
+    expect(readOnlyWhy(status)).toBe('');
+    expect(readOnlyWhy(readOnlyStatus)).toContain('set c.ColearnSettings.account to a keystore');
+    const silent = { ...readOnlyStatus, account: { ...readOnlyStatus.account, why: '' } };
+    expect(readOnlyWhy(silent)).toContain('acts as no account');
+    expect(statusText(readOnlyStatus)).toBe('colearn: chain 1337 · read-only · 0 to verify');
+  });
+
+  it('blocks an action on a read-only server until an account is named', () => {
+    expect(blockedReason(status, '')).toBe('');
+    expect(blockedReason(status, 'bob')).toBe('');
+    expect(blockedReason(readOnlyStatus, '')).toBe(readOnlyWhy(readOnlyStatus));
+    expect(blockedReason(readOnlyStatus, '  ')).toBe(readOnlyWhy(readOnlyStatus));
+    expect(blockedReason(readOnlyStatus, 'nobody')).toBe(readOnlyWhy(readOnlyStatus)); // its placeholder name
+    expect(blockedReason(readOnlyStatus, 'bea')).toBe(''); // an explicit choice: a keystore in the home
+    expect(blockedReason(null, '')).toBe('');
+  });
+
+  it('notes an action that runs as another account than the server\'s', () => {
+    expect(actingAsNote(status, '')).toBe('');
+    expect(actingAsNote(status, 'owner')).toBe('');
+    expect(actingAsNote(status, ' alice ')).toBe("acting as alice, not this server's account owner");
+    expect(actingAsNote(readOnlyStatus, 'bea')).toBe('acting as bea; this server acts as no account');
+    expect(actingAsNote(readOnlyStatus, '')).toBe('');
+    expect(actingAsNote(null, 'alice')).toBe('');
+  });
+
+  it("reads the event stream's error message", () => {
+    const data = JSON.stringify({ message: 'anvil is missing: install it', code: 'DevnetError' });
+    expect(streamErrorMessage({ data })).toBe('anvil is missing: install it');
+    expect(streamErrorMessage({ data: 'plain words' })).toBe('plain words');
+    expect(streamErrorMessage({ data: '' })).toBe('');
+    expect(streamErrorMessage({})).toBe(''); // a connection error carries no data
+    expect(streamErrorMessage(null)).toBe('');
   });
 });

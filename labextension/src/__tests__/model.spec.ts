@@ -14,7 +14,10 @@ import {
   demand,
   missingFile,
   models,
+  keystoreStatus,
+  modelDetail,
   overdue,
+  readOnlyStatus,
   refuse,
   routeAPI,
   routeDefaults,
@@ -417,5 +420,132 @@ describe('status', () => {
     routeAPI(mockAPI, { 'GET status': refuse('chain unreachable: http://127.0.0.1:8545') });
     await model.refreshStatus();
     expect(model.statusError).toBe('chain unreachable: http://127.0.0.1:8545');
+  });
+});
+
+describe('who acts', () => {
+  it('on a read-only server: no account filled in, actions blocked with why until one is named', async () => {
+    routeDefaults(mockAPI, { 'GET status': readOnlyStatus, 'POST claims': { withdrawn_wei: '0' } });
+    const model = newModel();
+    await model.refreshAll();
+    expect(model.readOnly).toBe(true);
+    expect(model.defaultAccount).toBe('');
+    // the fields stay empty: "nobody" is no account to act as, and the server's own balance is nobody's
+    expect(model.account.name).toBe('');
+    expect(model.account.info).toBeNull();
+    expect(model.queue.resolver).toBe('');
+    expect(model.queue.verifier).toBe('');
+    for (const field of ['challenge', 'resolve', 'account'] as const) {
+      expect(model.blockedReason(field)).toBe(readOnlyStatus.account.why);
+      expect(model.actingNote(field)).toBe('');
+    }
+    // naming a keystore in the account box is the explicit choice: every action runs as it, and says so
+    model.setAccountName('bea');
+    for (const field of ['challenge', 'resolve', 'account'] as const) {
+      expect(model.actingAccount(field)).toBe('bea');
+      expect(model.blockedReason(field)).toBe('');
+      expect(model.actingNote(field)).toBe('acting as bea; this server acts as no account');
+    }
+    // a field of its own wins
+    model.setVerifier('cy');
+    expect(model.actingAccount('challenge')).toBe('cy');
+    mockAPI.mockClear();
+    await model.claim();
+    expect(calls(mockAPI)[0]).toEqual(['claims', 'POST', { account: 'bea' }]);
+  });
+
+  it('on the devnet the owner\'s sidebar challenges as "verifier"; on another chain as the server\'s account', async () => {
+    const model = newModel();
+    await model.refreshStatus();
+    expect(model.queue.verifier).toBe('verifier');
+    expect(model.actingNote('challenge')).toBe("acting as verifier, not this server's account owner");
+    expect(model.actingNote('resolve')).toBe('');
+    model.setResolver('alice');
+    expect(model.actingNote('resolve')).toBe("acting as alice, not this server's account owner");
+
+    routeDefaults(mockAPI, { 'GET status': keystoreStatus, 'POST challenges': { challenges: [5] } });
+    const other = newModel();
+    await other.refreshStatus();
+    expect(other.queue.verifier).toBe('');
+    expect(other.queue.resolver).toBe('ada');
+    expect(other.account.name).toBe('ada');
+    expect(other.actingNote('challenge')).toBe('');
+    expect(other.blockedReason('challenge')).toBe('');
+    await other.selectContribution(7);
+    mockAPI.mockClear();
+    await other.challenge();
+    expect(calls(mockAPI)[0]).toEqual(['challenges', 'POST', { submission: 7, rows: [1, 3] }]);
+  });
+
+  it('retrains as the server\'s account, or the account box\'s, and shows the new version', async () => {
+    const retrained = {
+      ...modelDetail,
+      versions: [...modelDetail.versions, { ...modelDetail.versions[1], version: 3, accuracy: 0.975 }]
+    };
+    routeDefaults(mockAPI, { 'POST models/1/versions': retrained });
+    const model = newModel();
+    await model.refreshAll();
+    await model.selectModel(1);
+    expect(model.offersRetrain(modelDetail.model.owner)).toBe(true); // the owner's own model
+    expect(model.offersRetrain('0x70997970C51812dc3A010C7d01b50e0d17dc79C8')).toBe(false);
+    mockAPI.mockClear();
+    expect(await model.retrain(1)).toEqual(retrained);
+    expect(calls(mockAPI)[0]).toEqual(['models/1/versions', 'POST', {}]);
+    expect(model.market.message).toBe('Published version 3 of model #1: 97.5%');
+    expect(model.market.detail?.versions).toHaveLength(3);
+    model.setAccountName('alice');
+    mockAPI.mockClear();
+    await model.retrain(1);
+    expect(calls(mockAPI)[0]).toEqual(['models/1/versions', 'POST', { account: 'alice' }]);
+  });
+
+  it('offers Retrain on a read-only server only to say why not', async () => {
+    routeDefaults(mockAPI, { 'GET status': readOnlyStatus });
+    const model = newModel();
+    await model.refreshStatus();
+    expect(model.offersRetrain(modelDetail.model.owner)).toBe(true);
+    expect(model.blockedReason('account')).toContain('acts as no account');
+  });
+});
+
+describe('the event stream\'s error', () => {
+  it('keeps the message of `event: error` until the stream or the chain is back', async () => {
+    const model = newModel();
+    model.connectEvents();
+    const source = FakeEventSource.last as FakeEventSource;
+    source.readyState = 1;
+    source.onopen?.({} as Event);
+    expect(model.live).toBe(true);
+    // the server's named error event reaches onerror as a MessageEvent with data; the stream stays open
+    const message = 'the devnet cannot start: anvil is missing. Install it or set COLEARN_ANVIL';
+    source.onerror?.({ data: JSON.stringify({ message, code: 'DevnetError' }) } as unknown as Event);
+    expect(model.live).toBe(false);
+    expect(model.streamError).toBe(message);
+    expect(source.closed).toBe(false);
+    // a connection error (no data) keeps the message
+    source.onerror?.({} as Event);
+    expect(model.streamError).toBe(message);
+    // /status still says the chain is unreachable: kept
+    routeDefaults(mockAPI, { 'GET status': { ...status, error: message } });
+    await model.refreshStatus();
+    expect(model.streamError).toBe(message);
+    // the chain answers again: the message goes, and the open stream is live again
+    routeDefaults(mockAPI);
+    await model.refreshStatus();
+    expect(model.streamError).toBe('');
+    expect(model.live).toBe(true);
+    model.dispose();
+  });
+
+  it('forgets the message when events flow again', () => {
+    const model = newModel();
+    model.connectEvents();
+    const source = FakeEventSource.last as FakeEventSource;
+    source.onerror?.({ data: JSON.stringify({ message: 'no node', code: 'ChainError' }) } as unknown as Event);
+    expect(model.streamError).toBe('no node');
+    source.emit({ name: 'SubmissionAdded', block: 3, args: {} });
+    expect(model.streamError).toBe('');
+    expect(model.live).toBe(true);
+    model.dispose();
   });
 });

@@ -1,6 +1,7 @@
 import * as React from 'react';
 
 import { ColearnModel, formatWei, shorten } from '../model';
+import { ActingNote } from './common';
 import { ErrorLine, Loading, MessageLine } from './Feedback';
 
 export interface IAccountPanelProps {
@@ -12,6 +13,7 @@ export function AccountPanel(props: IAccountPanelProps): JSX.Element {
   const { model } = props;
   const state = model.account;
   const info = state.info;
+  const blocked = model.blockedReason('account');
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
     void model.refreshAccount();
@@ -22,7 +24,7 @@ export function AccountPanel(props: IAccountPanelProps): JSX.Element {
         <input
           className="jp-colearn-input"
           aria-label="Account"
-          placeholder={model.defaultAccount || 'account'}
+          placeholder={model.readOnly ? 'a keystore name' : model.defaultAccount || 'account'}
           data-testid="colearn-account-name"
           value={state.name}
           maxLength={64}
@@ -33,6 +35,11 @@ export function AccountPanel(props: IAccountPanelProps): JSX.Element {
           Show
         </button>
       </form>
+      {model.readOnly && !state.name.trim() && (
+        <div className="jp-colearn-note" data-testid="colearn-account-none">
+          This server acts as no account. Name one (a keystore in the colearn home) to see its balance and act as it.
+        </div>
+      )}
       <ErrorLine error={state.error} testid="colearn-error-account" />
       <Loading loading={state.loading && !info} testid="colearn-loading-account" />
       {info && (
@@ -53,12 +60,14 @@ export function AccountPanel(props: IAccountPanelProps): JSX.Element {
         <button
           className="jp-colearn-button jp-mod-accept"
           data-testid="colearn-claim"
-          disabled={state.busy}
+          disabled={state.busy || !!blocked}
+          title={blocked || 'Claim the settled submissions of the account and withdraw'}
           onClick={() => void model.claim()}
         >
           Claim
         </button>
       </div>
+      <ActingNote note={model.actingNote('account')} testid="colearn-acting-claim" />
       <ErrorLine error={state.actionError} testid="colearn-error-claim" />
       <MessageLine message={state.message} testid="colearn-message-claim" />
     </div>

@@ -9,7 +9,7 @@ import {
 } from '../model';
 import { IModelDetail, MODEL_SORT_KEYS, ModelSortKey, SortOrder } from '../tokens';
 import { AccuracyChart } from './AccuracyChart';
-import { DetailCard, detailProps, ListItem, ListStatus, Select } from './common';
+import { ActingNote, DetailCard, detailProps, ListItem, ListStatus, Select } from './common';
 import { ErrorLine, MessageLine } from './Feedback';
 
 const SORT_ORDERS: readonly SortOrder[] = ['asc', 'desc'];
@@ -95,7 +95,11 @@ export function Marketplace(props: IMarketplaceProps): JSX.Element {
           busy={state.busy}
           actionError={state.actionError}
           message={state.message}
+          blocked={model.blockedReason('account')}
+          actingNote={model.actingNote('account')}
+          offersRetrain={state.detail !== null && model.offersRetrain(state.detail.model.owner)}
           onContribute={() => props.onContribute(state.selectedId as number)}
+          onRetrain={() => void model.retrain(state.selectedId as number)}
           onClose={() => void model.selectModel(null)}
         />
       )}
@@ -110,7 +114,14 @@ export interface IModelCardProps {
   busy: boolean;
   actionError: string;
   message: string;
+  /** why its actions cannot run (the server is read-only and no account is named), or `''` */
+  blocked?: string;
+  /** `acting as bob, not this server's account owner`, or `''` */
+  actingNote?: string;
+  /** whether to offer Retrain (the acting account owns the model) */
+  offersRetrain?: boolean;
   onContribute: () => void;
+  onRetrain?: () => void;
   onClose: () => void;
 }
 
@@ -170,12 +181,28 @@ export function ModelCard(props: IModelCardProps): JSX.Element {
             <button
               className="jp-colearn-button jp-mod-accept"
               data-testid="colearn-contribute"
-              disabled={props.busy}
+              disabled={props.busy || !!props.blocked}
+              title={props.blocked || 'Contribute a CSV or Parquet file under the server\'s root directory'}
               onClick={props.onContribute}
             >
               Contribute file…
             </button>
+            {props.offersRetrain && (
+              <button
+                className="jp-colearn-button"
+                data-testid="colearn-retrain"
+                disabled={props.busy || !!props.blocked}
+                title={
+                  props.blocked ||
+                  'Retrain on the accepted rows and publish a new version (needs the hidden test set in this server\'s home)'
+                }
+                onClick={props.onRetrain}
+              >
+                Retrain
+              </button>
+            )}
           </div>
+          <ActingNote note={props.actingNote ?? ''} testid="colearn-acting-contribute" />
         </>
       )}
       <ErrorLine error={props.actionError} testid="colearn-error-contribute" />

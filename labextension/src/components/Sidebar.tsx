@@ -1,6 +1,6 @@
 import * as React from 'react';
 
-import { ColearnModel, SectionId, statusText } from '../model';
+import { ColearnModel, readOnlyWhy, SectionId, serverAccountText, statusText } from '../model';
 import { AccountPanel } from './AccountPanel';
 import { ErrorBoundary } from './ErrorBoundary';
 import { ErrorLine } from './Feedback';
@@ -26,6 +26,11 @@ export function Sidebar(props: ISidebarProps): JSX.Element {
   const pending = model.status?.pending_verifications ?? 0;
   const busy =
     model.market.loading || model.queue.loading || model.queue.detailLoading || model.account.loading;
+  const why = readOnlyWhy(model.status);
+  const who = serverAccountText(model.status);
+  // the chain cannot be reached: the event stream's words, and /status's (once when they are the same)
+  const statusProblem = model.statusError || model.status?.error || '';
+  const streamProblem = model.streamError && model.streamError !== statusProblem ? model.streamError : '';
   return (
     <div className="jp-colearn-sidebar" data-testid="colearn-panel">
       <div className="jp-colearn-header">
@@ -33,7 +38,13 @@ export function Sidebar(props: ISidebarProps): JSX.Element {
         <span
           className={`jp-colearn-live${model.live ? ' jp-mod-live' : ''}`}
           data-testid="colearn-live"
-          title={model.live ? 'Live: updates as blocks arrive' : 'Not receiving live updates'}
+          title={
+            model.live
+              ? 'Live: updates as blocks arrive'
+              : model.streamError
+                ? `Not receiving live updates: ${model.streamError}`
+                : 'Not receiving live updates'
+          }
         >
           {model.live ? '● live' : '○ offline'}
         </span>
@@ -48,10 +59,28 @@ export function Sidebar(props: ISidebarProps): JSX.Element {
           ⟳
         </button>
       </div>
+      {who && (
+        <div
+          className={`jp-colearn-who${why ? ' jp-mod-read-only' : ''}`}
+          data-testid="colearn-server-account"
+          title={why ? why : `This server acts as ${model.status?.account.name} (${model.status?.account.address})`}
+        >
+          acts as {who}
+        </div>
+      )}
       <div className="jp-colearn-status" data-testid="colearn-sidebar-status">
         {statusText(model.status, model.statusError)}
       </div>
-      <ErrorLine error={model.statusError} testid="colearn-error-status" />
+      {why && (
+        <div className="jp-colearn-banner" role="alert" data-testid="colearn-read-only">
+          <strong>Read-only.</strong> {why}
+        </div>
+      )}
+      <ErrorLine error={statusProblem} testid="colearn-error-status" />
+      <ErrorLine
+        error={streamProblem ? `Live updates stopped: ${streamProblem}` : ''}
+        testid="colearn-error-events"
+      />
       <div className="jp-colearn-tabs" role="tablist">
         {SECTIONS.map(([id, label]) => (
           <button
@@ -87,7 +116,13 @@ export function StatusItem(props: { model: ColearnModel; onClick?: () => void })
     <span
       className="jp-colearn-statusbar"
       data-testid="colearn-statusbar"
-      title={model.statusError || 'colearn marketplace'}
+      title={
+        model.statusError ||
+        model.status?.error ||
+        (model.streamError ? `Live updates stopped: ${model.streamError}` : '') ||
+        readOnlyWhy(model.status) ||
+        'colearn marketplace'
+      }
       onClick={props.onClick}
     >
       {statusText(model.status, model.statusError)}

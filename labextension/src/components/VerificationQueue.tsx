@@ -12,7 +12,7 @@ import {
   verdictSummary
 } from '../model';
 import { IChallenge, IContributionDetail, IRowVerdict, WHOLE_FILE } from '../tokens';
-import { AccountField, DetailCard, detailProps, ListItem, ListStatus } from './common';
+import { AccountField, ActingNote, DetailCard, detailProps, ListItem, ListStatus } from './common';
 import { ErrorLine, MessageLine } from './Feedback';
 
 /** Rows shown at most in a report (the flagged ones first). */
@@ -75,6 +75,9 @@ export function VerificationQueue(props: IVerificationQueueProps): JSX.Element {
           selectedRows={state.selectedRows}
           challenged={model.challengedRows}
           verifier={state.verifier}
+          verifierPlaceholder={model.readOnly ? model.account.name.trim() : model.defaultAccount}
+          blocked={model.blockedReason('challenge')}
+          actingNote={model.actingNote('challenge')}
           busy={state.busy}
           onToggleRow={(row, on) => model.toggleRow(row, on)}
           onSelectSuggested={() => model.selectSuggestedRows()}
@@ -91,6 +94,9 @@ export function VerificationQueue(props: IVerificationQueueProps): JSX.Element {
         error={state.challengesError}
         selectedId={state.selectedChallengeId}
         resolver={state.resolver}
+        resolverPlaceholder={model.readOnly ? model.account.name.trim() : model.defaultAccount}
+        blocked={model.blockedReason('resolve')}
+        actingNote={model.actingNote('resolve')}
         busy={state.busy}
         now={now}
         onSelect={id => model.selectChallenge(id)}
@@ -111,6 +117,12 @@ export interface IContributionReportProps {
   /** row → challenge id */
   challenged: ReadonlyMap<number, number>;
   verifier: string;
+  /** shown in the empty challenger field: who acts then */
+  verifierPlaceholder?: string;
+  /** why the challenge cannot be made (read-only, no account named), or `''` */
+  blocked?: string;
+  /** `acting as verifier, not this server's account owner`, or `''` */
+  actingNote?: string;
   busy: boolean;
   onToggleRow: (row: number, on: boolean) => void;
   onSelectSuggested: () => void;
@@ -213,12 +225,9 @@ export function ContributionReport(props: IContributionReportProps): JSX.Element
               <table className="jp-colearn-table" data-testid="colearn-verdicts">
                 <thead>
                   <tr>
-                    <th />
                     <th>row</th>
                     <th>label</th>
                     <th>predicted</th>
-                    <th>fault</th>
-                    <th>challenge</th>
                     <th>verdict</th>
                   </tr>
                 </thead>
@@ -235,15 +244,23 @@ export function ContributionReport(props: IContributionReportProps): JSX.Element
                         }
                         data-testid={`colearn-verdict-row-${r.row}`}
                       >
-                        <td>{checkbox(r.row, challenged)}</td>
-                        <td>{r.row}</td>
+                        <td className="jp-colearn-cell-row">
+                          <label>
+                            {checkbox(r.row, challenged)}
+                            {r.row}
+                          </label>
+                        </td>
                         <td>{show(r.label)}</td>
                         <td>{show(r.predicted)}</td>
-                        <td data-testid={`colearn-fault-${r.row}`}>
-                          {r.fault ? `${r.fault}${r.copy_of ? ` of ${r.copy_of}` : ''}` : ''}
+                        <td>
+                          {challenged ? `challenged #${challengeId}` : r.verdict}
+                          <span className="jp-colearn-cell-kind" data-testid={`colearn-kind-${r.row}`}>
+                            {kind ?? ''}
+                          </span>
+                          <span className="jp-colearn-cell-fault" data-testid={`colearn-fault-${r.row}`}>
+                            {r.fault ? `${r.fault}${r.copy_of ? ` of ${r.copy_of}` : ''}` : ''}
+                          </span>
                         </td>
-                        <td data-testid={`colearn-kind-${r.row}`}>{kind ?? ''}</td>
-                        <td>{challenged ? `challenged #${challengeId}` : r.verdict}</td>
                       </tr>
                     );
                   })}
@@ -258,18 +275,23 @@ export function ContributionReport(props: IContributionReportProps): JSX.Element
               ariaLabel="Challenger account"
               testid="colearn-verifier"
               value={props.verifier}
+              placeholder={props.verifierPlaceholder}
               onChange={props.onVerifier}
             />
             <button
               className="jp-colearn-button jp-mod-warn"
               data-testid="colearn-challenge-selected"
-              title="Challenge each selected row with the kind the plan says (a label or a demand posts the bond)"
-              disabled={props.busy || props.selectedRows.length === 0}
+              title={
+                props.blocked ||
+                'Challenge each selected row with the kind the plan says (a label or a demand posts the bond)'
+              }
+              disabled={props.busy || props.selectedRows.length === 0 || !!props.blocked}
               onClick={props.onChallenge}
             >
               Challenge selected ({props.selectedRows.length})
             </button>
           </div>
+          <ActingNote note={props.actingNote ?? ''} testid="colearn-acting-challenge" />
         </>
       )}
     </DetailCard>
@@ -282,6 +304,10 @@ export interface IChallengeListProps {
   error: string;
   selectedId: number | null;
   resolver: string;
+  resolverPlaceholder?: string;
+  /** why the challenges cannot be resolved, answered or expired (read-only, no account named), or `''` */
+  blocked?: string;
+  actingNote?: string;
   busy: boolean;
   now: number;
   onSelect: (id: number | null) => void;
@@ -308,7 +334,8 @@ export function ChallengeList(props: IChallengeListProps): JSX.Element {
       key={action}
       className={`jp-colearn-button${warn ? ' jp-mod-warn' : ''}`}
       data-testid={`colearn-${action}-${c.id}`}
-      disabled={props.busy}
+      disabled={props.busy || !!props.blocked}
+      title={props.blocked || undefined}
       onClick={e => {
         e.stopPropagation();
         onClick();
@@ -326,9 +353,11 @@ export function ChallengeList(props: IChallengeListProps): JSX.Element {
           ariaLabel="Account that resolves (the model's owner), answers or expires challenges"
           testid="colearn-resolver"
           value={props.resolver}
+          placeholder={props.resolverPlaceholder}
           onChange={props.onResolver}
         />
       </div>
+      <ActingNote note={props.actingNote ?? ''} testid="colearn-acting-resolve" />
       <ErrorLine error={props.error} testid="colearn-error-challenges" />
       {props.challenges.length === 0 && !props.error && !props.loading && (
         <div className="jp-colearn-empty" data-testid="colearn-no-challenges">

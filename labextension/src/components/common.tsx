@@ -34,6 +34,8 @@ export function AccountField(props: {
   ariaLabel: string;
   testid: string;
   value: string;
+  /** shown while empty: the account that acts then */
+  placeholder?: string;
   onChange: (value: string) => void;
 }): JSX.Element {
   return (
@@ -44,6 +46,8 @@ export function AccountField(props: {
         aria-label={props.ariaLabel}
         data-testid={props.testid}
         value={props.value}
+        placeholder={props.placeholder || undefined}
+        maxLength={64}
         onChange={e => props.onChange(e.target.value)}
       />
     </label>
@@ -139,4 +143,19 @@ export function detailProps<T>(state: {
   detailError: string;
 }): { detail: T | null; loading: boolean; error: string } {
   return { detail: state.detail, loading: state.detailLoading, error: state.detailError };
+}
+
+/**
+ * The note next to an action that runs as another account than the server's (`acting as alice, not this server's
+ * account owner`): acting as another account is an explicit choice, and visible. Nothing for the server's own.
+ */
+export function ActingNote(props: { note: string; testid: string }): JSX.Element | null {
+  if (!props.note) {
+    return null;
+  }
+  return (
+    <div className="jp-colearn-acting" data-testid={props.testid}>
+      {props.note}
+    </div>
+  );
 }

@@ -17,6 +17,26 @@ export const status: IStatus = {
   pending_verifications: 1
 };
 
+/** A server on another chain (hardhat, chain 1337) that acts as no account: it reads, and refuses actions. */
+export const readOnlyStatus: IStatus = {
+  ...status,
+  chain: { devnet: false, url: 'http://127.0.0.1:8546', chain_id: 1337 },
+  account: {
+    name: 'nobody',
+    address: '0x0000000000000000000000000000000000000000',
+    read_only: true,
+    why: 'this server acts as no account on chain 1337: set c.ColearnSettings.account to a keystore'
+  },
+  time_travel: true,
+  pending_verifications: 0
+};
+
+/** A server on chain 1337 acting as the keystore "ada" (kept in the colearn home). */
+export const keystoreStatus: IStatus = {
+  ...readOnlyStatus,
+  account: { name: 'ada', address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', read_only: false, why: '' }
+};
+
 export function modelSummary(patch: Partial<IModelSummary> = {}): IModelSummary {
   return {
     id: 1,
