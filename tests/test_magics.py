@@ -425,9 +425,10 @@ def test_first_call_bench_in_a_fresh_interpreter(colearn_home):
 
     figures = firstcall.summarize([firstcall.measure(str(colearn_home))])
     assert figures["runs"] == 1 and figures["loaded"] == {"torch": False, "rfc3987_syntax": False}
-    for phase in ("load_ext_seconds", "first_publish_seconds", "first_call_seconds", "second_publish_seconds"):
+    for phase in firstcall._PHASES:
         assert figures[phase]["median"] > 0, phase
     assert "first call (both)" in firstcall.format_table(figures)
+    assert "first verification detail" in firstcall.format_table(figures)
 
 
 def test_history_growth_and_balances(ip, market, model):

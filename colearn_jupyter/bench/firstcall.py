@@ -4,7 +4,9 @@ Each run is a fresh interpreter (a child process) on a warm machine: the devnet 
 deployed before it starts, and the child prepares its notebook (IPython, pandas, scikit-learn, a fitted
 ``LogisticRegression`` on iris) before the clock starts. It then times ``%load_ext colearn_jupyter``, a first
 ``%colearn publish`` and a second one, and says which slow, optional modules the first call loaded (torch, the
-IRI grammars of ``rfc3987_syntax``; see :mod:`colearn_jupyter.formats.imports`).
+IRI grammars of ``rfc3987_syntax``; see :mod:`colearn_jupyter.formats.imports`). Last, as the server extension:
+it starts the model worker (what the server does when it starts) and times the first verification detail the
+sidebar opens, of a submission to another account's model (whose model runs in that worker).
 
 >>> from colearn_jupyter.bench import firstcall
 >>> figures = firstcall.run(runs=3)                     # doctest: +SKIP
@@ -26,7 +28,14 @@ from typing import Any
 
 #: Modules that only slow the first call down, and whether the child loaded them.
 WATCHED = ("torch", "rfc3987_syntax")
-_PHASES = ("load_ext_seconds", "first_publish_seconds", "first_call_seconds", "second_publish_seconds")
+_PHASES = (
+    "load_ext_seconds",
+    "first_publish_seconds",
+    "first_call_seconds",
+    "second_publish_seconds",
+    "server_worker_start_seconds",
+    "first_detail_seconds",
+)
 
 
 def run(runs: int = 3) -> dict[str, Any]:
@@ -80,6 +89,8 @@ def format_table(figures: dict[str, Any]) -> str:
         "first_publish_seconds": "first %colearn publish",
         "first_call_seconds": "first call (both)",
         "second_publish_seconds": "second %colearn publish",
+        "server_worker_start_seconds": "server start: model worker",
+        "first_detail_seconds": "first verification detail",
     }
     lines = [f"fresh interpreters: {figures['runs']}", f"{'':<28}{'median s':>10}{'max s':>10}"]
     for phase, name in names.items():
@@ -120,13 +131,36 @@ def _child() -> dict[str, Any]:
     first = publish()
     loaded = {name: name in sys.modules and not loaded_before[name] for name in WATCHED}
     second = publish()
+    worker_start, detail = _first_detail(shell.user_ns["clf"], train, test, frame.iloc[90:110])
     return {
         "load_ext_seconds": round(load_ext, 3),
         "first_publish_seconds": round(first, 3),
         "first_call_seconds": round(load_ext + first, 3),
         "second_publish_seconds": round(second, 3),
+        "server_worker_start_seconds": round(worker_start, 3),
+        "first_detail_seconds": round(detail, 3),
         "loaded": loaded,
     }
+
+
+def _first_detail(clf: Any, train: Any, test: Any, rows: Any) -> tuple[float, float]:
+    """As the server extension: start the model worker, then open the verification detail of bob's submission to
+    alice's model (the server acts as owner, so alice's model runs isolated). Returns both durations."""
+    from ..config import ColearnSettings
+    from ..sandbox import shared_worker
+    from ..server.service import ColearnService
+    from ..session import Session
+
+    alice = Session("alice")
+    card = alice.publish(clf, name=f"first-detail-{uuid.uuid4().hex[:8]}", train=train, test=test, label="target")
+    submission = alice.as_account("bob").contribute(card.id, rows)
+    service = ColearnService(ColearnSettings(), tempfile.gettempdir())
+    start = time.perf_counter()
+    shared_worker().start()  # what ColearnService.warm_up does in the background when the server starts
+    worker_start = time.perf_counter() - start
+    start = time.perf_counter()
+    service.contribution(submission.id)
+    return worker_start, time.perf_counter() - start
 
 
 if __name__ == "__main__":
