@@ -1,6 +1,6 @@
 /**
  * Playwright against a running JupyterLab (COLEARN_UI_URL, COLEARN_UI_TOKEN), with Debian's chromium:
- * no browser is ever downloaded. `run.sh` sets everything up; see README.md.
+ * no browser is ever downloaded. `run.sh` sets everything up (and `run-hardhat.sh` for the hardhat project).
  */
 import { defineConfig } from '@playwright/test';
 
@@ -17,5 +17,10 @@ export default defineConfig({
     actionTimeout: 30_000,
     navigationTimeout: 90_000,
     trace: 'off'
-  }
+  },
+  // run.sh runs "devnet" against the embedded devnet, run-hardhat.sh "hardhat" against a hardhat node (chain 1337)
+  projects: [
+    { name: 'devnet', testIgnore: /hardhat\.spec\.ts$/ },
+    { name: 'hardhat', testMatch: /hardhat\.spec\.ts$/ }
+  ]
 });

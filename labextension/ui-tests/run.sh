@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# UI test of the colearn sidebar against a live JupyterLab:
+# UI tests of the colearn sidebar against a live JupyterLab, in two profiles (COLEARN_UI_PROFILE=all, the default,
+# runs both; devnet or hardhat runs one).
+#
+# devnet (this script):
 #   1. a private COLEARN_HOME (its own devnet on a free port, its own store),
-#   2. setup_marketplace.py publishes an iris model, bob's batch with mislabelled rows and a demand of dave's,
-#      and a stranger's model with XSS payloads in every field (and xss.ipynb, which shows it in a notebook),
+#   2. setup_marketplace.py publishes a model that learns (five versions), an iris model, bob's batch with
+#      mislabelled rows and a demand of dave's, a stranger's model with XSS payloads in every field (and xss.ipynb,
+#      which shows it in a notebook), and widgets.ipynb (the ipywidgets panels),
 #   3. `jupyter lab` with a random token on a free port, root dir a temporary directory,
-#   4. the Playwright test (Debian's chromium, never a downloaded browser),
+#   4. the Playwright project "devnet" (Debian's chromium, never a downloaded browser): colearn.spec.ts,
+#      screenshots.spec.ts, xss.spec.ts,
 #   5. everything stopped and removed, on success and on failure.
+# hardhat (run-hardhat.sh, started once the devnet profile is stopped): a hardhat node with chain id 1337, keystore
+#   accounts, a server acting as one and a read-only one (hardhat.spec.ts).
+#
 # Environment: PYTHON / JUPYTER (default ../.venv/bin/...), CHROMIUM (default /usr/bin/chromium),
-# COLEARN_UI_SMOKE=1 to run only the "sidebar opens and lists models" test, KEEP=1 to keep the temp dir.
-# Extra arguments go to `playwright test`.
+# COLEARN_UI_SMOKE=1 to run only the "sidebar opens and lists models" test (devnet only), KEEP=1 to keep the temp
+# dirs. Extra arguments go to `playwright test` (in both profiles). Screenshots: ui-tests/screenshots/.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -17,41 +25,56 @@ repo="$(dirname "$ext")"
 PYTHON="${PYTHON:-$repo/.venv/bin/python}"
 JUPYTER="${JUPYTER:-$repo/.venv/bin/jupyter}"
 export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+profile="${COLEARN_UI_PROFILE:-all}"
+[ "${COLEARN_UI_SMOKE:-0}" = "1" ] && [ "$profile" = "all" ] && profile=devnet
+
+case "$profile" in
+  all | devnet) ;;
+  hardhat) exec bash "$here/run-hardhat.sh" "$@" ;;
+  *) echo "run.sh: COLEARN_UI_PROFILE is all, devnet or hardhat, not '$profile'" >&2; exit 2 ;;
+esac
 
 [ -x "$CHROMIUM" ] || { echo "run.sh: no chromium at $CHROMIUM (apt-get install -y chromium)" >&2; exit 2; }
 [ -x "$JUPYTER" ] || { echo "run.sh: no jupyter at $JUPYTER" >&2; exit 2; }
 [ -f "$repo/colearn_jupyter/labextension/package.json" ] || {
   echo "run.sh: the extension is not built (npm run build:prod)" >&2; exit 2; }
 
+# a fresh set of screenshots for a reviewer (the folder is git-ignored)
+mkdir -p "$here/screenshots"
+rm -f "$here"/screenshots/*.png
+
 work="$(mktemp -d "${TMPDIR:-/tmp}/colearn-ui-XXXXXX")"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 export COLEARN_HOME="$work/home"
 export COLEARN_DEVNET_PORT=0
-unset COLEARN_RPC_URL COLEARN_MARKETPLACE COLEARN_IPFS_URL || true
+unset COLEARN_RPC_URL COLEARN_MARKETPLACE COLEARN_IPFS_URL COLEARN_ACCOUNT || true
 root="$work/root"
 mkdir -p "$COLEARN_HOME" "$root"
 lab_pid=""
+stopped=0
+
+# stop this profile's JupyterLab and devnet (anvil), forget its chain and remove its directory; once
+stop_devnet_profile() {
+  local status="$1"
+  [ "$stopped" = "1" ] && return 0
+  stopped=1
+  stop_pid "$lab_pid"
+  "$PYTHON" -c 'import os; from colearn_jupyter import Devnet; Devnet(os.environ["COLEARN_HOME"]).reset()' \
+    >/dev/null 2>&1 || true
+  [ "$status" -ne 0 ] && show_log "$work/lab.log"
+  if [ "${KEEP:-0}" = "1" ]; then echo "run.sh: kept $work" >&2; else rm -rf "$work"; fi
+}
 
 cleanup() {
   local status=$?
-  if [ -n "$lab_pid" ] && kill -0 "$lab_pid" 2>/dev/null; then
-    kill -TERM "$lab_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$lab_pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$lab_pid" 2>/dev/null || true
-  fi
-  # stop this run's devnet (anvil) and forget its chain
-  "$PYTHON" -c 'import os; from colearn_jupyter import Devnet; Devnet(os.environ["COLEARN_HOME"]).reset()' \
-    >/dev/null 2>&1 || true
-  if [ "$status" -ne 0 ] && [ -f "$work/lab.log" ]; then
-    echo "---- jupyter lab log (last 40 lines) ----" >&2
-    tail -n 40 "$work/lab.log" >&2 || true
-  fi
-  if [ "${KEEP:-0}" = "1" ]; then echo "run.sh: kept $work" >&2; else rm -rf "$work"; fi
+  stop_devnet_profile "$status"
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "run.sh: publishing a model and a contribution (COLEARN_HOME=$COLEARN_HOME)"
+echo "run.sh: publishing models and contributions (COLEARN_HOME=$COLEARN_HOME)"
 setup_json="$("$PYTHON" "$here/setup_marketplace.py" --root-dir "$root" | tail -n 1)"
 echo "run.sh: $setup_json"
 field() { "$PYTHON" -c 'import json, sys; v = json.loads(sys.argv[1])[sys.argv[2]]; print(",".join(map(str, v)) if isinstance(v, list) else v)' "$setup_json" "$1"; }
@@ -65,27 +88,29 @@ export COLEARN_UI_XSS_SUBMISSION_ID="$(field xss_submission_id)"
 export COLEARN_UI_XSS_CHALLENGE_ID="$(field xss_challenge_id)"
 export COLEARN_UI_XSS_NOTEBOOK="$(field xss_notebook)"
 export COLEARN_UI_XSS_NAME="$(field xss_name)"
+export COLEARN_UI_GROWTH_MODEL_ID="$(field growth_model_id)"
+export COLEARN_UI_WIDGETS_NOTEBOOK="$(field widgets_notebook)"
 
-port="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-token="$("$PYTHON" -c 'import secrets; print(secrets.token_hex(24))')"
+port="$(free_port)"
+token="$(new_token)"
 export COLEARN_UI_URL="http://127.0.0.1:$port/"
 export COLEARN_UI_TOKEN="$token"
 
 echo "run.sh: starting jupyter lab on port $port"
-JUPYTER_CONFIG_DIR="$work/jupyter-config" JUPYTER_RUNTIME_DIR="$work/runtime" \
-  "$JUPYTER" lab --no-browser --ServerApp.ip=127.0.0.1 --port "$port" --ServerApp.port_retries=0 \
-  --IdentityProvider.token="$token" --allow-root --ServerApp.root_dir="$root" \
-  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate --LabApp.expose_app_in_browser=True \
-  >"$work/lab.log" 2>&1 &
-lab_pid=$!
-
-for i in $(seq 1 120); do
-  if curl -fsS -H "Authorization: token $token" "${COLEARN_UI_URL}api/status" >/dev/null 2>&1; then break; fi
-  kill -0 "$lab_pid" 2>/dev/null || { echo "run.sh: jupyter lab exited" >&2; exit 1; }
-  [ "$i" -eq 120 ] && { echo "run.sh: jupyter lab did not answer in 60 s" >&2; exit 1; }
-  sleep 0.5
-done
+start_lab lab "$port" "$token" "$root"
+lab_pid=$LAB_PID
+wait_lab lab "$lab_pid" "$COLEARN_UI_URL" "$token"
 echo "run.sh: jupyter lab is up; colearn status: $(curl -sS -H "Authorization: token $token" "${COLEARN_UI_URL}colearn/api/status" || true)"
 
 cd "$ext"
-node_modules/.bin/playwright test -c ui-tests/playwright.config.ts "$@"
+devnet_status=0
+node_modules/.bin/playwright test -c ui-tests/playwright.config.ts --project devnet --pass-with-no-tests "$@" ||
+  devnet_status=$?
+stop_devnet_profile "$devnet_status"
+
+hardhat_status=0
+if [ "$profile" = "all" ]; then
+  bash "$here/run-hardhat.sh" "$@" || hardhat_status=$?
+fi
+[ "$devnet_status" -eq 0 ] || { echo "run.sh: the devnet profile failed" >&2; exit "$devnet_status"; }
+[ "$hardhat_status" -eq 0 ] || { echo "run.sh: the hardhat profile failed" >&2; exit "$hardhat_status"; }

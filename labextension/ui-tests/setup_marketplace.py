@@ -3,7 +3,12 @@
 Run with COLEARN_HOME set to a private directory (run.sh does): the devnet and store live there, and the
 Jupyter server started afterwards with the same COLEARN_HOME sees the same marketplace. Prints one line of
 JSON: {"model_id", "model_name", "submission_id", "flipped_rows", "demanded_submission", "demand_id", "csv",
-"xss_model_id", "xss_submission_id", "xss_challenge_id", "xss_notebook", "xss_name", "xss_strings"}.
+"xss_model_id", "xss_submission_id", "xss_challenge_id", "xss_notebook", "xss_name", "xss_strings", "growth_model_id",
+"growth_model_name", "widgets_notebook"}.
+
+The growth model is published first, on six rows: four contributors add batches, the clock is moved past each
+window, and every claim is followed by a retrain, so its card shows a five-version accuracy chart (the
+screenshots). Moving the clock first leaves the other models' windows and time-outs untouched.
 
 The demanded submission is dave's batch, submitted while its file was kept back: the verifier demands its last
 row (an availability challenge; its plan would challenge the whole file), and the file is stored only afterwards,
@@ -12,6 +17,7 @@ so the UI can answer the demand from the server's storage.
 The XSS model is a stranger's (``tests/xss_payloads.py``): payloads in its name, description, feature and label
 names, label values and row values, erin's batch of payload rows and a label challenge of one of them; the
 notebook ``xss.ipynb`` under the root shows its reprs and the ipywidgets panels (xss.spec.ts runs it).
+``widgets.ipynb`` shows the market browser on the growth model and alice's account card (screenshots.spec.ts).
 
     python setup_marketplace.py --root-dir /tmp/lab-root [--name iris-ui-1234]
 """
@@ -46,6 +52,47 @@ def iris_frame() -> pd.DataFrame:
     return frame.drop_duplicates().reset_index(drop=True)
 
 
+#: The growth model's contributors and the size of each one's batch.
+GROWTH_BATCHES = {"alice": 8, "carol": 12, "frank": 20, "grace": 40}
+
+
+def growth_model(owner: Session, name: str) -> int:
+    """A model that learns: published on six rows, then four batches, each claimed and followed by a retrain (five
+    versions). A strongly regularised logistic regression, so that more rows visibly help (about 62% to 92%)."""
+    frame = iris_frame().sample(frac=1.0, random_state=3).reset_index(drop=True)
+    test, train = frame.iloc[:40], frame.iloc[40:46]
+    features = [c for c in frame.columns if c != LABEL]
+    clf = LogisticRegression(C=0.1, max_iter=500).fit(train[features], train[LABEL])
+    card = owner.publish(
+        clf, name=name, train=train, test=test, label=LABEL, deposit="0.001", reward="0.0002", window="10m",
+        description="iris, learning from its contributors",
+    )  # fmt: skip
+    start = 46
+    contributors = {}
+    for account, size in GROWTH_BATCHES.items():
+        contributors[account] = owner.as_account(account)
+        contributors[account].contribute(card.id, frame.iloc[start : start + size])
+        start += size
+    owner.advance_time("10m")
+    owner.advance_time(1)
+    for contributor in contributors.values():
+        contributor.claim()
+        owner.retrain(card.id)
+    return card.id
+
+
+def widgets_notebook(model: int) -> dict:
+    """A notebook that shows the ipywidgets panels: the market browser on the growth model and an account card."""
+    cells = [
+        "from colearn_jupyter import Session\nfrom colearn_jupyter.widgets import account_card, market_browser\n"
+        'alice = Session.connect("alice")',
+        f"browser = market_browser(alice)\nbrowser.select({model})\nbrowser",
+        "account_card(alice)",
+        'print("widgets notebook done")',
+    ]
+    return _notebook("widgets", cells)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root-dir", type=Path, required=True, help="the Jupyter server's root directory")
@@ -61,6 +108,9 @@ def main() -> None:
     clf = LogisticRegression(max_iter=500).fit(train[features], train[LABEL])
 
     owner = Session.connect("owner")
+    growth_name = f"iris-growth-{secrets.token_hex(3)}"
+    growth = growth_model(owner, growth_name)  # first: it moves the clock
+
     card = owner.publish(
         clf, name=args.name, train=train, test=test, label=LABEL, deposit="0.01", reward="0.002", window="1h"
     )
@@ -95,6 +145,8 @@ def main() -> None:
     xss = xss_payloads.plant(owner, contributor="erin", verifier="verifier")
     notebook = args.root_dir / "xss.ipynb"
     notebook.write_text(json.dumps(xss_notebook(xss)))
+    widgets = args.root_dir / "widgets.ipynb"
+    widgets.write_text(json.dumps(widgets_notebook(growth)))
 
     print(
         json.dumps(
@@ -112,6 +164,9 @@ def main() -> None:
                 "xss_notebook": notebook.name,
                 "xss_name": xss_payloads.NAME,
                 "xss_strings": list(xss_payloads.STRINGS),
+                "growth_model_id": growth,
+                "growth_model_name": growth_name,
+                "widgets_notebook": widgets.name,
             }
         )
     )
@@ -133,9 +188,14 @@ def xss_notebook(xss: xss_payloads.Planted) -> dict:
         "queue.verify_button.click()\nqueue",
         'print("xss notebook done")',
     ]
+    return _notebook("xss", cells)
+
+
+def _notebook(prefix: str, cells: list[str]) -> dict:
+    """A notebook of code cells, not run yet."""
     return {
         "cells": [
-            {"cell_type": "code", "execution_count": None, "id": f"xss-{i}", "metadata": {}, "outputs": [],
+            {"cell_type": "code", "execution_count": None, "id": f"{prefix}-{i}", "metadata": {}, "outputs": [],
              "source": source}
             for i, source in enumerate(cells)
         ],

@@ -41,9 +41,9 @@ export const chromiumTest = base.extend<{ context: BrowserContext }>({
   }
 });
 
-/** Open JupyterLab with the token and wait for its main area. */
-export async function openLab(page: Page): Promise<void> {
-  await page.goto(`${URL}lab?token=${encodeURIComponent(TOKEN)}`);
+/** Open JupyterLab (at `base`, default COLEARN_UI_URL) with the token and wait for its main area. */
+export async function openLab(page: Page, base: string = URL): Promise<void> {
+  await page.goto(`${base.replace(/\/?$/, '/')}lab?token=${encodeURIComponent(TOKEN)}`);
   await page.locator('#jp-main-dock-panel').waitFor({ state: 'visible', timeout: 90_000 });
 }
 
@@ -61,4 +61,31 @@ export async function openSidebar(page: Page): Promise<Locator> {
   const text = (await panel.innerText()).trim();
   expect(text.length, 'the colearn panel is empty').toBeGreaterThan(20);
   return panel;
+}
+
+/**
+ * Save a screenshot for a reviewer as `screenshots/<name>.png`: of `what`, an element, or `'page'` (the whole
+ * window); by default the colearn sidebar.
+ */
+export async function shoot(page: Page, name: string, what?: Locator | 'page'): Promise<void> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  if (what === 'page') {
+    await page.screenshot({ path: file });
+  } else {
+    await (what ?? page.locator('#colearn-sidebar')).screenshot({ path: file });
+  }
+}
+
+/** Switch JupyterLab's theme (needs --LabApp.expose_app_in_browser=True); waits until it applies. */
+export async function setTheme(page: Page, theme: 'JupyterLab Light' | 'JupyterLab Dark'): Promise<void> {
+  await page.waitForFunction(() => Boolean((window as any).jupyterapp), undefined, { timeout: 60_000 });
+  await page.evaluate(name => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: name }), theme);
+  const light = theme === 'JupyterLab Light' ? 'true' : 'false';
+  await page.waitForFunction(value => document.body.dataset.jpThemeLight === value, light, { timeout: 30_000 });
+}
+
+/** Whether an element's content is wider than the element (it scrolls sideways, or is cut). */
+export async function overflowsSideways(what: Locator): Promise<boolean> {
+  return what.evaluate(el => el.scrollWidth > el.clientWidth + 1);
 }

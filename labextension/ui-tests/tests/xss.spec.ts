@@ -143,7 +143,11 @@ test('a notebook shows a stranger\'s payloads as text: reprs and ipywidgets pane
       await panel.context.ready;
       await panel.sessionContext.ready;
     }, NOTEBOOK);
-    const notebook = page.locator('.jp-NotebookPanel').filter({ has: page.locator('.jp-Notebook') }).first();
+    // the notebook shown (another one restored with the layout is a hidden tab)
+    const notebook = page
+      .locator('.jp-NotebookPanel:not(.lm-mod-hidden)')
+      .filter({ has: page.locator('.jp-Notebook') })
+      .first();
     await expect(notebook).toBeVisible();
     await page.evaluate(async () => {
       const app = (window as any).jupyterapp;
