@@ -6,7 +6,7 @@ FORGE := node_modules/.bin/forge
 LABEXT := colearn_jupyter/labextension/package.json
 LABEXT_SOURCES := $(shell find labextension/src labextension/style -type f 2>/dev/null) labextension/package.json
 
-.PHONY: install lab test test-contracts test-python test-frontend test-ui lint contracts bench clean
+.PHONY: install lab test test-contracts test-python test-frontend test-ui lint contracts bench bench-devnet soak clean
 
 # A venv with JupyterLab first: building the extension needs it.
 $(BIN)/.base:
@@ -60,6 +60,14 @@ bench: install  ## print gas, storage and API figures
 	$(BIN)/colearn bench gas
 	$(BIN)/colearn bench storage --size-mb 256
 	$(BIN)/colearn bench api --models 200
+
+bench-devnet: install  ## durable send latency after 100, 1,000 and 10,000 transactions; recovery after a SIGKILL
+	$(BIN)/python -m colearn_jupyter.bench.devnet
+
+SOAK_SECONDS ?= 600
+soak: install  ## the class soak for SOAK_SECONDS (30 student processes, the devnet SIGKILLed every 15 s)
+	COLEARN_SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest tests/test_soak.py -p no:cacheprovider -s \
+		--timeout $$(( $(SOAK_SECONDS) + 600 ))
 
 clean:
 	rm -rf $(VENV) node_modules labextension/node_modules labextension/lib colearn_jupyter/labextension \
