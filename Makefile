@@ -44,8 +44,9 @@ lint: install
 	$(BIN)/ruff check colearn_jupyter tests conftest.py
 	$(BIN)/ruff format --check colearn_jupyter tests conftest.py
 
+# Two workers, each with its own colearn home and devnet; a file's tests stay together (module fixtures).
 test-python: install  ## pytest against the real devnet, IPFS node and contracts; the example notebooks
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 test-frontend: install  ## jest tests of the JupyterLab extension
 	cd labextension && npm test -- --silent

@@ -129,9 +129,14 @@ def test_any_rpc_url_with_one_setting(chain, market, tmp_path):
     assert not remote.is_devnet
     other = Marketplace.connect(remote)
     assert other.model_count() == market.model_count()
-    # A home that has never seen this chain needs to be told where the marketplace is.
+    # A home that has never seen this chain: a development node on this machine with the devnet's public test keys
+    # gets a marketplace of its own; a real network must be told where the marketplace is.
+    fresh = Chain(ColearnSettings(rpc_url=chain.url, home=str(tmp_path / "local")))
+    assert fresh.is_local_node and Marketplace.connect(fresh).address != market.address
+    real = Chain(ColearnSettings(rpc_url=chain.url, home=str(tmp_path / "real")))
+    real._local_node = False  # as a testnet would be: not on this machine
     with pytest.raises(ChainError, match="no marketplace is known"):
-        Marketplace.connect(Chain(ColearnSettings(rpc_url=chain.url, home=str(tmp_path))))
+        Marketplace.connect(real)
 
 
 def test_no_node_running_says_what_to_do():
