@@ -478,33 +478,18 @@ class Devnet:
                 self._kill(process.pid)
 
     def _replay(self, url: str, start: int, head: tuple[int, str]) -> None:
-        """Mine the journal's blocks after ``start`` again, each at its timestamp, checking every hash.
-
-        A block of one transaction is mined by the node's automine as the transaction arrives; only the others
-        (empty, or of several transactions) by ``evm_mine``, which anvil runs in a time that grows with the chain's
-        length (3 ms a block at 2,000 blocks, 20 ms at 8,000): mining every block so made a replay quadratic.
-        """
         from tqdm.auto import tqdm
 
         call = _Connection(url)
-        automine = True
         try:
+            call("evm_setAutomine", False)
             with tqdm(total=head[0] - start, desc="rebuilding the devnet", unit="block", delay=2, leave=False) as bar:
                 for block in self.journal.blocks(after=start):
-                    single = len(block.transactions) == 1
-                    if automine != single:
-                        call("evm_setAutomine", single)
-                        automine = single
-                    call("evm_setNextBlockTimestamp", block.timestamp)
                     for raw in block.transactions:
                         call("eth_sendRawTransaction", raw)
-                    if not single:
-                        call("evm_mine")
+                    call("evm_setNextBlockTimestamp", block.timestamp)
+                    call("evm_mine")
                     mined = call("eth_getBlockByNumber", "latest", False)
-                    deadline = time.monotonic() + _START_TIMEOUT_S
-                    while int(mined["number"], 16) < block.number and time.monotonic() < deadline:
-                        time.sleep(0.001)  # automine mines just after it answers
-                        mined = call("eth_getBlockByNumber", "latest", False)
                     if (int(mined["number"], 16), mined["hash"]) != (block.number, block.hash):
                         raise DevnetError(
                             f"replaying the devnet's journal gave block {int(mined['number'], 16)} "
@@ -512,8 +497,7 @@ class Devnet:
                             f"changed; report this with {self.dir} attached, or `colearn devnet reset`."
                         )
                     bar.update()
-            if not automine:
-                call("evm_setAutomine", True)
+            call("evm_setAutomine", True)
         finally:
             call.close()
 
