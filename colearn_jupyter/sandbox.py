@@ -93,6 +93,7 @@ class ModelWorker:
         self._home: Path | None = None
         self._loaded: set[str] = set()
         self._lock = threading.Lock()
+        self._owner = os.getpid()  # the process that started the worker: only it may stop it
 
     @property
     def pid(self) -> int | None:
@@ -230,6 +231,9 @@ class ModelWorker:
 
     def _stop(self) -> None:
         process, self._process, self._loaded = self._process, None, set()
+        if os.getpid() != self._owner:  # a forked copy of this object: the worker is its parent's, leave it be
+            self._home, self._owner = None, os.getpid()
+            return
         if process is not None:
             if process.poll() is None:
                 process.kill()
@@ -237,7 +241,10 @@ class ModelWorker:
             for pipe in (process.stdin, process.stdout):
                 if pipe is not None:
                     pipe.close()
-            stderr = (self._home / "stderr").read_bytes()[-2000:] if self._home else b""
+            try:
+                stderr = (self._home / "stderr").read_bytes()[-2000:] if self._home else b""
+            except OSError:  # its folder is gone (removed from outside): nothing to report
+                stderr = b""
             if stderr.strip():
                 _log.debug("model worker %s ended; its last output:\n%s", process.pid, stderr.decode(errors="replace"))
         if self._home is not None:
@@ -249,13 +256,23 @@ _shared: ModelWorker | None = None
 _shared_lock = threading.Lock()
 
 
+def _forget_after_fork() -> None:
+    """In a forked child (multiprocessing, a forking server): start a worker of its own when it needs one, never
+    share the parent's pipes (the calls of two processes would interleave) nor stop the parent's worker."""
+    global _shared, _shared_lock
+    _shared, _shared_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def shared_worker() -> ModelWorker:
     """This process's worker (created on first use, stopped when the process exits)."""
     global _shared
     with _shared_lock:
         if _shared is None:
             _shared = ModelWorker()
-            atexit.register(_shared.close)
+            atexit.register(_shared.close)  # in a forked child this stops nothing of the parent's (see _stop)
         return _shared
 
 

@@ -208,6 +208,37 @@ def test_the_worker_predicts_like_the_kernel_in_its_own_clean_process(iris, mark
     assert isolated.predict(features.iloc[:5]).tolist() == fitted.predict(features.iloc[:5]).tolist()
 
 
+def _predict_in_a_forked_child(blob: bytes, features: pd.DataFrame, out: str) -> None:
+    from colearn_jupyter import sandbox
+
+    predicted = IsolatedModel(blob).predict(features).tolist()
+    child_worker = sandbox.shared_worker().pid
+    sandbox.shared_worker().close()  # as a child's exit would: it must not stop its parent's worker
+    Path(out).write_text(json.dumps({"predicted": predicted, "worker": child_worker}))
+
+
+def test_a_forked_child_has_a_worker_of_its_own_and_leaves_its_parents_alone(iris, tmp_path):
+    """A process forked after its worker started (multiprocessing, a forking server, pytest-xdist's soak) must not
+    talk through its parent's pipes, nor stop its parent's worker when it ends."""
+    import multiprocessing
+
+    features, labels = iris.drop(columns="target"), iris["target"]
+    blob = save_model(naive_bayes.GaussianNB().fit(features, labels))
+    expected = IsolatedModel(blob).predict(features.iloc[:5]).tolist()
+    parent_worker = shared_worker().pid
+    assert parent_worker is not None
+    child = multiprocessing.get_context("fork").Process(
+        target=_predict_in_a_forked_child, args=(blob, features.iloc[:5], str(tmp_path / "child.json"))
+    )
+    child.start()
+    child.join(timeout=300)
+    assert child.exitcode == 0
+    answer = json.loads((tmp_path / "child.json").read_text())
+    assert answer["predicted"] == expected and answer["worker"] not in (None, parent_worker)
+    assert shared_worker().pid == parent_worker  # still running, and still answering
+    assert IsolatedModel(blob).predict(features.iloc[:5]).tolist() == expected
+
+
 def test_a_worker_that_cannot_run_gives_a_clear_error(iris):
     blob = save_model(naive_bayes.GaussianNB().fit(iris.drop(columns="target"), iris["target"]))
     starved = ModelWorker(memory_limit=64 << 20, start_timeout=120)  # too little to import NumPy
