@@ -49,8 +49,10 @@ from .storage.unixfs import file_cid
 
 _FORMAT = "colearn-intent"
 _NOTE = (
-    "Its files are kept in this colearn home: the next colearn call (or `colearn storage gc`) settles it, storing "
-    "them if the transaction was mined and releasing them if it was not. Do not send the call again before that."
+    "Its files are kept in this colearn home: the next colearn call (or `colearn storage gc`) settles it by its "
+    "hash: not yet mined, the same signed transaction is sent again (so it happens once) and its files are stored; "
+    "if another transaction took its nonce, it did not happen and they are released. Do not send the call again "
+    "before that."
 )
 
 
