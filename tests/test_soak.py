@@ -240,9 +240,16 @@ def _kill(devnet: Devnet, deadline: float, stop: threading.Event, kills: list[fl
 
 
 # ---------------------------------------------------------------------------------------------------- the soak
-def test_class_soak(tmp_path, monkeypatch, capsys):
-    home = tmp_path / "home"
-    monkeypatch.setenv("COLEARN_HOME", str(home))
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A colearn home of its own, whose devnet is stopped and forgotten afterwards, whatever happened."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("COLEARN_HOME", str(path))
+    yield path
+    Devnet(path).reset()
+
+
+def test_class_soak(home, tmp_path, monkeypatch, capsys):
     started = time.time()
     parent = Recorder()
     parent.install(monkeypatch.setattr)
