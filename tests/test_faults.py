@@ -620,6 +620,7 @@ def test_the_devnet_benchmark_runs_small():
     for point in figures["points"]:
         assert point["blocks"] >= point["transactions"]
         assert 0 < point["send_ms"]["median"] <= point["send_ms"]["p95"] <= point["send_ms"]["max"]
+        assert 0 < point["commit_ms"]["median"] <= point["commit_ms"]["p95"] <= point["send_ms"]["max"]
         assert 200 < point["journal_bytes_per_tx"] < 2000  # a raw transfer, its hashes and its time
         rebuild = point["recovery"]
         assert rebuild["killed_at_block"] == point["blocks"] - 4  # killed before the samples

@@ -1,14 +1,15 @@
 """What durability costs on the devnet, and whether it grows with the chain: measured on a private, throwaway devnet.
 
 The chain is filled quickly to each point (100, 1,000 and 10,000 transactions by default): transfers signed here
-and sent raw over one kept-alive connection, one block each, then journaled at once (:meth:`Devnet.sync`) and
-snapshotted, as the node would have done on the way. At each point, ``samples`` small transactions (a 1-wei
-transfer) go through :meth:`Chain.send`, which returns only once the block is in the fsynced journal: their median
-and 95th percentile latencies should stay flat whatever the chain's length (a commit appends the new block and
-reads only the journal's new lines). Before the samples, the node is SIGKILLed and its rebuild timed: the last
-snapshot loaded and the journal's blocks after it replayed, in the worst case the live node leaves (its last
-snapshot ``SNAPSHOT_EVERY - 1`` blocks back; before the first snapshot, from genesis). Also the journal's bytes per
-transaction, the devnet directory's size, and a replay of the whole journal from genesis at the end.
+and sent raw over one kept-alive connection, about one block each, then journaled at once (:meth:`Devnet.sync`),
+with a snapshot as the live node leaves them (its last one ``SNAPSHOT_EVERY - 1`` blocks back at most; before the
+first, none). At each point the node is SIGKILLed and its rebuild timed (the last snapshot loaded, the journal's
+blocks after it replayed: the worst case), then ``samples`` small transactions (a 1-wei transfer) go through
+:meth:`Chain.send`, which returns only once the block is in the fsynced journal: their median and 95th percentile
+latencies, and the part spent in :meth:`Devnet.commit` (journaling the block), which should stay flat whatever the
+chain's length (a commit appends the new block and reads only the journal's new lines); the rest is the node's,
+and anvil's time to mine a block grows with the chain. Also the journal's bytes per transaction, the devnet
+directory's size, and at the end a replay of the whole journal from genesis.
 
 >>> from colearn_jupyter.bench import devnet
 >>> figures = devnet.run(points=(100, 1000, 10_000))     # doctest: +SKIP
@@ -90,11 +91,14 @@ def run(points: Sequence[int] = (100, 1_000, 10_000), samples: int = 50) -> dict
                 nonce = _fill(devnet, url, count, nonce)
                 fill_seconds, filled = time.perf_counter() - started, point
                 recovery = _rebuild_after_kill(devnet)
-                latencies = []
+                latencies, commits = [], []
                 for _ in range(samples):
+                    committing = _time_commits(devnet)
                     started = time.perf_counter()
                     chain.transfer(alice, bob, 1)
                     latencies.append(time.perf_counter() - started)
+                    commits.append(sum(committing))
+                del devnet.commit  # the class's again
                 head = devnet.journal.head()[0]
                 figures["points"].append(
                     {
@@ -105,6 +109,10 @@ def run(points: Sequence[int] = (100, 1_000, 10_000), samples: int = 50) -> dict
                             "median": round(1000 * statistics.median(latencies), 2),
                             "p95": round(1000 * _percentile(latencies, 0.95), 2),
                             "max": round(1000 * max(latencies), 2),
+                        },
+                        "commit_ms": {
+                            "median": round(1000 * statistics.median(commits), 2),
+                            "p95": round(1000 * _percentile(commits, 0.95), 2),
                         },
                         "journal_bytes": devnet.journal.size,
                         "journal_bytes_per_tx": round(devnet.journal.size / max(1, head), 1),
@@ -118,6 +126,22 @@ def run(points: Sequence[int] = (100, 1_000, 10_000), samples: int = 50) -> dict
     first, last = figures["points"][0]["send_ms"]["median"], figures["points"][-1]["send_ms"]["median"]
     figures["median_ratio_last_to_first"] = round(last / first, 2)
     return figures
+
+
+def _time_commits(devnet: Devnet) -> list[float]:
+    """Time every :meth:`Devnet.commit` of ``devnet`` from now on (making the block durable: the journal's part)."""
+    seconds: list[float] = []
+    commit = type(devnet).commit
+
+    def timed(block_number: int, block_hash: str) -> bool:
+        started = time.perf_counter()
+        try:
+            return commit(devnet, block_number, block_hash)
+        finally:
+            seconds.append(time.perf_counter() - started)
+
+    devnet.commit = timed  # type: ignore[method-assign]
+    return seconds
 
 
 def _rebuild_after_kill(devnet: Devnet) -> dict[str, Any]:
@@ -155,17 +179,18 @@ def _full_replay(devnet: Devnet) -> dict[str, Any]:
 
 def format_table(figures: dict[str, Any]) -> str:
     lines = [
-        f"one durable 1-wei transfer through Chain.send, {figures['samples']} samples at each point (ms); then a "
-        f"SIGKILL and the rebuild (last snapshot + the blocks after it; snapshots every {figures['snapshot_every']:,})",
-        f"{'transactions':>13}{'blocks':>8}{'median':>9}{'p95':>9}{'max':>9}{'journal B/tx':>14}{'devnet MiB':>12}"
-        f"{'rebuild s':>11}{'replayed':>10}",
+        f"one durable 1-wei transfer through Chain.send, {figures['samples']} samples at each point (ms; 'commit': "
+        f"the part spent making its block durable); before them a SIGKILL and the rebuild (the last snapshot + the "
+        f"blocks after it; snapshots every {figures['snapshot_every']:,})",
+        f"{'transactions':>13}{'blocks':>8}{'median':>9}{'p95':>9}{'max':>9}{'commit':>9}{'p95':>8}"
+        f"{'journal B/tx':>14}{'devnet MiB':>12}{'rebuild s':>11}{'replayed':>10}",
     ]
     for point in figures["points"]:
-        ms, rebuild = point["send_ms"], point["recovery"]
+        ms, commit, rebuild = point["send_ms"], point["commit_ms"], point["recovery"]
         lines.append(
             f"{point['transactions']:>13,}{point['blocks']:>8,}{ms['median']:>9}{ms['p95']:>9}{ms['max']:>9}"
-            f"{point['journal_bytes_per_tx']:>14}{point['disk_bytes'] / 2**20:>12.1f}{rebuild['seconds']:>11}"
-            f"{rebuild['replayed_blocks']:>10,}"
+            f"{commit['median']:>9}{commit['p95']:>8}{point['journal_bytes_per_tx']:>14}"
+            f"{point['disk_bytes'] / 2**20:>12.1f}{rebuild['seconds']:>11}{rebuild['replayed_blocks']:>10,}"
         )
     lines.append(f"median at the last point / at the first: {figures['median_ratio_last_to_first']}")
     full = figures.get("full_replay")
