@@ -52,8 +52,15 @@ export async function openSidebar(page: Page): Promise<Locator> {
   const tab = page.locator('.jp-SideBar.jp-mod-left .lm-TabBar-tab[data-id="colearn-sidebar"]');
   await expect(tab, 'the colearn tab in the left sidebar').toBeVisible();
   const panel = page.locator('#colearn-sidebar');
-  if (!(await panel.isVisible())) {
+  // A workspace restored with the sidebar open shows it a moment after the tab appears: a click then would close
+  // it. So click only while it is hidden, and look again after each click.
+  for (let attempt = 0; attempt < 3 && !(await panel.isVisible()); attempt++) {
     await tab.click();
+    try {
+      await panel.waitFor({ state: 'visible', timeout: 5_000 });
+    } catch {
+      // it was opening as we clicked, and the click closed it: the next round opens it again
+    }
   }
   await expect(panel, 'the colearn sidebar panel').toBeVisible();
   await expect(panel.getByTestId('colearn-panel')).toBeVisible();
