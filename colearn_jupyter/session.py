@@ -470,10 +470,13 @@ class Session:
             for sub in candidates:
                 if not sub.settled and sub.window_ends_at <= now and sub.open_challenges == 0:
                     receipts.append(self.market.claim(self.account, sub.id))
-            credit = self.market.credit_of(self.account.address)
-            if credit:
-                receipts.append(self.market.withdraw(self.account))
-        return credit
+            if not self.market.credit_of(self.account.address):
+                return 0
+            receipt = self.market.withdraw(self.account)
+            receipts.append(receipt)
+        # What the withdrawal paid, as its own event says: a verdict mined between the read above and the
+        # withdrawal (the owner resolving this account's challenge, say) is paid too and must be reported too.
+        return sum(e.args["amount"] for e in receipt.events if e.name == "Withdrawn")
 
     def locked_deposits(self, submissions: Iterable[Submission] | None = None) -> int:
         """Wei of this account's deposits still locked: rows not rejected, of submissions not yet claimed."""

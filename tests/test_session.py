@@ -91,6 +91,32 @@ def test_full_cycle(owner, iris, market):
     assert market.model(card.id).test_set_cid
 
 
+def test_claim_reports_what_its_withdrawal_paid_even_when_credit_arrives_meanwhile(owner, iris, market, monkeypatch):
+    # Found by the class soak: a verdict mined between claim()'s read of the credit and its withdrawal was paid
+    # but not reported (told 0.012 ETH, withdrawn 0.024). Here a second claim lands in exactly that gap.
+    train, test, extra = iris.iloc[:45], iris.iloc[45:95], iris.iloc[95:]
+    clf = LogisticRegression(max_iter=500).fit(train.drop(columns="target"), train["target"])
+    card = owner.publish(clf, name="iris-claim-race", train=train, test=test, label="target", window="1m", pool="1")
+    alice = owner.as_account("alice")
+    first, second = alice.contribute(card.id, extra.iloc[:5]), alice.contribute(card.id, extra.iloc[5:10])
+    owner.advance_time(61)
+    real_withdraw = alice.market.withdraw
+
+    def withdraw_after_another_claim(account):
+        alice.market.claim(account, second.id)  # credit that arrives after claim() looked
+        return real_withdraw(account)
+
+    monkeypatch.setattr(alice.market, "withdraw", withdraw_after_another_claim)
+    address = alice.account.address
+    reported = alice.claim(first.id)
+    paid = market.events(owner.chain.w3.eth.block_number)
+    (withdrawn,) = [e.args["amount"] for e in paid if e.name == "Withdrawn" and e.args["account"] == address]
+    terms = card.info.terms
+    assert reported == withdrawn >= 10 * (terms.deposit_per_row + terms.reward_per_row)
+    assert market.credit_of(address) == 0
+    assert market.submission(first.id).claimed and market.submission(second.id).claimed
+
+
 def test_onchain_rows_are_judged_by_label_challenges_and_learned_on_claim(owner, market):
     data = load_breast_cancer(as_frame=True)
     frame = data.frame.iloc[:, [0, 1, 2, 3, -1]].drop_duplicates().reset_index(drop=True)
