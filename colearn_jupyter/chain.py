@@ -35,7 +35,7 @@ from web3.providers.rpc import HTTPProvider
 from .accounts import Account, load_account
 from .config import ColearnSettings
 from .devnet import Devnet
-from .errors import ChainError, DevnetError, TransactionInDoubt, TransactionRefused
+from .errors import ChainError, ClockRefused, DevnetError, TransactionInDoubt, TransactionRefused
 from .rpcerrors import RefusedAtSend, explain, node_message
 
 _GAS_HEADROOM = 1.25
@@ -322,7 +322,7 @@ class Chain:
         """Move the clock of a local node forward by ``seconds``; returns the new block timestamp."""
         if self.devnet is None:
             if not self.is_local_node:
-                raise DevnetError(
+                raise ClockRefused(
                     "time travel works only on the devnet or a development node on this machine (anvil, hardhat), "
                     "not on a real network: there, windows and time-outs pass in real time"
                 )

@@ -17,6 +17,11 @@ class DevnetError(ColearnError):
     """The embedded devnet cannot be started, reached or changed."""
 
 
+class ClockRefused(DevnetError):
+    """The chain's clock may not be moved here: a real network (time passes in real time), or a class on the devnet
+    where this account is a student (the clock is the whole class's, so only the instructor moves it)."""
+
+
 class ChainError(ColearnError):
     """The chain cannot be reached or a transaction failed without a known reason."""
 

@@ -40,7 +40,7 @@ from .contributions import (
     model_metadata,
     read_rows,
 )
-from .errors import AccountError, ColearnError, DevnetError
+from .errors import AccountError, ClockRefused, ColearnError
 from .formats.data import (
     FeatureSchema,
     RowFault,
@@ -1209,7 +1209,7 @@ class Session:
         from .units import parse_duration
 
         if self.chain.is_devnet and not is_instructor(self.settings.home_path, self.account):
-            raise DevnetError(
+            raise ClockRefused(
                 f"moving the clock moves it for the whole class, so only the instructor may; {self.account.name} "
                 "is a student here. Ask the instructor to let the window pass (`%colearn advance 1h` as owner)"
             )

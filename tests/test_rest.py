@@ -322,7 +322,7 @@ async def test_every_endpoint_needs_authentication(jp_fetch, path):
 
 async def test_writes_need_authentication(jp_fetch):
     for path in ("claims", "challenges", "contributions", "challenges/1/resolve", "challenges/1/answer",
-                 "challenges/1/expire", "models/1/versions"):  # fmt: skip
+                 "challenges/1/expire", "models/1/versions", "time/advance"):  # fmt: skip
         with pytest.raises(HTTPClientError) as caught:
             await jp_fetch("colearn", "api", *path.split("/"), method="POST", body="{}", headers={"Authorization": ""})
         assert caught.value.code == 403

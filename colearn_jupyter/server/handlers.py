@@ -21,7 +21,15 @@ from jupyter_server.utils import url_path_join
 from .._version import __version__
 from ..config import ColearnSettings
 from ..devnet import Devnet
-from ..errors import AccountError, ChainError, ColearnError, DevnetError, MarketplaceError, NoAccountError
+from ..errors import (
+    AccountError,
+    ChainError,
+    ClockRefused,
+    ColearnError,
+    DevnetError,
+    MarketplaceError,
+    NoAccountError,
+)
 from ..rpcerrors import NodeRefusal
 from ..storage import IpfsError
 from . import openapi
@@ -35,7 +43,7 @@ def _status_for(error: Exception) -> int:
         return 400
     if isinstance(error, MarketplaceError) and error.name.startswith("Unknown"):
         return 404
-    if isinstance(error, NodeRefusal):  # the node answered, and refused: not an outage
+    if isinstance(error, (NodeRefusal, ClockRefused)):  # the node answered and refused, or may not: not an outage
         return 409
     if isinstance(error, (ChainError, DevnetError, IpfsError)):
         return 503
@@ -242,6 +250,14 @@ class ClaimsHandler(ColearnHandler):
         await self.dispatch("post", lambda p, b: (self.service.claim, (b.get("account"),)))
 
 
+class TimeHandler(ColearnHandler):
+    spec_path = "/time/advance"
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        await self.dispatch("post", lambda p, b: (self.service.advance_time, (b["duration"], b.get("account"))))
+
+
 class EventsHandler(ColearnHandler):
     """Server-sent events: marketplace events as JSON, one per ``data:`` line, polled once a second.
 
@@ -353,6 +369,7 @@ ROUTES = [
     (r"challenges/([^/]+)/expire", ExpireHandler),
     ("account", AccountHandler),
     ("claims", ClaimsHandler),
+    ("time/advance", TimeHandler),
     ("events", EventsHandler),
     ("openapi.json", None),
 ]

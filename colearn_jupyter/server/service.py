@@ -26,6 +26,7 @@ from ..formats.data import read_csv, read_data
 from ..marketplace import WHOLE_FILE, Submission
 from ..sandbox import shared_worker
 from ..session import CHALLENGE_FIELDS, Session, VerificationReport
+from ..units import format_duration, parse_duration
 from .index import ModelIndex
 from .openapi import RequestError
 
@@ -139,6 +140,7 @@ class ColearnService:
                 "why": "" if session.account.can_sign else session.account._why,
             },
             "time_travel": session.chain.is_local_node,
+            "chain_time": session.chain.timestamp(),
             "storage": session.storage.name,
             "pending_verifications": len(session.pending()),
         }
@@ -263,6 +265,22 @@ class ColearnService:
     def retrain(self, model_id: int, account: str | None) -> dict[str, Any]:
         self.acting_as(account).retrain(model_id)
         return self.model(model_id)
+
+    def advance_time(self, duration: str, account: str | None) -> dict[str, Any]:
+        """Move the chain's clock forward (:meth:`Session.advance_time`): on the devnet or a development node on this
+        machine, and in a class only as the instructor."""
+        try:
+            seconds = parse_duration(duration)
+        except ValueError as error:
+            raise RequestError(str(error)) from None
+        if not 0 < seconds <= MAX_ADVANCE_SECONDS:
+            raise RequestError(f"move the clock by 1 second to {format_duration(MAX_ADVANCE_SECONDS)} at a time")
+        session = self.acting_as(account)
+        return {"advanced_seconds": seconds, "chain_time": session.advance_time(seconds)}
+
+
+#: The most one request moves the clock: a year (every window and time-out is at most 30 days).
+MAX_ADVANCE_SECONDS = 365 * 86400
 
 
 class NotPossible(ColearnError):

@@ -1,0 +1,99 @@
+"""POST /time/advance: the sidebar's clock, a thin face over Session.advance_time, on a devnet with a class.
+
+The module has a home and devnet of its own: a class changes who may move the clock, and moving it would close the
+windows that other modules' fixtures rely on.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from colearn_jupyter import Chain, ColearnSettings
+from colearn_jupyter.cli import main as cli
+
+pytest_plugins = ("pytest_jupyter.jupyter_server",)
+
+
+@pytest.fixture(scope="module")
+def classroom_chain(tmp_path_factory):
+    """A devnet of its own with a class of two (student01, student02); owner is the instructor."""
+    home = tmp_path_factory.mktemp("clock-home")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("COLEARN_HOME", str(home))
+    patch.delenv("COLEARN_ACCOUNT", raising=False)
+    patch.delenv("JUPYTERHUB_USER", raising=False)
+    chain = Chain(ColearnSettings())
+    assert cli(["class", "create", "--students", "2", "--eth", "1"]) == 0
+    yield chain
+    chain.devnet.reset()
+    patch.undo()
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config, classroom_chain, request, monkeypatch):
+    """The server extension on the class's devnet; as the hub user the test names, if any (set before it starts)."""
+    hub_user = getattr(request, "param", "")
+    if hub_user:
+        monkeypatch.setenv("JUPYTERHUB_USER", hub_user)
+    return {"ServerApp": {"jpserver_extensions": {"colearn_jupyter": True}, "allow_unauthenticated_access": False}}
+
+
+async def _advance(jp_fetch, body: dict) -> tuple[int, dict]:
+    try:
+        response = await jp_fetch("colearn", "api", "time", "advance", method="POST", body=json.dumps(body))
+    except HTTPClientError as error:
+        return error.code, json.loads(error.response.body)
+    return response.code, json.loads(response.body)
+
+
+async def test_the_instructor_moves_the_chains_clock(jp_fetch, classroom_chain):
+    status = json.loads((await jp_fetch("colearn", "api", "status")).body)
+    assert status["account"]["name"] == "owner" and status["time_travel"] is True
+    before = classroom_chain.timestamp()
+    assert status["chain_time"] == before
+    code, moved = await _advance(jp_fetch, {"duration": "1h30m"})
+    assert code == 200 and moved["advanced_seconds"] == 5400
+    assert moved["chain_time"] == classroom_chain.timestamp() >= before + 5400
+    status = json.loads((await jp_fetch("colearn", "api", "status")).body)
+    assert status["chain_time"] == moved["chain_time"]
+
+
+async def test_a_student_is_refused_with_why(jp_fetch, classroom_chain):
+    before = classroom_chain.timestamp()
+    code, refused = await _advance(jp_fetch, {"duration": "1h", "account": "student01"})
+    assert code == 409 and refused["code"] == "ClockRefused"
+    assert "only the instructor may" in refused["message"] and "student01 is a student" in refused["message"]
+    assert classroom_chain.timestamp() == before  # nothing mined
+
+
+@pytest.mark.parametrize("jp_server_config", ["not-in-the-class"], indirect=True)  # a hub user not on the roster
+async def test_a_read_only_server_is_refused(jp_fetch, classroom_chain):
+    status = json.loads((await jp_fetch("colearn", "api", "status")).body)
+    assert status["account"]["read_only"] is True
+    before = classroom_chain.timestamp()
+    code, refused = await _advance(jp_fetch, {"duration": "1h"})
+    assert code == 403 and refused["code"] == "NoAccountError" and "acts as no account" in refused["message"]
+    assert classroom_chain.timestamp() == before
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"duration": "soon"}, "is not a duration; write it like 90s, 10m, 1h30m or 2d"),
+        ({"duration": "0"}, "1 second to 365d at a time"),
+        ({"duration": "400d"}, "1 second to 365d at a time"),
+        ({"duration": "9" * 32}, "1 second to 365d at a time"),
+        ({"duration": ""}, "duration:"),
+        ({}, "'duration' is a required property"),
+        ({"duration": 3600}, "duration: 3600 is not of type 'string'"),
+        ({"duration": "1h", "when": "now"}, "Additional properties are not allowed"),
+    ],
+)
+async def test_bad_durations_are_400_and_move_nothing(jp_fetch, classroom_chain, body, message):
+    before = classroom_chain.timestamp()
+    code, refused = await _advance(jp_fetch, body)
+    assert code == 400 and message in refused["message"], refused
+    assert classroom_chain.timestamp() == before
