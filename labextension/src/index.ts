@@ -125,6 +125,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return id === null ? null : model.retrain(id);
       }
     });
+    commands.addCommand(CommandIDs.advanceClock, {
+      label: 'Advance the chain\'s clock (time travel, for everyone on this chain)',
+      caption: 'Moves the devnet\'s clock by the duration in the Account tab, e.g. to let a challenge window pass',
+      isEnabled: () => model.timeTravel && !model.clock.busy && !model.blockedReason('account'),
+      execute: async args => {
+        show('account');
+        if (typeof args.duration === 'string') {
+          model.setClockDuration(args.duration);
+        }
+        return model.advanceClock();
+      }
+    });
     model.stateChanged.connect(() => {
       commands.notifyCommandChanged(CommandIDs.challengeSuggested);
       commands.notifyCommandChanged(CommandIDs.resolveAuto);
@@ -132,6 +144,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       commands.notifyCommandChanged(CommandIDs.expireSelected);
       commands.notifyCommandChanged(CommandIDs.claim);
       commands.notifyCommandChanged(CommandIDs.retrain);
+      commands.notifyCommandChanged(CommandIDs.advanceClock);
     });
 
     if (palette) {
@@ -144,7 +157,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.answerSelected,
         CommandIDs.expireSelected,
         CommandIDs.claim,
-        CommandIDs.retrain
+        CommandIDs.retrain,
+        CommandIDs.advanceClock
       ]) {
         palette.addItem({ command, category: CATEGORY });
       }

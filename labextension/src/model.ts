@@ -28,6 +28,8 @@ import {
   IResolveRequest,
   IResolveResult,
   IStatus,
+  ITimeAdvanceRequest,
+  ITimeAdvanceResult,
   IVerificationReport,
   IVersion,
   MARKET_EVENT_NAMES,
@@ -119,6 +121,11 @@ export function formatDuration(seconds: number): string {
   return (parts.length > 1 ? parts.filter(p => !p.endsWith('s')) : parts)
     .slice(0, 3)
     .join(' ');
+}
+
+/** A chain timestamp (seconds) as `2024-05-01 12:00:00 UTC`. */
+export function formatChainTime(seconds: number): string {
+  return `${new Date(seconds * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
 /** How long until a chain timestamp (seconds), from `now` (seconds). */
@@ -580,6 +587,15 @@ export interface IQueueState {
   message: string;
 }
 
+/** The clock control (time travel on the devnet or a development node): its duration field and last outcome. */
+export interface IClockState {
+  /** how far to move the clock, as typed (`1h`, `90m`, `2d`...) */
+  duration: string;
+  busy: boolean;
+  error: string;
+  message: string;
+}
+
 export interface IAccountState {
   name: string;
   info: IAccountInfo | null;
@@ -668,6 +684,9 @@ export class ColearnModel {
   get account(): IAccountState {
     return this._account;
   }
+  get clock(): IClockState {
+    return this._clock;
+  }
   get section(): SectionId {
     return this._section;
   }
@@ -678,8 +697,18 @@ export class ColearnModel {
   get isDisposed(): boolean {
     return this._isDisposed;
   }
+  /**
+   * The chain's time now (seconds), for "time left": the browser's clock, plus how far the chain's clock has been
+   * seen ahead of it (time travel moves it forward). Never behind the browser's: on a devnet nothing is mined while
+   * idle, so its latest block may be old.
+   */
   now(): number {
-    return this._now();
+    return this._now() + this._chainAhead;
+  }
+
+  /** Whether the chain's clock can be moved from here (the devnet or a development node on this machine). */
+  get timeTravel(): boolean {
+    return this._status?.time_travel === true && !this._status.error;
   }
 
   /** The models to list: the server's page, filtered and sorted like the server does. */
@@ -743,6 +772,9 @@ export class ColearnModel {
       }
       this._status = status;
       this._statusError = '';
+      if (typeof status.chain_time === 'number') {
+        this._sawChainTime(status.chain_time);
+      }
       if (!status.error && this._streamError) {
         // the chain answers again: so does the stream, if it is still open
         this._streamError = '';
@@ -1339,6 +1371,47 @@ export class ColearnModel {
     return address !== '' && address.toLowerCase() === owner.toLowerCase();
   }
 
+  // ---------------------------------------------------------------- clock
+  setClockDuration(duration: string): void {
+    this._setClock({ duration, error: '', message: '' });
+  }
+
+  /**
+   * `POST /time/advance`: move the chain's clock forward by the duration field (for everyone on this chain, e.g. to
+   * let a challenge window pass), as the account box's account; then refresh every panel. In a class on the devnet
+   * only the instructor may: a refusal is shown in the clock's `error`. Returns the answer, or `null`.
+   */
+  async advanceClock(): Promise<ITimeAdvanceResult | null> {
+    const duration = this._clock.duration.trim();
+    if (!duration) {
+      this._setClock({ error: 'How far? Write a duration like 90s, 10m, 1h30m or 2d', message: '' });
+      return null;
+    }
+    const name = this.actingAccount('account');
+    const body: ITimeAdvanceRequest = { duration };
+    if (name && name !== this._status?.account?.name) {
+      body.account = name;
+    }
+    this._setClock({ busy: true, error: '', message: '' });
+    let result: ITimeAdvanceResult;
+    try {
+      result = await requestAPI<ITimeAdvanceResult>('time/advance', {
+        method: 'POST',
+        body: JSON.stringify(body)
+      });
+    } catch (error) {
+      this._setClock({ busy: false, error: errorMessage(error) });
+      return null;
+    }
+    this._sawChainTime(result.chain_time);
+    this._setClock({
+      busy: false,
+      message: `Chain time is now ${formatChainTime(result.chain_time)} (+${formatDuration(result.advanced_seconds)})`
+    });
+    await this.refreshAll(); // windows and time-outs may have passed
+    return result;
+  }
+
   // ---------------------------------------------------------------- everything
   /** Ask the server again for everything shown. */
   async refreshAll(): Promise<void> {
@@ -1532,6 +1605,16 @@ export class ColearnModel {
     this._changed();
   }
 
+  private _setClock(patch: Partial<IClockState>): void {
+    this._clock = { ...this._clock, ...patch };
+    this._changed();
+  }
+
+  /** Remember how far ahead of the browser's clock the chain's is, from a timestamp the chain just gave. */
+  private _sawChainTime(chainTime: number): void {
+    this._chainAhead = Math.max(this._chainAhead, chainTime - this._now());
+  }
+
   private _changed(): void {
     if (!this._isDisposed) {
       this._stateChanged.emit();
@@ -1590,6 +1673,9 @@ export class ColearnModel {
     actionError: '',
     message: ''
   };
+  private _clock: IClockState = { duration: '1h', busy: false, error: '', message: '' };
+  /** seconds the chain's clock was seen ahead of the browser's (time travel), never negative */
+  private _chainAhead = 0;
   private _accountEdited = false;
   private _resolverEdited = false;
   private _verifierEdited = false;

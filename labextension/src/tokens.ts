@@ -30,8 +30,10 @@ export interface IStatus {
   account: IServerAccount;
   storage: string;
   pending_verifications: number;
-  /** whether the chain's clock can be moved (the devnet or a development node on this machine) */
+  /** whether the chain's clock can be moved (the devnet or a development node on this machine): `POST /time/advance` */
   time_travel?: boolean;
+  /** the timestamp of the chain's latest block (seconds): windows and time-outs are measured on the chain's clock */
+  chain_time?: number;
   /** the chain cannot be reached: what is wrong (the rest of the status is a placeholder) */
   error?: string;
 }
@@ -329,6 +331,18 @@ export interface IClaimResult {
   withdrawn_wei: Wei;
 }
 
+/** `POST /time/advance` body: how far to move the chain's clock (`90s`, `10m`, `1h30m`, `2d`; at most 365 days). */
+export interface ITimeAdvanceRequest {
+  duration: string;
+  account?: AccountName;
+}
+
+/** `POST /time/advance` answer: the seconds moved, and the timestamp of the block mined at the new time. */
+export interface ITimeAdvanceResult {
+  advanced_seconds: number;
+  chain_time: number;
+}
+
 /**
  * One `data:` line of `GET /events`: a marketplace event as JSON. The document does not specify its
  * fields; the server sends `{name, block, args}`.
@@ -372,4 +386,5 @@ export namespace CommandIDs {
   export const expireSelected = 'colearn:expire-challenge';
   export const claim = 'colearn:claim';
   export const retrain = 'colearn:retrain';
+  export const advanceClock = 'colearn:advance-clock';
 }

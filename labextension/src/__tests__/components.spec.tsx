@@ -1,6 +1,6 @@
 jest.mock('../request', () => ({ requestAPI: jest.fn(), eventsURL: jest.fn(() => '') }));
 
-import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import * as React from 'react';
 
 import { AccuracyChart } from '../components/AccuracyChart';
@@ -18,7 +18,8 @@ import {
   overdue,
   readOnlyStatus,
   refuse,
-  routeAPI
+  routeAPI,
+  status
 } from './support/fixtures';
 import { FakeEventSource } from './support/events';
 
@@ -382,6 +383,87 @@ describe('who acts, and read-only', () => {
     expect((screen.getByTestId('colearn-verifier') as HTMLInputElement).value).toBe('');
     expect((screen.getByTestId('colearn-verifier') as HTMLInputElement).placeholder).toBe('ada');
     expect(screen.queryByTestId('colearn-acting-challenge')).toBeNull();
+  });
+});
+
+describe('the clock (time travel, an instructor\'s action)', () => {
+  const devnet = { ...status, time_travel: true, chain_time: 1700000000 };
+
+  it('is not offered where the clock cannot move', async () => {
+    await setup(); // a status without time_travel: a real network
+    fireEvent.click(screen.getByTestId('colearn-tab-account'));
+    expect(screen.getByTestId('colearn-claim')).toBeTruthy();
+    expect(screen.queryByTestId('colearn-clock')).toBeNull();
+  });
+
+  it('says what it does, moves the clock, and refreshes the panels: a window closes', async () => {
+    let chainTime = 1700000000;
+    await setup({
+      ...defaultRoutes(),
+      'GET status': () => ({ ...devnet, chain_time: chainTime }),
+      'POST time/advance': () => {
+        chainTime += 3 * 3600;
+        return { advanced_seconds: 3 * 3600, chain_time: chainTime };
+      }
+    });
+    fireEvent.click(screen.getByTestId('colearn-tab-queue'));
+    expect(screen.getByTestId('colearn-contribution-7').textContent).toContain('2h left');
+    fireEvent.click(screen.getByTestId('colearn-tab-account'));
+    expect(screen.getByTestId('colearn-clock-why').textContent).toMatch(
+      /^Moves the clock for everyone on this chain, e\.g\. to let a challenge window pass; in a class, only the\s+instructor may\.$/
+    );
+    const duration = screen.getByTestId('colearn-clock-duration') as HTMLInputElement;
+    expect(duration.value).toBe('1h');
+    fireEvent.change(duration, { target: { value: ' 3h ' } });
+    mockAPI.mockClear();
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-clock-advance'));
+    });
+    const sent = calls(mockAPI);
+    expect(sent[0]).toEqual(['time/advance', 'POST', { duration: '3h' }]); // the server's own account: none named
+    expect(sent.map(c => c[0])).toEqual(expect.arrayContaining(['status', 'contributions?state=pending']));
+    expect(screen.getByTestId('colearn-message-clock').textContent).toBe(
+      'Chain time is now 2023-11-15 01:13:20 UTC (+3h)'
+    );
+    expect(screen.queryByTestId('colearn-error-clock')).toBeNull();
+    fireEvent.click(screen.getByTestId('colearn-tab-queue'));
+    expect(screen.getByTestId('colearn-contribution-7').textContent).toContain('window closed');
+  });
+
+  it('shows the refusal: a student in a class', async () => {
+    const why =
+      'moving the clock moves it for the whole class, so only the instructor may; student04 is a student here.';
+    await setup({ ...defaultRoutes(), 'GET status': devnet, 'POST time/advance': refuse(why) });
+    fireEvent.click(screen.getByTestId('colearn-tab-account'));
+    fireEvent.change(screen.getByTestId('colearn-account-name'), { target: { value: 'student04' } });
+    mockAPI.mockClear();
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-clock-advance'));
+    });
+    expect(calls(mockAPI)).toEqual([['time/advance', 'POST', { duration: '1h', account: 'student04' }]]);
+    const line = screen.getByTestId('colearn-error-clock');
+    expect(line.textContent).toBe(why);
+    expect(line.getAttribute('role')).toBe('alert');
+    expect(screen.queryByTestId('colearn-message-clock')).toBeNull();
+  });
+
+  it('asks for a duration, and is disabled with why on a read-only server', async () => {
+    await setup({ ...defaultRoutes(), 'GET status': devnet });
+    fireEvent.click(screen.getByTestId('colearn-tab-account'));
+    fireEvent.change(screen.getByTestId('colearn-clock-duration'), { target: { value: '  ' } });
+    mockAPI.mockClear();
+    await act(async () => {
+      fireEvent.click(screen.getByTestId('colearn-clock-advance'));
+    });
+    expect(mockAPI).not.toHaveBeenCalled();
+    expect(screen.getByTestId('colearn-error-clock').textContent).toContain('like 90s, 10m, 1h30m or 2d');
+    cleanup();
+
+    await setup({ ...defaultRoutes(), 'GET status': readOnlyStatus });
+    fireEvent.click(screen.getByTestId('colearn-tab-account'));
+    const button = screen.getByTestId('colearn-clock-advance') as HTMLButtonElement;
+    expect(button.disabled).toBe(true);
+    expect(button.title).toBe(readOnlyStatus.account.why);
   });
 });
 

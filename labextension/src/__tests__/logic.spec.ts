@@ -12,6 +12,7 @@ import {
   describeRow,
   filterModels,
   formatAccuracy,
+  formatChainTime,
   formatDuration,
   formatTimeLeft,
   formatWei,
@@ -92,6 +93,10 @@ describe('durations and accuracies', () => {
     [90061, '1d 1h 1m']
   ])('formats %d s as %s', (s, text) => {
     expect(formatDuration(s)).toBe(text);
+  });
+
+  it('formats a chain timestamp in UTC', () => {
+    expect(formatChainTime(1700000000)).toBe('2023-11-14 22:13:20 UTC');
   });
 
   it('says how long a window is still open', () => {

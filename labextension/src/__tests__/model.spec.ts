@@ -423,6 +423,43 @@ describe('status', () => {
   });
 });
 
+describe('the chain\'s clock', () => {
+  it('follows the chain ahead of the browser (time travel), never behind it (an idle devnet)', async () => {
+    const model = newModel(); // the browser says 1700000000
+    routeDefaults(mockAPI, { 'GET status': { ...status, chain_time: 1699990000 } }); // the last block is old
+    await model.refreshStatus();
+    expect(model.now()).toBe(1700000000);
+    routeDefaults(mockAPI, { 'GET status': { ...status, chain_time: 1700007200 } });
+    await model.refreshStatus();
+    expect(model.now()).toBe(1700007200);
+    routeDefaults(mockAPI, { 'GET status': { ...status, chain_time: 1700003600 } }); // a block before the jump
+    await model.refreshStatus();
+    expect(model.now()).toBe(1700007200);
+  });
+
+  it('moves the clock only where the status says it can, and learns the new time from the answer', async () => {
+    const model = newModel();
+    await model.refreshStatus();
+    expect(model.timeTravel).toBe(false);
+    routeDefaults(mockAPI, {
+      'GET status': { ...status, time_travel: true },
+      'POST time/advance': { advanced_seconds: 5400, chain_time: 1700005400 }
+    });
+    await model.refreshStatus();
+    expect(model.timeTravel).toBe(true);
+    model.setClockDuration('1h30m');
+    mockAPI.mockClear();
+    const result = await model.advanceClock();
+    expect(result).toEqual({ advanced_seconds: 5400, chain_time: 1700005400 });
+    expect(calls(mockAPI)[0]).toEqual(['time/advance', 'POST', { duration: '1h30m' }]);
+    expect(model.now()).toBe(1700005400);
+    expect(model.clock).toMatchObject({ busy: false, error: '', message: expect.stringContaining('(+1h 30m)') });
+    routeDefaults(mockAPI, { 'GET status': { ...status, time_travel: true, error: 'chain unreachable' } });
+    await model.refreshStatus();
+    expect(model.timeTravel).toBe(false);
+  });
+});
+
 describe('who acts', () => {
   it('on a read-only server: no account filled in, actions blocked with why until one is named', async () => {
     routeDefaults(mockAPI, { 'GET status': readOnlyStatus, 'POST claims': { withdrawn_wei: '0' } });

@@ -1,6 +1,7 @@
 import * as React from 'react';
 
 import { ColearnModel, formatWei, shorten } from '../model';
+import { ClockControl } from './Clock';
 import { ActingNote } from './common';
 import { ErrorLine, Loading, MessageLine } from './Feedback';
 
@@ -70,6 +71,7 @@ export function AccountPanel(props: IAccountPanelProps): JSX.Element {
       <ActingNote note={model.actingNote('account')} testid="colearn-acting-claim" />
       <ErrorLine error={state.actionError} testid="colearn-error-claim" />
       <MessageLine message={state.message} testid="colearn-message-claim" />
+      <ClockControl model={model} />
     </div>
   );
 }
