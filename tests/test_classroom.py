@@ -9,9 +9,10 @@ import textwrap
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from classrooms import class_devnet
 from sklearn.linear_model import LogisticRegression
 
-from colearn_jupyter import AccountError, Chain, ColearnSettings, DevnetError, Session
+from colearn_jupyter import AccountError, DevnetError, Session
 from colearn_jupyter.classroom import Classroom, default_account_name, student_name
 from colearn_jupyter.cli import main as cli
 from colearn_jupyter.units import to_wei
@@ -20,16 +21,8 @@ from colearn_jupyter.units import to_wei
 @pytest.fixture(scope="module")
 def room(tmp_path_factory):
     """A home and devnet of its own (a class changes who a kernel is by default), with a class of 30."""
-    home = tmp_path_factory.mktemp("class-home")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("COLEARN_HOME", str(home))
-    patch.delenv("COLEARN_ACCOUNT", raising=False)
-    patch.delenv("JUPYTERHUB_USER", raising=False)
-    chain = Chain(ColearnSettings())
-    assert cli(["class", "create", "--students", "30", "--eth", "5"]) == 0
-    yield Classroom(chain)
-    chain.devnet.reset()
-    patch.undo()
+    with class_devnet(tmp_path_factory.mktemp("class-home"), students=30, eth=5) as chain:
+        yield Classroom(chain)
 
 
 def test_thirty_students_funded_from_one_mnemonic(room, capsys):

@@ -9,10 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from classrooms import class_devnet
 from tornado.httpclient import HTTPClientError
-
-from colearn_jupyter import Chain, ColearnSettings
-from colearn_jupyter.cli import main as cli
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
@@ -20,16 +18,8 @@ pytest_plugins = ("pytest_jupyter.jupyter_server",)
 @pytest.fixture(scope="module")
 def classroom_chain(tmp_path_factory):
     """A devnet of its own with a class of two (student01, student02); owner is the instructor."""
-    home = tmp_path_factory.mktemp("clock-home")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("COLEARN_HOME", str(home))
-    patch.delenv("COLEARN_ACCOUNT", raising=False)
-    patch.delenv("JUPYTERHUB_USER", raising=False)
-    chain = Chain(ColearnSettings())
-    assert cli(["class", "create", "--students", "2", "--eth", "1"]) == 0
-    yield chain
-    chain.devnet.reset()
-    patch.undo()
+    with class_devnet(tmp_path_factory.mktemp("clock-home"), students=2, eth=1) as chain:
+        yield chain
 
 
 @pytest.fixture
