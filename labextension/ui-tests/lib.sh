@@ -1,5 +1,38 @@
-# Shared by run.sh and run-hardhat.sh (sourced): free ports, a JupyterLab started and stopped, on loopback only.
-# Needs PYTHON and JUPYTER set, and `work` (the run's temporary directory).
+# Shared by run.sh and run-hardhat.sh (sourced first, after `set -euo pipefail`): where things are and the tools the
+# UI tests need, each profile's temporary directory, free ports, a JupyterLab started and stopped, on loopback only.
+# Sets here (ui-tests/), ext (labextension/), repo, PYTHON and JUPYTER (default <repo>/.venv/bin/...) and CHROMIUM
+# (default /usr/bin/chromium: Debian's, never a downloaded browser).
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ext="$(dirname "$here")"
+repo="$(dirname "$ext")"
+PYTHON="${PYTHON:-$repo/.venv/bin/python}"
+JUPYTER="${JUPYTER:-$repo/.venv/bin/jupyter}"
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+
+# require_tools SCRIPT: stop (status 2) saying what to do when chromium, jupyter or the built extension is missing.
+require_tools() {
+  local me="$1"
+  [ -x "$CHROMIUM" ] || { echo "$me: no chromium at $CHROMIUM (apt-get install -y chromium)" >&2; exit 2; }
+  [ -x "$JUPYTER" ] || { echo "$me: no jupyter at $JUPYTER" >&2; exit 2; }
+  [ -f "$repo/colearn_jupyter/labextension/package.json" ] || {
+    echo "$me: the extension is not built (npm run build:prod)" >&2; exit 2; }
+}
+
+# new_work NAME: a fresh temporary directory $work (NAME-XXXXXX) holding a private COLEARN_HOME (exported) and the
+# servers' root directory $root.
+new_work() {
+  work="$(mktemp -d "${TMPDIR:-/tmp}/$1-XXXXXX")"
+  export COLEARN_HOME="$work/home"
+  root="$work/root"
+  mkdir -p "$COLEARN_HOME" "$root"
+}
+
+# field KEY: the value of KEY in the setup script's one line of JSON ($setup_json); a list as its items joined by commas.
+field() {
+  "$PYTHON" -c 'import json, sys; v = json.loads(sys.argv[1])[sys.argv[2]]; print(",".join(map(str, v)) if isinstance(v, list) else v)' \
+    "$setup_json" "$1"
+}
 
 free_port() {
   "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'

@@ -13,31 +13,19 @@
 # extra arguments for `playwright test`.
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-ext="$(dirname "$here")"
-repo="$(dirname "$ext")"
-PYTHON="${PYTHON:-$repo/.venv/bin/python}"
-JUPYTER="${JUPYTER:-$repo/.venv/bin/jupyter}"
-export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+# shellcheck source=lib.sh
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 HARDHAT="$repo/node_modules/.bin/hardhat"
 
-[ -x "$CHROMIUM" ] || { echo "run-hardhat.sh: no chromium at $CHROMIUM (apt-get install -y chromium)" >&2; exit 2; }
-[ -x "$JUPYTER" ] || { echo "run-hardhat.sh: no jupyter at $JUPYTER" >&2; exit 2; }
+require_tools run-hardhat.sh
 [ -x "$HARDHAT" ] || { echo "run-hardhat.sh: no hardhat at $HARDHAT (make install)" >&2; exit 2; }
-[ -f "$repo/colearn_jupyter/labextension/package.json" ] || {
-  echo "run-hardhat.sh: the extension is not built (npm run build:prod)" >&2; exit 2; }
 
 mkdir -p "$here/screenshots"
 rm -f "$here"/screenshots/hardhat-*.png "$here"/screenshots/read-only*.png
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/colearn-ui-hardhat-XXXXXX")"
-# shellcheck source=lib.sh
-. "$here/lib.sh"
-export COLEARN_HOME="$work/home"
+new_work colearn-ui-hardhat
 export COLEARN_KEYSTORE_PASSWORD="ui-test-$(new_token)"
 unset COLEARN_MARKETPLACE COLEARN_IPFS_URL COLEARN_ACCOUNT COLEARN_DEVNET_PORT || true
-root="$work/root"
-mkdir -p "$COLEARN_HOME" "$root"
 hardhat_pid=""
 lab_pid=""
 readonly_pid=""
@@ -76,7 +64,6 @@ done
 echo "run-hardhat.sh: keystores, deployment and a model (COLEARN_HOME=$COLEARN_HOME)"
 setup_json="$("$PYTHON" "$here/setup_hardhat.py" setup --root-dir "$root" | tail -n 1)"
 echo "run-hardhat.sh: $setup_json"
-field() { "$PYTHON" -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$setup_json" "$1"; }
 export COLEARN_UI_HARDHAT_MODEL_ID="$(field model_id)"
 export COLEARN_UI_HARDHAT_MODEL_NAME="$(field model_name)"
 export COLEARN_UI_HARDHAT_CSV="$(field csv)"

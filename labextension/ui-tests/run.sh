@@ -19,12 +19,8 @@
 # dirs. Extra arguments go to `playwright test` (in both profiles). Screenshots: ui-tests/screenshots/.
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-ext="$(dirname "$here")"
-repo="$(dirname "$ext")"
-PYTHON="${PYTHON:-$repo/.venv/bin/python}"
-JUPYTER="${JUPYTER:-$repo/.venv/bin/jupyter}"
-export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+# shellcheck source=lib.sh
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 profile="${COLEARN_UI_PROFILE:-all}"
 [ "${COLEARN_UI_SMOKE:-0}" = "1" ] && [ "$profile" = "all" ] && profile=devnet
 
@@ -34,23 +30,15 @@ case "$profile" in
   *) echo "run.sh: COLEARN_UI_PROFILE is all, devnet or hardhat, not '$profile'" >&2; exit 2 ;;
 esac
 
-[ -x "$CHROMIUM" ] || { echo "run.sh: no chromium at $CHROMIUM (apt-get install -y chromium)" >&2; exit 2; }
-[ -x "$JUPYTER" ] || { echo "run.sh: no jupyter at $JUPYTER" >&2; exit 2; }
-[ -f "$repo/colearn_jupyter/labextension/package.json" ] || {
-  echo "run.sh: the extension is not built (npm run build:prod)" >&2; exit 2; }
+require_tools run.sh
 
 # a fresh set of screenshots for a reviewer (the folder is git-ignored)
 mkdir -p "$here/screenshots"
 rm -f "$here"/screenshots/*.png
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/colearn-ui-XXXXXX")"
-# shellcheck source=lib.sh
-. "$here/lib.sh"
-export COLEARN_HOME="$work/home"
+new_work colearn-ui
 export COLEARN_DEVNET_PORT=0
 unset COLEARN_RPC_URL COLEARN_MARKETPLACE COLEARN_IPFS_URL COLEARN_ACCOUNT || true
-root="$work/root"
-mkdir -p "$COLEARN_HOME" "$root"
 lab_pid=""
 stopped=0
 
@@ -77,7 +65,6 @@ trap 'exit 130' INT TERM
 echo "run.sh: publishing models and contributions (COLEARN_HOME=$COLEARN_HOME)"
 setup_json="$("$PYTHON" "$here/setup_marketplace.py" --root-dir "$root" | tail -n 1)"
 echo "run.sh: $setup_json"
-field() { "$PYTHON" -c 'import json, sys; v = json.loads(sys.argv[1])[sys.argv[2]]; print(",".join(map(str, v)) if isinstance(v, list) else v)' "$setup_json" "$1"; }
 export COLEARN_UI_MODEL_ID="$(field model_id)"
 export COLEARN_UI_MODEL_NAME="$(field model_name)"
 export COLEARN_UI_SUBMISSION_ID="$(field submission_id)"

@@ -12,7 +12,7 @@ import { expect, Page } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { chromiumTest, openLab, openSidebar, SCREENSHOTS, TOKEN, URL } from './support';
+import { openLab, openSidebar, openVerification, pageTest as test, SCREENSHOTS, TOKEN, URL } from './support';
 
 const MODEL_ID = Number(process.env.COLEARN_UI_MODEL_ID || '1');
 const MODEL_NAME = process.env.COLEARN_UI_MODEL_NAME || '';
@@ -22,21 +22,6 @@ const FLIPPED = (process.env.COLEARN_UI_FLIPPED || '')
   .filter(s => s.trim() !== '')
   .map(Number);
 const DEMAND_ID = Number(process.env.COLEARN_UI_DEMAND_ID || '0');
-
-/** A page in Debian's chromium with a fresh user-data-dir, removed afterwards. */
-const test = chromiumTest.extend<{ page: Page }>({
-  page: async ({ context }, use) => {
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', msg => {
-      if (msg.type() === 'error' && msg.text().includes('colearn')) {
-        console.log(`[browser] ${msg.text()}`);
-      }
-    });
-    await use(page);
-  }
-});
-
-
 
 async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
@@ -90,15 +75,7 @@ test('find the model, verify the submission, challenge a row, see challenges arr
     });
 
     await test.step('open the verification queue and verify the submission', async () => {
-      await panel.getByTestId('colearn-tab-queue').click();
-      const item = panel.getByTestId(`colearn-contribution-${SUBMISSION_ID}`);
-      await expect(item).toBeVisible();
-      await item.click();
-      const detail = panel.getByTestId('colearn-contribution-detail');
-      await expect(detail.getByTestId('colearn-integrity')).toHaveText(
-        'CID ✔ · row count ✔ · Merkle root ✔ · rows ✔',
-        { timeout: 90_000 }
-      );
+      const detail = await openVerification(panel, SUBMISSION_ID);
       await expect(detail.getByTestId('colearn-verdict-summary')).toContainText('suspicious');
       await expect(detail.getByTestId('colearn-verdict-summary')).toContainText('label)');
       // the mislabelled rows are planned as label challenges (the owner judges), and pre-selected

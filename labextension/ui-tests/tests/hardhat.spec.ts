@@ -15,7 +15,7 @@
 import { expect, Locator, Page } from '@playwright/test';
 import { execFileSync } from 'child_process';
 
-import { chromiumTest, openLab, openSidebar, setTheme, shoot } from './support';
+import { openLab, openSidebar, openVerification, pageTest as test, setTheme, shoot } from './support';
 
 const MODEL_ID = Number(process.env.COLEARN_UI_HARDHAT_MODEL_ID || '0');
 const MODEL_NAME = process.env.COLEARN_UI_HARDHAT_MODEL_NAME || '';
@@ -23,18 +23,6 @@ const CSV = process.env.COLEARN_UI_HARDHAT_CSV || 'hardhat_rows.csv';
 const FLIPPED = Number(process.env.COLEARN_UI_HARDHAT_FLIPPED || '0');
 const ROWS = Number(process.env.COLEARN_UI_HARDHAT_ROWS || '0');
 const READONLY_URL = process.env.COLEARN_UI_READONLY_URL || '';
-
-const test = chromiumTest.extend<{ page: Page }>({
-  page: async ({ context }, use) => {
-    const page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', msg => {
-      if (msg.type() === 'error' && msg.text().includes('colearn')) {
-        console.log(`[browser] ${msg.text()}`);
-      }
-    });
-    await use(page);
-  }
-});
 
 /** Move the hardhat node's clock forward (Session.advance_time, through Python). */
 function advanceTime(seconds: number): void {
@@ -125,13 +113,7 @@ test('as the keystore account ada on chain 1337: contribute, verify, challenge, 
     });
 
     await test.step('the submission is verified: the detail opens with its rows', async () => {
-      await panel.getByTestId('colearn-tab-queue').click();
-      await panel.getByTestId(`colearn-contribution-${submission}`).click();
-      const detail = panel.getByTestId('colearn-contribution-detail');
-      await expect(detail.getByTestId('colearn-integrity')).toHaveText(
-        'CID ✔ · row count ✔ · Merkle root ✔ · rows ✔',
-        { timeout: 60_000 }
-      );
+      const detail = await openVerification(panel, submission, 60_000);
       await expect(detail.getByTestId('colearn-verdicts').locator('tbody tr')).toHaveCount(ROWS);
       await expect(detail.getByTestId(`colearn-kind-${FLIPPED}`)).toHaveText('label');
       await expect(detail.getByTestId(`colearn-row-${FLIPPED}`)).toBeChecked();

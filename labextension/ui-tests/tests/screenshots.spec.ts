@@ -7,20 +7,14 @@
  * Environment (run.sh): COLEARN_UI_URL, COLEARN_UI_TOKEN, COLEARN_UI_MODEL_ID, COLEARN_UI_SUBMISSION_ID,
  * COLEARN_UI_GROWTH_MODEL_ID, COLEARN_UI_WIDGETS_NOTEBOOK.
  */
-import { expect, Page } from '@playwright/test';
+import { expect } from '@playwright/test';
 
-import { chromiumTest, openLab, openSidebar, overflowsSideways, setTheme, shoot } from './support';
+import { openLab, openSidebar, openVerification, overflowsSideways, pageTest as test, setTheme, shoot } from './support';
 
 const MODEL_ID = Number(process.env.COLEARN_UI_MODEL_ID || '0');
 const SUBMISSION_ID = Number(process.env.COLEARN_UI_SUBMISSION_ID || '0');
 const GROWTH_ID = Number(process.env.COLEARN_UI_GROWTH_MODEL_ID || '0');
 const NOTEBOOK = process.env.COLEARN_UI_WIDGETS_NOTEBOOK || 'widgets.ipynb';
-
-const test = chromiumTest.extend<{ page: Page }>({
-  page: async ({ context }, use) => {
-    await use(context.pages()[0] ?? (await context.newPage()));
-  }
-});
 
 test('the sidebar in the light and the dark theme: marketplace, model cards, verification, account', async ({
   page
@@ -67,16 +61,7 @@ test('the sidebar in the light and the dark theme: marketplace, model cards, ver
       });
 
       await test.step(`the verification detail: every column fits${suffix}`, async () => {
-        await panel.getByTestId('colearn-tab-queue').click();
-        const item = panel.getByTestId(`colearn-contribution-${SUBMISSION_ID}`);
-        if ((await item.getAttribute('aria-pressed')) !== 'true') {
-          await item.click();
-        }
-        const detail = panel.getByTestId('colearn-contribution-detail');
-        await expect(detail.getByTestId('colearn-integrity')).toHaveText(
-          'CID ✔ · row count ✔ · Merkle root ✔ · rows ✔',
-          { timeout: 90_000 }
-        );
+        const detail = await openVerification(panel, SUBMISSION_ID);
         const table = detail.getByTestId('colearn-verdicts');
         await expect(table.locator('th')).toHaveText(['row', 'label', 'predicted', 'verdict']);
         // the "predicted" column was cut off at the sidebar's default width: now nothing is wider than the panel

@@ -41,6 +41,22 @@ export const chromiumTest = base.extend<{ context: BrowserContext }>({
   }
 });
 
+/**
+ * `chromiumTest` with its `page`: the context's first page, the browser's errors that name colearn printed with the
+ * test's output.
+ */
+export const pageTest = chromiumTest.extend<{ page: Page }>({
+  page: async ({ context }, use) => {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', msg => {
+      if (msg.type() === 'error' && msg.text().includes('colearn')) {
+        console.log(`[browser] ${msg.text()}`);
+      }
+    });
+    await use(page);
+  }
+});
+
 /** Open JupyterLab (at `base`, default COLEARN_UI_URL) with the token and wait for its main area. */
 export async function openLab(page: Page, base: string = URL): Promise<void> {
   await page.goto(`${base.replace(/\/?$/, '/')}lab?token=${encodeURIComponent(TOKEN)}`);
@@ -68,6 +84,24 @@ export async function openSidebar(page: Page): Promise<Locator> {
   const text = (await panel.innerText()).trim();
   expect(text.length, 'the colearn panel is empty').toBeGreaterThan(20);
   return panel;
+}
+
+/**
+ * Open a submission's verification detail in the sidebar's Verify tab (unless it is open already) and wait until its
+ * file checks out (CID, row count, Merkle root, rows); returns the detail.
+ */
+export async function openVerification(panel: Locator, submission: number, timeout = 90_000): Promise<Locator> {
+  await panel.getByTestId('colearn-tab-queue').click();
+  const item = panel.getByTestId(`colearn-contribution-${submission}`);
+  await expect(item).toBeVisible();
+  if ((await item.getAttribute('aria-pressed')) !== 'true') {
+    await item.click();
+  }
+  const detail = panel.getByTestId('colearn-contribution-detail');
+  await expect(detail.getByTestId('colearn-integrity')).toHaveText('CID ✔ · row count ✔ · Merkle root ✔ · rows ✔', {
+    timeout
+  });
+  return detail;
 }
 
 /**

@@ -15,7 +15,7 @@ import { expect, Locator, Page } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { chromiumTest, openLab, openSidebar, SCREENSHOTS } from './support';
+import { chromiumTest, openLab, openSidebar, openVerification, SCREENSHOTS } from './support';
 
 const MODEL_ID = Number(process.env.COLEARN_UI_XSS_MODEL_ID || '0');
 const SUBMISSION_ID = Number(process.env.COLEARN_UI_XSS_SUBMISSION_ID || '0');
@@ -104,15 +104,7 @@ test('the sidebar shows a stranger\'s payloads as text', async ({ page, dialogs 
     });
 
     await test.step('the submission\'s verdicts (payload labels) and the pending challenge', async () => {
-      await panel.getByTestId('colearn-tab-queue').click();
-      const item = panel.getByTestId(`colearn-contribution-${SUBMISSION_ID}`);
-      await expect(item).toBeVisible();
-      await item.click();
-      const detail = panel.getByTestId('colearn-contribution-detail');
-      await expect(detail.getByTestId('colearn-integrity')).toHaveText(
-        'CID ✔ · row count ✔ · Merkle root ✔ · rows ✔',
-        { timeout: 90_000 }
-      );
+      const detail = await openVerification(panel, SUBMISSION_ID);
       await expect(detail.getByTestId('colearn-verdicts')).toContainText(IMG);
       await expect(panel.getByTestId(`colearn-challenge-${CHALLENGE_ID}`)).toBeVisible();
       await expectNothingFired(page, panel, dialogs);
