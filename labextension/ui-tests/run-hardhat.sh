@@ -6,8 +6,7 @@
 #      `colearn deploy --account <ada's keystore>`, an iris model published as ada, hardhat_rows.csv under the root,
 #   3. two `jupyter lab` servers on free ports: one configured with c.ColearnSettings.account = "ada", one with no
 #      account (read-only),
-#   4. the Playwright project "hardhat" (hardhat.spec.ts), which moves the node's clock with
-#      `setup_hardhat.py advance`,
+#   4. the Playwright project "hardhat" (hardhat.spec.ts), which moves the node's clock from the sidebar,
 #   5. everything stopped and removed, on success and on failure.
 # Run by run.sh (COLEARN_UI_PROFILE=all or hardhat); the same environment (PYTHON, JUPYTER, CHROMIUM, KEEP=1) and
 # extra arguments for `playwright test`.
@@ -69,8 +68,6 @@ export COLEARN_UI_HARDHAT_MODEL_NAME="$(field model_name)"
 export COLEARN_UI_HARDHAT_CSV="$(field csv)"
 export COLEARN_UI_HARDHAT_FLIPPED="$(field flipped_row)"
 export COLEARN_UI_HARDHAT_ROWS="$(field rows)"
-export COLEARN_UI_PYTHON="$PYTHON"
-export COLEARN_UI_SETUP_HARDHAT="$here/setup_hardhat.py"
 
 port="$(free_port)"
 readonly_port="$(free_port)"

@@ -3,7 +3,6 @@
 ``run-hardhat.sh`` starts the node and runs, with COLEARN_HOME, COLEARN_RPC_URL and COLEARN_KEYSTORE_PASSWORD set:
 
     python setup_hardhat.py setup --root-dir /tmp/lab-root   # keystores, deploy, publish; prints one line of JSON
-    python setup_hardhat.py advance 3601                     # move the node's clock (Session.advance_time)
 
 ``setup`` writes keystores for three of the node's funded accounts into ``<home>/keystores/{ada,bea,cy}.json``
 (hardhat funds the devnet mnemonic's accounts: ada holds owner's key, bea alice's, cy verifier's), deploys the
@@ -83,15 +82,10 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     first = commands.add_parser("setup", help="keystores, deployment and a published model")
     first.add_argument("--root-dir", type=Path, required=True, help="the Jupyter server's root directory")
-    advance = commands.add_parser("advance", help="move the node's clock forward")
-    advance.add_argument("seconds", type=int)
     args = parser.parse_args()
     if not os.environ.get("COLEARN_RPC_URL") or "COLEARN_HOME" not in os.environ:
         raise SystemExit("setup_hardhat.py: set COLEARN_RPC_URL and COLEARN_HOME (run-hardhat.sh does)")
-    if args.command == "setup":
-        print(json.dumps(setup(args.root_dir)))
-    else:
-        print(json.dumps({"time": Session("ada").advance_time(args.seconds)}))
+    print(json.dumps(setup(args.root_dir)))
     sys.stdout.flush()
 
 

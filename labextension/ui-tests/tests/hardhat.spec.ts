@@ -6,14 +6,14 @@
  * - a server configured with the keystore account "ada" (c.ColearnSettings.account) shows it in the header, and
  *   runs the whole cycle from the sidebar: bea (a keystore named in the contribute dialog) contributes a file, the
  *   submission is verified, cy (named in the challenger field, with a visible note) challenges the mislabelled row,
- *   ada resolves it, the node's clock moves past the window (`setup_hardhat.py advance`), bea claims, ada retrains.
+ *   ada resolves it, ada moves the node's clock past the window from the sidebar (Advance clock, in the Account
+ *   tab), bea claims, ada retrains.
  *
  * Environment (run-hardhat.sh): COLEARN_UI_URL (acting as ada), COLEARN_UI_READONLY_URL, COLEARN_UI_TOKEN,
  * COLEARN_UI_HARDHAT_MODEL_ID, COLEARN_UI_HARDHAT_MODEL_NAME, COLEARN_UI_HARDHAT_CSV, COLEARN_UI_HARDHAT_FLIPPED,
- * COLEARN_UI_HARDHAT_ROWS, COLEARN_UI_PYTHON, COLEARN_UI_SETUP_HARDHAT.
+ * COLEARN_UI_HARDHAT_ROWS.
  */
 import { expect, Locator, Page } from '@playwright/test';
-import { execFileSync } from 'child_process';
 
 import { openLab, openSidebar, openVerification, pageTest as test, setTheme, shoot } from './support';
 
@@ -23,15 +23,6 @@ const CSV = process.env.COLEARN_UI_HARDHAT_CSV || 'hardhat_rows.csv';
 const FLIPPED = Number(process.env.COLEARN_UI_HARDHAT_FLIPPED || '0');
 const ROWS = Number(process.env.COLEARN_UI_HARDHAT_ROWS || '0');
 const READONLY_URL = process.env.COLEARN_UI_READONLY_URL || '';
-
-/** Move the hardhat node's clock forward (Session.advance_time, through Python). */
-function advanceTime(seconds: number): void {
-  execFileSync(process.env.COLEARN_UI_PYTHON || 'python', [
-    process.env.COLEARN_UI_SETUP_HARDHAT || 'setup_hardhat.py',
-    'advance',
-    String(seconds)
-  ]);
-}
 
 /** Fill and accept JupyterLab's input dialog, after checking its title. */
 async function answerDialog(page: Page, title: string, value: string): Promise<void> {
@@ -144,8 +135,28 @@ test('as the keystore account ada on chain 1337: contribute, verify, challenge, 
       await expect(item).toHaveCount(0);
     });
 
-    await test.step('the window passes (the node\'s clock, moved from Python) and bea claims', async () => {
-      advanceTime(3601);
+    await test.step('ada moves the clock past the window from the sidebar (Advance clock)', async () => {
+      await panel.getByTestId('colearn-tab-account').click();
+      await expect(panel.getByTestId('colearn-account-name')).toHaveValue('ada');
+      const clock = panel.getByTestId('colearn-clock');
+      await expect(clock.getByTestId('colearn-clock-why')).toContainText('Moves the clock for everyone on this chain');
+      await expect(clock.getByTestId('colearn-clock-why')).toContainText('only the instructor may');
+      // bea's window closes an hour after her contribution: once the clock has moved, the queue says it has closed
+      await clock.getByTestId('colearn-clock-duration').fill('61m');
+      await clock.getByTestId('colearn-clock-advance').click();
+      await expect(clock.getByTestId('colearn-message-clock')).toHaveText(/^Chain time is now .* UTC \(\+1h 1m\)$/, {
+        timeout: 60_000
+      });
+      await expect(clock.getByTestId('colearn-error-clock')).toHaveCount(0);
+      await shoot(page, 'hardhat-clock');
+      await setTheme(page, 'JupyterLab Dark');
+      await shoot(page, 'hardhat-clock-dark');
+      await setTheme(page, 'JupyterLab Light');
+      await panel.getByTestId('colearn-tab-queue').click();
+      await expect(panel.getByTestId(`colearn-contribution-${submission}`)).toContainText('window closed');
+    });
+
+    await test.step('bea claims', async () => {
       await panel.getByTestId('colearn-tab-account').click();
       await panel.getByTestId('colearn-account-name').fill('bea');
       await panel.getByTestId('colearn-account-show').click();

@@ -78,6 +78,8 @@ test('the sidebar in the light and the dark theme: marketplace, model cards, ver
       await test.step(`the account panel${suffix}`, async () => {
         await panel.getByTestId('colearn-tab-account').click();
         await expect(panel.getByTestId('colearn-balance')).toHaveText(/ETH$/);
+        // the devnet's clock can move: Advance clock is offered, with what it does
+        await expect(panel.getByTestId('colearn-clock-why')).toContainText('only the instructor may');
         await shoot(page, `sidebar-account${suffix}`);
       });
     }
