@@ -12,7 +12,11 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from . import ethimports
 from ._version import __version__
+
+# web3's first import, whenever it comes, skips py_ecc's BLS tables (half a second of the first call).
+ethimports.install()
 
 # Public names and their modules, imported on first use so that loading the server extension stays fast.
 _EXPORTS = {

@@ -4,9 +4,10 @@ Each run is a fresh interpreter (a child process) on a warm machine: the devnet 
 deployed before it starts, and the child prepares its notebook (IPython, pandas, scikit-learn, a fitted
 ``LogisticRegression`` on iris) before the clock starts. It then times ``%load_ext colearn_jupyter``, a first
 ``%colearn publish`` and a second one, and says which slow, optional modules the first call loaded (torch, the
-IRI grammars of ``rfc3987_syntax``; see :mod:`colearn_jupyter.formats.imports`). Last, as the server extension:
-it starts the model worker (what the server does when it starts) and times the first verification detail the
-sidebar opens, of a submission to another account's model (whose model runs in that worker).
+IRI grammars of ``rfc3987_syntax``, see :mod:`colearn_jupyter.formats.imports`; py_ecc's BLS12-381 tables, see
+:mod:`colearn_jupyter.ethimports`). Last, as the server extension: it starts the model worker (what the server does
+when it starts) and times the first verification detail the sidebar opens, of a submission to another account's
+model (whose model runs in that worker).
 
 >>> from colearn_jupyter.bench import firstcall
 >>> figures = firstcall.run(runs=3)                     # doctest: +SKIP
@@ -27,7 +28,7 @@ import uuid
 from typing import Any
 
 #: Modules that only slow the first call down, and whether the child loaded them.
-WATCHED = ("torch", "rfc3987_syntax")
+WATCHED = ("torch", "rfc3987_syntax", "py_ecc.bls")
 _PHASES = (
     "load_ext_seconds",
     "first_publish_seconds",
