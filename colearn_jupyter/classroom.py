@@ -107,10 +107,20 @@ def is_instructor(home: Path, account: Account) -> bool:
     return roster is None or account.name == roster.get("instructor", INSTRUCTOR)
 
 
-class Classroom:
-    """The class of one devnet: create it, list it, fund it."""
+def instructor_name(home: Path) -> str:
+    """The name of the class's instructor: the roster's, or the one a new class gets (``owner``)."""
+    return str((read_roster(home) or {}).get("instructor", INSTRUCTOR))
 
-    def __init__(self, chain: Chain):
+
+class Classroom:
+    """The class of one devnet: create it, list it, fund it.
+
+    ``acting`` is the account a session acts as (the magics give it): creating or funding the class is then refused
+    unless it is the instructor, as moving the clock is. Without it (``colearn class``, run by whoever runs the
+    server), nobody is checked.
+    """
+
+    def __init__(self, chain: Chain, acting: Account | None = None):
         if not chain.is_devnet:
             raise DevnetError(
                 "a class lives on the embedded devnet, whose accounts come from one public mnemonic; on a real "
@@ -118,7 +128,23 @@ class Classroom:
             )
         self.chain = chain
         self.home = chain.home
+        self.acting = acting
         self._lock = FileLock(str(roster_path(self.home)) + ".lock", timeout=60)
+
+    @property
+    def instructor(self) -> str:
+        return instructor_name(self.home)
+
+    def _require_instructor(self, action: str) -> None:
+        """Refuse ``action`` (e.g. "creating a class") when the acting account is not the instructor."""
+        instructor = self.instructor
+        if self.acting is None or self.acting.name == instructor:
+            return
+        who = "a student here" if roster_account(self.home, self.acting.name) else "not the class's instructor"
+        raise AccountError(
+            f"{action} is the instructor's action ({instructor}), and {self.acting.name} is {who}. Connect as the "
+            f"instructor (`%colearn connect {instructor}`, or --as {instructor}) or ask them to do it"
+        )
 
     @property
     def students(self) -> list[Student]:
@@ -126,9 +152,11 @@ class Classroom:
         return [Student(name, index) for name, index in sorted(roster["students"].items(), key=lambda i: i[1])]
 
     def account(self, name: str) -> Account:
-        found = roster_account(self.home, name)
+        found = roster_account(self.home, student_name(name))
         if found is None:
-            raise AccountError(f"there is no student {name!r} in this class; `colearn class list` shows them")
+            raise AccountError(
+                f"there is no student {name!r} in this class; `colearn class list` (`%colearn class list`) shows them"
+            )
         return found
 
     def create(
@@ -139,6 +167,7 @@ class Classroom:
         Creating again keeps existing students (and their accounts); new names get new accounts. Returns the
         students added.
         """
+        self._require_instructor("creating a class")
         names = _names(students, prefix)
         with self._lock:
             roster = read_roster(self.home) or {"instructor": INSTRUCTOR, "students": {}}
@@ -162,22 +191,32 @@ class Classroom:
         return added
 
     def fund(self, names: Iterable[str] | None = None, *, eth: str | float = 100) -> int:
-        """Top up students (all by default) to at least ``eth`` ETH from ``deployer``; returns the wei sent."""
+        """Top up students (all by default) to at least ``eth`` ETH from ``deployer``; returns the wei sent.
+
+        Every name is checked before anything is sent."""
+        self._require_instructor("funding the class")
         target = to_wei(eth)
         payer = self.chain.account("deployer")
         sent = 0
-        for name in list(names) if names is not None else [s.name for s in self.students]:
-            account = self.account(name)
+        accounts = [self.account(name) for name in (list(names) if names is not None else self._names())]
+        for account in accounts:
             missing = target - self.chain.balance(account)
             if missing > 0:
                 self.chain.transfer(payer, account, missing)
                 sent += missing
         return sent
 
-    def table(self) -> list[dict[str, Any]]:
-        """Name, address and balance of every student."""
+    def _names(self) -> list[str]:
+        return [s.name for s in self.students]
+
+    def table(self, decimals: int | None = None) -> list[dict[str, Any]]:
+        """Name, address and balance of every student (exact, or rounded to ``decimals``)."""
         return [
-            {"student": s.name, "address": s.account.address, "balance": format_eth(self.chain.balance(s.account))}
+            {
+                "student": s.name,
+                "address": s.account.address,
+                "balance": format_eth(self.chain.balance(s.account), decimals),
+            }
             for s in self.students
         ]
 

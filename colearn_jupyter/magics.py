@@ -46,7 +46,7 @@ CHALLENGE_STATUSES = ("pending", "upheld", "rejected", "expired", "answered")
 MARKET_PAGE = 20  # models a page of `%colearn market` shows
 # Subcommands that change the chain: the ipywidgets panels shown in the notebook read it again after them.
 _CHANGES_CHAIN = frozenset(
-    {"publish", "contribute", "challenge", "answer", "expire", "resolve", "claim", "retrain", "advance", "simulate"}
+    "publish contribute challenge answer expire resolve claim retrain advance simulate class".split()
 )
 
 
@@ -132,9 +132,11 @@ SUBCOMMANDS: dict[str, str] = {
     "balances": "balances of accounts after every recorded transaction (--plot draws them)",
     "advance": "move the devnet clock forward, e.g. past a challenge window (devnet only)",
     "simulate": "play the incentive game with honest agents and adversaries on the devnet (`simulate -h` for options)",
+    "class": "the instructor's class on the devnet: `class create --students 30`, `class list`, `class fund --eth 100`",
     "help": "this guide; `help SUBCOMMAND` shows the options of one subcommand",
 }
 
+CLASS_ACTIONS = ("create", "list", "fund")
 # Subcommands whose first positional argument is a model (an id or a name), for tab completion.
 _MODEL_ARGUMENT = frozenset({"contribute", "pending", "challenges", "retrain", "history", "growth"})
 
@@ -168,6 +170,12 @@ How challenges work (verify plans a kind for every row it flags; `challenge` fol
   file                 a missing file, with the bond: the owner judges it (upheld: the whole batch is burned)
   availability         demands a row, with the bond; anyone holding the file answers and takes it
   time-out             `expire`: an unjudged label or file stands (bond back); an unanswered demand forfeits the batch
+
+A class shares one devnet; the instructor (owner) makes and funds an account for every student:
+  %colearn class create --students 30               # student01 … student30, 100 ETH each from the devnet's deployer
+  %colearn class list                               # names, addresses, balances
+  %colearn class fund --eth 100                     # top everyone up again (or name students: fund student07)
+Each student then acts as itself (`%colearn connect student07`); only the instructor moves the clock (`advance`).
 
 Any subcommand takes --as ACCOUNT to act as another account once, and --debug to show full tracebacks. In a cell,
 write `%%colearn SUBCOMMAND ...` on the first line and more options on the lines below.
@@ -276,6 +284,15 @@ def build_parser() -> _Parser:
 
     advance = add("advance")
     advance.add_argument("duration", type=_duration, metavar="DURATION", help="e.g. 90s, 1h30m, 2d")
+
+    classroom = add("class")
+    classroom.add_argument("action", choices=CLASS_ACTIONS, metavar="ACTION", help="create, list or fund")
+    classroom.add_argument("who", nargs="*", metavar="STUDENTS", help="fund: students to top up (default: all)")
+    classroom.add_argument("--students", type=_positive, metavar="N", help="create: how many (student01 …; 30)")
+    classroom.add_argument("--names", metavar="A,B", help="create: comma-separated names instead (e.g. hub users)")
+    classroom.add_argument("--prefix", default="student", help="create: prefix of the numbered names (student)")
+    classroom.add_argument("--eth", type=_eth, default="100", metavar="ETH",
+                           help="ETH each student has after create or fund (100)")  # fmt: skip
 
     simulate = add("simulate", shared=False)
     simulate.add_argument(
@@ -660,6 +677,43 @@ def _advance(magics: ColearnMagics, args: argparse.Namespace) -> int:
     return now
 
 
+def _class(magics: ColearnMagics, args: argparse.Namespace) -> pd.DataFrame:
+    """The class of the session's devnet (:class:`~colearn_jupyter.classroom.Classroom`): creating and funding it
+    are the instructor's; returns the roster (or the students funded)."""
+    from .classroom import Classroom
+
+    if args.who and args.action != "fund":
+        raise MagicUsageError(f"class {args.action} takes no STUDENTS (only fund does); create takes --names A,B")
+    if args.action != "create" and (args.students or args.names):
+        raise MagicUsageError("--students and --names are for class create")
+    if args.students and args.names:
+        raise MagicUsageError("give --students N or --names A,B, not both")
+    session = magics.session_for(args)
+    room = Classroom(session.chain, acting=None if args.action == "list" else session.account)
+    shown: list[str] | None = None
+    if args.action == "create":
+        names = [name.strip() for name in (args.names or "").split(",") if name.strip()]
+        if args.names is not None and not names:
+            raise MagicUsageError("--names takes the students' names separated by commas, e.g. --names ada,bea")
+        added = room.create(names or args.students or 30, prefix=args.prefix, eth=args.eth)
+        print(
+            f"class of {len(room.students)} students ({len(added)} new, each funded with {args.eth} ETH from "
+            f"deployer); the instructor is {room.instructor}"
+        )
+    elif args.action == "fund":
+        sent = room.fund(args.who or None, eth=args.eth)
+        shown = [room.account(name).name for name in args.who] or None
+        print(f"topped up to {args.eth} ETH: {format_eth(sent, DISPLAY_DECIMALS)} sent from deployer")
+    table = pd.DataFrame(room.table(DISPLAY_DECIMALS), columns=["student", "address", "balance"])
+    table = table.rename(columns={"balance": "balance (ETH)"}).set_index("student")
+    table["balance (ETH)"] = table["balance (ETH)"].str.removesuffix(" ETH")
+    if shown is not None:
+        table = table.loc[shown]
+    if table.empty:
+        print("no class on this devnet yet: the instructor makes one with `%colearn class create --students 30`")
+    return table
+
+
 def _help(magics: ColearnMagics, args: argparse.Namespace) -> None:
     if args.topic:
         print(magics.parser.commands[args.topic].format_help())
@@ -689,6 +743,7 @@ HANDLERS: dict[str, Callable[[ColearnMagics, argparse.Namespace], Any]] = {
     "answer": _answer,
     "expire": _expire,
     "simulate": _simulate,
+    "class": _class,
     "resolve": _resolve,
     "claim": _claim,
     "retrain": _retrain,
@@ -723,6 +778,8 @@ def complete(shell: Any, event: SimpleNamespace) -> list[str]:
     option = parser._option_string_actions.get(previous)
     if option is not None and option.choices:
         return [str(choice) for choice in option.choices if str(choice).startswith(current)]
+    if subcommand == "class":
+        return _complete_class(magics, words[1:], current)
     if previous == "--all" or (subcommand in _MODEL_ARGUMENT and _positionals(parser, words[1:]) == 0):
         return magics.model_names()
     namespace = shell.user_ns
@@ -731,6 +788,18 @@ def complete(shell: Any, event: SimpleNamespace) -> list[str]:
     if (subcommand == "publish" and _positionals(parser, words[1:]) == 0) or previous == "--estimator":
         return sorted(n for n, v in namespace.items() if not n.startswith("_") and hasattr(v, "fit"))
     return []
+
+
+def _complete_class(magics: ColearnMagics, words: list[str], current: str) -> list[str]:
+    """After ``%colearn class``: the actions, then (after ``fund``) the students of the session's class."""
+    if _positionals(magics.parser.commands["class"], words) == 0:
+        return [action for action in CLASS_ACTIONS if action.startswith(current)]
+    if words[0] != "fund" or magics._session is None:
+        return []
+    from .classroom import read_roster
+
+    roster = read_roster(magics._session.settings.home_path) or {"students": {}}
+    return sorted(name for name in roster["students"] if name.startswith(current) and name not in words)
 
 
 def _positionals(parser: argparse.ArgumentParser, words: list[str]) -> int:

@@ -8,13 +8,16 @@ import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 
+import pandas as pd
 import pytest
 from classrooms import class_devnet
+from IPython.core.interactiveshell import InteractiveShell
 from sklearn.linear_model import LogisticRegression
 
 from colearn_jupyter import AccountError, DevnetError, Session
 from colearn_jupyter.classroom import Classroom, default_account_name, student_name
 from colearn_jupyter.cli import main as cli
+from colearn_jupyter.magics import ColearnMagics, _complete_class
 from colearn_jupyter.units import to_wei
 
 
@@ -94,3 +97,52 @@ def test_only_the_instructor_moves_the_clock(room):
         student.advance_time("1h")
     before = room.chain.timestamp()
     assert Session("owner", chain=room.chain).advance_time("1h") >= before + 3600
+
+
+def test_the_class_magic_is_a_face_the_instructor_uses(room, capsys):
+    """`%colearn class create|list|fund` calls Classroom for the session's account: the instructor lists, adds and
+    tops up students; a student or another devnet account is refused with what to do, and nothing changes."""
+    magics = ColearnMagics(InteractiveShell.instance())  # not registered: the shared shell keeps its own session
+    magics.use(Session("owner", chain=room.chain))
+    roster = magics.colearn("class list")
+    assert isinstance(roster, pd.DataFrame) and list(roster.columns) == ["address", "balance (ETH)"]
+    assert list(roster.index) == [s.name for s in room.students] and roster.index.name == "student"
+    assert roster.loc["student07", "address"] == room.account("student07").address
+    assert "student07" in roster._repr_html_()
+
+    first = room.account("student01")
+
+    def state() -> tuple[int, list[str], int]:
+        return room.chain.w3.eth.block_number, [s.name for s in room.students], room.chain.balance(first)
+
+    before = state()
+    capsys.readouterr()
+    for line, who in [("class create --students 32 --as student04", "student04 is a student here"),
+                      ("class fund --eth 50 --as alice", "alice is not the class's instructor")]:  # fmt: skip
+        assert magics.colearn(line) is None, line
+        err = capsys.readouterr().err
+        assert err.startswith("colearn class: ") and "is the instructor's action (owner)" in err and who in err, err
+        assert "%colearn connect owner" in err and err.count("\n") == 1
+    with pytest.raises(AccountError, match="funding the class is the instructor's action"):
+        magics.colearn("class fund --eth 50 --as student04 --debug")
+    with pytest.raises(AccountError, match="instructor"):
+        Classroom(room.chain, acting=room.account("student04")).create(31)
+    assert state() == before
+
+    assert magics.colearn("class fund student02 nobody --eth 50") is None  # every name checked before paying
+    assert "there is no student 'nobody'" in capsys.readouterr().err
+    assert state() == before
+
+    added = magics.colearn("class create --students 32 --eth 6")
+    assert len(added) == 32 and list(added.index[-2:]) == ["student31", "student32"]
+    assert "32 students (2 new, each funded with 6 ETH" in capsys.readouterr().out
+    assert room.chain.balance(room.account("student32")) == to_wei(6)
+    assert added.loc["student32", "balance (ETH)"] == "6"
+
+    funded = magics.colearn("class fund student01 Student31 --eth 7")
+    assert list(funded.index) == ["student01", "student31"] and list(funded["balance (ETH)"]) == ["7", "7"]
+    assert "topped up to 7 ETH" in capsys.readouterr().out
+    assert room.chain.balance(room.account("student02")) < to_wei(6)  # not named: not paid
+    assert _complete_class(magics, ["fund"], "student3") == ["student30", "student31", "student32"]
+    assert _complete_class(magics, ["fund", "student30"], "student3") == ["student31", "student32"]
+    assert _complete_class(magics, [], "") == ["create", "list", "fund"]

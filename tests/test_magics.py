@@ -482,6 +482,16 @@ def test_errors_are_one_line_and_change_nothing(ip, chain, market, model, capsys
         ("status --as nobody-at-all", "colearn status: "),
         ("market --search 'unclosed", "colearn market: cannot read the arguments"),
         ("market --page 0", "colearn market: argument --page: '0' is not a whole number from 1"),
+        ("class create --students 3 --as alice",
+         "colearn class: creating a class is the instructor's action (owner), and alice is not the class's instructor"),
+        ("class fund --eth 1 --as bob", "colearn class: funding the class is the instructor's action (owner)"),
+        ("class teach", "colearn class: argument ACTION: invalid choice: 'teach'"),
+        ("class list student01", "colearn class: class list takes no STUDENTS (only fund does)"),
+        ("class fund --students 3", "colearn class: --students and --names are for class create"),
+        ("class create --students 3 --names a,b", "colearn class: give --students N or --names A,B, not both"),
+        ("class create --names ' , '", "colearn class: --names takes the students' names separated by commas"),
+        ("class create --students 0", "colearn class: argument --students: '0' is not a whole number from 1"),
+        ("class fund --eth lots", "colearn class: argument --eth: 'lots' is not an amount of ether"),
     ]  # fmt: skip
     before = _state(chain, market)
     for line, message in cases:
@@ -494,6 +504,20 @@ def test_errors_are_one_line_and_change_nothing(ip, chain, market, model, capsys
     assert ip.run_cell_magic("colearn", "publish clf", body) is None
     assert capsys.readouterr().err.startswith("colearn publish: argument --window: 'never' is not a duration")
     assert _state(chain, market) == before
+
+
+def test_class_on_the_shared_devnet_lists_nobody(ip, capsys):
+    """The shared test devnet has no class (test_classroom.py makes one on a devnet of its own): `class list` says
+    how to make one, and the refusals of test_errors_are_one_line_and_change_nothing made none."""
+    home = _magic(ip, "status").settings.home_path
+    capsys.readouterr()
+    roster = _magic(ip, "class list")
+    assert isinstance(roster, pd.DataFrame) and roster.empty and list(roster.columns) == ["address", "balance (ETH)"]
+    assert "`%colearn class create --students 30`" in capsys.readouterr().out
+    assert not (home / "class.json").exists()
+    _magic(ip, "help class")
+    usage = capsys.readouterr().out
+    assert "usage: %colearn class" in usage and "--students N" in usage and "fund: students to top up" in usage
 
 
 def test_debug_shows_the_traceback(ip, chain, market, model):
@@ -528,6 +552,10 @@ def test_completion_of_subcommands_options_and_models(ip, model):
     assert {"alice_rows", "train_df", "X_test"} <= set(frames) and "clf" not in frames and "y_test" not in frames
     assert "clf" in complete_line("%colearn publish ")
     assert "--window" in complete_line("%colearn publish clf --w")
+    assert complete_line("%colearn class ") == ["create", "list", "fund"]
+    assert complete_line("%colearn cl") == ["claim", "class"]
+    assert complete_line("%colearn class f") == ["fund"] and complete_line("%colearn class fund ") == []  # no class
+    assert "--students" in complete_line("%colearn class create --")
     # Through IPython's own completer, as a Tab press in a notebook would.
     with provisionalcompleter():
         for text, expected in [("%colearn con", {"connect", "contribute"}), ("%%colearn verif", {"verify"}),
