@@ -50,6 +50,7 @@ from .formats.data import (
     onchain_schema,
     read_data,
     row_fault,
+    row_hashes,
     to_parquet,
     validate,
 )
@@ -424,12 +425,14 @@ class Session:
         """Validate, store and submit a DataFrame as one batch, paying the deposit for every row.
 
         Rows the model already has (in an earlier submission or the owner's training data) are refused before
-        anything moves: the contract would let anyone prove them copies and burn their deposit. The file is stored
-        once the transaction is mined (kept privately until then; an interrupted call's file is stored by the next
-        call that finds it mined).
+        anything moves: the contract would let anyone prove them copies and burn their deposit. The model's owner is
+        refused the rows of its hidden test set too (:meth:`preview` says which): contributing them would publish
+        them. The file is stored once the transaction is mined (kept privately until then; an interrupted call's
+        file is stored by the next call that finds it mined).
         """
         self._settle()
         model_id = self.resolve_model(model)
+        self._refuse_own_test_rows(model_id, frame)
         receipt, _ = contribute_dataframe(
             self.market, self.storage, self.account, model_id, frame, training=self._training(model_id)[0]
         )
@@ -437,13 +440,16 @@ class Session:
         return self.market.submission(receipt.event("SubmissionAdded").args["submission_id"])
 
     def preview(self, model: int | str, frame: pd.DataFrame) -> dict[str, Any]:
-        """What contributing ``frame`` would do, without doing it: rows, deposit, and the validation result."""
+        """What contributing ``frame`` would do, without doing it: rows, deposit, and the validation result.
+
+        ``problem`` is what :meth:`contribute` would refuse (``""`` when nothing): a schema fault, rows the model
+        already has, or, for the model's owner, rows of its own hidden test set."""
         model_id = self.resolve_model(model)
         info = self.market.model(model_id)
         schema = model_metadata(self.market, self.storage, model_id).feature_schema
         known = RowIndex.build(self.market, self.storage, model_id, schema, training=self._training(model_id)[0])
         try:
-            validate(frame, schema, accepted=known.hashes)
+            self._refuse_own_test_rows(model_id, validate(frame, schema, accepted=known.hashes), schema)
             problem = ""
         except SchemaError as error:
             problem = str(error)
@@ -457,6 +463,27 @@ class Session:
             "problem": problem,
             "schema": schema,
         }
+
+    def _refuse_own_test_rows(self, model_id: int, frame: pd.DataFrame, schema: FeatureSchema | None = None) -> None:
+        """Raise :class:`SchemaError` naming the rows of ``frame`` that are in the hidden test set of ``model_id``,
+        when this account owns the model and this home holds the set. Anyone else cannot know the hidden rows (and
+        is not told them: that would reveal the test set), so nothing is checked for them."""
+        if self.market.model(model_id).owner.lower() != self.account.address.lower():
+            return
+        test = self._test_rows(model_id)
+        if not test:  # published from another home: its test set is not here
+            return
+        schema = schema or model_metadata(self.market, self.storage, model_id).feature_schema
+        digests = row_hashes(encode_rows(schema, validate(frame, schema)))
+        own = [position for position, digest in enumerate(digests) if digest in test]
+        if own:
+            shown = ", ".join(map(str, own[:10])) + (f" and {len(own) - 10} more" if len(own) > 10 else "")
+            raise SchemaError(
+                f"row{'s' * (len(own) > 1)} {shown} of this DataFrame {'are' if len(own) > 1 else 'is'} in the hidden "
+                f"test set of your own model {model_id}: contributing them would publish them. Contribute new rows "
+                "only",
+                own,
+            )
 
     def claim(self, submission: int | None = None) -> int:
         """Claim every settled submission of this account (or one), then withdraw; returns the wei withdrawn.

@@ -210,3 +210,34 @@ def test_publish_refuses_unfair_terms_before_storing_anything(owner, iris, terms
     with pytest.raises(ColearnError, match=words):
         owner.publish(clf, name="unfair", train=train, test=iris.iloc[40:80], label="target", **terms)
     assert owner.market.model_count() == models and owner.storage.pins() == pins
+
+
+def test_the_owner_cannot_contribute_its_own_hidden_test_rows(owner, iris, chain):
+    """Session.preview and Session.contribute themselves refuse the owner the rows of its hidden test set (whatever
+    face calls them): named, before anything is paid or stored. Another account is not told which rows are hidden
+    (that would reveal them): for it they are new rows."""
+    train, test, fresh = iris.iloc[:40], iris.iloc[40:80], iris.iloc[80:86]
+    clf = LogisticRegression(max_iter=300).fit(train.drop(columns="target"), train["target"])
+    card = owner.publish(clf, name="iris-own-test-rows", train=train, test=test, label="target")
+    mixed = pd.concat([fresh.iloc[:2], test.iloc[[3, 7]], fresh.iloc[2:3], test.iloc[[0]]], ignore_index=True)
+
+    preview = owner.preview(card.id, mixed)
+    assert not preview["valid"] and preview["rows"] == 6
+    assert preview["problem"].startswith(f"rows 2, 3, 5 of this DataFrame are in the hidden test set of your own model "
+                                         f"{card.id}: contributing them would publish them")  # fmt: skip
+    assert "row 0 of this DataFrame is in the hidden test set" in owner.preview(card.id, test.iloc[[9]])["problem"]
+    assert "already accepted" in owner.preview(card.id, train.iloc[:3])["problem"]  # training rows: refused as before
+    assert owner.preview(card.id, fresh)["valid"]
+
+    state = (owner.market.submission_count(), chain.balance(owner.account), owner.storage.pins())
+    with pytest.raises(SchemaError, match="rows 2, 3, 5 of this DataFrame are in the hidden test set") as refused:
+        owner.contribute(card.id, mixed)
+    assert refused.value.rows == [2, 3, 5]
+    with pytest.raises(SchemaError, match="hidden test set of your own model"):
+        owner.as_account("alice").as_account("owner").contribute(card.name, test.iloc[:1])  # by name, a copy
+    assert (owner.market.submission_count(), chain.balance(owner.account), owner.storage.pins()) == state
+
+    alice = owner.as_account("alice")
+    assert alice.preview(card.id, mixed)["valid"]  # alice cannot know the hidden rows and is not told them
+    submission = owner.contribute(card.id, fresh)  # the owner's new rows are welcome
+    assert submission.row_count == len(fresh)

@@ -9,7 +9,6 @@ import ipywidgets as widgets
 import pandas as pd
 
 from .. import htmlsafe
-from ..formats.data import SchemaError, encode_rows, row_hashes, validate
 from ..units import format_eth
 from ._base import (
     ERROR,
@@ -45,9 +44,9 @@ class ContributePanel(Panel):
     The DataFrame is chosen in the ``frames`` dropdown (the ``DataFrame`` variables of ``namespace``, by default
     the notebook's), given as ``frame`` (a variable's name or a DataFrame) or set with ``panel.frame = df``;
     nothing is chosen by default, so no data set is contributed by accident. The preview shows
-    :meth:`Session.preview`: rows, deposit, and the validation problem naming the rows (rows the model already
-    has, its owner's training rows included, are refused there); when the account owns the model, rows of its
-    hidden test set are refused too. The confirm button is enabled only for a valid frame and calls
+    :meth:`Session.preview` of the chosen account: rows, deposit, and the validation problem naming the rows (rows
+    the model already has, its owner's training rows included, are refused there; when the account owns the model,
+    rows of its hidden test set too). The confirm button is enabled only for a valid frame and calls
     ``session.as_account(account).contribute(model, frame)``; then every other panel shown reads the chain again.
 
     >>> panel = ContributePanel(session, model="iris", frame="new_rows")      # doctest: +SKIP
@@ -176,20 +175,8 @@ class ContributePanel(Panel):
         self._sync()
 
     def _preview(self, model: int, frame: pd.DataFrame) -> dict[str, Any]:
-        """:meth:`Session.preview`, and the rows of the model's hidden test set refused when the chosen account
-        owns the model."""
-        result = self.session.preview(model, frame)
-        session = acting(self.session, self.account.value)
-        if result["valid"] and session.market.model(model).owner.lower() == session.account.address.lower():
-            own = _test_rows_in(session, model, frame, result["schema"])
-            if own:
-                shown = ", ".join(map(str, own[:10])) + (f" and {len(own) - 10} more" if len(own) > 10 else "")
-                result["valid"] = False
-                result["problem"] = (
-                    f"row{'s' * (len(own) > 1)} {shown} of this DataFrame {'are' if len(own) > 1 else 'is'} in the "
-                    "hidden test set of your own model: contributing them would publish them. Contribute new rows only"
-                )
-        return result
+        """:meth:`Session.preview` as the chosen account (which refuses its own model's hidden test rows)."""
+        return acting(self.session, self.account.value).preview(model, frame)
 
     def _preview_html(self, model: int, result: dict[str, Any]) -> str:
         verdict = (
@@ -230,16 +217,3 @@ class ContributePanel(Panel):
             self._on_submitted(submission)
         if done:
             self.announce()
-
-
-def _test_rows_in(session: Any, model: int, frame: pd.DataFrame, schema: Any) -> list[int]:
-    """Positions of the rows of ``frame`` that are in the hidden test set of ``model``, which ``session``'s account
-    published from this home (empty for anyone else: only the owner holds the test set)."""
-    test = session._test_rows(model)  # keccak of each hidden test row, read with the salt kept in this home
-    if not test:
-        return []
-    try:
-        rows = encode_rows(schema, validate(frame, schema))
-    except SchemaError:
-        return []
-    return [position for position, digest in enumerate(row_hashes(rows)) if digest in test]
