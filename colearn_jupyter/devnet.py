@@ -53,6 +53,12 @@ ACCOUNT_BALANCE_ETH = 10_000
 SNAPSHOT_EVERY = 2_000
 #: Historical states anvil keeps in memory (calls at older blocks fail; nothing in colearn makes them).
 PRUNE_HISTORY = 16
+#: The fork rules of a new devnet. From Cancun on, every block writes into system contracts' storage (EIP-4788's
+#: beacon roots, EIP-2935's block hashes: ring buffers of 8,191 entries), and anvil computes each block's state root
+#: over all storage, so each block cost more than the last until 8,191 blocks (a 1-wei transfer 1.5 ms at genesis,
+#: 39 ms after 10,000 blocks); under Shanghai it stays 1.5 ms. The contracts are compiled for Shanghai too, so
+#: they run on it and on any later network. A journal from before this setting has none and keeps anvil's default.
+HARDFORK = "shanghai"
 _START_TIMEOUT_S = 30.0
 _JOURNAL_BATCH = 256
 _ANVIL_PACKAGE = Path("node_modules") / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
@@ -314,12 +320,21 @@ class Devnet:
 
     # ------------------------------------------------------------------------------------------------ the node
     def _spawn(
-        self, port: int, *, load: Path | None = None, timestamp: int | None = None, replay: bool = False
+        self,
+        port: int,
+        *,
+        load: Path | None = None,
+        timestamp: int | None = None,
+        hardfork: str | None = None,
+        replay: bool = False,
     ) -> tuple[Any, str]:
-        """Start anvil on ``port`` (from genesis, or from the snapshot ``load``); wait until it answers."""
+        """Start anvil on ``port`` (from genesis, or from the snapshot ``load``); wait until it answers.
+
+        The genesis timestamp and the fork rules are the journal's, unless given (for a new journal)."""
         if timestamp is None:
             assert self.journal.header is not None
             timestamp = int(self.journal.header["genesis_timestamp"])
+            hardfork = self.journal.header.get("hardfork")
         self.node_home.mkdir(exist_ok=True)
         command = [
             find_anvil(),
@@ -332,6 +347,8 @@ class Devnet:
             "--timestamp", str(timestamp),  # the same genesis at every start
             "--prune-history", str(PRUNE_HISTORY),  # no state snapshots on disk, a few in memory
         ]  # fmt: skip
+        if hardfork:
+            command += ["--hardfork", hardfork]
         if replay:  # a replayed block keeps the journal's order; the public node orders by tip, as mempools do
             command += ["--order", "fifo"]
         if load is not None:
@@ -387,12 +404,19 @@ class Devnet:
             self._migrate_legacy_state()
             return
         timestamp = int(time.time())
-        process, url = self._spawn(_free_port(), timestamp=timestamp)
+        process, url = self._spawn(_free_port(), timestamp=timestamp, hardfork=HARDFORK)
         try:
             genesis = rpc_call(url, "eth_getBlockByNumber", ["0x0", False])
         finally:
             self._kill(process.pid)
-        self.journal.create({"chain_id": CHAIN_ID, "genesis_timestamp": timestamp, "genesis_hash": genesis["hash"]})
+        self.journal.create(
+            {
+                "chain_id": CHAIN_ID,
+                "genesis_timestamp": timestamp,
+                "genesis_hash": genesis["hash"],
+                "hardfork": HARDFORK,
+            }
+        )
 
     def _migrate_legacy_state(self) -> None:
         """Adopt a ``state.json`` written before the journal as the journal's base snapshot."""

@@ -65,7 +65,7 @@ function compile() {
     sources: { [SOURCE_UNIT]: { content: fs.readFileSync(path.join(CONTRACTS_DIR, SOURCE_UNIT), 'utf8') } },
     settings: {
       optimizer: { enabled: true, runs: 200 },
-      evmVersion: 'cancun',
+      evmVersion: 'shanghai',
       outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
     },
   };

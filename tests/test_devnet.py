@@ -12,6 +12,10 @@ import pytest
 
 from colearn_jupyter import Chain, Devnet, DevnetError, Marketplace
 from colearn_jupyter.cli import main as cli
+from colearn_jupyter.devnet import HARDFORK, _free_port, rpc_call
+
+BEACON_ROOTS = "0x000F3df6D732807Ef1319fB7B8bB8522d0Beac02"  # EIP-4788
+HISTORY_STORAGE = "0x0000F90827F1C53a10cb7A02335B175320002935"  # EIP-2935
 
 
 def _python(code: str) -> str:
@@ -146,3 +150,45 @@ def test_restarts_never_switch_to_a_new_marketplace(tmp_path, monkeypatch):
     assert fresh.w3.eth.get_transaction_count(fresh.account("deployer").address) == nonce  # nothing redeployed
     assert json.loads((tmp_path / "deployments.json").read_text()) == {"31337:devnet": address}
     assert cli(["devnet", "stop"]) == 0
+
+
+def test_a_new_devnet_runs_shanghai_rules_and_an_older_journal_keeps_its_own(tmp_path):
+    """From Cancun on, every block writes into the storage of system contracts (EIP-4788's beacon roots, EIP-2935's
+    block hashes), and anvil computes each block's state root over all storage: a block cost more than the last, up
+    to 8,191 blocks (measured in docs/reliability.md). A new devnet runs Shanghai rules, recorded in its journal,
+    so its state does not grow by itself; a journal written before that setting keeps anvil's default rules, or its
+    blocks would no longer replay to the same hashes."""
+    devnet = Devnet(tmp_path / "new", port=_free_port())
+    try:
+        url = devnet.ensure_running()
+        assert devnet.journal.header["hardfork"] == HARDFORK == "shanghai"
+        assert rpc_call(url, "anvil_nodeInfo", [])["hardFork"].lower() == "shanghai"
+        rpc_call(url, "anvil_mine", [hex(50)])
+        latest = rpc_call(url, "eth_getBlockByNumber", ["latest", False])
+        assert "parentBeaconBlockRoot" not in latest and "requestsHash" not in latest
+        for system_contract in BEACON_ROOTS, HISTORY_STORAGE:  # nothing written there, block after block
+            assert rpc_call(url, "eth_getStorageAt", [system_contract, "0x0", "latest"]) == "0x" + "00" * 32
+            assert rpc_call(url, "eth_getCode", [system_contract, "latest"]) == "0x"
+    finally:
+        devnet.reset()
+
+    older = Devnet(tmp_path / "older", port=_free_port())
+    timestamp = 1_700_000_000
+    process, url = older._spawn(_free_port(), timestamp=timestamp)  # anvil's default rules, as before the setting
+    try:
+        genesis = rpc_call(url, "eth_getBlockByNumber", ["0x0", False])
+    finally:
+        older._kill(process.pid)
+    older.journal.create({"chain_id": 31337, "genesis_timestamp": timestamp, "genesis_hash": genesis["hash"]})
+    try:
+        url = older.ensure_running()
+        assert rpc_call(url, "anvil_nodeInfo", [])["hardFork"].lower() != "shanghai"
+        chain = Chain(rpc_url=url)
+        block = chain.transfer(chain.account("alice"), chain.account("bob"), 1)["blockHash"]
+        assert older.sync() == 1
+        older.kill_for_test()
+        url = older.ensure_running()  # rebuilt from its journal under the same rules: the same blocks
+        assert rpc_call(url, "eth_getBlockByNumber", ["0x0", False])["hash"] == genesis["hash"]
+        assert rpc_call(url, "eth_getBlockByNumber", ["0x1", False])["hash"] == "0x" + bytes(block).hex()
+    finally:
+        older.reset()
