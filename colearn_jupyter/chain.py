@@ -241,18 +241,16 @@ class Chain:
         with tqdm(desc=f"waiting for {Web3.to_hex(tx_hash)[:10]}… to be mined", bar_format="{desc} {elapsed}", delay=2,
                   leave=False) as bar:  # fmt: skip
             while time.monotonic() < deadline:
-                try:
-                    receipt = dict(self.w3.eth.get_transaction_receipt(tx_hash))
-                except TransactionNotFound:
-                    receipt = None
-                if receipt is not None and receipt.get("blockHash") is not None:
-                    if self.devnet is None or self.devnet.commit(
-                        receipt["blockNumber"], "0x" + receipt["blockHash"].hex()
-                    ):
-                        return receipt
-                    receipt = None  # its block was lost with the node: the rebuilt chain does not have it
+                receipt = self.durable_receipt(tx_hash)
+                if receipt is not None:
+                    return receipt
                 if self.devnet is not None and time.monotonic() - sent > _RESEND_AFTER_S:
-                    self._send_again(tx_hash, raw)
+                    if not self.send_again(tx_hash, raw):
+                        raise TransactionRefused(
+                            f"transaction {Web3.to_hex(tx_hash)} was lost when the devnet stopped, and its nonce is "
+                            "now used by another transaction: it did not happen, and nothing it would have done was "
+                            "done. Run the call again."
+                        )
                     sent = time.monotonic()
                 bar.update()
                 time.sleep(0.001 if time.monotonic() - sent < 0.05 else 0.02)  # the devnet mines at once
@@ -261,24 +259,41 @@ class Chain:
             "check it later with its hash before sending it again"
         )
 
-    def _send_again(self, tx_hash: bytes, raw: bytes) -> None:
-        """Send a transaction the devnet lost once more; raise when its nonce was used by another one."""
+    def durable_receipt(self, tx_hash: bytes | str) -> dict[str, Any] | None:
+        """The receipt of a mined transaction, or None when there is none yet; on the devnet, only once its block
+        is in the journal (None when that block was lost with a crashed node: the rebuilt chain does not have it).
+        """
+        try:
+            receipt = dict(self.w3.eth.get_transaction_receipt(tx_hash))
+        except TransactionNotFound:
+            return None
+        if receipt.get("blockHash") is None:
+            return None
+        if self.devnet is not None and not self.devnet.commit(
+            receipt["blockNumber"], "0x" + bytes(receipt["blockHash"]).hex()
+        ):
+            return None
+        return receipt
+
+    def send_again(self, tx_hash: bytes | str, raw: bytes | str) -> bool:
+        """Send a signed transaction once more, as the same bytes (the same hash: it happens at most once).
+
+        True when the node took it, already has it, or mined it; False when it is not mined and another
+        transaction took its nonce: it will never happen. Any other refusal raises :class:`RefusedAtSend`.
+        """
         try:
             self.w3.eth.send_raw_transaction(raw)
         except (ValueError, Web3RPCError) as error:
-            message = node_message(error)
-            if "nonce too low" in message.lower():
+            message = node_message(error).lower()
+            if "nonce too low" in message:
                 try:
                     self.w3.eth.get_transaction_receipt(tx_hash)
-                    return  # it was mined after all: the next round reads the receipt
                 except TransactionNotFound:
-                    raise TransactionRefused(
-                        f"transaction {Web3.to_hex(tx_hash)} was lost when the devnet stopped, and its nonce is now "
-                        "used by another transaction: it did not happen, and nothing it would have done was done. "
-                        "Run the call again."
-                    ) from None
-            if "already" not in message.lower():  # "already known": it is in the pool and will be mined
+                    return False
+                return True  # it was mined after all
+            if "already" not in message:  # "already known": it is in the pool and will be mined
                 raise explain(error, cls=RefusedAtSend) from None
+        return True
 
     def _node_has(self, tx_hash: bytes) -> bool:
         """Whether the node knows this very transaction, pending or mined."""

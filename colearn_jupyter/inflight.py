@@ -39,11 +39,11 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 from web3 import Web3
-from web3.exceptions import TransactionNotFound, Web3RPCError
 
 from .chain import Chain, on_signed
 from .durable import write_atomically
 from .errors import ColearnError, TransactionInDoubt, TransactionRefused
+from .rpcerrors import RefusedAtSend
 from .storage.base import Storage
 from .storage.unixfs import file_cid
 
@@ -353,13 +353,10 @@ def _fate(chain: Chain, tx: dict[str, Any], wait: float) -> bool | None:
         status = _receipt_status(chain, tx["hash"])  # mined between the two looks?
         return bool(status)
     try:
-        chain.w3.eth.send_raw_transaction(Web3.to_bytes(hexstr=tx["raw"]))
-    except (ValueError, Web3RPCError) as error:
-        message = str(error).lower()
-        if "nonce too low" in message:
-            return bool(_receipt_status(chain, tx["hash"]))
-        if "already" not in message:  # "already known": in the pool, it will be mined
-            return None  # refused now (funds? another transaction of that nonce waiting?): decided once mined
+        if not chain.send_again(tx["hash"], Web3.to_bytes(hexstr=tx["raw"])):
+            return False  # another transaction took its nonce: it will never be mined
+    except RefusedAtSend:
+        return None  # refused now (funds? another transaction of that nonce waiting?): decided once mined
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         status = _receipt_status(chain, tx["hash"])
@@ -371,17 +368,8 @@ def _fate(chain: Chain, tx: dict[str, Any], wait: float) -> bool | None:
 
 def _receipt_status(chain: Chain, tx_hash: str) -> bool | None:
     """The receipt's status, or None when there is no receipt (on the devnet: none in a durable block)."""
-    try:
-        receipt = chain.w3.eth.get_transaction_receipt(tx_hash)
-    except TransactionNotFound:
-        return None
-    if receipt is None or receipt.get("blockHash") is None:
-        return None
-    if chain.devnet is not None and not chain.devnet.commit(
-        receipt["blockNumber"], "0x" + bytes(receipt["blockHash"]).hex()
-    ):
-        return None  # its block was lost with a crashed node
-    return receipt["status"] == 1
+    receipt = chain.durable_receipt(tx_hash)
+    return None if receipt is None else receipt["status"] == 1
 
 
 def _nonce_used(chain: Chain, tx: dict[str, Any]) -> bool:
