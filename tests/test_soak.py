@@ -51,7 +51,8 @@ from colearn_jupyter.server.service import ColearnService
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
-        "COLEARN_SOAK_SECONDS" not in os.environ, reason="the class soak runs on its own: `make test-soak` or `make soak` (COLEARN_SOAK_SECONDS)"
+        "COLEARN_SOAK_SECONDS" not in os.environ,
+        reason="the class soak runs on its own: `make test-soak` or `make soak` (COLEARN_SOAK_SECONDS)",
     ),
 ]
 
