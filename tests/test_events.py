@@ -12,6 +12,7 @@ import json
 import logging
 
 import pytest
+from servers import server_config
 from tornado.httpclient import HTTPClientError
 
 from colearn_jupyter import Devnet
@@ -33,7 +34,7 @@ def no_devnet(monkeypatch, tmp_path):
 
 @pytest.fixture
 def jp_server_config(no_devnet):
-    return {"ServerApp": {"jpserver_extensions": {"colearn_jupyter": True}, "allow_unauthenticated_access": False}}
+    return server_config()
 
 
 def _events(text: str) -> list[tuple[str, dict]]:

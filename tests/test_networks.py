@@ -21,6 +21,7 @@ import pytest
 from eth_abi import encode as abi_encode
 from eth_account import Account as EthAccount
 from eth_utils import keccak
+from servers import server_config
 from sklearn.linear_model import LogisticRegression
 
 from colearn_jupyter import AccountError, ColearnError, MarketplaceError, Session
@@ -221,11 +222,8 @@ pytest_plugins = ("pytest_jupyter.jupyter_server",)
 @pytest.fixture
 def jp_server_config(jp_server_config, network, request):
     """The server extension on the hardhat chain; acting as the keystore the test names (none: read-only)."""
-    config = {"ServerApp": {"jpserver_extensions": {"colearn_jupyter": True}, "allow_unauthenticated_access": False}}
     account = getattr(request, "param", "")
-    if account:
-        config["ColearnSettings"] = {"account": account}
-    return config
+    return server_config(account=account) if account else server_config()
 
 
 async def _rest(jp_fetch, method: str, *path: str, body: dict | None = None, **params: str) -> tuple[int, dict]:

@@ -10,6 +10,7 @@ import json
 import pytest
 from eth_account import Account as EthAccount
 from IPython.core.interactiveshell import InteractiveShell
+from servers import server_config
 from sklearn.linear_model import LogisticRegression
 from tornado.httpclient import HTTPClientError
 
@@ -24,7 +25,7 @@ ADVICE = "Fund the account"
 
 @pytest.fixture
 def jp_server_config(jp_server_config):
-    return {"ServerApp": {"jpserver_extensions": {"colearn_jupyter": True}, "allow_unauthenticated_access": False}}
+    return server_config()
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import json
 
 import pandas as pd
 import pytest
+from servers import server_config
 from sklearn.linear_model import LogisticRegression
 from tornado.httpclient import HTTPClientError
 
@@ -18,7 +19,7 @@ pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
 @pytest.fixture
 def jp_server_config(jp_server_config):
-    return {"ServerApp": {"jpserver_extensions": {"colearn_jupyter": True}, "allow_unauthenticated_access": False}}
+    return server_config()
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import json
 import tracemalloc
 
 import pytest
+from servers import server_config
 from tornado.httpclient import HTTPClientError
 
 from colearn_jupyter import Session
@@ -22,7 +23,7 @@ pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
 @pytest.fixture
 def jp_server_config(jp_server_config):
-    return {"ServerApp": {"jpserver_extensions": {"colearn_jupyter": True}, "allow_unauthenticated_access": False}}
+    return server_config()
 
 
 async def _error(call) -> tuple[int, dict, int]:

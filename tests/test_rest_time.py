@@ -10,6 +10,7 @@ import json
 
 import pytest
 from classrooms import class_devnet
+from servers import server_config
 from tornado.httpclient import HTTPClientError
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
@@ -28,7 +29,7 @@ def jp_server_config(jp_server_config, classroom_chain, request, monkeypatch):
     hub_user = getattr(request, "param", "")
     if hub_user:
         monkeypatch.setenv("JUPYTERHUB_USER", hub_user)
-    return {"ServerApp": {"jpserver_extensions": {"colearn_jupyter": True}, "allow_unauthenticated_access": False}}
+    return server_config()
 
 
 async def _advance(jp_fetch, body: dict) -> tuple[int, dict]:

@@ -24,6 +24,7 @@ import pytest
 import skops.io as sio
 from hostile_models import code_running_model
 from IPython.core.interactiveshell import InteractiveShell
+from servers import server_config
 from sklearn import ensemble, linear_model, naive_bayes, neighbors, pipeline, preprocessing, svm, tree
 from sklearn.preprocessing import FunctionTransformer
 from tornado.httpclient import HTTPClientError
@@ -42,7 +43,7 @@ REFUSED = "types colearn does not load"
 
 @pytest.fixture
 def jp_server_config(jp_server_config):
-    return {"ServerApp": {"jpserver_extensions": {"colearn_jupyter": True}, "allow_unauthenticated_access": False}}
+    return server_config()
 
 
 @pytest.fixture(scope="module")
