@@ -106,6 +106,11 @@ class Chain:
             else:
                 provider = HTTPProvider(self.settings.rpc_url, request_kwargs={"timeout": 60})
             w3 = Web3(provider)
+            # Neither is of use here and both cost at every call: "validation" asks the node for its chain id before
+            # each eth_call, estimate and send (the transactions built here carry the id read once, below), and
+            # "ens_name_to_address" walks every argument looking for ENS names (addresses are given as addresses).
+            for name in ("validation", "ens_name_to_address"):
+                w3.middleware_onion.remove(name)
             try:
                 self._chain_id = w3.eth.chain_id
             except requests.exceptions.RequestException as error:
@@ -192,7 +197,10 @@ class Chain:
         w3 = self.w3
         base = {"from": account.address, "value": value, "chainId": self.chain_id}
         try:
-            gas = int(w3.eth.estimate_gas(build(dict(base))) * _GAS_HEADROOM) + 10_000
+            # Built once, with every field web3 would otherwise ask the node for (fees, and a gas placeholder that
+            # the estimate replaces), so a send costs one simulation and no second encoding.
+            draft = {k: v for k, v in build({**base, **self._fees(), "gas": 0}).items() if k != "gas"}
+            gas = int(w3.eth.estimate_gas(draft) * _GAS_HEADROOM) + 10_000
         except (ContractCustomError, ContractLogicError) as error:
             raise (decode_error(error) if decode_error else ChainError(str(error))) from None
         except (ValueError, Web3RPCError) as error:  # e.g. insufficient funds
@@ -201,12 +209,7 @@ class Chain:
             before_send()
         with self._nonce_lock(account.address):
             nonce = w3.eth.get_transaction_count(account.address, "pending")
-            transaction = build({**base, "gas": gas, "nonce": nonce})
-            if "gasPrice" not in transaction and "maxFeePerGas" not in transaction:
-                tip = w3.eth.max_priority_fee
-                transaction.update(
-                    maxPriorityFeePerGas=tip, maxFeePerGas=2 * w3.eth.get_block("latest")["baseFeePerGas"] + tip
-                )
+            transaction = {**draft, "gas": gas, "nonce": nonce}
             raw = bytes(account.sign_transaction(transaction))
             tx_hash = Web3.keccak(raw)
             hook = _SIGNED_HOOK.get()
@@ -258,6 +261,15 @@ class Chain:
             f"transaction {Web3.to_hex(tx_hash)} was sent but not mined within {_RECEIPT_TIMEOUT_S} s; "
             "check it later with its hash before sending it again"
         )
+
+    def _fees(self) -> dict[str, int]:
+        """EIP-1559 fees for a transaction sent now: the node's suggested tip, and room for the base fee to double."""
+        w3 = self.w3
+        base_fee = w3.eth.get_block("latest").get("baseFeePerGas")
+        if base_fee is None:  # a node without EIP-1559
+            return {"gasPrice": w3.eth.gas_price}
+        tip = w3.eth.max_priority_fee
+        return {"maxPriorityFeePerGas": tip, "maxFeePerGas": 2 * base_fee + tip}
 
     def durable_receipt(self, tx_hash: bytes | str) -> dict[str, Any] | None:
         """The receipt of a mined transaction, or None when there is none yet; on the devnet, only once its block
