@@ -29,6 +29,7 @@ from filelock import FileLock
 from web3 import Web3
 
 from . import htmlsafe
+from .abicalls import ReadCalls
 from .accounts import Account
 from .artifacts import load_artifact
 from .chain import Chain
@@ -453,6 +454,7 @@ class Marketplace:
         self.address = Web3.to_checksum_address(address)
         self.contract = chain.w3.eth.contract(address=self.address, abi=artifact["abi"], decode_tuples=True)
         self._decode_error = _ErrorDecoder(artifact["abi"])
+        self._reads = ReadCalls(artifact["abi"])
         self._checker: Any = None
 
     # ------------------------------------------------------------------------------------------------ location
@@ -510,7 +512,7 @@ class Marketplace:
 
     def _call(self, function: str, *args: Any) -> Any:
         try:
-            return getattr(self.contract.functions, function)(*args).call()
+            return self._reads.call(self.chain.w3, self.address, function, *args)
         except Exception as error:
             decoded = self._decode_error(error)
             if isinstance(decoded, MarketplaceError):
