@@ -38,15 +38,17 @@ from .formats.data import (
     FeatureSchema,
     SchemaError,
     check_file,
-    encode_rows,
+    check_size,
+    row_hashes,
     to_parquet,
-    validate,
+    validated_rows,
 )
 from .formats.data import read_rows as _read_rows
 from .formats.metadata import MAX_METADATA_BYTES, ModelMetadata
 from .inflight import FilesNotStored, Intent
 from .marketplace import Marketplace, Receipt, Submission
 from .merkle import MerkleTree, contributor_key
+from .rowhash import as_list
 from .storage import IntegrityError, MissingContentError, Storage
 from .storage.unixfs import FileBuilder
 
@@ -92,6 +94,12 @@ class FileCheck:
         """The file holds exactly the committed rows: proofs can be built from it."""
         return self.cid_ok and self.count_ok and self.root_ok
 
+    def hashes(self) -> list[bytes]:
+        """``keccak256`` of each row (hashed once, when the tree was built)."""
+        if self.tree is not None and self.tree.row_hashes is not None:
+            return as_list(self.tree.row_hashes)
+        return row_hashes(self.rows)
+
 
 def model_metadata(market: Marketplace, storage: Storage, model_id: int) -> ModelMetadata:
     """A model's metadata, fetched from storage and checked against its CID and the JSON Schema.
@@ -123,11 +131,13 @@ def prepare_batch(
     ``known`` holds the hashes of rows the model already has (see :class:`RowIndex`); repeating one is refused.
     Nothing is stored or sent.
     """
-    clean = validate(frame, schema, accepted=known or set())
-    rows = encode_rows(schema, clean)
+    clean, valid = validated_rows(frame, schema, accepted=known or set(), keep=MAX_FILE_BYTES)  # rows encoded once
+    check_size(len(clean), valid.nbytes)  # a batch verifiers would refuse to read whole is refused here first
+    assert valid.rows is not None  # kept: they fit in a file
     parquet = to_parquet(clean, schema)
-    check_file(parquet, schema, rows)  # a batch verifiers would refuse to read whole is refused here first
-    return Batch(clean, rows, MerkleTree(rows, key=contributor_key(contributor)), parquet)
+    check_file(parquet, schema, valid.rows)
+    tree = MerkleTree.from_row_hashes(valid.digests, key=contributor_key(contributor))
+    return Batch(clean, valid.rows, tree, parquet)
 
 
 def read_rows(
@@ -211,10 +221,8 @@ class RowIndex:
     ) -> RowIndex:
         """The rows of ``model_id``'s submissions with an id below ``before`` (all if None), and of ``training``."""
         index = cls()
-        from eth_utils import keccak
-
-        for position, row in enumerate(training or []):
-            index.first.setdefault(keccak(row), ("training", 0, position))
+        for position, digest in enumerate(row_hashes(training or [])):
+            index.first.setdefault(digest, ("training", 0, position))
         for submission in market.all_submissions(model_id):
             if submission.on_chain_row or (before is not None and submission.id >= before):
                 continue
@@ -235,8 +243,6 @@ _COMMITTED: dict[tuple[str, str, str, str], tuple[bytes, ...]] = {}
 def _row_hashes(
     market: Marketplace, storage: Storage, submission: Submission, schema: FeatureSchema
 ) -> tuple[bytes, ...]:
-    from eth_utils import keccak
-
     key = (
         submission.data_cid,
         submission.merkle_root,
@@ -245,9 +251,9 @@ def _row_hashes(
     )
     if key not in _COMMITTED:
         check = inspect_submission(market, storage, submission, schema)
-        if not check.usable:
+        if not check.usable or check.tree is None or check.tree.row_hashes is None:
             return ()  # not cached: a missing file may still appear
-        _COMMITTED[key] = tuple(keccak(row) for row in check.rows)
+        _COMMITTED[key] = tuple(as_list(check.tree.row_hashes))  # hashed once, when the tree was built
     return _COMMITTED[key]
 
 

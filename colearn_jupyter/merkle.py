@@ -34,13 +34,17 @@ import operator
 import re
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
+
+from . import rowhash
 
 __all__ = [
     "MerkleTree",
     "contributor_key",
     "encode_onchain_row",
+    "reference_levels",
     "row_leaf",
     "test_row_nonce",
     "verify_proof",
@@ -140,17 +144,45 @@ def verify_proof(root: bytes, count: int, key: bytes, index: int, row: bytes, pr
         return False
 
 
+def reference_levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
+    """Every level of the positional tree over ``leaves``, computed pair by pair in Python: the specification that
+    :class:`MerkleTree` computes in batches (the tests compare the two).
+
+    >>> a, b, c = (bytes([i]) * 32 for i in range(3))
+    >>> reference_levels([a, b, c])[1] == [keccak(a + b), c]
+    True
+    """
+    level = [_bytes32(leaf, "a leaf") for leaf in leaves]
+    levels = [level]
+    while len(level) > 1:
+        nxt = [keccak(level[i] + level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        levels.append(nxt)
+        level = nxt
+    return levels
+
+
+def _nodes(values: Sequence[bytes], what: str) -> np.ndarray:
+    """32-byte values as an ``(n, 32)`` array, each checked as the reference checks it."""
+    return np.frombuffer(b"".join(_bytes32(value, what) for value in values), dtype=np.uint8).reshape(-1, 32)
+
+
 class MerkleTree:
-    """All levels of the positional tree over a file's rows; memory is about 150 bytes per row.
+    """All levels of the positional tree over a file's rows; memory is 64 bytes per row.
 
     Give ``key`` to use one leaf key for every row (a submission, the training set), ``keys`` for one key per row
-    (the hidden test set), or precomputed ``leaves`` instead of rows.
+    (the hidden test set), or precomputed ``leaves`` instead of rows. Rows are hashed, leaves keyed and levels built
+    in batches (:mod:`colearn_jupyter.rowhash`), to the same bytes as :func:`row_leaf` and :func:`reference_levels`;
+    ``row_hashes`` keeps each row's ``keccak256`` (what duplicate checks compare), None for a tree of ``leaves``.
 
     >>> keys = [test_row_nonce(bytes(32), i) for i in range(3)]
     >>> tree = MerkleTree([b"a", b"b", b"c"], keys=keys)
     >>> tree.verify(1, b"b", tree.proof(1), keys[1]), tree.verify(1, b"b", tree.proof(1), keys[0])
     (True, False)
     >>> MerkleTree([b"a"], key=bytes(32)).root == row_leaf(bytes(32), 0, b"a")
+    True
+    >>> tree.hash_of(2) == keccak(b"c")
     True
     """
 
@@ -164,34 +196,73 @@ class MerkleTree:
     ):
         if sum(x is not None for x in (key, keys, leaves)) != 1:
             raise TypeError("give exactly one of key= (one key for all rows), keys= (one per row) or leaves=")
+        self.row_hashes: np.ndarray | None = None
         if leaves is not None:
-            level = [_bytes32(leaf, "a leaf") for leaf in leaves]
-        elif key is not None:
-            key = _bytes32(key, "the leaf key")
-            level = [row_leaf(key, i, row) for i, row in enumerate(rows)]
+            self._build(_nodes(leaves, "a leaf"))
+            return
+        rows = list(rows)
+        for row in rows:
+            if not isinstance(row, (bytes, bytearray, memoryview)):
+                raise TypeError(f"a row is bytes, not {type(row).__name__}")
+        rows = [row if isinstance(row, bytes) else bytes(row) for row in rows]
+        if keys is not None and len(rows) != len(keys):
+            raise ValueError(f"{len(keys)} keys for {len(rows)} rows; give one key per row")
+        self._keyed(rowhash.keccak_rows(*rowhash.pack(rows)), key, keys)
+
+    @classmethod
+    def from_row_hashes(
+        cls, hashes: np.ndarray, *, key: bytes | None = None, keys: Sequence[bytes] | None = None
+    ) -> MerkleTree:
+        """The tree of rows whose ``keccak256`` digests are ``hashes`` (an ``(n, 32)`` array), without the rows:
+        what :func:`colearn_jupyter.formats.data.row_digests` gives for a DataFrame."""
+        if (key is None) == (keys is None):
+            raise TypeError("give exactly one of key= (one key for all rows) or keys= (one per row)")
+        hashes = np.asarray(hashes, dtype=np.uint8)
+        if hashes.ndim != 2 or hashes.shape[1] != 32:
+            raise ValueError(f"row hashes are an (n, 32) array, not one of shape {hashes.shape}")
+        if keys is not None and len(hashes) != len(keys):
+            raise ValueError(f"{len(keys)} keys for {len(hashes)} rows; give one key per row")
+        tree = cls.__new__(cls)
+        tree.row_hashes = None
+        tree._keyed(hashes, key, keys)
+        return tree
+
+    def _keyed(self, hashes: np.ndarray, key: bytes | None, keys: Sequence[bytes] | None) -> None:
+        if not len(hashes):
+            raise ValueError("a Merkle tree needs at least one row")
+        if key is not None:
+            leaves = rowhash.keyed_leaves(hashes, _bytes32(key, "the leaf key"))
         else:
             assert keys is not None
-            rows = list(rows)
-            if len(rows) != len(keys):
-                raise ValueError(f"{len(keys)} keys for {len(rows)} rows; give one key per row")
-            level = [row_leaf(k, i, row) for i, (k, row) in enumerate(zip(keys, rows, strict=True))]
-        if not level:
+            leaves = rowhash.keyed_leaves(hashes, _nodes(keys, "a leaf key"))
+        self.row_hashes = hashes
+        self._build(leaves)
+
+    def _build(self, level: np.ndarray) -> None:
+        if not len(level):
             raise ValueError("a Merkle tree needs at least one row")
-        self.levels: list[list[bytes]] = [level]
+        self.levels: list[np.ndarray] = [level]
         while len(level) > 1:
-            nxt = [keccak(level[i] + level[i + 1]) for i in range(0, len(level) - 1, 2)]
-            if len(level) % 2:
-                nxt.append(level[-1])
-            self.levels.append(nxt)
-            level = nxt
+            level = rowhash.parent_level(level)
+            self.levels.append(level)
 
     @property
     def root(self) -> bytes:
         """The 32-byte root the contract stores, together with the row count ``len(tree)``."""
-        return self.levels[-1][0]
+        return self.levels[-1][0].tobytes()
 
     def __len__(self) -> int:
         return len(self.levels[0])
+
+    def hash_of(self, index: int) -> bytes:
+        """``keccak256`` of row ``index``'s canonical bytes (for a tree built from rows or row hashes)."""
+        if self.row_hashes is None:
+            raise ValueError("a tree built from leaves does not know its rows' hashes")
+        return self.row_hashes[index].tobytes()
+
+    def leaf(self, index: int) -> bytes:
+        """The leaf of row ``index``."""
+        return self.levels[0][index].tobytes()
 
     def proof(self, index: int) -> list[bytes]:
         """Sibling hashes from the leaf of row ``index`` up to the root, skipping levels where it has none."""
@@ -201,7 +272,7 @@ class MerkleTree:
         for level in self.levels[:-1]:
             sibling = index ^ 1
             if sibling < len(level):
-                proof.append(level[sibling])
+                proof.append(level[sibling].tobytes())
             index //= 2
         return proof
 

@@ -50,6 +50,7 @@ from .formats.data import (
     onchain_schema,
     read_data,
     row_fault,
+    row_faults,
     row_hashes,
     to_parquet,
     validate,
@@ -583,8 +584,6 @@ class Session:
     def _judge_rows(
         self, submission: Submission, schema: FeatureSchema, check: FileCheck, states: dict[int, str]
     ) -> pd.DataFrame:
-        from eth_utils import keccak
-
         model_id = submission.model_id
         index = RowIndex.build(
             self.market, self.storage, model_id, schema, before=submission.id, training=self._training(model_id)[0]
@@ -592,9 +591,7 @@ class Session:
         test = self._test_rows(model_id)
         faults, copies, kinds = [], [], []
         first_in_batch: dict[bytes, int] = {}
-        for position, row in enumerate(check.rows):
-            digest = keccak(row)
-            fault = row_fault(schema, row)
+        for position, (digest, fault) in enumerate(zip(check.hashes(), row_faults(schema, check.rows), strict=True)):
             source = index.first.get(digest)
             kind, copy = "", ""
             if fault != RowFault.NONE:
@@ -1093,9 +1090,7 @@ class Session:
         return read_data(data, model_metadata(self.market, self.storage, model_id).feature_schema)
 
     def _test_rows(self, model_id: int) -> dict[bytes, int]:
-        from eth_utils import keccak
-
-        return {keccak(row): i for i, row in enumerate(self._test_rows_list(model_id))}
+        return {digest: i for i, digest in enumerate(row_hashes(self._test_rows_list(model_id)))}
 
     # ------------------------------------------------------------------------------------------------ history
     def history(self, model: int | str) -> pd.DataFrame:

@@ -42,7 +42,7 @@ import io
 import json
 import math
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -51,6 +51,7 @@ import pandas as pd
 from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
+from .. import rowhash
 from ..errors import ColearnError
 from ..merkle import MerkleTree
 
@@ -346,8 +347,26 @@ def row_fault(schema: FeatureSchema, row: bytes) -> RowFault:
     """
     if not isinstance(row, (bytes, bytearray, memoryview)):
         raise TypeError(f"a row is bytes, not {type(row).__name__}")
-    row = bytes(row)
-    columns, labels, *bounds = onchain_schema(schema)
+    return _row_fault_onchain(onchain_schema(schema), bytes(row))
+
+
+def row_faults(schema: FeatureSchema, rows: Sequence[bytes]) -> list[RowFault]:
+    """:func:`row_fault` of every row, judged in one batch (:func:`colearn_jupyter.rowhash.row_faults`).
+
+    >>> schema = FeatureSchema((Column("x", "float64"),), Column("y", "bool"))
+    >>> [f.name for f in row_faults(schema, [encode_row(schema, (2.5, True)), b"f" + bytes(8) + b"b\\x02"])]
+    ['NONE', 'BAD_BOOL']
+    """
+    for row in rows:
+        if not isinstance(row, (bytes, bytearray, memoryview)):
+            raise TypeError(f"a row is bytes, not {type(row).__name__}")
+    faults = EncodedRows.of([bytes(row) for row in rows]).faults(schema)
+    return [RowFault(fault) for fault in faults.tolist()]
+
+
+def _row_fault_onchain(schema: tuple[bytes, list[bytes], int, int, int], row: bytes) -> RowFault:
+    """:func:`row_fault` under the contract's form of the schema (:func:`onchain_schema`)."""
+    columns, labels, *bounds = schema
     pos = label_start = 0
     for tag in columns:
         label_start = pos
@@ -400,10 +419,247 @@ def _value_fault(
     return RowFault.NONE, pos + length
 
 
-def encode_rows(schema: FeatureSchema, frame: pd.DataFrame) -> list[bytes]:
-    """Canonical bytes of every row of a validated DataFrame."""
+# ---------------------------------------------------------------------------------------------------- batches
+@dataclass(frozen=True)
+class EncodedRows:
+    """Canonical bytes of many rows as one ``uint8`` buffer: row ``m`` is ``data[offsets[m]:offsets[m + 1]]``."""
+
+    data: np.ndarray
+    offsets: np.ndarray
+
+    @classmethod
+    def of(cls, rows: Sequence[bytes]) -> EncodedRows:
+        return cls(*rowhash.pack(rows))
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all the rows' encodings together."""
+        return int(self.offsets[-1] - self.offsets[0])
+
+    def rows(self) -> list[bytes]:
+        """Each row's canonical bytes."""
+        raw, bounds = self.data.tobytes(), (self.offsets - self.offsets[0]).tolist()
+        return [raw[bounds[m] : bounds[m + 1]] for m in range(len(self))]
+
+    def hashes(self) -> np.ndarray:
+        """``keccak256`` of each row, as an ``(n, 32)`` array."""
+        return rowhash.keccak_rows(self.data, self.offsets)
+
+    def faults(self, schema: FeatureSchema) -> np.ndarray:
+        """The :class:`RowFault` number of each row (0 for none), as :func:`row_fault` judges it."""
+        return rowhash.row_faults(self.data, self.offsets, onchain_schema(schema))
+
+
+#: Canonical bytes encoded at a time by :func:`iter_encoded` (then hashed, and dropped unless kept).
+CHUNK_BYTES = 32 * 2**20
+_FIXED = {"float64": (b"f", 8), "int64": (b"i", 8), "bool": (b"b", 1)}
+_Piece = tuple[Any, ...]
+
+
+def _fixed_source(column: Column, series: pd.Series) -> _Piece | None:
+    """A column whose values NumPy converts exactly as :func:`_encode_value` does: floats of a float dtype, integers
+    of a signed (or up to 32-bit unsigned) dtype, bools of the bool dtype."""
+    dtype = series.dtype
+    if column.dtype == "string" or not isinstance(dtype, np.dtype):
+        return None
+    exact = {"float64": dtype.kind == "f" and dtype.itemsize <= 8,
+             "int64": dtype.kind == "i" or (dtype.kind == "u" and dtype.itemsize <= 4),
+             "bool": dtype.kind == "b"}[column.dtype]  # fmt: skip
+    return ("fixed", column.dtype, series.to_numpy()) if exact else None
+
+
+def _string_source(series: pd.Series) -> _Piece | None:
+    """A string column as the UTF-8 bytes of each value (Arrow's offsets and data), when every value is a ``str``
+    (or the category of each is known): what ``str(value).encode()`` gives, without a Python call per value."""
+    import pyarrow as pa
+
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy().astype(np.int64)
+        if len(codes) and codes.min() < 0:
+            return None  # a missing value: the reference writes str(nan)
+        texts = EncodedRows.of([_encode_value("string", value)[5:] for value in series.cat.categories.tolist()])
+        lengths = np.diff(texts.offsets)[codes]
+        offsets = np.zeros(len(codes) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        index = np.repeat(texts.offsets[:-1][codes] - offsets[:-1], lengths) + np.arange(offsets[-1])
+        return ("text", offsets, texts.data[index])
+    values = list(series)  # exactly what the reference iterates over
+    if not all(type(value) is str for value in values):
+        return None
+    try:
+        array = pa.array(values, type=pa.large_string())
+    except (pa.ArrowException, ValueError, TypeError, UnicodeError):
+        return None  # e.g. a lone surrogate, which the reference refuses with its own error
+    _, offset_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offset_buffer, dtype=np.int64)[array.offset : array.offset + len(values) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    if len(values) and int(np.diff(offsets).max()) > 0xFFFFFFFF:
+        return None  # beyond a 4-byte length: the reference raises
+    return ("text", offsets - offsets[0], data[offsets[0] : offsets[-1]])
+
+
+def _sources(schema: FeatureSchema, frame: pd.DataFrame) -> list[_Piece] | None:
+    """How each column of ``frame`` (in schema order) is encoded: vectorized, or value by value through
+    :func:`_encode_value` (``cells``) for what NumPy and Arrow cannot reproduce exactly. None when the frame's
+    columns do not line up with the schema's (the reference then raises its own error)."""
+    sources = []
+    for column in schema.columns:
+        series = frame[column.name]  # a column at a time: no copy of the whole frame
+        if not isinstance(series, pd.Series):
+            return None  # a name that several columns share
+        source = _fixed_source(column, series) if column.dtype != "string" else _string_source(series)
+        if source is None:
+            cells = EncodedRows.of([_encode_value(column.dtype, value) for value in series])
+            source = ("cells", cells.offsets, cells.data)
+        if source[0] == "fixed" and sources and sources[-1][0] == "fixed" and sources[-1][1] == source[1]:
+            sources[-1][2].append(source[2])  # a run of columns of one type is converted at once
+        else:
+            sources.append((*source[:2], [source[2]]) if source[0] == "fixed" else source)
+    return sources
+
+
+def _fill_fixed(into: np.ndarray, dtype: str, columns: list[np.ndarray], first: int, last: int) -> None:
+    """Write the cells of a run of fixed-width columns over rows ``first:last`` into ``into``, a ``(rows, columns
+    * (1 + size))`` byte matrix (or a view of one): each cell is the tag, then the value, big-endian. The bytes are
+    seen as records of a tag and a big-endian value, so NumPy converts each column straight into place."""
+    tag, size = _FIXED[dtype]
+    value_type = {"float64": ">f8", "int64": ">i8", "bool": "u1"}[dtype]
+    record = np.dtype({"names": ["tag", "value"], "formats": ["u1", value_type], "offsets": [0, 1],
+                       "itemsize": 1 + size})  # fmt: skip
+    cells = into.view(record)
+    cells["tag"] = tag[0]
+    values = cells["value"]
+    for position, column in enumerate(columns):
+        part = column[first:last]
+        values[:, position] = part
+        if dtype == "float64":
+            zeros = np.flatnonzero(part == 0)
+            if zeros.size:
+                values[zeros, position] = 0.0  # -0.0 is written as 0.0 (NaN payloads stay as they are)
+
+
+def _place(out: np.ndarray, starts: np.ndarray, cells: np.ndarray) -> None:
+    out[starts[:, None] + np.arange(cells.shape[1])] = cells
+
+
+def _encode_slice(sources: list[_Piece], first: int, last: int) -> EncodedRows:
+    count = last - first
+    if all(source[0] == "fixed" for source in sources):  # every row has the same width: a matrix
+        width = sum(len(source[2]) * (1 + _FIXED[source[1]][1]) for source in sources)
+        matrix = np.empty((count, width), dtype=np.uint8)
+        position = 0
+        for _, dtype, columns in sources:
+            end = position + len(columns) * (1 + _FIXED[dtype][1])
+            _fill_fixed(matrix[:, position:end], dtype, columns, first, last)
+            position = end
+        return EncodedRows(matrix.reshape(-1), np.arange(count + 1, dtype=np.int64) * width)
+    lengths = np.zeros(count, dtype=np.int64)
+    for source in sources:
+        if source[0] == "fixed":
+            lengths += len(source[2]) * (1 + _FIXED[source[1]][1])
+        else:
+            lengths += np.diff(source[1][first : last + 1]) + (5 if source[0] == "text" else 0)
+    offsets = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    out = np.empty(int(offsets[-1]), dtype=np.uint8)
+    starts = offsets[:-1].copy()
+    for source in sources:
+        if source[0] == "fixed":
+            cells = np.empty((count, len(source[2]) * (1 + _FIXED[source[1]][1])), dtype=np.uint8)
+            _fill_fixed(cells, source[1], source[2], first, last)
+            _place(out, starts, cells)
+            starts += cells.shape[1]
+            continue
+        bounds, data = source[1][first : last + 1], source[2]
+        sizes = np.diff(bounds)
+        if source[0] == "text":  # b"s" + the length, 4 bytes big-endian
+            head = np.empty((count, 5), dtype=np.uint8)
+            head[:, 0] = ord("s")
+            head[:, 1:] = sizes.astype(">u4").view(np.uint8).reshape(-1, 4)
+            _place(out, starts, head)
+            starts += 5
+        total = int(bounds[-1] - bounds[0])
+        if total:
+            out[np.repeat(starts - (bounds[:-1] - bounds[0]), sizes) + np.arange(total)] = data[bounds[0] : bounds[-1]]
+        starts += sizes
+    return EncodedRows(out, offsets)
+
+
+def _encode_reference(schema: FeatureSchema, frame: pd.DataFrame) -> list[bytes]:
+    """The specification of the batch encoders: :func:`encode_row` of every row, one row at a time."""
     ordered = frame[schema.names]
     return [encode_row(schema, values) for values in ordered.itertuples(index=False, name=None)]
+
+
+def iter_encoded(
+    schema: FeatureSchema, frame: pd.DataFrame, *, chunk_bytes: int = CHUNK_BYTES
+) -> Iterator[EncodedRows]:
+    """Canonical bytes of a DataFrame's rows, a few MiB of rows at a time, in order: the same bytes as
+    :func:`encode_row`, each column converted at once (NumPy, Arrow) instead of value by value."""
+    sources = _sources(schema, frame)
+    if sources is None:
+        yield EncodedRows.of(_encode_reference(schema, frame))
+        return
+    count = len(frame)
+    fixed = sum(len(s[2]) * (1 + _FIXED[s[1]][1]) if s[0] == "fixed" else 5 for s in sources)
+    varying = sum(int(s[1][-1]) for s in sources if s[0] != "fixed")
+    step = max(1, chunk_bytes // max(1, fixed + varying // max(1, count)))
+    for first in range(0, count, step):
+        yield _encode_slice(sources, first, min(count, first + step))
+    if not count:
+        yield EncodedRows(np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64))
+
+
+def encode_frame(schema: FeatureSchema, frame: pd.DataFrame) -> EncodedRows:
+    """Canonical bytes of every row of a DataFrame, in one buffer (see :func:`iter_encoded`)."""
+    parts = list(iter_encoded(schema, frame, chunk_bytes=2**62))
+    return parts[0]
+
+
+def encode_rows(schema: FeatureSchema, frame: pd.DataFrame) -> list[bytes]:
+    """Canonical bytes of every row of a validated DataFrame.
+
+    >>> schema = FeatureSchema((Column("x", "float64"),), Column("y", "string"))
+    >>> encode_rows(schema, pd.DataFrame({"x": [-0.0, 2.5], "y": ["a", "bc"]})) == [
+    ...     encode_row(schema, (0.0, "a")), encode_row(schema, (2.5, "bc"))]
+    True
+    """
+    return encode_frame(schema, frame).rows()
+
+
+def _progress(total: int, what: str) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=what, unit=" rows", disable=total < PROGRESS_ROWS, leave=False)
+
+
+#: Operations on at least this many rows show a progress bar (tqdm.auto: a widget in Jupyter, text elsewhere).
+PROGRESS_ROWS = 200_000
+
+
+def row_digests(
+    schema: FeatureSchema, frame: pd.DataFrame, *, keep: int = 0, what: str = "hashing rows"
+) -> tuple[np.ndarray, list[bytes] | None, int]:
+    """``keccak256`` of every row's canonical bytes (an ``(n, 32)`` array), encoding each row once, a chunk at a
+    time, with a progress bar on large frames. Also returns the rows' bytes while they take at most ``keep`` bytes
+    (None beyond: a file could not hold them anyway), and their total size."""
+    digests = np.empty((len(frame), 32), dtype=np.uint8)
+    kept: list[bytes] | None = [] if keep else None
+    done = size = 0
+    with _progress(len(frame), what) as bar:
+        for part in iter_encoded(schema, frame):
+            digests[done : done + len(part)] = part.hashes()
+            done += len(part)
+            size += part.nbytes
+            if kept is not None and size <= keep:
+                kept.extend(part.rows())
+            else:
+                kept = None
+            bar.update(len(part))
+    return digests, kept, size
 
 
 def merkle_tree(
@@ -414,7 +670,8 @@ def merkle_tree(
     ``key`` is the leaf key of every row (:func:`colearn_jupyter.merkle.contributor_key` of the submitter or the
     owner), ``keys`` one key per row (the hidden test set's :func:`colearn_jupyter.merkle.test_row_nonce`).
     """
-    return MerkleTree(encode_rows(schema, frame), key=key, keys=keys)
+    digests, _, _ = row_digests(schema, frame)
+    return MerkleTree.from_row_hashes(digests, key=key, keys=keys)
 
 
 # ---------------------------------------------------------------------------------------------------- validation
@@ -444,26 +701,89 @@ def validate(
     if missing or extra:
         parts = [f"missing columns {missing}" if missing else "", f"unexpected columns {extra}" if extra else ""]
         raise SchemaError(f"the columns do not match the model's schema: {'; '.join(p for p in parts if p)}")
+    return validated_rows(frame, schema, accepted=accepted)[0]
+
+
+@dataclass(frozen=True)
+class ValidRows:
+    """What validation computed of a DataFrame's rows, for whoever commits to them next: each row's ``keccak256``
+    (an ``(n, 32)`` array), the rows' canonical bytes (kept up to ``keep`` bytes, else None) and their total size."""
+
+    digests: np.ndarray
+    rows: list[bytes] | None
+    nbytes: int
+
+
+def validated_rows(
+    frame: pd.DataFrame,
+    schema: FeatureSchema,
+    *,
+    accepted: set[bytes] | frozenset[bytes] = frozenset(),
+    keep: int = 0,
+) -> tuple[pd.DataFrame, ValidRows]:
+    """:func:`validate`, also returning the rows' digests (and their bytes, up to ``keep`` bytes): each row is
+    encoded and hashed once."""
+    if not isinstance(frame, pd.DataFrame):
+        raise SchemaError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    if frame.empty:
+        raise SchemaError("the DataFrame has no rows")
+    missing = [n for n in schema.names if n not in frame.columns]
+    extra = [str(n) for n in frame.columns if n not in schema.names]
+    if missing or extra:
+        parts = [f"missing columns {missing}" if missing else "", f"unexpected columns {extra}" if extra else ""]
+        raise SchemaError(f"the columns do not match the model's schema: {'; '.join(p for p in parts if p)}")
     out = frame[schema.names].reset_index(drop=True)
     for column in schema.columns:
         out[column.name] = _coerce(out[column.name], column, schema)
-    allowed = set(schema.labels)
-    bad_labels = [i for i, v in enumerate(out[schema.label.name]) if _plain(v) not in allowed] if allowed else []
+    bad_labels = _unknown_labels(out[schema.label.name], schema)
     if bad_labels:
         values = sorted({str(out[schema.label.name][i]) for i in bad_labels})[:_MAX_LISTED]
         raise SchemaError(
             f"unknown labels {values} at {_rows_text(bad_labels)}; the model's labels are {list(schema.labels)}",
             bad_labels,
         )
-    encoded = encode_rows(schema, out)
-    repeated = [i for i in np.flatnonzero(pd.Series(encoded).duplicated().to_numpy())]
+    digests, rows, size = row_digests(schema, out, keep=keep, what="validating rows")
+    repeated = _repeated(digests)
     if repeated:
         raise SchemaError(f"{_rows_text(repeated)} repeat earlier rows of the same DataFrame", repeated)
     if accepted:
-        seen = [i for i, h in enumerate(row_hashes(encoded)) if h in accepted]
+        seen = [i for i, h in enumerate(rowhash.as_list(digests)) if h in accepted]
         if seen:
             raise SchemaError(f"{_rows_text(seen)} duplicate rows the model has already accepted", seen)
-    return out
+    return out, ValidRows(digests, rows, size)
+
+
+def _unknown_labels(labels: pd.Series, schema: FeatureSchema) -> list[int]:
+    """Positions of labels outside the schema's (none when it allows any): ``value not in set(schema.labels)``,
+    compared column-wise where the types allow it exactly (integers with integers, strings with strings)."""
+    allowed = set(schema.labels)
+    if not allowed:
+        return []
+    kind = labels.dtype.kind if isinstance(labels.dtype, np.dtype) else ""
+    if kind in "iub" and kind and all(type(a) in (int, bool) and -(2**63) <= a < 2**63 for a in allowed):
+        known = np.isin(labels.to_numpy().astype(np.int64), np.array(sorted(allowed), dtype=np.int64))
+        return np.flatnonzero(~known).tolist()
+    if all(type(a) is str for a in allowed) and all(type(v) is str for v in labels):
+        return np.flatnonzero(~labels.isin(list(allowed)).to_numpy()).tolist()
+    return [i for i, v in enumerate(labels) if _plain(v) not in allowed]
+
+
+def _repeated(digests: np.ndarray) -> list[int]:
+    """Positions of rows whose digest an earlier row has (``duplicated()``, keeping the first): a hash table on the
+    first 8 bytes finds the candidates, their 32 bytes decide."""
+    if not len(digests):
+        return []
+    head = np.ascontiguousarray(digests[:, :8]).view("<u8").ravel()
+    maybe = np.flatnonzero(pd.Series(head).duplicated(keep=False).to_numpy())
+    first: dict[bytes, int] = {}
+    repeated = []
+    for position in maybe.tolist():
+        digest = digests[position].tobytes()
+        if digest in first:
+            repeated.append(position)
+        else:
+            first[digest] = position
+    return repeated
 
 
 def _coerce(series: pd.Series, column: Column, schema: FeatureSchema) -> pd.Series:
@@ -540,10 +860,12 @@ def _check_bounds(name: str, beyond: np.ndarray, schema: FeatureSchema) -> None:
 
 
 def row_hashes(encoded: Iterable[bytes]) -> list[bytes]:
-    """keccak256 of each canonical row: what duplicate checks compare."""
-    from eth_utils import keccak
+    """keccak256 of each canonical row: what duplicate checks compare.
 
-    return [keccak(row) for row in encoded]
+    >>> row_hashes([b"a"]) == [keccak(b"a")]
+    True
+    """
+    return rowhash.as_list(EncodedRows.of(list(encoded)).hashes())
 
 
 # ---------------------------------------------------------------------------------------------------- files
@@ -624,14 +946,14 @@ def read_rows(
                 raise SchemaError(f"the file holds more than the {max_rows:,} rows a client reads from it")
             frame = batch.to_pandas(ignore_metadata=True)[schema.names]
             try:
-                encoded = [encode_row(schema, values) for values in frame.itertuples(index=False, name=None)]
+                encoded = encode_frame(schema, frame)
             except (TypeError, ValueError, OverflowError) as error:
                 raise SchemaError(f"a value does not fit its column's type: {str(error)[:200]}") from None
-            size += sum(len(row) for row in encoded)
+            size += encoded.nbytes
             if size > max_bytes:
                 raise SchemaError(f"the file's rows take more than the {_mib(max_bytes)} a client reads from one file")
             frames.append(frame)
-            rows += encoded
+            rows += encoded.rows()
     except SchemaError:
         raise
     except Exception as error:  # noqa: BLE001 (any decoding failure is the file's fault)
@@ -641,15 +963,21 @@ def read_rows(
     return pd.concat(frames, ignore_index=True), rows
 
 
-def check_file(parquet: bytes, schema: FeatureSchema, rows: Sequence[bytes]) -> None:
-    """Refuse a batch that verifiers would not read whole: more than :data:`MAX_FILE_ROWS` rows, rows whose
-    canonical encodings take more than :data:`MAX_FILE_BYTES`, or a file whose footer :func:`read_rows` refuses."""
-    size = sum(len(row) for row in rows)
-    if len(rows) > MAX_FILE_ROWS or size > MAX_FILE_BYTES:
+def check_size(count: int, size: int) -> None:
+    """Refuse ``count`` rows whose canonical encodings take ``size`` bytes when one file may not hold them (more
+    than :data:`MAX_FILE_ROWS` rows or :data:`MAX_FILE_BYTES`): verifiers would not read such a file whole."""
+    if count > MAX_FILE_ROWS or size > MAX_FILE_BYTES:
         raise SchemaError(
-            f"{len(rows):,} rows taking {_mib(size)} are more than one file may hold ({MAX_FILE_ROWS:,} rows, "
+            f"{count:,} rows taking {_mib(size)} are more than one file may hold ({MAX_FILE_ROWS:,} rows, "
             f"{_mib(MAX_FILE_BYTES)}): split the rows into smaller batches"
         )
+
+
+def check_file(parquet: bytes, schema: FeatureSchema, rows: Sequence[bytes]) -> None:
+    """Refuse a batch that verifiers would not read whole: more than :data:`MAX_FILE_ROWS` rows, rows whose
+    canonical encodings take more than :data:`MAX_FILE_BYTES` (:func:`check_size`), or a file whose footer
+    :func:`read_rows` refuses."""
+    check_size(len(rows), sum(len(row) for row in rows))
     try:
         _open_parquet(parquet, schema, len(rows), MAX_FILE_BYTES)
     except SchemaError as error:
