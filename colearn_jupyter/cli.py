@@ -12,6 +12,7 @@ Examples::
     colearn bench storage --json   # MB/s and peak memory of add and cat on each storage backend
     colearn bench api --json    # model listing latency of the REST API with 1,000 models
     colearn bench first-call    # seconds of `%load_ext colearn_jupyter` and a first publish in a fresh kernel
+    colearn bench throughput    # sustained contributions per second from 1, 4 and 16 processes
     colearn storage gc          # settle interrupted calls, then remove blocks no pin and no chain record needs
     colearn simulate phantom=1 copier=1 --rounds 4 --seed 7   # honest agents against adversaries, on the devnet
     colearn simulate --json     # every agent's balance, rows and the model's accuracy per round, as JSON records
@@ -71,7 +72,7 @@ def _deploy(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import api, firstcall, gas, storage
+    from .bench import api, firstcall, gas, storage, throughput
 
     if args.what == "gas":
         figures, table = gas.run(rows=args.rows), gas.format_table
@@ -79,6 +80,8 @@ def _bench(args: argparse.Namespace) -> int:
         figures, table = api.run(models=args.models), api.format_table
     elif args.what == "first-call":
         figures, table = firstcall.run(runs=args.runs), firstcall.format_table
+    elif args.what == "throughput":
+        figures, table = throughput.run(args.processes, args.seconds), throughput.format_table
     else:
         figures, table = storage.run(size_mb=args.size_mb, backends=tuple(args.backends)), storage.format_table
     print(json.dumps(figures, indent=1) if args.json else table(figures))
@@ -208,13 +211,15 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     deploy.set_defaults(handler=_deploy)
 
     bench = commands.add_parser("bench", help="measure costs and speeds")
-    bench.add_argument("what", choices=["gas", "storage", "api", "first-call"])
+    bench.add_argument("what", choices=["gas", "storage", "api", "first-call", "throughput"])
     bench.add_argument("--json", action="store_true", help="print figures as JSON")
     bench.add_argument("--rows", type=int, nargs="+", default=[1, 100, 10_000], help="gas: batch sizes")
     bench.add_argument("--size-mb", type=int, default=1024, help="storage: file size in MiB")
     bench.add_argument("--backends", nargs="+", default=["embedded", "ipfs"], choices=["embedded", "ipfs"])
     bench.add_argument("--models", type=int, default=1000, help="api: models to publish before listing")
     bench.add_argument("--runs", type=int, default=3, help="first-call: fresh interpreters to time")
+    bench.add_argument("--processes", type=int, nargs="+", default=[1, 4, 16], help="throughput: process counts")
+    bench.add_argument("--seconds", type=float, default=20.0, help="throughput: seconds of load at each count")
     bench.set_defaults(handler=_bench)
 
     storage = commands.add_parser("storage", help="the content-addressed store (IPFS node or embedded)")
