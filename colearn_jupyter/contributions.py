@@ -48,6 +48,7 @@ from .formats.metadata import MAX_METADATA_BYTES, ModelMetadata
 from .inflight import FilesNotStored, Intent
 from .marketplace import Marketplace, Receipt, Submission
 from .merkle import MerkleTree, contributor_key
+from .rowcache import row_hash_cache
 from .rowhash import as_list
 from .storage import IntegrityError, MissingContentError, Storage
 from .storage.unixfs import FileBuilder
@@ -235,26 +236,26 @@ class RowIndex:
         return set(self.first)
 
 
-# Row hashes of committed files, by (data CID, Merkle root, contributor, schema): a committed file never changes, so
-# it is fetched and verified once per process instead of at every contribution, preview or verification.
-_COMMITTED: dict[tuple[str, str, str, str], tuple[bytes, ...]] = {}
-
-
 def _row_hashes(
     market: Marketplace, storage: Storage, submission: Submission, schema: FeatureSchema
 ) -> tuple[bytes, ...]:
+    """The row hashes of a committed file: fetched, checked and hashed once per colearn home (see
+    :mod:`.rowcache`); a file that cannot be used now gives none and is not remembered (it may still appear)."""
+    cache = row_hash_cache(market.chain.home)
     key = (
         submission.data_cid,
         submission.merkle_root,
         submission.contributor,
         json.dumps(schema.to_dict(), sort_keys=True),
     )
-    if key not in _COMMITTED:
+    hashes = cache.get(key)
+    if hashes is None:
         check = inspect_submission(market, storage, submission, schema)
         if not check.usable or check.tree is None or check.tree.row_hashes is None:
-            return ()  # not cached: a missing file may still appear
-        _COMMITTED[key] = tuple(as_list(check.tree.row_hashes))  # hashed once, when the tree was built
-    return _COMMITTED[key]
+            return ()
+        hashes = tuple(as_list(check.tree.row_hashes))  # hashed once, when the tree was built
+        cache.put(key, hashes)
+    return hashes
 
 
 def contribute_dataframe(

@@ -1,0 +1,92 @@
+"""The row hashes of committed files, kept in the colearn home and shared by every process that uses it.
+
+A submission's file never changes once committed on chain (its CID and Merkle root are there), so its rows are
+fetched, checked against the commitment and hashed once per home, by whichever kernel, server or CLI process meets
+it first; every other process reads the hashes here instead of fetching and hashing the file again (a class of
+thirty kernels contributing to one model would otherwise each re-fetch every other student's files). The store is
+a SQLite database in WAL mode (``<home>/index/rowhashes.sqlite``), one row per file: its key (data CID, Merkle
+root, contributor, schema) and its rows' 32-byte hashes, concatenated. Only what passed the checks is written; a
+damaged entry (a length that is not a multiple of 32) is ignored and rebuilt.
+
+>>> import tempfile
+>>> cache = RowHashCache(tempfile.mkdtemp())
+>>> cache.get(("cid", "0xroot", "0xabc", "{}")) is None
+True
+>>> cache.put(("cid", "0xroot", "0xabc", "{}"), [bytes(32), b"\\x01" * 32])
+>>> [h.hex()[:4] for h in cache.get(("cid", "0xroot", "0xabc", "{}"))]
+['0000', '0101']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+_DIGEST = 32
+
+
+class RowHashCache:
+    """Row hashes by file key, in memory for this process and in the home's database for the others."""
+
+    def __init__(self, home: str | os.PathLike[str]):
+        self.path = Path(home) / "index" / "rowhashes.sqlite"
+        self._memory: dict[str, tuple[bytes, ...]] = {}
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None or self._pid != os.getpid():  # never a connection inherited through fork
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")  # a lost entry is only computed again
+            connection.execute("CREATE TABLE IF NOT EXISTS row_hashes (key TEXT PRIMARY KEY, hashes BLOB NOT NULL)")
+            self._connection, self._pid = connection, os.getpid()
+        return self._connection
+
+    @staticmethod
+    def _key(key: tuple[str, ...]) -> str:
+        return json.dumps(list(key))
+
+    def get(self, key: tuple[str, ...]) -> tuple[bytes, ...] | None:
+        """The hashes stored for ``key``, or None."""
+        text = self._key(key)
+        if text in self._memory:
+            return self._memory[text]
+        try:
+            found = self._db().execute("SELECT hashes FROM row_hashes WHERE key = ?", (text,)).fetchone()
+        except sqlite3.Error:
+            return None  # an unreadable cache is only slower
+        if found is None or len(found[0]) % _DIGEST:
+            return None
+        blob = bytes(found[0])
+        hashes = tuple(blob[i : i + _DIGEST] for i in range(0, len(blob), _DIGEST))
+        self._memory[text] = hashes
+        return hashes
+
+    def put(self, key: tuple[str, ...], hashes: Iterable[bytes]) -> None:
+        """Keep ``hashes`` (32 bytes each) for ``key``, here and for every other process of the home."""
+        values = tuple(bytes(h) for h in hashes)
+        if any(len(h) != _DIGEST for h in values):
+            raise ValueError("row hashes are 32 bytes each")
+        text = self._key(key)
+        self._memory[text] = values
+        with contextlib.suppress(sqlite3.Error):  # a cache that cannot be written is only slower
+            self._db().execute(
+                "INSERT OR REPLACE INTO row_hashes (key, hashes) VALUES (?, ?)", (text, b"".join(values))
+            )
+
+
+_CACHES: dict[Path, RowHashCache] = {}
+
+
+def row_hash_cache(home: str | os.PathLike[str]) -> RowHashCache:
+    """The cache of one colearn home (one per process)."""
+    path = Path(home)
+    if path not in _CACHES:
+        _CACHES[path] = RowHashCache(path)
+    return _CACHES[path]

@@ -1,0 +1,75 @@
+"""Row hashes of committed files are fetched and hashed once per colearn home, whichever process meets them first."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from colearn_jupyter import Session, contributions, rowcache
+from colearn_jupyter.contributions import RowIndex, model_metadata
+from colearn_jupyter.rowcache import RowHashCache
+
+
+@pytest.fixture(scope="module")
+def contributed(chain, iris_frame):
+    iris = iris_frame(random_state=11)
+    owner = Session("owner", chain=chain)
+    train, test = iris.iloc[:45], iris.iloc[45:95]
+    clf = LogisticRegression(max_iter=500).fit(train.drop(columns="target"), train["target"])
+    card = owner.publish(clf, name="rowcache", train=train, test=test, label="target", window="1h", pool="1")
+    submission = owner.as_account("alice").contribute(card.id, iris.iloc[95:110])
+    return owner, card.id, submission
+
+
+def _index(owner, model_id):
+    schema = model_metadata(owner.market, owner.storage, model_id).feature_schema
+    return RowIndex.build(owner.market, owner.storage, model_id, schema)
+
+
+def _as_another_process(monkeypatch):
+    """A new process of the same home: nothing in memory, and any fetch of a submission's file is an error."""
+    monkeypatch.setattr(rowcache, "_CACHES", {})
+
+    def no_fetch(*args, **kwargs):
+        raise AssertionError("a file this home has already hashed was fetched again")
+
+    monkeypatch.setattr(contributions, "inspect_submission", no_fetch)
+
+
+def test_another_process_reads_the_hashes_instead_of_the_file(contributed, monkeypatch):
+    owner, model_id, submission = contributed
+    first = _index(owner, model_id).first
+    mine = {digest for digest, (_, sid, _) in first.items() if sid == submission.id}
+    assert len(mine) == submission.row_count == 15
+    _as_another_process(monkeypatch)
+    assert _index(owner, model_id).first == first  # the same index, from the home's database alone
+
+
+def test_a_forked_process_opens_its_own_connection(contributed):
+    owner, model_id, _ = contributed
+    expected = _index(owner, model_id).hashes
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+
+    def child():
+        rowcache._CACHES.clear()
+        contributions.inspect_submission = None  # any fetch fails: the hashes must come from the database
+        queue.put(sorted(_index(owner, model_id).hashes))
+
+    process = context.Process(target=child)
+    process.start()
+    found = queue.get(timeout=60)
+    process.join(timeout=60)
+    assert process.exitcode == 0 and set(found) == expected
+
+
+def test_a_damaged_entry_is_ignored_and_rebuilt(tmp_path):
+    cache = RowHashCache(tmp_path)
+    key = ("cid", "0xroot", "0xabc", "{}")
+    cache.put(key, [bytes(32)])
+    cache._db().execute("UPDATE row_hashes SET hashes = ?", (b"\x01" * 33,))
+    assert RowHashCache(tmp_path).get(key) is None  # not a whole number of hashes: computed again
+    with pytest.raises(ValueError, match="32 bytes"):
+        cache.put(key, [b"short"])
