@@ -27,7 +27,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any
@@ -40,8 +41,10 @@ __all__ = [
     "keccak_rows",
     "keyed_leaves",
     "native",
+    "ordered_map",
     "pack",
     "parent_level",
+    "parts",
     "row_faults",
     "split",
 ]
@@ -56,6 +59,7 @@ _lock = threading.Lock()
 _loaded: ModuleType | None = None
 _unavailable = False
 _pool: ThreadPoolExecutor | None = None
+_END = object()
 
 
 def _threads() -> int:
@@ -81,27 +85,63 @@ def _kernels() -> ModuleType | None:
 
 
 def native(count: int) -> bool:
-    """Whether a batch of ``count`` items runs in the compiled kernels (see :data:`MODE`)."""
+    """Whether a batch of ``count`` items runs in the compiled kernels (see :data:`MODE`); once they are loaded,
+    every batch does."""
     if MODE == "reference" or (MODE != "native" and count < NATIVE_MIN and _loaded is None):
         return False
     return _kernels() is not None
 
 
-def split(count: int, run: Callable[[int, int], Any]) -> None:
-    """Call ``run(first, last)`` over ``range(count)`` in parts, on the worker threads when it is large."""
+def _workers() -> ThreadPoolExecutor:
     global _pool
-    parts = min(_threads(), count // _PARALLEL_MIN)
-    if parts <= 1:
-        if count:
-            run(0, count)
-        return
     if _pool is None:
         with _lock:
             if _pool is None:
                 _pool = ThreadPoolExecutor(_threads(), thread_name_prefix="colearn-rowhash")
+    return _pool
+
+
+def split(count: int, run: Callable[[int, int], Any], *, parallel: bool = True) -> None:
+    """Call ``run(first, last)`` over ``range(count)`` in parts, on the worker threads when it is large."""
+    parts = min(_threads(), count // _PARALLEL_MIN) if parallel else 1
+    if parts <= 1:
+        if count:
+            run(0, count)
+        return
     bounds = [count * part // parts for part in range(parts + 1)]
-    for future in [_pool.submit(run, bounds[p], bounds[p + 1]) for p in range(parts)]:
+    for future in [_workers().submit(run, bounds[p], bounds[p + 1]) for p in range(parts)]:
         future.result()
+
+
+def parts(count: int, *, most: int) -> list[tuple[int, int]]:
+    """``range(count)`` cut into consecutive ``(first, last)`` parts of at most ``most`` items, and enough of
+    them (four per thread) for :func:`ordered_map` to keep every core busy."""
+    if count <= 0:
+        return []
+    size = max(1, min(most, max(NATIVE_MIN // 2, -(-count // (4 * _threads())))))
+    return [(first, min(count, first + size)) for first in range(0, count, size)]
+
+
+def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], *, total: int) -> Iterator[Any]:
+    """``function(item)`` of every item, in order. When a batch of ``total`` items runs in the kernels, the calls run
+    on the worker threads, a few ahead of the caller (so NumPy work, which releases the GIL, and the kernels overlap
+    across cores); ``function`` must then only call the kernels with ``parallel=False``."""
+    if not native(total) or _threads() == 1 or len(items) == 1:
+        yield from map(function, items)
+        return
+    pool, ahead = _workers(), _threads() + 1
+    pending = deque(pool.submit(function, item) for item in items[:ahead])
+    following = iter(items[ahead:])
+    try:
+        while pending:
+            result = pending.popleft().result()
+            item = next(following, _END)
+            if item is not _END:
+                pending.append(pool.submit(function, item))
+            yield result
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 def pack(rows: Sequence[bytes | bytearray | memoryview]) -> tuple[np.ndarray, np.ndarray]:
@@ -124,8 +164,9 @@ def _keccak() -> Callable[[bytes], bytes]:
     return keccak
 
 
-def keccak_rows(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """``keccak256`` of every row of ``data`` (split at ``offsets``), as an ``(n, 32)`` array."""
+def keccak_rows(data: np.ndarray, offsets: np.ndarray, *, parallel: bool = True) -> np.ndarray:
+    """``keccak256`` of every row of ``data`` (split at ``offsets``), as an ``(n, 32)`` array (on one thread
+    unless ``parallel``)."""
     count = len(offsets) - 1
     out = np.empty((count, 32), dtype=np.uint8)
     data = np.ascontiguousarray(data, dtype=np.uint8)
@@ -133,7 +174,7 @@ def keccak_rows(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     if native(count):
         kernels = _kernels()
         assert kernels is not None
-        split(count, lambda first, last: kernels.keccak_many(data, offsets, out, first, last))
+        split(count, lambda first, last: kernels.keccak_many(data, offsets, out, first, last), parallel=parallel)
     else:
         keccak, view = _keccak(), memoryview(data)
         for m in range(count):

@@ -176,6 +176,7 @@ def test_encoding_varied_frames(count):
     frame = varied_frame(count)
     expected = reference_encoding(SCHEMA, frame)
     assert encode_rows(SCHEMA, frame) == expected
+    assert data.encode_frame(SCHEMA, frame).rows() == expected
     digests, rows, size = row_digests(SCHEMA, frame, keep=2**30)
     assert rows == expected and size == sum(map(len, expected))
     assert rowhash.as_list(digests) == [keccak(row) for row in expected]
@@ -284,9 +285,11 @@ def test_reading_files_encodes_values_as_they_are():
         read_rows(sink.getvalue(), schema, 5)
 
 
-def test_a_round_trip_through_parquet_keeps_every_byte():
-    frame = validate(valid_frame(500, seed=3), WIDE)
-    again, rows = read_rows(to_parquet(frame, WIDE), WIDE, 500)
+@pytest.mark.parametrize("count", [500, 5000])
+def test_a_round_trip_through_parquet_keeps_every_byte(count):
+    frame = validate(valid_frame(count, seed=3), WIDE)
+    again, rows = read_rows(to_parquet(frame, WIDE), WIDE, count)
+    assert len(rows) == count
     assert rows == reference_encoding(WIDE, frame) == reference_encoding(WIDE, again)
 
 

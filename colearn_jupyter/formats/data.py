@@ -444,9 +444,9 @@ class EncodedRows:
         raw, bounds = self.data.tobytes(), (self.offsets - self.offsets[0]).tolist()
         return [raw[bounds[m] : bounds[m + 1]] for m in range(len(self))]
 
-    def hashes(self) -> np.ndarray:
+    def hashes(self, *, parallel: bool = True) -> np.ndarray:
         """``keccak256`` of each row, as an ``(n, 32)`` array."""
-        return rowhash.keccak_rows(self.data, self.offsets)
+        return rowhash.keccak_rows(self.data, self.offsets, parallel=parallel)
 
     def faults(self, schema: FeatureSchema) -> np.ndarray:
         """The :class:`RowFault` number of each row (0 for none), as :func:`row_fault` judges it."""
@@ -594,29 +594,44 @@ def _encode_reference(schema: FeatureSchema, frame: pd.DataFrame) -> list[bytes]
     return [encode_row(schema, values) for values in ordered.itertuples(index=False, name=None)]
 
 
-def iter_encoded(
-    schema: FeatureSchema, frame: pd.DataFrame, *, chunk_bytes: int = CHUNK_BYTES
-) -> Iterator[EncodedRows]:
-    """Canonical bytes of a DataFrame's rows, a few MiB of rows at a time, in order: the same bytes as
-    :func:`encode_row`, each column converted at once (NumPy, Arrow) instead of value by value."""
+def _plan(
+    schema: FeatureSchema, frame: pd.DataFrame, chunk_bytes: int | None
+) -> tuple[list[_Piece], list[tuple[int, int]]] | None:
+    """The column sources of ``frame`` and the row ranges to encode at a time: about ``chunk_bytes`` each, and
+    enough of them for every core (all rows at once for None). None when the reference encoder must serve (see
+    :func:`_sources`)."""
     sources = _sources(schema, frame)
     if sources is None:
-        yield EncodedRows.of(_encode_reference(schema, frame))
-        return
+        return None
     count = len(frame)
+    if chunk_bytes is None:
+        return sources, [(0, count)] if count else []
     fixed = sum(len(s[2]) * (1 + _FIXED[s[1]][1]) if s[0] == "fixed" else 5 for s in sources)
     varying = sum(int(s[1][-1]) for s in sources if s[0] != "fixed")
-    step = max(1, chunk_bytes // max(1, fixed + varying // max(1, count)))
-    for first in range(0, count, step):
-        yield _encode_slice(sources, first, min(count, first + step))
-    if not count:
+    return sources, rowhash.parts(count, most=max(1, chunk_bytes // max(1, fixed + varying // max(1, count))))
+
+
+def iter_encoded(
+    schema: FeatureSchema, frame: pd.DataFrame, *, chunk_bytes: int | None = CHUNK_BYTES
+) -> Iterator[EncodedRows]:
+    """Canonical bytes of a DataFrame's rows, a few MiB of rows at a time (all at once for ``chunk_bytes=None``),
+    in order: the same bytes as :func:`encode_row`, each column converted at once (NumPy, Arrow) instead of value
+    by value."""
+    plan = _plan(schema, frame, chunk_bytes)
+    if plan is None:
+        yield EncodedRows.of(_encode_reference(schema, frame))
+        return
+    sources, ranges = plan
+    for first, last in ranges:
+        yield _encode_slice(sources, first, last)
+    if not ranges:
         yield EncodedRows(np.zeros(0, dtype=np.uint8), np.zeros(1, dtype=np.int64))
 
 
 def encode_frame(schema: FeatureSchema, frame: pd.DataFrame) -> EncodedRows:
     """Canonical bytes of every row of a DataFrame, in one buffer (see :func:`iter_encoded`)."""
-    parts = list(iter_encoded(schema, frame, chunk_bytes=2**62))
-    return parts[0]
+    (encoded,) = iter_encoded(schema, frame, chunk_bytes=None)
+    return encoded
 
 
 def encode_rows(schema: FeatureSchema, frame: pd.DataFrame) -> list[bytes]:
@@ -644,15 +659,29 @@ def row_digests(
     schema: FeatureSchema, frame: pd.DataFrame, *, keep: int = 0, what: str = "hashing rows"
 ) -> tuple[np.ndarray, list[bytes] | None, int]:
     """``keccak256`` of every row's canonical bytes (an ``(n, 32)`` array), encoding each row once, a chunk at a
-    time, with a progress bar on large frames. Also returns the rows' bytes while they take at most ``keep`` bytes
-    (None beyond: a file could not hold them anyway), and their total size."""
-    digests = np.empty((len(frame), 32), dtype=np.uint8)
+    time (chunks encoded and hashed on every core at once), with a progress bar on large frames. Also returns the
+    rows' bytes while they take at most ``keep`` bytes (None beyond: a file could not hold them anyway), and their
+    total size."""
+    count = len(frame)
+    digests = np.empty((count, 32), dtype=np.uint8)
+    plan = _plan(schema, frame, CHUNK_BYTES)
+    if plan is None:
+        chunks: Iterable[tuple[int, EncodedRows]] = [(0, EncodedRows.of(_encode_reference(schema, frame)))]
+    else:
+        sources, ranges = plan
+
+        def encoded(bounds: tuple[int, int]) -> tuple[int, EncodedRows]:
+            part = _encode_slice(sources, *bounds)
+            digests[bounds[0] : bounds[1]] = part.hashes(parallel=False)
+            return bounds[0], part
+
+        chunks = rowhash.ordered_map(encoded, ranges, total=count)
     kept: list[bytes] | None = [] if keep else None
-    done = size = 0
-    with _progress(len(frame), what) as bar:
-        for part in iter_encoded(schema, frame):
-            digests[done : done + len(part)] = part.hashes()
-            done += len(part)
+    size = 0
+    with _progress(count, what) as bar:
+        for first, part in chunks:
+            if plan is None:
+                digests[first : first + len(part)] = part.hashes()
             size += part.nbytes
             if kept is not None and size <= keep:
                 kept.extend(part.rows())
