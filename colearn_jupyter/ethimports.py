@@ -57,6 +57,7 @@ class _DeferredBlsLoader(importlib.abc.Loader):
         return self._loader.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
+        uninstall()  # once: every later import of the module is a plain one
         module.__loader__ = self._loader  # tracebacks and inspect read the source through the real loader
         if _BLS in sys.modules or _CURVE in sys.modules:  # the real modules are there: nothing to save
             self._loader.exec_module(module)
@@ -76,12 +77,12 @@ class _DeferredBlsLoader(importlib.abc.Loader):
 
 
 class _KeyfileFinder(importlib.abc.MetaPathFinder):
-    """Finds ``eth_keyfile.keyfile`` once, as the path finder does, with its loader wrapped; then steps aside."""
+    """Finds ``eth_keyfile.keyfile`` as the path finder does, with its loader wrapped (which removes this finder when
+    it runs; removing it here, while the import system walks ``sys.meta_path``, could skip the next finder)."""
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
         if name != _KEYFILE:
             return None
-        uninstall()
         spec = importlib.machinery.PathFinder.find_spec(name, path, target)
         if spec is not None and spec.loader is not None:
             spec.loader = _DeferredBlsLoader(spec.loader)
