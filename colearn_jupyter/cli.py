@@ -13,6 +13,7 @@ Examples::
     colearn bench api --json    # model listing latency of the REST API with 1,000 models
     colearn bench first-call    # seconds of `%load_ext colearn_jupyter` and a first publish in a fresh kernel
     colearn bench throughput    # sustained contributions per second from 1, 4 and 16 processes
+    colearn bench rows          # encode, hash and tree of 1,000,000 rows; a contribution; a 100,000-row verification
     colearn storage gc          # settle interrupted calls, then remove blocks no pin and no chain record needs
     colearn simulate phantom=1 copier=1 --rounds 4 --seed 7   # honest agents against adversaries, on the devnet
     colearn simulate --json     # every agent's balance, rows and the model's accuracy per round, as JSON records
@@ -73,6 +74,7 @@ def _deploy(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     from .bench import api, firstcall, gas, storage, throughput
+    from .bench import rows as row_bench
 
     if args.what == "gas":
         figures, table = gas.run(rows=args.rows), gas.format_table
@@ -82,6 +84,10 @@ def _bench(args: argparse.Namespace) -> int:
         figures, table = firstcall.run(runs=args.runs), firstcall.format_table
     elif args.what == "throughput":
         figures, table = throughput.run(args.processes, args.seconds), throughput.format_table
+    elif args.what == "rows":
+        sizes = {name: getattr(args, name) for name in ("tree_rows", "features", "contribute_rows", "verify_rows",
+                                                        "verify_features", "quick")}  # fmt: skip
+        figures, table = row_bench.run(**sizes), row_bench.format_table
     else:
         figures, table = storage.run(size_mb=args.size_mb, backends=tuple(args.backends)), storage.format_table
     print(json.dumps(figures, indent=1) if args.json else table(figures))
@@ -211,7 +217,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     deploy.set_defaults(handler=_deploy)
 
     bench = commands.add_parser("bench", help="measure costs and speeds")
-    bench.add_argument("what", choices=["gas", "storage", "api", "first-call", "throughput"])
+    bench.add_argument("what", choices=["gas", "storage", "api", "first-call", "throughput", "rows"])
     bench.add_argument("--json", action="store_true", help="print figures as JSON")
     bench.add_argument("--rows", type=int, nargs="+", default=[1, 100, 10_000], help="gas: batch sizes")
     bench.add_argument("--size-mb", type=int, default=1024, help="storage: file size in MiB")
@@ -220,6 +226,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=int, default=3, help="first-call: fresh interpreters to time")
     bench.add_argument("--processes", type=int, nargs="+", default=[1, 4, 16], help="throughput: process counts")
     bench.add_argument("--seconds", type=float, default=20.0, help="throughput: seconds of load at each count")
+    bench.add_argument("--tree-rows", type=int, default=1_000_000, help="rows: rows to encode, hash and tree")
+    bench.add_argument("--features", type=int, default=100, help="rows: floats a row (tree and contribution)")
+    bench.add_argument("--contribute-rows", type=int, help="rows: rows to contribute (default: one file's worth)")
+    bench.add_argument("--verify-rows", type=int, default=100_000, help="rows: rows of the verified submission")
+    bench.add_argument("--verify-features", type=int, default=20, help="rows: floats a row of the verified one")
+    bench.add_argument("--quick", action="store_true", help="rows: small sizes (CI checks the figures' shape)")
     bench.set_defaults(handler=_bench)
 
     storage = commands.add_parser("storage", help="the content-addressed store (IPFS node or embedded)")

@@ -47,6 +47,7 @@ __all__ = [
     "parts",
     "row_faults",
     "split",
+    "warm_up",
 ]
 
 #: Batches with fewer items run the reference code, unless the kernels are already loaded in this process.
@@ -152,6 +153,14 @@ def pack(rows: Sequence[bytes | bytearray | memoryview]) -> tuple[np.ndarray, np
     return np.frombuffer(b"".join(rows), dtype=np.uint8), offsets
 
 
+def _input(array: np.ndarray, dtype: Any) -> np.ndarray:
+    """A contiguous read-only view of a kernel's input: numba compiles a kernel once per array type, and writable
+    and read-only arrays are different types, so every input is passed read-only (one compilation, not two)."""
+    view = np.ascontiguousarray(array, dtype=dtype).view()
+    view.flags.writeable = False
+    return view
+
+
 def as_list(nodes: np.ndarray) -> list[bytes]:
     """An ``(n, 32)`` array of digests as a list of 32-byte ``bytes``."""
     raw = np.ascontiguousarray(nodes, dtype=np.uint8).tobytes()
@@ -169,8 +178,7 @@ def keccak_rows(data: np.ndarray, offsets: np.ndarray, *, parallel: bool = True)
     unless ``parallel``)."""
     count = len(offsets) - 1
     out = np.empty((count, 32), dtype=np.uint8)
-    data = np.ascontiguousarray(data, dtype=np.uint8)
-    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    data, offsets = _input(data, np.uint8), _input(offsets, np.int64)
     if native(count):
         kernels = _kernels()
         assert kernels is not None
@@ -192,8 +200,7 @@ def keyed_leaves(digests: np.ndarray, keys: bytes | np.ndarray, start: int = 0) 
     key_array = np.frombuffer(bytes(keys), dtype=np.uint8).reshape(1, 32) if one else np.asarray(keys, np.uint8)
     if key_array.shape[1:] != (32,) or (not one and len(key_array) != count):
         raise ValueError(f"give one 32-byte key, or one per row ({count}), not an array of shape {key_array.shape}")
-    digests = np.ascontiguousarray(digests, dtype=np.uint8)
-    key_array = np.ascontiguousarray(key_array)
+    digests, key_array = _input(digests, np.uint8), _input(key_array, np.uint8)
     out = np.empty((count, 32), dtype=np.uint8)
     if native(count):
         kernels = _kernels()
@@ -214,7 +221,7 @@ def parent_level(level: np.ndarray) -> np.ndarray:
     count = len(level)
     pairs = count // 2
     out = np.empty(((count + 1) // 2, 32), dtype=np.uint8)
-    level = np.ascontiguousarray(level, dtype=np.uint8)
+    level = _input(level, np.uint8)
     if native(pairs):
         kernels = _kernels()
         assert kernels is not None
@@ -234,13 +241,12 @@ def row_faults(data: np.ndarray, offsets: np.ndarray, schema: tuple[bytes, list[
     columns, labels, max_float_bits, max_int, max_string_bytes = schema
     count = len(offsets) - 1
     out = np.zeros(count, dtype=np.int8)
-    data = np.ascontiguousarray(data, dtype=np.uint8)
-    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    data, offsets = _input(data, np.uint8), _input(offsets, np.int64)
     if native(count):
         kernels = _kernels()
         assert kernels is not None
-        tags = np.frombuffer(columns, dtype=np.uint8)
-        label_data, label_offsets = pack(labels)
+        tags = _input(np.frombuffer(columns, dtype=np.uint8), np.uint8)
+        label_data, label_offsets = (_input(a, a.dtype) for a in pack(labels))
         bounds = (np.uint64(max_float_bits), np.int64(max_int), np.int64(max_string_bytes))
         split(
             count,
@@ -255,6 +261,23 @@ def row_faults(data: np.ndarray, offsets: np.ndarray, schema: tuple[bytes, list[
         for m in range(count):
             out[m] = _row_fault_onchain(schema, view[offsets[m] : offsets[m + 1]].tobytes())
     return out
+
+
+def warm_up() -> float:
+    """Load every kernel now (import numba, read the machine code from its cache or compile it: seconds the first
+    time on a machine), instead of during the first large batch; returns the seconds it took (0 without numba)."""
+    import time
+
+    start = time.perf_counter()
+    kernels = _kernels()
+    if kernels is None:
+        return 0.0
+    data, offsets = pack([b"f" + bytes(8), b"b\x01"])
+    digests = keccak_rows(data, offsets)
+    parent_level(keyed_leaves(digests, bytes(32)))
+    keyed_leaves(digests, digests)
+    row_faults(data, offsets, (b"f", [b"b\x01"], 0, 0, 0))
+    return time.perf_counter() - start
 
 
 def loaded() -> bool:

@@ -1,0 +1,283 @@
+"""Rows at the speed of the machine (issue 13): encoding, hashing and Merkle trees of many rows, then a contribution
+and a verification through the Session API on a throwaway devnet.
+
+Each measurement runs in a fresh child process, so that its peak resident memory is the operation's own: the peak
+(``VmHWM``) is reset once the input is ready, and reported beside the memory the input itself holds.
+
+- ``tree``: what a contribution computes before its file: validate a DataFrame of ``rows`` rows of ``features``
+  floats and an integer label (every row encoded and hashed once) and build the Merkle tree of its rows. The
+  compiled kernels are loaded first and timed apart (numba's import, and the machine code read from its cache or
+  compiled the first time).
+- ``contribute``: :meth:`Session.contribute` of ``contribute_rows`` such rows, end to end (validation, file,
+  storage, transaction, receipt) to a published model, in as many batches as the file bounds need
+  (:data:`~colearn_jupyter.formats.data.MAX_FILE_ROWS` rows and :data:`~colearn_jupyter.formats.data.MAX_FILE_BYTES`
+  of rows a file: 36,913 rows of 100 floats). By default one batch as large as a file may be.
+- ``verify``: :meth:`Session.verify` of a submission of ``verify_rows`` rows of ``verify_features`` floats to a model
+  that is a scikit-learn ``LogisticRegression``, as another account in a fresh process: once the kernels are loaded
+  and a 100-row submission verified (the first call of a kernel, when the model's sandboxed worker starts; both
+  timed apart), the large one, a file the process has never seen, then the same again: rows per second and peak
+  memory.
+
+>>> from colearn_jupyter.bench import rows
+>>> figures = rows.run(tree_rows=1_000_000)         # doctest: +SKIP
+>>> figures["tree"]["seconds"] < 10                 # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .storage import _peak_rss_kib
+
+#: ``run(quick=True)``: sizes for CI, where only the shape of the figures is checked.
+QUICK = {"tree_rows": 20_000, "features": 20, "contribute_rows": 5_000, "verify_rows": 5_000, "verify_features": 10}
+
+
+def _rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _reset_peak() -> bool:
+    """Start the peak resident memory (``VmHWM``) over from the current one (Linux: ``clear_refs`` 5)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _frame(rows: int, features: int, seed: int) -> Any:
+    """``rows`` rows of ``features`` standard normal floats and a 0/1 label (a linear function of them plus noise),
+    built without a second copy of the floats."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal((features, rows)).T  # columns contiguous: one block, as pandas keeps them
+    frame = pd.DataFrame(values, columns=[f"x{i:03d}" for i in range(features)], copy=False)
+    weights = np.linspace(-1.0, 1.0, features)
+    frame["label"] = ((values @ weights + rng.standard_normal(rows)) > 0).astype(np.int64)
+    return frame
+
+
+def _tree(rows: int, features: int) -> dict[str, Any]:
+    """Runs in the child: validate (encode and hash once) and build the tree of ``rows`` rows."""
+    from .. import rowhash
+    from ..formats.data import FeatureSchema, validated_rows
+    from ..merkle import MerkleTree, contributor_key
+
+    kernels = rowhash.warm_up()  # import numba and read (or compile) the kernels
+    frame = _frame(rows, features, seed=1)
+    schema = FeatureSchema.infer(frame.iloc[:1000], label="label")
+    frame_kib, reset = _rss_kib(), _reset_peak()
+    start = time.perf_counter()
+    _, valid = validated_rows(frame, schema)
+    validated = time.perf_counter()
+    tree = MerkleTree.from_row_hashes(valid.digests, key=contributor_key("0x" + "a1" * 20))
+    built = time.perf_counter()
+    return {
+        "rows": rows,
+        "features": features,
+        "row_bytes": valid.nbytes // rows,
+        "kernels_seconds": round(kernels, 3),
+        "validate_and_hash_seconds": round(validated - start, 3),
+        "tree_seconds": round(built - validated, 3),
+        "seconds": round(built - start, 3),
+        "rows_per_second": round(rows / (built - start)),
+        "frame_mb": round(frame.memory_usage(index=False).sum() / 2**20, 1),
+        "rss_before_mb": round(frame_kib / 1024, 1),
+        "peak_rss_mb": round(_peak_rss_kib() / 1024, 1),
+        "peak_above_input_mb": round((_peak_rss_kib() - frame_kib) / 1024, 1) if reset else None,
+        "native": rowhash.loaded(),
+        "threads": rowhash._threads(),
+        "root": tree.root.hex(),
+    }
+
+
+def _publish(features: int, name: str) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    from ..session import Session
+
+    owner = Session("owner")
+    train, test = _frame(2_000, features, seed=2), _frame(500, features, seed=3)
+    clf = LogisticRegression(max_iter=1000).fit(train.drop(columns="label"), train["label"])
+    return owner, owner.publish(clf, name=name, train=train, test=test, label="label", deposit="0.000001",
+                                reward="0.0000002", window="1d")  # fmt: skip
+
+
+def _contribute(rows: int, features: int) -> dict[str, Any]:
+    """Runs in the child: publish a model, then contribute ``rows`` rows as alice, a file's worth at a time."""
+    from .. import rowhash
+    from ..formats.data import MAX_FILE_BYTES, MAX_FILE_ROWS
+
+    owner, card = _publish(features, "bench-contribute")
+    alice = owner.as_account("alice")
+    rowhash.warm_up()  # kernels loaded, as in a kernel that has used them
+    per_file = min(MAX_FILE_ROWS, MAX_FILE_BYTES // (9 * (features + 1)))
+    frame = _frame(rows, features, seed=4)
+    input_kib, reset = _rss_kib(), _reset_peak()
+    seconds = []
+    start = time.perf_counter()
+    for first in range(0, rows, per_file):
+        began = time.perf_counter()
+        alice.contribute(card.id, frame.iloc[first : first + per_file])
+        seconds.append(time.perf_counter() - began)
+    total = time.perf_counter() - start
+    return {
+        "rows": rows,
+        "features": features,
+        "batches": len(seconds),
+        "rows_per_batch": min(rows, per_file),
+        "seconds": round(total, 3),
+        "first_batch_seconds": round(seconds[0], 3),
+        "rows_per_second": round(rows / total),
+        "rss_before_mb": round(input_kib / 1024, 1),
+        "peak_rss_mb": round(_peak_rss_kib() / 1024, 1),
+        "peak_above_input_mb": round((_peak_rss_kib() - input_kib) / 1024, 1) if reset else None,
+    }
+
+
+def _setup_verify(rows: int, features: int) -> dict[str, Any]:
+    """Runs in a child: publish a linear model, then contribute a 100-row batch and one of ``rows`` rows to it as
+    alice (not timed)."""
+    owner, card = _publish(features, "bench-verify")
+    alice = owner.as_account("alice")
+    small = alice.contribute(card.id, _frame(100, features, seed=6))
+    large = alice.contribute(card.id, _frame(rows, features, seed=5))
+    return {"small": small.id, "large": large.id}
+
+
+def _verify(small: int, large: int) -> dict[str, Any]:
+    """Runs in a fresh child: as another account, load the kernels, verify the small submission (the first call of
+    a kernel: the model's sandboxed worker starts), then the large one (a file this process has never seen), then
+    the large one again."""
+    from .. import rowhash
+    from ..session import Session
+
+    verifier = Session("verifier")
+    kernels = rowhash.warm_up()
+    start = time.perf_counter()
+    verifier.verify(small)
+    first_call = time.perf_counter() - start
+    rss_kib, reset = _rss_kib(), _reset_peak()
+    start = time.perf_counter()
+    report = verifier.verify(large)
+    seconds = time.perf_counter() - start
+    peak_kib = _peak_rss_kib()
+    start = time.perf_counter()
+    verifier.verify(large)
+    again = time.perf_counter() - start
+    rows = len(report.rows)
+    return {
+        "rows": rows,
+        "usable": report.cid_ok and report.root_ok,
+        "verdicts": {k: int(v) for k, v in report.rows["verdict"].value_counts().items()} if rows else {},
+        "kernels_seconds": round(kernels, 3),
+        "first_call_seconds": round(first_call, 3),
+        "seconds": round(seconds, 3),
+        "rows_per_second": round(rows / seconds),
+        "again_seconds": round(again, 3),
+        "again_rows_per_second": round(rows / again),
+        "rss_before_mb": round(rss_kib / 1024, 1),
+        "peak_rss_mb": round(peak_kib / 1024, 1),
+        "peak_above_start_mb": round((peak_kib - rss_kib) / 1024, 1) if reset else None,
+        "native": rowhash.loaded(),
+    }
+
+
+_PHASES = {"tree": _tree, "contribute": _contribute, "setup-verify": _setup_verify, "verify": _verify}
+
+
+def _child(phase: str, home: str | None, *args: int) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if k not in ("COLEARN_RPC_URL", "COLEARN_MARKETPLACE")}
+    if home is not None:
+        env["COLEARN_HOME"] = home
+    done = subprocess.run(
+        [sys.executable, "-m", "colearn_jupyter.bench.rows", phase, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=3600,
+    )
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        raise RuntimeError(f"bench rows {phase} failed: {lines[-1] if lines else done.returncode}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run(
+    *,
+    tree_rows: int = 1_000_000,
+    features: int = 100,
+    contribute_rows: int | None = None,
+    verify_rows: int = 100_000,
+    verify_features: int = 20,
+    quick: bool = False,
+) -> dict[str, Any]:
+    """Every measurement (see the module), each in a fresh process; the devnet ones on a throwaway devnet.
+
+    ``contribute_rows`` defaults to one file's worth of rows of ``features`` floats; ``quick`` uses :data:`QUICK`.
+    """
+    from ..chain import Chain
+    from ..config import ColearnSettings
+    from ..formats.data import MAX_FILE_BYTES, MAX_FILE_ROWS
+    from ..marketplace import Marketplace
+
+    if quick:
+        tree_rows, features = QUICK["tree_rows"], QUICK["features"]
+        contribute_rows, verify_rows, verify_features = (QUICK[k] for k in ("contribute_rows", "verify_rows",
+                                                                           "verify_features"))  # fmt: skip
+    if contribute_rows is None:
+        contribute_rows = min(MAX_FILE_ROWS, MAX_FILE_BYTES // (9 * (features + 1)))
+    figures: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "load_average": list(os.getloadavg())}}
+    figures["tree"] = _child("tree", None, tree_rows, features)
+    with tempfile.TemporaryDirectory(prefix="colearn-bench-rows-") as home:
+        chain = Chain(ColearnSettings(home=home, rpc_url=""))
+        try:
+            Marketplace.connect(chain)  # the node runs and the marketplace is deployed before anything is timed
+            figures["contribute"] = _child("contribute", home, contribute_rows, features)
+            submissions = _child("setup-verify", home, verify_rows, verify_features)
+            figures["verify"] = {"features": verify_features, **_child("verify", home, *submissions.values())}
+        finally:
+            if chain.devnet is not None:
+                chain.devnet.reset()
+    return figures
+
+
+def format_table(figures: dict[str, Any]) -> str:
+    tree, contribute, verify = figures["tree"], figures["contribute"], figures["verify"]
+    return "\n".join([
+        f"machine: {figures['machine']['cores']} cores, load average {figures['machine']['load_average'][0]:.2f}",
+        f"encode, hash and tree of {tree['rows']:,} rows x {tree['features']} floats ({tree['row_bytes']} bytes a "
+        f"row): {tree['seconds']} s ({tree['rows_per_second']:,} rows/s; validate and hash "
+        f"{tree['validate_and_hash_seconds']} s, tree {tree['tree_seconds']} s), peak memory {tree['peak_rss_mb']} "
+        f"MB of which {tree['rss_before_mb']} MB before (the frame: {tree['frame_mb']} MB); kernels loaded in "
+        f"{tree['kernels_seconds']} s",
+        f"contribute {contribute['rows']:,} rows x {contribute['features']} floats in {contribute['batches']} "
+        f"batch(es) of up to {contribute['rows_per_batch']:,}: {contribute['seconds']} s "
+        f"({contribute['rows_per_second']:,} rows/s), peak memory {contribute['peak_rss_mb']} MB "
+        f"({contribute['peak_above_input_mb']} MB above the input)",
+        f"verify {verify['rows']:,} rows x {verify['features']} floats, linear model: {verify['seconds']} s "
+        f"({verify['rows_per_second']:,} rows/s), {verify['again_seconds']} s again "
+        f"({verify['again_rows_per_second']:,} rows/s), after a first call of {verify['first_call_seconds']} s "
+        f"(100 rows: the model's worker starts) and kernels loaded in {verify['kernels_seconds']} s; peak memory "
+        f"{verify['peak_rss_mb']} MB ({verify['peak_above_start_mb']} MB above the start); verdicts "
+        f"{verify['verdicts']}",
+    ])  # fmt: skip
+
+
+if __name__ == "__main__":
+    phase, *numbers = sys.argv[1:]
+    print(json.dumps(_PHASES[phase](*map(int, numbers))))
