@@ -17,7 +17,7 @@ import json
 import os
 import re
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -34,13 +34,24 @@ from .accounts import Account
 from .artifacts import load_artifact
 from .chain import Chain
 from .devnet import CHAIN_ID
-from .errors import ChainError, MarketplaceError
+from .errors import ChainError, MarketplaceError, TransactionRefused
 from .merkle import contributor_key, verify_proof
+from .onchain import LINEAR_SCALE as LINEAR_SCALE  # where the on-chain rows and perceptron are computed
+from .onchain import (
+    Features,
+    decode_onchain_row,
+    dense,
+    encode_sparse_row,
+    learn,
+    pack_weights,
+    predict,
+    unpack_weights,
+)
 from .storage.cid import cid_from_bytes, cid_to_bytes
 from .units import format_duration, format_eth, parse_duration, to_wei
 
 T = TypeVar("T")
-LINEAR_SCALE = 10**6  # fixed-point scale of the on-chain linear model's weights and features
+_CLAIM_ATTEMPTS = 5  # a claim of an on-chain row retries when another claim changed the weights first
 
 
 # ---------------------------------------------------------------------------------------------------- dataclasses
@@ -123,8 +134,9 @@ class LinearTerms:
     intercept: int
     max_abs_feature: int
 
-    def as_tuple(self) -> tuple[list[int], int, int]:
-        return (list(self.weights), self.intercept, self.max_abs_feature)
+    def as_tuple(self) -> tuple[bytes, int, int]:
+        """The contract's ``LinearModelInput``: the weights packed (int64 big-endian, 8 bytes each)."""
+        return (pack_weights(self.weights), self.intercept, self.max_abs_feature)
 
 
 @dataclass(frozen=True)
@@ -173,7 +185,7 @@ class ModelInfo:
 
 @dataclass(frozen=True)
 class Version:
-    """One published version of a model."""
+    """One published version of a model (from its ``VersionPublished`` event: the chain keeps only the count)."""
 
     number: int
     model_cid: str
@@ -311,7 +323,6 @@ _MESSAGES = {
     "UnknownModel": "there is no model {modelId}; list the models to find its id",
     "UnknownSubmission": "there is no submission {submissionId}",
     "UnknownChallenge": "there is no challenge {challengeId}",
-    "UnknownVersion": "model {modelId} has no version {version}",
     "NotModelOwner": "only the owner of model {modelId} can do this, and {caller} is not; use the owner's account",
     "InvalidTerms": "the incentive terms are invalid: {reason}",
     "InvalidInput": "invalid input: {reason}",
@@ -373,9 +384,19 @@ _MESSAGES = {
     "NoLinearModel": "model {modelId} has no on-chain linear model",
     "FeatureCountMismatch": "the model takes {expected} features, not {received}",
     "FeatureOutOfRange": "feature {index} is {value}, beyond the model's bound of {maxAbs} (fixed point)",
+    "FeatureIndexOutOfRange": "the model takes {featureCount} features, so there is no feature {index}",
+    "MalformedRow": "the on-chain row is malformed: {reason}",
     "InvalidLabel": "label {label} is neither 0 nor 1, the labels of an on-chain linear model",
     "DuplicateRow": "this row repeats the on-chain row of submission {submissionId} of model {modelId}",
     "NotOnChainRow": "submission {submissionId} is a file, not a row stored on chain",
+    "RowRequired": (
+        "submission {submissionId} is an on-chain row: claim it with its row and the perceptron's weights (claimRow), "
+        "so that the perceptron learns it"
+    ),
+    "WeightsMismatch": (
+        "the weights given are not model {modelId}'s current perceptron (another claim may have just changed it); "
+        "read them again"
+    ),
     "NothingToWithdraw": "{account} has nothing to withdraw",
     "WithdrawFailed": "sending {amount:eth} to {account} failed; can that address receive ether?",
     "TestSetMismatch": "the salt and test-set CID do not match model {modelId}'s commitment",
@@ -456,6 +477,12 @@ class Marketplace:
         self._decode_error = _ErrorDecoder(artifact["abi"])
         self._reads = ReadCalls(artifact["abi"])
         self._checker: Any = None
+        # What the chain keeps in events only (see the contract's IModelMarketplace), read with eth_abi directly.
+        self._codecs = _EventCodecs(artifact["abi"])
+        self._published: dict[int, tuple[str, bytes, str, str]] = {}  # id: owner, test-set commitment, name, metadata
+        self._published_to = -1  # the block up to which ModelPublished was read
+        self._added: dict[int, tuple[str, bytes, str]] = {}  # submission id: contributor, Merkle root, data CID
+        self._perceptrons: dict[int, tuple[bytes, list[int]]] = {}  # model id: weights hash, weights
 
     # ------------------------------------------------------------------------------------------------ location
     @classmethod
@@ -541,6 +568,18 @@ class Marketplace:
         logs = self.chain.w3.eth.get_logs({"address": self.address, "fromBlock": from_block, "toBlock": to_block})
         return [event for event in (self._decode_log(log) for log in logs) if event is not None]
 
+    def _logs(
+        self, names: Sequence[str], *topics: int | None, from_block: int = 0, to_block: int | str = "latest"
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The logs of the events ``names`` whose indexed uint256 arguments are ``topics`` (None: any), decoded
+        (argument names as in the contract), in chain order: one log query."""
+        wanted: list[Any] = [[Web3.to_hex(self._codecs.topics[name]) for name in names]]
+        wanted += [None if t is None else Web3.to_hex(int(t).to_bytes(32, "big")) for t in topics]
+        logs = self.chain.w3.eth.get_logs(
+            {"address": self.address, "fromBlock": from_block, "toBlock": to_block, "topics": wanted}
+        )
+        return [self._codecs.decode(log) for log in logs]
+
     def _decode_log(self, log: Any) -> Event | None:
         for event in self.contract.events:
             if event.topic == "0x" + bytes(log["topics"][0]).hex():
@@ -587,7 +626,7 @@ class Marketplace:
             _bytes32(test_root),
             test_row_count,
         )
-        linear_input = linear.as_tuple() if linear else ([], 0, 0)
+        linear_input = linear.as_tuple() if linear else (b"", 0, 0)
         return self._send(
             account, "publishModel", model_input, terms.as_tuple(), tuple(schema), linear_input, value=reward_pool
         )
@@ -640,14 +679,51 @@ class Marketplace:
         cid = _cid_bytes(data_cid, what="data CID")
         return self._send(account, "contribute", model_id, cid, root, row_count, value=deposit, before_send=before_send)
 
-    def contribute_row(self, account: Account | str, model_id: int, features: list[int], label: int) -> Receipt:
-        """Store one row on chain for a model with an on-chain perceptron (fixed-point features); pays the deposit."""
+    def contribute_row(self, account: Account | str, model_id: int, features: Sequence[int], label: int) -> Receipt:
+        """Add one row on chain for a model with an on-chain perceptron (fixed-point features, one per feature of the
+        model); pays the deposit. It is sent in its sparse form (:mod:`~colearn_jupyter.onchain`): the same row as
+        :meth:`contribute_sparse_row` with its non-zero features."""
+        count = self._call("linearModel", model_id).featureCount
+        if len(features) != count:
+            raise _refusal("FeatureCountMismatch", expected=count, received=len(features))
+        return self.contribute_sparse_row(account, model_id, {i: v for i, v in enumerate(features) if v}, label)
+
+    def contribute_sparse_row(self, account: Account | str, model_id: int, features: Features, label: int) -> Receipt:
+        """Add one row on chain given by its non-zero features (``{index: value}`` or pairs, fixed point); gas follows
+        their number, not the model's width. Pays the deposit."""
         model = self.model(model_id)
-        return self._send(account, "contributeRow", model_id, list(features), label, value=model.terms.deposit_per_row)
+        linear = self._call("linearModel", model_id)
+        if label not in (0, 1):
+            raise _refusal("InvalidLabel", label=label)
+        pairs = list(features.items() if isinstance(features, Mapping) else features)
+        for index, value in pairs:
+            if not -(2**63) <= int(value) < 2**63:
+                raise _refusal("FeatureOutOfRange", index=index, value=value, maxAbs=linear.maxAbsFeature)
+        try:
+            row = encode_sparse_row(pairs, label)
+        except ValueError as error:
+            raise _refusal("MalformedRow", reason=str(error)) from None
+        return self._send(account, "contributeRow", model_id, row, value=model.terms.deposit_per_row)
 
     def claim(self, account: Account | str, submission_id: int) -> Receipt:
-        """Credit the contributor with deposit and reward of every row not rejected (after the window)."""
-        return self._send(account, "claim", submission_id)
+        """Credit the contributor with deposit and reward of every row not rejected (after the window). An on-chain
+        row that was not rejected is claimed with its row and the perceptron's current weights, and the perceptron
+        learns it; should another claim change the weights first, this reads them again and retries."""
+        raw = self._call("getSubmission", submission_id)
+        if not (raw.onChainRow and raw.rowsRejected == 0 and not raw.claimed):
+            return self._send(account, "claim", submission_id)
+        row, model_id = self._onchain_row(submission_id)
+        for attempt in range(1, _CLAIM_ATTEMPTS + 1):
+            weights, _, _ = self.linear_model(model_id)
+            try:
+                return self._send(account, "claimRow", submission_id, row, pack_weights(weights))
+            except MarketplaceError as error:
+                if error.name != "WeightsMismatch" or attempt == _CLAIM_ATTEMPTS:
+                    raise
+            except TransactionRefused:  # mined after another claim had changed the weights: simulate again
+                if attempt == _CLAIM_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
     def withdraw(self, account: Account | str) -> Receipt:
         """Pay out everything credited to the account."""
@@ -763,9 +839,13 @@ class Marketplace:
         if label and self.model(submission.model_id).owner == signer.address:
             raise _refusal("OwnerCannotChallenge", modelId=submission.model_id)
         if row is not None:
-            key = contributor_key(submission.contributor)
-            root = bytes.fromhex(submission.merkle_root[2:])
-            if not verify_proof(root, submission.row_count, key, row_index, bytes(row), [bytes(p) for p in proof]):
+            if submission.on_chain_row:  # no tree: the row must be the one stored, with an empty proof
+                valid = row_index == 0 and not proof and bytes(row) == self._onchain_row(submission_id)[0]
+            else:
+                key = contributor_key(submission.contributor)
+                root = bytes.fromhex(submission.merkle_root[2:])
+                valid = verify_proof(root, submission.row_count, key, row_index, bytes(row), [bytes(p) for p in proof])
+            if not valid:
                 raise _refusal("InvalidProof", submissionId=submission_id, rowIndex=row_index)
 
     def _check_row_challengeable(self, submission: Submission, row_index: int, *, objective: bool) -> None:
@@ -789,32 +869,111 @@ class Marketplace:
         return self._call("modelCount")
 
     def model(self, model_id: int) -> ModelInfo:
-        return _from_tuple(ModelInfo, self._call("getModel", model_id))
+        return self._with_publication([self._call("getModel", model_id)])[0]
 
     def models(self, offset: int = 0, limit: int = 100) -> list[ModelInfo]:
-        """A page of models in id order (one call per page, not per model)."""
-        return [_from_tuple(ModelInfo, m) for m in self._call("getModels", offset, limit)]
+        """A page of models in id order (one call per page, not per model; names from one log query)."""
+        return self._with_publication(self._call("getModels", offset, limit))
 
     def all_models(self, page: int = 200) -> list[ModelInfo]:
         """Every model, in id order (one call per page)."""
         return _all_pages(lambda offset: self.models(offset, page), page)
 
+    def _with_publication(self, raws: Sequence[Any]) -> list[ModelInfo]:
+        """Models from the views, with what only their ``ModelPublished`` events hold (name, metadata CID): read
+        once per process, one log query for every model not seen yet. An entry is used only for the same owner and
+        test-set commitment (a devnet reset may give the id to another model)."""
+
+        def known(raw: Any) -> bool:
+            entry = self._published.get(raw.id)
+            return entry is not None and entry[:2] == (raw.owner.lower(), bytes(raw.testSetCommitment))
+
+        stale = [raw for raw in raws if not known(raw)]
+        if stale:
+            restart = any(raw.id in self._published for raw in stale)
+            start = 0 if restart else self._published_to + 1
+            latest = self.chain.w3.eth.block_number
+            for _, args in self._logs(["ModelPublished"], from_block=start, to_block=max(start, latest)):
+                self._published[args["modelId"]] = (
+                    args["owner"].lower(),
+                    bytes(args["testSetCommitment"]),
+                    args["name"],
+                    _cid_text(args["metadataCid"]),
+                )
+            self._published_to = max(self._published_to, latest)
+        out = []
+        for raw in raws:
+            _, _, name, metadata = self._published.get(raw.id, ("", b"", "", ""))
+            out.append(_from_tuple(ModelInfo, {**raw._asdict(), "name": name, "metadataCid": metadata}))
+        return out
+
     def versions(self, model_id: int) -> list[Version]:
-        raw = self._call("getVersions", model_id)
-        return [_from_tuple(Version, {"number": i + 1, **v._asdict()}) for i, v in enumerate(raw)]
+        """Every version of a model, from its ``VersionPublished`` events (one log query)."""
+        logs = self._logs(["VersionPublished"], model_id)
+        if not logs:
+            self.model(model_id)  # an unknown model is refused
+        return [
+            Version(
+                number=args["version"],
+                model_cid=_cid_text(args["modelCid"]),
+                evaluation_cid=_cid_text(args["evaluationCid"]),
+                accuracy_bps=args["accuracyBps"],
+                parent=args["parent"],
+                published_at=args["publishedAt"],
+                rows_accepted=args["rowsAccepted"],
+            )
+            for _, args in logs
+        ]
 
     def submission_count(self) -> int:
         return self._call("submissionCount")
 
     def submission(self, submission_id: int) -> Submission:
-        return _from_tuple(Submission, self._call("getSubmission", submission_id))
+        return self._with_data_cids([self._call("getSubmission", submission_id)])[0]
 
     def submissions(self, model_id: int, offset: int = 0, limit: int = 100) -> list[Submission]:
-        return [_from_tuple(Submission, s) for s in self._call("getSubmissions", model_id, offset, limit)]
+        """A page of a model's submissions in id order (their ids from one log query, then one call)."""
+        page = self._submission_ids(model_id)[offset : offset + limit]
+        return self._with_data_cids(self._call("getSubmissions", page)) if page else []
 
     def all_submissions(self, model_id: int, page: int = 100) -> list[Submission]:
-        """Every submission of a model, in id order (one call per page)."""
-        return _all_pages(lambda offset: self.submissions(model_id, offset, page), page)
+        """Every submission of a model, in id order (one log query, then one call per page)."""
+        ids = self._submission_ids(model_id)
+        out: list[Submission] = []
+        for start in range(0, len(ids), page):
+            out += self._with_data_cids(self._call("getSubmissions", ids[start : start + page]))
+        return out
+
+    def _submission_ids(self, model_id: int) -> list[int]:
+        """The ids of a model's submissions, from its ``SubmissionAdded`` events (which also give their CIDs)."""
+        logs = self._logs(["SubmissionAdded"], model_id)
+        if not logs:
+            self.model(model_id)  # an unknown model is refused
+        for _, args in logs:
+            self._remember_added(args)
+        return [args["submissionId"] for _, args in logs]
+
+    def _remember_added(self, args: dict[str, Any]) -> None:
+        self._added[args["submissionId"]] = (
+            args["contributor"].lower(),
+            bytes(args["merkleRoot"]),
+            _cid_text(args["dataCid"]),
+        )
+
+    def _with_data_cids(self, raws: Sequence[Any]) -> list[Submission]:
+        """Submissions from the views, with the data CID that only their ``SubmissionAdded`` event holds (read once
+        per process, and used only for the same contributor and root)."""
+        out = []
+        for raw in raws:
+            cid = ""
+            if not raw.onChainRow:
+                key = (raw.contributor.lower(), bytes(raw.merkleRoot))
+                if self._added.get(raw.id, ("", b""))[:2] != key:
+                    for _, args in self._logs(["SubmissionAdded"], None, raw.id):
+                        self._remember_added(args)
+                cid = self._added.get(raw.id, ("", b"", ""))[2]
+            out.append(_from_tuple(Submission, {**raw._asdict(), "dataCid": cid}))
+        return out
 
     def challenge_info(self, challenge_id: int) -> Challenge:
         raw = self._call("getChallenge", challenge_id)._asdict()
@@ -832,15 +991,49 @@ class Marketplace:
         return self._call("isRowRejected", submission_id, row_index)
 
     def row(self, submission_id: int) -> tuple[list[int], int]:
-        features, label = self._call("getRow", submission_id)
-        return list(features), label
+        """The dense features and the label of an on-chain row (from its ``RowAdded`` event)."""
+        row, model_id = self._onchain_row(submission_id)
+        features, label = decode_onchain_row(row)
+        return dense(features, self._call("linearModel", model_id).featureCount), label
+
+    def _onchain_row(self, submission_id: int) -> tuple[bytes, int]:
+        """The canonical bytes of an on-chain row, and its model (one log query)."""
+        logs = self._logs(["RowAdded"], None, submission_id)
+        if not logs:
+            self.submission(submission_id)  # an unknown submission is refused
+            raise _refusal("NotOnChainRow", submissionId=submission_id)
+        return bytes(logs[-1][1]["row"]), logs[-1][1]["modelId"]
 
     def linear_model(self, model_id: int) -> tuple[list[int], int, int]:
-        weights, intercept, updates = self._call("linearModel", model_id)
-        return list(weights), intercept, updates
+        """The on-chain perceptron: weights, intercept and number of updates. The chain keeps the weights' hash; the
+        weights are rebuilt from the model's events (one log query, only when they changed since the last read) and
+        checked against it."""
+        info = self._call("linearModel", model_id)
+        digest = bytes(info.weightsHash)
+        cached = self._perceptrons.get(model_id)
+        if cached is not None and cached[0] == digest:
+            return list(cached[1]), info.intercept, info.updates
+        weights: list[int] | None = None
+        intercept = 0
+        rows: dict[int, tuple[dict[int, int], int]] = {}
+        for name, args in self._logs(["LinearModelPublished", "RowAdded", "LinearModelUpdated"], model_id):
+            if name == "LinearModelPublished":
+                weights, intercept = unpack_weights(args["weights"]), args["intercept"]
+            elif name == "RowAdded":
+                rows[args["submissionId"]] = decode_onchain_row(args["row"])
+            elif weights is not None and args["submissionId"] in rows:
+                weights, intercept, _ = learn(weights, intercept, *rows[args["submissionId"]])
+        if weights is None or keccak(pack_weights(weights)) != digest or intercept != info.intercept:
+            raise ChainError(f"model {model_id}'s perceptron cannot be rebuilt from its events")
+        self._perceptrons[model_id] = (digest, weights)
+        return list(weights), intercept, info.updates
 
-    def predict(self, model_id: int, features: list[int]) -> int:
-        return self._call("predict", model_id, list(features))
+    def predict(self, model_id: int, features: Sequence[int]) -> int:
+        """The label the on-chain perceptron predicts for a dense row (computed here, exactly as the contract does)."""
+        weights, intercept, _ = self.linear_model(model_id)
+        if len(features) != len(weights):
+            raise _refusal("FeatureCountMismatch", expected=len(weights), received=len(features))
+        return predict(weights, intercept, {i: int(v) for i, v in enumerate(features) if v})
 
     def credit_of(self, who: Account | str) -> int:
         """Wei credited to an account (or address) and not yet withdrawn."""
@@ -902,6 +1095,37 @@ def _cid_bytes(cid: str, what: str = "CID") -> bytes:
         return cid_to_bytes(cid)
     except ValueError as error:
         raise MarketplaceError("InvalidCid", {"what": what}, f"The {what} {cid!r} is not usable: {error}.") from None
+
+
+def _abi_type(entry: dict[str, Any]) -> str:
+    """The canonical type of an ABI input: ``(uint128,uint64)`` for a struct."""
+    kind = entry["type"]
+    if not kind.startswith("tuple"):
+        return kind
+    return "(" + ",".join(_abi_type(c) for c in entry["components"]) + ")" + kind[len("tuple") :]
+
+
+class _EventCodecs:
+    """The marketplace's events decoded with eth_abi (web3's ``process_log`` takes far longer per log)."""
+
+    def __init__(self, abi: list[dict[str, Any]]):
+        self.topics: dict[str, bytes] = {}
+        self._events: dict[bytes, dict[str, Any]] = {}
+        for item in abi:
+            if item.get("type") == "event":
+                topic = keccak(text=f"{item['name']}({','.join(_abi_type(i) for i in item['inputs'])})")
+                self.topics[item["name"]] = topic
+                self._events[topic] = item
+
+    def decode(self, log: Any) -> tuple[str, dict[str, Any]]:
+        item = self._events[bytes(log["topics"][0])]
+        indexed = [i for i in item["inputs"] if i["indexed"]]
+        plain = [i for i in item["inputs"] if not i["indexed"]]
+        topics = log["topics"][1:]
+        args = {i["name"]: abi_decode([i["type"]], bytes(t))[0] for i, t in zip(indexed, topics, strict=True)}
+        values = abi_decode([_abi_type(i) for i in plain], bytes(log["data"]))
+        args.update(zip((i["name"] for i in plain), values, strict=True))
+        return item["name"], args
 
 
 def _all_pages(fetch: Callable[[int], list[T]], page: int) -> list[T]:

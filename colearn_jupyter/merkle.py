@@ -39,6 +39,7 @@ from eth_abi import encode as abi_encode
 from eth_hash.auto import keccak
 
 from . import rowhash
+from .onchain import encode_onchain_row  # on-chain rows are not in trees; kept here for existing imports
 
 __all__ = [
     "MerkleTree",
@@ -98,15 +99,6 @@ def row_leaf(key: bytes, index: int, row: bytes) -> bytes:
     # abi.encode(bytes32, uint256, bytes32) is three 32-byte words, written out directly: the ABI encoder would
     # double the time it takes to hash a million rows.
     return keccak(keccak(_bytes32(key, "a leaf key") + index.to_bytes(32, "big") + keccak(bytes(row))))
-
-
-def encode_onchain_row(features: Sequence[int], label: int) -> bytes:
-    """Canonical bytes of a row stored on chain: ``abi.encode(int64[] features, int64 label)``.
-
-    >>> len(encode_onchain_row([1, -2], 3))
-    160
-    """
-    return abi_encode(["int64[]", "int64"], [list(features), label])
 
 
 def verify_proof(root: bytes, count: int, key: bytes, index: int, row: bytes, proof: Sequence[bytes]) -> bool:

@@ -69,9 +69,10 @@ from .marketplace import (
     Submission,
     Terms,
 )
-from .merkle import MerkleTree, contributor_key, encode_onchain_row, test_row_nonce
+from .merkle import MerkleTree, contributor_key, test_row_nonce
 from .names import check_new_name
 from .names import resolve as resolve_name
+from .onchain import encode_onchain_row
 from .sandbox import IsolatedModel
 from .storage import Storage, open_storage
 from .storage.cid import cid_from_bytes
@@ -696,11 +697,9 @@ class Session:
         return states
 
     def _verify_onchain(self, submission: Submission) -> VerificationReport:
-        _, label = self.market.row(submission.id)
-        logs = self.market.contract.events.RowAdded.get_logs(
-            argument_filters={"submissionId": submission.id}, from_block=0
-        )
-        predicted = logs[0]["args"]["predicted"] if logs else None  # the perceptron before it saw the row
+        features, label = self.market.row(submission.id)
+        # the perceptron as it is now: it learns a row only once the row is claimed, so not this one yet
+        predicted = self.market.predict(submission.model_id, features)
         states = self._row_states(submission.id)
         state = states.get(0, "")
         verdict = (

@@ -6,8 +6,9 @@ import pytest
 from traitlets.config import Config
 
 from colearn_jupyter import Chain, ChainError, ColearnSettings, Marketplace, MarketplaceError, Terms
+from colearn_jupyter.formats.data import Column, FeatureSchema
 from colearn_jupyter.marketplace import LINEAR_SCALE, LinearTerms
-from colearn_jupyter.merkle import contributor_key, encode_onchain_row, row_leaf
+from colearn_jupyter.onchain import encode_onchain_row, encode_sparse_row, pack_weights
 from colearn_jupyter.storage.cid import raw_cid
 from conftest import TEST_SALT, TEST_SET_CID
 
@@ -29,6 +30,8 @@ def test_versions_keep_lineage_and_accuracy_history(chain, market, publish, term
         "accuracy_bps": 8650,
         "evaluation_cid": eval2,
         "parent": 1,
+        "rows_accepted": 2,
+        "published_at": chain.w3.eth.get_block(receipt.block_number)["timestamp"],
     }
     market.publish_version("owner", model_id, v3, 9100)
     versions = market.versions(model_id)
@@ -57,27 +60,29 @@ def test_perceptron_is_given_at_publish_and_learns_only_claimed_rows(chain, mark
     assert market.model(model_id).has_linear_model
     assert market.linear_model(model_id) == ([S, -S], 0, 0)
     assert market.predict(model_id, [2 * S, S]) == 1
-    # A good row the model already gets right.
+    # A good row the model already gets right; the chain keeps its hash, the row is in RowAdded (sparse).
     good = market.contribute_row("alice", model_id, [2 * S, S], 1)
-    assert good.event("RowAdded").args["predicted"] == 1
+    assert good.event("RowAdded").args["row"] == "0x" + encode_sparse_row({0: 2 * S, 1: S}, 1).hex()
     good_sub = good.event("SubmissionAdded").args["submission_id"]
-    # A row the model gets wrong: the hint says so, but nothing is learned before the row is claimed.
+    # A row the model gets wrong: nothing is learned before the row is claimed.
+    assert market.predict(model_id, [S, 3 * S]) == 0
     wrong = market.contribute_row("bob", model_id, [S, 3 * S], 1)
-    assert wrong.event("RowAdded").args["predicted"] == 0
     assert not [e for e in wrong.events if e.name == "LinearModelUpdated"]
     wrong_sub = wrong.event("SubmissionAdded").args["submission_id"]
     assert market.linear_model(model_id) == ([S, -S], 0, 0)
-    # A mislabelled row: a verifier challenges its label (a one-leaf proof) and the owner upholds it.
+    # A mislabelled row: a verifier challenges its label (the row, with an empty proof) and the owner upholds it.
     bad = market.contribute_row("carol", model_id, [3 * S, 3 * S], 0)
     bad_sub = bad.event("SubmissionAdded").args["submission_id"]
-    assert bad.event("RowAdded").args["predicted"] == 1
     assert market.row(bad_sub) == ([3 * S, 3 * S], 0)
     row = encode_onchain_row(*market.row(bad_sub))
-    carol = chain.account("carol").address
-    assert market.submission(bad_sub).merkle_root == "0x" + row_leaf(contributor_key(carol), 0, row).hex()
-    assert market.submission(bad_sub).data_cid == "" and market.submission(bad_sub).on_chain_row
+    submission = market.submission(bad_sub)
+    assert submission.merkle_root == "0x" + "00" * 32 and submission.data_cid == "" and submission.on_chain_row
     with pytest.raises(MarketplaceError, match="repeats the on-chain row"):
         market.contribute_row("dave", model_id, [3 * S, 3 * S], 0)
+    with pytest.raises(MarketplaceError, match="repeats the on-chain row"):  # the same row, written sparse
+        market.contribute_sparse_row("dave", model_id, {1: 3 * S, 0: 3 * S}, 0)
+    with pytest.raises(MarketplaceError, match="does not show that this is row 0"):
+        market.challenge_label("verifier", bad_sub, 0, encode_onchain_row([3 * S, 2 * S], 0), [])
     challenge = market.challenge_label("verifier", bad_sub, 0, row, [])
     assert challenge.event("RowChallenged").args["row"] == "0x" + row.hex()
     challenge_id = challenge.event("RowChallenged").args["challenge_id"]
@@ -92,10 +97,15 @@ def test_perceptron_is_given_at_publish_and_learns_only_claimed_rows(chain, mark
     with pytest.raises(MarketplaceError, match="challenge window"):
         market.claim("alice", good_sub)
     chain.advance_time(terms.challenge_window + 1)
-    # Claims train the perceptron, in claim order: the good row changes nothing, the wrong one updates it.
+    # Claims train the perceptron, in claim order: the good row changes nothing, the wrong one updates it. A claim of
+    # an on-chain row gives the row and the current weights, which the chain checks against their hashes.
+    with pytest.raises(MarketplaceError, match="claim it with its row and the perceptron's weights"):
+        market._send("alice", "claim", good_sub)
     assert not [e for e in market.claim("alice", good_sub).events if e.name == "LinearModelUpdated"]
+    with pytest.raises(MarketplaceError, match=r"not model \d+.s current perceptron"):
+        market._send("bob", "claimRow", wrong_sub, encode_onchain_row([S, 3 * S], 1), pack_weights([S, S]))
     updated = market.claim("bob", wrong_sub).event("LinearModelUpdated").args
-    assert (updated["submission_id"], updated["updates"]) == (wrong_sub, 1)
+    assert (updated["submission_id"], updated["updates"], updated["intercept"]) == (wrong_sub, 1, S)
     assert market.linear_model(model_id) == ([2 * S, 2 * S], S, 1)
     # The rejected row earns nothing and teaches nothing.
     claimed = market.claim("carol", bad_sub).event("SubmissionClaimed").args
@@ -110,6 +120,47 @@ def test_perceptron_is_given_at_publish_and_learns_only_claimed_rows(chain, mark
         market.contribute_row("alice", model_id, [1, 2], 5)
     with pytest.raises(MarketplaceError, match="beyond the model's bound"):
         market.contribute_row("alice", model_id, [11 * S, 0], 1)
+    with pytest.raises(MarketplaceError, match="takes 2 features, so there is no feature 7"):
+        market.contribute_sparse_row("alice", model_id, {7: S}, 1)
+    with pytest.raises(MarketplaceError, match="feature 0 is given twice"):
+        market.contribute_sparse_row("alice", model_id, [(0, S), (0, 2 * S)], 1)
+
+
+def test_sparse_rows_of_a_wide_perceptron_and_a_claim_that_retries(chain, market, publish, terms, monkeypatch):
+    """A 1,000-feature perceptron: rows name only their non-zero features, and a claim whose weights another claim
+    changed first reads them again and retries."""
+    weights = [(-1) ** i * (i + 1) for i in range(1000)]
+    schema = FeatureSchema(tuple(Column(f"x{i}", "float64") for i in range(1000)), Column("y", "int64"), (0, 1), 1e6)
+    model_id = publish("wide", linear=LinearTerms(tuple(weights), 0, 10 * S), schema=schema)
+    rows = [{3: S, 500: -2 * S, 999: S // 2}, {10: S}]
+    subs = []
+    for features, who in zip(rows, ("alice", "bob"), strict=True):
+        label = 1 - market.predict(model_id, [features.get(i, 0) for i in range(1000)])  # wrong: it will learn
+        receipt = market.contribute_sparse_row(who, model_id, features, label)
+        subs.append((receipt.event("SubmissionAdded").args["submission_id"], label))
+    assert market.row(subs[0][0])[0][500] == -2 * S
+    chain.advance_time(terms.challenge_window + 1)
+
+    stale = market.linear_model(model_id)[0]
+    market.claim("alice", subs[0][0])  # learned: the weights changed
+    calls = []
+    real = market.linear_model
+
+    def first_stale(model: int):
+        calls.append(model)
+        return (stale, 0, 0) if len(calls) == 1 else real(model)
+
+    monkeypatch.setattr(market, "linear_model", first_stale)
+    updated = market.claim("bob", subs[1][0]).event("LinearModelUpdated").args
+    assert len(calls) == 2 and updated["updates"] == 2
+    monkeypatch.undo()
+    learned, intercept, updates = market.linear_model(model_id)
+    step0, step1 = (1 if subs[0][1] else -1), (1 if subs[1][1] else -1)
+    expected = list(weights)
+    for features, step in ((rows[0], step0), (rows[1], step1)):
+        for index, value in features.items():
+            expected[index] += step * value
+    assert (learned, intercept, updates) == (expected, (step0 + step1) * S, 2)
 
 
 def test_onchain_rows_need_a_perceptron_given_at_publish(market, publish):

@@ -5,8 +5,10 @@ size (``contribute_<n>_rows``; gas does not depend on the size), every challenge
 reveal apart (``challenge_<kind>_commit``, ``challenge_<kind>_reveal``), ``answer`` (an availability challenge
 answered with the row), ``resolve`` (a label challenge upheld), ``resolve_file`` (a file challenge upheld: the
 batch is forfeited), ``expire`` (an unanswered availability challenge: the batch is forfeited), ``claim``,
-``withdraw``, ``contribute_onchain_row`` (a row stored for a model with an on-chain perceptron) and
-``claim_onchain_row_trained`` (claiming that row teaches the perceptron).
+``withdraw``, ``publish_version``, and on-chain rows for models with a perceptron at several widths and densities
+(``ONCHAIN_ROWS``): ``contribute_onchain_row_<features>f_<non-zero>nz``, and the claims of two such rows, one the
+perceptron gets wrong (``claim_onchain_row_<…>_trained``: claiming it teaches the perceptron) and one it gets right
+(``…_untrained``). ``contribute_onchain_row`` and ``claim_onchain_row_trained`` are the 4-feature row's.
 
 >>> from colearn_jupyter.bench import gas
 >>> figures = gas.run(rows=[1, 100])      # doctest: +SKIP
@@ -26,6 +28,7 @@ from ..config import ColearnSettings
 from ..formats.data import Column, FeatureSchema, encode_row, onchain_schema
 from ..marketplace import LINEAR_SCALE, WHOLE_FILE, DuplicateSource, LinearTerms, Marketplace, Receipt, Terms
 from ..merkle import MerkleTree, contributor_key, test_row_nonce
+from ..onchain import predict
 from ..units import to_wei
 
 # A real CIDv1 (raw leaves) of a small file, the length of every CID the marketplace stores.
@@ -33,6 +36,8 @@ SAMPLE_CID = "bafkreidivzimqfqtoqxkrpge6bjyhlvxqs3rhe73owtmdulaxr5do5in7u"
 SCHEMA = FeatureSchema((Column("a", "float64"), Column("b", "int64")), Column("label", "int64"), (0, 1), 1e6)
 CHALLENGE_KINDS = ("label", "format", "duplicate", "training_copy", "test_copy", "availability", "file")
 _TARGETS = 12  # the smallest batch that holds the challenge targets (a smaller one is challenged in a batch of 12)
+#: On-chain rows measured: (features of the model, non-zero features of the row), the non-zero ones spread evenly.
+ONCHAIN_ROWS = ((4, 4), (100, 100), (1000, 100), (1000, 1000))
 
 
 def _row(i: int) -> bytes:
@@ -73,17 +78,18 @@ def run(rows: Iterable[int] = (1, 100, 10_000)) -> dict[str, dict[str, float]]:
             training_tree = MerkleTree(training, key=contributor_key(owner))
             test_tree = MerkleTree(test, keys=nonces)
 
-            def publish(name: str, linear: LinearTerms | None = None) -> Receipt:
+            def publish(name: str, linear: LinearTerms | None = None, schema: FeatureSchema = SCHEMA) -> Receipt:
                 return market.publish_model(
                     "owner", name=name, model_cid=SAMPLE_CID, metadata_cid=SAMPLE_CID,
                     test_set_commitment=market.test_set_commitment(salt, SAMPLE_CID), terms=terms,
-                    schema=onchain_schema(SCHEMA), training_root=training_tree.root,
+                    schema=onchain_schema(schema), training_root=training_tree.root,
                     training_row_count=len(training), test_root=test_tree.root, test_row_count=len(test),
                     linear=linear, reward_pool=to_wei("10"), accuracy_bps=9000, evaluation_cid=SAMPLE_CID,
                 )  # fmt: skip
 
             # The pool holds 10 ETH of reward, so a batch may reserve 2.5 ETH: 250,000 rows at 0.00001 ETH.
             model_id = measure("publish", lambda: publish("bench")).event("ModelPublished").args["model_id"]
+            measure("publish_version", lambda: market.publish_version("owner", model_id, SAMPLE_CID, 9100, SAMPLE_CID))
 
             def contribute(name: str | None, who: str, data: list[bytes]) -> tuple[int, list[bytes], MerkleTree]:
                 tree = MerkleTree(data, key=contributor_key(chain.account(who).address))
@@ -161,20 +167,27 @@ def run(rows: Iterable[int] = (1, 100, 10_000)) -> dict[str, dict[str, float]]:
             measure("resolve_file", lambda: market.resolve_challenge("owner", file_id, True))
 
             # On-chain rows need a model published with a perceptron; a claimed row it misclassifies trains it.
-            scale = LINEAR_SCALE
-            linear = LinearTerms((scale, -scale), 0, 10 * scale)
-            perceptron = measure("publish_with_perceptron", lambda: publish("bench-perceptron", linear))
-            perceptron_id = perceptron.event("ModelPublished").args["model_id"]
-            row = measure(
-                "contribute_onchain_row", lambda: market.contribute_row("bob", perceptron_id, [scale, 3 * scale], 1)
-            )
-            row_id = row.event("SubmissionAdded").args["submission_id"]
-
+            onchain = [
+                _onchain_rows(market, publish, measure, width, nonzero, first=i == 0)
+                for i, (width, nonzero) in enumerate(ONCHAIN_ROWS)
+            ]
             chain.advance_time(terms.challenge_window + 1)
             measure("claim", lambda: market.claim("alice", submission_id))
             measure("withdraw", lambda: market.withdraw("alice"))
-            trained = measure("claim_onchain_row_trained", lambda: market.claim("bob", row_id))
-            trained.event("LinearModelUpdated")  # raises if the row did not train the perceptron
+            for (width, nonzero), (wrong, right) in zip(ONCHAIN_ROWS, onchain, strict=True):
+                name = f"claim_onchain_row_{width}f_{nonzero}nz"
+                # the row it gets right first: learning the other one could change its prediction
+                untrained = measure(f"{name}_untrained", lambda row=right: market.claim("bob", row))
+                if any(e.name == "LinearModelUpdated" for e in untrained.events):
+                    raise AssertionError("the perceptron learned a row it predicted right")
+                trained = measure(f"{name}_trained", lambda row=wrong: market.claim("bob", row))
+                trained.event("LinearModelUpdated")  # raises if the row did not train the perceptron
+            width, nonzero = ONCHAIN_ROWS[0]
+            for alias, name in (
+                ("contribute_onchain_row", f"contribute_onchain_row_{width}f_{nonzero}nz"),
+                ("claim_onchain_row_trained", f"claim_onchain_row_{width}f_{nonzero}nz_trained"),
+            ):
+                gas[alias], seconds[alias] = gas[name], seconds[name]
             chain.advance_time(terms.owner_timeout + 1)
             expired = measure("expire", lambda: market.expire_challenge("alice", unanswered))
             expired.event("SubmissionForfeited")
@@ -188,7 +201,44 @@ def run(rows: Iterable[int] = (1, 100, 10_000)) -> dict[str, dict[str, float]]:
             gas[f"contribute_{largest}_rows"] / gas[f"contribute_{smallest}_rows"], 4
         )
         ratios[f"gas_per_row_at_{largest}"] = round(gas[f"contribute_{largest}_rows"] / largest, 2)
+    # On-chain rows: gas follows the non-zero features, not the model's width.
+    row = "contribute_onchain_row_{}f_{}nz".format
+    if {row(100, 100), row(1000, 100), row(1000, 1000)} <= set(gas):
+        ratios["onchain_row_1000f_over_100f_at_100nz"] = round(gas[row(1000, 100)] / gas[row(100, 100)], 4)
+        ratios["onchain_row_gas_per_nonzero"] = round((gas[row(1000, 1000)] - gas[row(1000, 100)]) / 900, 1)
     return {"gas": gas, "seconds": seconds, "ratios": ratios}
+
+
+def _onchain_rows(
+    market: Marketplace,
+    publish: Callable[..., Receipt],
+    measure: Callable[[str, Callable[[], Receipt]], Receipt],
+    width: int,
+    nonzero: int,
+    *,
+    first: bool,
+) -> tuple[int, int]:
+    """Publish a perceptron of ``width`` features and add two rows of ``nonzero`` features (spread evenly) as bob:
+    one it gets wrong, then one it gets right. Returns their submission ids."""
+    scale = LINEAR_SCALE
+    columns = tuple(Column(f"x{i}", "float64") for i in range(width))
+    schema = FeatureSchema(columns, Column("label", "int64"), (0, 1), 1e6)
+    weights = [(-1) ** i * (100_000 + i * 7_919 % 900_000) for i in range(width)]
+    linear = LinearTerms(tuple(weights), 0, 10 * scale)
+    name = "publish_with_perceptron" if first else f"publish_with_perceptron_{width}f"
+    receipt = measure(name, lambda: publish(f"bench-perceptron-{width}", linear, schema))
+    model_id = receipt.event("ModelPublished").args["model_id"]
+    step = width // nonzero
+    ids = []
+    for wrong in (True, False):
+        features = {k * step: (-1) ** (k + wrong) * (scale // 3 + k * 12_345 % scale) for k in range(nonzero)}
+        predicted = predict(weights, 0, features)
+        label = 1 - predicted if wrong else predicted
+        row = f"contribute_onchain_row_{width}f_{nonzero}nz"
+        call = lambda f=features, y=label: market.contribute_sparse_row("bob", model_id, f, y)  # noqa: E731
+        added = measure(row, call) if wrong else call()
+        ids.append(added.event("SubmissionAdded").args["submission_id"])
+    return ids[0], ids[1]
 
 
 def _with_targets(data: Sequence[bytes], training_row: bytes, test_row: bytes) -> list[bytes]:

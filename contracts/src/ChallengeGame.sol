@@ -31,7 +31,7 @@ contract ChallengeGame is MarketplaceStorage {
      * burned like the bond of a rejected challenge.
      */
     function resolveChallenge(uint256 challengeId, bool upheld) external onlyDelegated {
-        Challenge storage challenged = _existingChallenge(challengeId);
+        ChallengeRecord storage challenged = _existingChallenge(challengeId);
         ChallengeKind kind = challenged.kind;
         if (kind != ChallengeKind.Label && kind != ChallengeKind.File) {
             revert MarketplaceWrongChallengeKind(challengeId, kind);
@@ -140,7 +140,7 @@ contract ChallengeGame is MarketplaceStorage {
 
     /**
      * @notice See {IModelMarketplace}.
-     * @dev A row already produced on chain (by an earlier challenge or answer, or stored on chain) cannot be demanded.
+     * @dev A row already produced on chain (by an earlier challenge or answer, or an on-chain row) cannot be demanded.
      */
     function challengeAvailability(uint256 submissionId, uint32 rowIndex, bytes32 salt)
         external
@@ -150,12 +150,12 @@ contract ChallengeGame is MarketplaceStorage {
     {
         _useCommitment(submissionId, rowIndex, salt);
         (SubmissionRecord storage submission, RowState storage state) = _challengeable(submissionId, rowIndex, false);
-        if (state.revealed) revert MarketplaceRowAlreadyRevealed(submissionId, rowIndex);
-        Terms storage terms = _models[submission.modelId].terms;
-        uint128 bond = terms.challengeBond;
+        if (state.revealed || submission.onChainRow) revert MarketplaceRowAlreadyRevealed(submissionId, rowIndex);
+        ModelRecord storage model = _models[submission.modelId];
+        uint128 bond = model.challengeBond;
         if (msg.value != bond) revert MarketplaceIncorrectPayment(bond, msg.value);
 
-        uint64 resolveBy = _now() + terms.ownerTimeout;
+        uint64 resolveBy = _now() + model.ownerTimeout;
         challengeId =
             _openChallenge(submission, submissionId, rowIndex, ChallengeKind.Availability, "", bond, 0, resolveBy);
     }
@@ -179,7 +179,7 @@ contract ChallengeGame is MarketplaceStorage {
         if (submission.fileJudged) revert MarketplaceFileAlreadyJudged(submissionId);
         ModelRecord storage model = _models[submission.modelId];
         if (msg.sender == model.owner) revert MarketplaceOwnerCannotChallenge(submission.modelId);
-        uint128 bond = model.terms.challengeBond;
+        uint128 bond = model.challengeBond;
         if (msg.value != bond) revert MarketplaceIncorrectPayment(bond, msg.value);
         submission.fileJudged = true;
         challengeId = _openOwnerChallenge(submission, submissionId, WHOLE_FILE, ChallengeKind.File, "");
@@ -191,7 +191,7 @@ contract ChallengeGame is MarketplaceStorage {
      * its content like any other.
      */
     function answerChallenge(uint256 challengeId, bytes calldata row, bytes32[] calldata proof) external onlyDelegated {
-        Challenge storage challenged = _existingChallenge(challengeId);
+        ChallengeRecord storage challenged = _existingChallenge(challengeId);
         if (challenged.kind != ChallengeKind.Availability) {
             revert MarketplaceWrongChallengeKind(challengeId, challenged.kind);
         }
@@ -216,7 +216,7 @@ contract ChallengeGame is MarketplaceStorage {
      * @dev Anyone may call it once the time-out has passed.
      */
     function expireChallenge(uint256 challengeId) external onlyDelegated {
-        Challenge storage challenged = _existingChallenge(challengeId);
+        ChallengeRecord storage challenged = _existingChallenge(challengeId);
         if (challenged.status != ChallengeStatus.Pending) revert MarketplaceChallengeNotPending(challengeId);
         uint64 resolveBy = challenged.resolveBy;
         if (block.timestamp <= resolveBy) revert MarketplaceResolutionPending(challengeId, resolveBy);
@@ -252,7 +252,7 @@ contract ChallengeGame is MarketplaceStorage {
         ModelRecord storage model = _models[submission.modelId];
         if (msg.sender == model.owner) revert MarketplaceOwnerCannotChallenge(submission.modelId);
         if (state.labelJudged) revert MarketplaceRowAlreadyJudged(submissionId, rowIndex, state.challengeId);
-        uint128 bond = model.terms.challengeBond;
+        uint128 bond = model.challengeBond;
         if (msg.value != bond) revert MarketplaceIncorrectPayment(bond, msg.value);
         state.labelJudged = true;
         state.revealed = true;
@@ -269,15 +269,15 @@ contract ChallengeGame is MarketplaceStorage {
     ) private returns (uint256 challengeId) {
         ModelRecord storage model = _models[submission.modelId];
         uint256 available = model.rewardPool;
-        uint256 fee = submission.rewardPerRow;
+        uint256 fee = model.rewardPerRow;
         if (fee > available) fee = available;
-        // unchecked: fee <= available
+        // unchecked: fee <= available, so the new pool fits in the pool's 96 bits
         unchecked {
-            model.rewardPool = available - fee;
+            model.rewardPool = uint96(available - fee);
         }
-        uint64 resolveBy = _now() + model.terms.ownerTimeout;
+        uint64 resolveBy = _now() + model.ownerTimeout;
         challengeId = _openChallenge(
-            submission, submissionId, rowIndex, kind, row, model.terms.challengeBond, fee.toUint128(), resolveBy
+            submission, submissionId, rowIndex, kind, row, model.challengeBond, fee.toUint128(), resolveBy
         );
     }
 
@@ -285,14 +285,15 @@ contract ChallengeGame is MarketplaceStorage {
     /// forfeited, or the contract rejected the row on other grounds): the bond returns to the challenger, the fee to the
     /// pool. The caller has already decremented the submission's open challenges.
     function _closeOwnerChallenge(
-        Challenge storage challenged,
+        ChallengeRecord storage challenged,
         ModelRecord storage model,
         uint256 challengeId,
         uint256 submissionId
     ) private {
         uint256 bond = challenged.bond;
         challenged.status = ChallengeStatus.Expired;
-        model.rewardPool += challenged.fee;
+        // the fee was taken from this pool (and the pool only grows by ether paid in), so the sum fits in 96 bits
+        model.rewardPool += uint96(challenged.fee);
         _credits[challenged.challenger] += bond;
         emit ChallengeExpired(challengeId, submissionId, bond);
     }
@@ -317,7 +318,7 @@ contract ChallengeGame is MarketplaceStorage {
         if (submission.forfeited) revert MarketplaceSubmissionForfeited(submissionId);
         uint64 windowEndsAt = submission.windowEndsAt;
         if (block.timestamp >= windowEndsAt) revert MarketplaceChallengeWindowClosed(submissionId, windowEndsAt);
-        uint32 rowCount = submission.rowCount;
+        uint32 rowCount = _rowCount(submission);
         if (rowIndex >= rowCount) revert MarketplaceRowIndexOutOfRange(submissionId, rowIndex, rowCount);
         state = _rowStates[submissionId][rowIndex];
         if (state.rejected) revert MarketplaceRowAlreadyRejected(submissionId, rowIndex);
@@ -330,7 +331,8 @@ contract ChallengeGame is MarketplaceStorage {
         }
     }
 
-    /// @dev Reverts unless `proof` shows that `row` is row `rowIndex` of the submission.
+    /// @dev Reverts unless `proof` shows that `row` is row `rowIndex` of the submission: for an on-chain row, the proof
+    /// is empty and the row must be the one stored (by its hash).
     function _checkProof(
         SubmissionRecord storage submission,
         uint256 submissionId,
@@ -338,10 +340,14 @@ contract ChallengeGame is MarketplaceStorage {
         bytes calldata row,
         bytes32[] calldata proof
     ) private view {
-        bytes32 leaf = RowTree.leaf(RowTree.keyOf(submission.contributor), rowIndex, row);
-        if (!RowTree.verify(proof, submission.merkleRoot, submission.rowCount, rowIndex, leaf)) {
-            revert MarketplaceInvalidProof(submissionId, rowIndex);
+        bool valid;
+        if (submission.onChainRow) {
+            valid = rowIndex == 0 && proof.length == 0 && _isOnChainRow(submission.modelId, submissionId, row);
+        } else {
+            bytes32 leaf = RowTree.leaf(RowTree.keyOf(submission.contributor), rowIndex, row);
+            valid = RowTree.verify(proof, submission.merkleRoot, submission.rowCount, rowIndex, leaf);
         }
+        if (!valid) revert MarketplaceInvalidProof(submissionId, rowIndex);
     }
 
     /// @dev Reverts unless `source` proves that the row hashing to `rowHash` repeats an earlier committed row; returns
@@ -354,28 +360,13 @@ contract ChallengeGame is MarketplaceStorage {
         bytes32 rowHash,
         Source calldata source
     ) private view returns (ChallengeKind) {
-        (bytes32 root, uint256 count, bytes32 key, ChallengeKind kind) =
-            _sourceTree(model, modelId, submissionId, rowIndex, source);
-        bytes32 leaf = RowTree.leafOfHash(key, source.rowIndex, rowHash);
-        if (!RowTree.verify(source.proof, root, count, source.rowIndex, leaf)) {
-            revert MarketplaceInvalidSourceProof(source.kind, source.rowIndex);
-        }
-        return kind;
-    }
-
-    /// @dev Root, row count and leaf key of the tree `source` points into, and the kind of challenge it makes.
-    function _sourceTree(
-        ModelRecord storage model,
-        uint256 modelId,
-        uint256 submissionId,
-        uint32 rowIndex,
-        Source calldata source
-    ) private view returns (bytes32, uint256, bytes32, ChallengeKind) {
         if (source.kind == SourceKind.Training) {
-            return (model.trainingRoot, model.trainingRowCount, RowTree.keyOf(model.owner), ChallengeKind.TrainingCopy);
+            _checkSourceProof(source, model.trainingRoot, model.trainingRowCount, RowTree.keyOf(model.owner), rowHash);
+            return ChallengeKind.TrainingCopy;
         }
         if (source.kind == SourceKind.Test) {
-            return (model.testRoot, model.testRowCount, source.nonce, ChallengeKind.TestCopy);
+            _checkSourceProof(source, model.testRoot, model.testRowCount, source.nonce, rowHash);
+            return ChallengeKind.TestCopy;
         }
         uint256 sourceId = source.submissionId;
         if (sourceId > submissionId || (sourceId == submissionId && source.rowIndex >= rowIndex)) {
@@ -383,7 +374,29 @@ contract ChallengeGame is MarketplaceStorage {
         }
         SubmissionRecord storage original = _existingSubmission(sourceId);
         if (original.modelId != modelId) revert MarketplaceNotADuplicate("the source is another model's");
-        return (original.merkleRoot, original.rowCount, RowTree.keyOf(original.contributor), ChallengeKind.Duplicate);
+        if (original.onChainRow) {
+            // an on-chain source is known by its row's hash: row 0, no proof
+            if (source.rowIndex != 0 || source.proof.length != 0 || _onChainRowIds[modelId][rowHash] != sourceId) {
+                revert MarketplaceInvalidSourceProof(source.kind, source.rowIndex);
+            }
+        } else {
+            _checkSourceProof(
+                source, original.merkleRoot, original.rowCount, RowTree.keyOf(original.contributor), rowHash
+            );
+        }
+        return ChallengeKind.Duplicate;
+    }
+
+    /// @dev Reverts unless `source.proof` shows that the row hashing to `rowHash` is leaf `source.rowIndex` (keyed by
+    /// `key`) of the tree of `count` rows with root `root`.
+    function _checkSourceProof(Source calldata source, bytes32 root, uint256 count, bytes32 key, bytes32 rowHash)
+        private
+        pure
+    {
+        bytes32 leaf = RowTree.leafOfHash(key, source.rowIndex, rowHash);
+        if (!RowTree.verify(source.proof, root, count, source.rowIndex, leaf)) {
+            revert MarketplaceInvalidSourceProof(source.kind, source.rowIndex);
+        }
     }
 
     /// @dev Records a pending challenge of a row and emits {RowChallenged}.
@@ -432,16 +445,15 @@ contract ChallengeGame is MarketplaceStorage {
         uint64 resolveBy
     ) private returns (uint256 challengeId) {
         challengeId = ++_challengeCount;
-        _challenges[challengeId] = Challenge({
-            id: challengeId,
-            submissionId: submissionId,
+        _challenges[challengeId] = ChallengeRecord({
             challenger: msg.sender,
             rowIndex: rowIndex,
             kind: kind,
             status: status,
-            bond: bond,
-            fee: fee,
-            resolveBy: resolveBy
+            resolveBy: uint40(resolveBy), // now + 30 days at most: 40 bits last until the year 36812
+            submissionId: submissionId.toUint64(),
+            bond: uint96(bond), // the model's bond, a 96-bit amount
+            fee: uint96(fee) // at most the model's reward per row, a 96-bit amount
         });
         if (rowIndex != WHOLE_FILE) _rowStates[submissionId][rowIndex].challengeId = challengeId.toUint64();
     }
@@ -457,19 +469,21 @@ contract ChallengeGame is MarketplaceStorage {
     ) private {
         uint256 modelId = submission.modelId;
         uint32 rows;
-        // unchecked: rowsRejected never exceeds rowCount
+        uint32 rowCount = _rowCount(submission);
+        // unchecked: rowsRejected never exceeds the row count
         unchecked {
-            rows = submission.rowCount - submission.rowsRejected;
+            rows = rowCount - submission.rowsRejected;
         }
-        uint256 burnedNow = uint256(rows) * submission.depositPerRow;
-        uint256 reward = uint256(rows) * submission.rewardPerRow;
+        ModelRecord storage model = _models[modelId];
+        uint256 burnedNow = uint256(rows) * model.depositPerRow;
+        uint256 reward = uint256(rows) * model.rewardPerRow;
         if (!payReward) {
             burnedNow += reward;
             reward = 0;
         }
         submission.forfeited = true;
-        submission.rowsRejected = submission.rowCount;
-        _models[modelId].rowsRejected += rows;
+        submission.rowsRejected = rowCount;
+        model.rowsRejected += rows;
         _burned += burnedNow;
         _credits[challenger] += reward;
         emit SubmissionForfeited(modelId, submissionId, challengeId, rows, reward, burnedNow);

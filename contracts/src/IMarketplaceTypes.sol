@@ -39,10 +39,21 @@ interface IMarketplaceTypes {
     }
 
     /// @notice An on-chain perceptron given at publish (fixed point, scale 1e6); no weights: no on-chain model.
+    /// @dev `weights` holds one int64 per feature, big-endian two's complement (8 bytes each). Only its hash is stored;
+    /// the weights are in {LinearModelPublished}, and every update follows from {LinearModelUpdated} and the row.
     struct LinearModelInput {
-        int64[] weights;
+        bytes weights;
         int64 intercept;
         uint64 maxAbsFeature; // bound of |feature| of every on-chain row
+    }
+
+    /// @notice An on-chain perceptron as {linearModel} returns it.
+    struct LinearModelInfo {
+        bytes32 weightsHash; // keccak256 of the packed weights (see {LinearModelInput})
+        int64 intercept;
+        uint64 maxAbsFeature;
+        uint64 updates;
+        uint32 featureCount;
     }
 
     /// @notice What an owner gives to publish a model (its first version) and commit to its data.
@@ -62,9 +73,7 @@ interface IMarketplaceTypes {
     /// @notice A model as returned by the views.
     struct ModelInfo {
         uint256 id;
-        address owner;
-        string name;
-        bytes metadataCid;
+        address owner; // the name and metadata CID are in {ModelPublished}
         bytes32 testSetCommitment;
         bytes testSetCid; // empty until revealed
         bytes32 schemaHash;
@@ -83,29 +92,18 @@ interface IMarketplaceTypes {
         bool hasLinearModel;
     }
 
-    /// @notice One published version of a model. Version numbers start at 1.
-    struct Version {
-        bytes modelCid;
-        bytes evaluationCid;
-        uint32 accuracyBps;
-        uint32 parent; // previous version number, 0 for the first
-        uint64 publishedAt;
-        uint64 rowsAccepted; // rows accepted into the model when the version was published
-    }
-
     /// @notice A batch of rows (or one on-chain row) added by a contributor. Ids start at 1.
     struct Submission {
         uint256 id;
         uint256 modelId;
-        address contributor;
-        bytes dataCid; // empty for a single on-chain row
-        bytes32 merkleRoot;
+        address contributor; // the data CID is in {SubmissionAdded}
+        bytes32 merkleRoot; // zero for an on-chain row, which its content binds instead (see {contributeRow})
         uint32 rowCount;
         uint32 rowsRejected;
         uint32 openChallenges;
         uint64 createdAt;
         uint64 windowEndsAt;
-        uint128 depositPerRow; // snapshot of the terms at submission time
+        uint128 depositPerRow; // the model's terms (fixed at publish)
         uint128 rewardPerRow;
         bool onChainRow;
         bool claimed;
@@ -166,7 +164,6 @@ interface IMarketplaceTypes {
     error MarketplaceUnknownModel(uint256 modelId);
     error MarketplaceUnknownSubmission(uint256 submissionId);
     error MarketplaceUnknownChallenge(uint256 challengeId);
-    error MarketplaceUnknownVersion(uint256 modelId, uint32 version);
     error MarketplaceNotModelOwner(uint256 modelId, address caller);
     error MarketplaceInvalidTerms(string reason);
     error MarketplaceInvalidInput(string reason);
@@ -204,9 +201,13 @@ interface IMarketplaceTypes {
     error MarketplaceNoLinearModel(uint256 modelId);
     error MarketplaceFeatureCountMismatch(uint256 expected, uint256 received);
     error MarketplaceFeatureOutOfRange(uint256 index, int64 value, uint64 maxAbs);
+    error MarketplaceFeatureIndexOutOfRange(uint256 index, uint256 featureCount);
+    error MarketplaceMalformedRow(string reason);
     error MarketplaceInvalidLabel(int64 label);
     error MarketplaceDuplicateRow(uint256 modelId, uint256 submissionId);
     error MarketplaceNotOnChainRow(uint256 submissionId);
+    error MarketplaceRowRequired(uint256 submissionId);
+    error MarketplaceWeightsMismatch(uint256 modelId);
     error MarketplaceNothingToWithdraw(address account);
     error MarketplaceWithdrawFailed(address account, uint256 amount);
     error MarketplaceTestSetMismatch(uint256 modelId);
@@ -238,12 +239,18 @@ interface IMarketplaceTypes {
         bytes modelCid,
         uint32 accuracyBps,
         bytes evaluationCid,
-        uint32 parent
+        uint32 parent,
+        uint64 rowsAccepted, // rows accepted into the model when the version was published
+        uint64 publishedAt
     );
     event RewardPoolFunded(uint256 indexed modelId, address indexed from, uint256 amount, uint256 rewardPool);
     event RewardPoolWithdrawn(uint256 indexed modelId, uint256 amount, uint256 rewardPool);
-    event LinearModelPublished(uint256 indexed modelId, int64[] weights, int64 intercept, uint64 maxAbsFeature);
-    event LinearModelUpdated(uint256 indexed modelId, uint256 indexed submissionId, uint64 updates);
+    event LinearModelPublished(uint256 indexed modelId, bytes weights, int64 intercept, uint64 maxAbsFeature);
+    /// @notice The perceptron learned the on-chain row of `submissionId` (in {RowAdded}): every weight of a non-zero
+    /// feature `i` moved by `x_i` (label 1) or `-x_i` (label 0), and the intercept by ±1e6, saturating at the int64 bounds.
+    event LinearModelUpdated(
+        uint256 indexed modelId, uint256 indexed submissionId, uint64 updates, bytes32 weightsHash, int64 intercept
+    );
     event SubmissionAdded(
         uint256 indexed modelId,
         uint256 indexed submissionId,
@@ -254,9 +261,8 @@ interface IMarketplaceTypes {
         uint256 deposit,
         uint64 windowEndsAt
     );
-    event RowAdded(
-        uint256 indexed modelId, uint256 indexed submissionId, int64[] features, int64 label, int64 predicted
-    );
+    /// @notice An on-chain row, in its canonical sparse form (see {IModelMarketplace-contributeRow}).
+    event RowAdded(uint256 indexed modelId, uint256 indexed submissionId, bytes row);
     event ChallengeCommitted(bytes32 indexed commitment, address indexed challenger);
     event RowChallenged(
         uint256 indexed modelId,

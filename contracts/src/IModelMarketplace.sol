@@ -9,6 +9,9 @@ import {IMarketplaceTypes} from "./IMarketplaceTypes.sol";
  * content IDs, commitments to every contributed row, deposits, challenges, rewards and a lineage of versions.
  *
  * Content IDs are binary CIDv1 (36 bytes: `0x01`, codec `0x55` raw or `0x70` dag-pb, `0x12 0x20`, sha2-256 digest).
+ * What nothing on chain reads is in events only: a model's name and metadata CID ({ModelPublished}), its versions
+ * ({VersionPublished}), a batch's data CID ({SubmissionAdded}), an on-chain row ({RowAdded}) and the perceptron's
+ * weights ({LinearModelPublished}, {LinearModelUpdated}).
  *
  * Row commitments (`colearn-tree-v2`): a batch of `rowCount` rows is committed by the root of a positional Merkle tree
  * whose leaf for row `i` (zero based) with canonical encoding `row` is
@@ -16,7 +19,10 @@ import {IMarketplaceTypes} from "./IMarketplaceTypes.sol";
  * author: the contributor's address (as `bytes32(uint256(uint160(contributor)))`) for submissions, the owner's address
  * for the training set, and a secret per-row nonce for the hidden test set. Inner nodes hash `left ++ right` in order;
  * on a level with an odd number of nodes the last one is promoted unchanged. The row count fixes the shape of the tree,
- * so every index below it has exactly one leaf, and a proof is only valid for its own position.
+ * so every index below it has exactly one leaf, and a proof is only valid for its own position. An on-chain row
+ * ({contributeRow}) is row 0 of a one-row submission with no tree: the model keeps `keccak256(row)` (which is also how
+ * it refuses a repeat), so wherever a row and its proof are given, an on-chain row is given with an empty proof and
+ * must hash to the stored row.
  *
  * The incentive game (see docs/security.md):
  * - Objective faults are judged by this contract when a challenger reveals the row with its proof: a row that does not
@@ -82,19 +88,31 @@ interface IModelMarketplace is IMarketplaceTypes {
         returns (uint256 submissionId);
 
     /**
-     * @notice Store one row on chain for a model with an on-chain perceptron; pays one deposit. The row must fit the
-     * model (feature count, label 0 or 1, bounded features) and not repeat an earlier on-chain row.
+     * @notice Add one row on chain for a model with an on-chain perceptron; pays one deposit. Only its hash is stored:
+     * the row itself is in {RowAdded}, and whoever needs it later (a challenge, {claimRow}) gives it again.
+     * @param row The canonical sparse row: one byte, the label (0 or 1), then for every non-zero feature in increasing
+     * index order, its index (uint32) and its value (int64, fixed point, scale 1e6), both big-endian: 1 + 12 bytes per
+     * non-zero feature. A dense row has exactly one such form (zeros left out), so it is the same row whichever way it
+     * was written. The row must fit the model (indices below the feature count, |value| within the bound) and not
+     * repeat an earlier on-chain row of the model.
      */
-    function contributeRow(uint256 modelId, int64[] calldata features, int64 label)
-        external
-        payable
-        returns (uint256 submissionId);
+    function contributeRow(uint256 modelId, bytes calldata row) external payable returns (uint256 submissionId);
 
     /**
      * @notice Settle a submission after its window: deposit and reward of every row not rejected are credited to the
-     * contributor. An accepted on-chain row then trains the perceptron. Anyone may call it.
+     * contributor. Anyone may call it. An on-chain row that was not rejected is claimed with {claimRow} instead.
      */
     function claim(uint256 submissionId) external;
+
+    /**
+     * @notice Claim an on-chain row (as {claim}); when it was not rejected, the perceptron then learns it: if it
+     * predicts the row's label wrongly, the weights of the row's non-zero features and the intercept move towards it.
+     * @param row The row, as given to {contributeRow} (in {RowAdded}).
+     * @param weights The perceptron's current weights, packed as in {LinearModelInput}: they must hash to the stored
+     * weights hash (from {LinearModelPublished} and every {LinearModelUpdated} since). Not read when the row was
+     * rejected.
+     */
+    function claimRow(uint256 submissionId, bytes calldata row, bytes calldata weights) external;
 
     /// @notice Pay out everything credited to the caller.
     function withdraw() external;
@@ -167,26 +185,20 @@ interface IModelMarketplace is IMarketplaceTypes {
     function modelCount() external view returns (uint256);
     function getModel(uint256 modelId) external view returns (ModelInfo memory);
     function getModels(uint256 offset, uint256 limit) external view returns (ModelInfo[] memory);
-    function getVersion(uint256 modelId, uint32 version) external view returns (Version memory);
-    function getVersions(uint256 modelId) external view returns (Version[] memory);
     function submissionCount() external view returns (uint256);
     function getSubmission(uint256 submissionId) external view returns (Submission memory);
-    function getSubmissions(uint256 modelId, uint256 offset, uint256 limit)
-        external
-        view
-        returns (Submission[] memory);
+    /// @notice The submissions of the given ids (a model's ids are in its {SubmissionAdded} events).
+    function getSubmissions(uint256[] calldata submissionIds) external view returns (Submission[] memory);
     function challengeCount() external view returns (uint256);
     function getChallenge(uint256 challengeId) external view returns (Challenge memory);
     /// @notice The latest challenge of a row (0 if none).
     function challengeOf(uint256 submissionId, uint32 rowIndex) external view returns (uint256 challengeId);
     /// @notice Whether row `rowIndex` of a submission was rejected.
     function isRowRejected(uint256 submissionId, uint32 rowIndex) external view returns (bool);
-    function getRow(uint256 submissionId) external view returns (int64[] memory features, int64 label);
-    function linearModel(uint256 modelId)
-        external
-        view
-        returns (int64[] memory weights, int64 intercept, uint64 updates);
-    function predict(uint256 modelId, int64[] calldata features) external view returns (int64 label);
+    function linearModel(uint256 modelId) external view returns (LinearModelInfo memory);
+    /// @notice The label the perceptron with `weights` (which must be its current ones) predicts for `row` (in the form
+    /// of {contributeRow}): 1 if `intercept * 1e6 + sum(w_i * x_i) >= 0`, else 0.
+    function predict(uint256 modelId, bytes calldata weights, bytes calldata row) external view returns (int64 label);
     function creditOf(address account) external view returns (uint256);
     /// @notice Wei burned so far: deposits of rejected rows and bonds of rejected label challenges.
     function burned() external view returns (uint256);

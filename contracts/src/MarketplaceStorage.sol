@@ -26,76 +26,93 @@ abstract contract MarketplaceStorage is IMarketplaceTypes, ReentrancyGuard {
     /// @notice Largest bound of on-chain features (fixed point, scale 1e6): 2^40 ≈ 1.1e12, i.e. |x| ≤ 1.1e6.
     uint64 public constant MAX_FEATURE_BOUND = 2 ** 40;
 
-    /// @dev Fixed-point scale of linear models: a score is `sum(w_i * x_i) + intercept * SCALE`.
-    int256 internal constant SCALE = 1e6;
     uint32 internal constant MAX_BPS = 10_000;
     uint256 internal constant MAX_NAME_BYTES = 128;
 
-    /// @dev A perceptron given at publish.
+    /// @dev A perceptron given at publish: the weights are known by their hash only (see {LinearModelInput}).
     struct LinearModel {
-        int64[] weights;
+        bytes32 weightsHash;
         int64 intercept;
         uint64 maxAbsFeature;
         uint64 updates;
+        uint32 featureCount;
     }
 
-    /// @dev Storage record of a model; {getModel} turns it into a {ModelInfo}.
+    /// @dev Storage record of a model, packed so that publishing writes eight slots; {getModel} turns it into a
+    /// {ModelInfo}. Amounts of wei are 96-bit (7.9e28 wei, far above all the ether there is), periods 32-bit (30 days
+    /// at most). What nothing on chain reads (name, metadata CID, versions) is in the events only.
     struct ModelRecord {
+        // slot 0: read by every owner check
         address owner;
-        uint64 createdAt;
+        uint40 createdAt;
         bool hasLinearModel;
         bool testSetRevealed;
+        uint32 versionCount;
+        // slot 1: written by every contribution
+        uint96 rewardPool; // unallocated reward
         uint64 rowsSubmitted;
-        uint64 rowsRejected;
         uint64 rowsAccepted;
+        uint32 submissionCount;
+        // slot 2: the terms a contribution reads
+        uint96 depositPerRow;
+        uint96 rewardPerRow;
+        uint32 challengeWindow;
+        // slot 3: the terms a challenge reads, and the sizes of the data commitments
+        uint96 challengeBond;
+        uint32 ownerTimeout;
         uint32 trainingRowCount;
         uint32 testRowCount;
-        uint256 rewardPool;
+        uint64 rowsRejected;
         bytes32 testSetCommitment;
         bytes32 schemaHash;
         bytes32 trainingRoot;
         bytes32 testRoot;
-        Terms terms;
-        string name;
-        bytes metadataCid;
         bytes testSetCid;
-        Version[] versions; // version `v` is at index `v - 1`
-        uint256[] submissionIds;
         LinearModel linear;
     }
 
-    /// @dev Storage record of a submission, packed in five slots; {getSubmission} turns it into a {Submission}.
+    /// @dev Storage record of a submission: three slots for a batch, one for an on-chain row (whose row count is 1 and
+    /// whose content hash, in {_onChainRowIds}, stands for a Merkle root), so that adding and claiming an on-chain row
+    /// write no other slot of it. {getSubmission} turns it into a {Submission}: deposit and reward per row are the
+    /// model's, fixed at publish, and so is the window it was created with. Model ids and times are 40-bit, more than
+    /// either can reach (a trillion models; the year 36812).
     struct SubmissionRecord {
-        uint64 modelId;
+        // slot A
         address contributor;
-        uint32 rowCount;
-        bytes32 merkleRoot;
-        bytes32 cidDigest;
-        uint64 createdAt;
-        uint64 windowEndsAt;
-        uint32 rowsRejected;
-        uint32 openChallenges;
-        uint8 cidCodec; // 0 for an on-chain row
+        uint40 modelId;
+        uint40 windowEndsAt;
         bool onChainRow;
         bool claimed;
+        // slot B (batches only)
+        bytes32 merkleRoot;
+        // slot C (zero for an on-chain row unless it is challenged)
+        uint32 rowCount; // batches only: see {_rowCount}
+        uint32 rowsRejected;
+        uint32 openChallenges;
         bool forfeited;
         bool fileJudged; // a file challenge was raised (once per submission)
-        uint128 depositPerRow;
-        uint128 rewardPerRow;
+    }
+
+    /// @dev Storage record of a challenge, in two slots; {getChallenge} turns it into a {Challenge}.
+    struct ChallengeRecord {
+        // slot 0
+        address challenger; // never zero: tells a challenge from an empty record
+        uint32 rowIndex;
+        ChallengeKind kind;
+        ChallengeStatus status;
+        uint40 resolveBy; // pending challenges only
+        // slot 1 (bond and fee: zero for challenges the contract judges at once)
+        uint64 submissionId;
+        uint96 bond; // at most the model's bond, a 96-bit amount
+        uint96 fee; // at most the model's reward per row, a 96-bit amount
     }
 
     /// @dev What is known of one row of a submission.
     struct RowState {
         uint64 challengeId; // the latest challenge of the row
         bool rejected;
-        bool revealed; // produced on chain with its proof
+        bool revealed; // produced on chain with its proof (an on-chain row always is, without this flag)
         bool labelJudged; // a label challenge was raised (once per row)
-    }
-
-    /// @dev A row stored on chain by {contributeRow}.
-    struct Row {
-        int64[] features;
-        int64 label;
     }
 
     uint256 internal _modelCount;
@@ -107,10 +124,10 @@ abstract contract MarketplaceStorage is IMarketplaceTypes, ReentrancyGuard {
 
     mapping(uint256 modelId => ModelRecord) internal _models;
     mapping(uint256 submissionId => SubmissionRecord) internal _submissions;
-    mapping(uint256 challengeId => Challenge) internal _challenges;
+    mapping(uint256 challengeId => ChallengeRecord) internal _challenges;
     mapping(uint256 submissionId => mapping(uint32 rowIndex => RowState)) internal _rowStates;
-    mapping(uint256 submissionId => Row) internal _rows;
     mapping(uint256 modelId => mapping(bytes32 merkleRoot => bool)) internal _rootSubmitted;
+    /// @dev The on-chain row of each content hash: refuses repeats, and binds a submission to its row.
     mapping(uint256 modelId => mapping(bytes32 rowHash => uint256 submissionId)) internal _onChainRowIds;
     mapping(bytes32 commitment => uint256 blockNumber) internal _commitBlocks;
     mapping(address account => uint256) internal _credits;
@@ -134,12 +151,12 @@ abstract contract MarketplaceStorage is IMarketplaceTypes, ReentrancyGuard {
         state.revealed = true;
         submission.rowsRejected += 1;
         model.rowsRejected += 1;
-        uint256 burnedNow = submission.depositPerRow;
+        uint256 burnedNow = model.depositPerRow;
         if (payReward) {
-            reward = submission.rewardPerRow;
+            reward = model.rewardPerRow;
             _credits[challenger] += reward;
         } else {
-            burnedNow += submission.rewardPerRow;
+            burnedNow += model.rewardPerRow;
         }
         _burned += burnedNow;
         emit RowRejected(
@@ -162,20 +179,23 @@ abstract contract MarketplaceStorage is IMarketplaceTypes, ReentrancyGuard {
         if (submission.contributor == address(0)) revert MarketplaceUnknownSubmission(submissionId);
     }
 
-    function _existingChallenge(uint256 challengeId) internal view returns (Challenge storage challenged) {
+    /// @dev The number of rows of a submission: an on-chain row is one row.
+    function _rowCount(SubmissionRecord storage submission) internal view returns (uint32) {
+        return submission.onChainRow ? 1 : submission.rowCount;
+    }
+
+    /// @dev Whether `row` is the on-chain row of `submissionId` (a submission of `modelId`).
+    function _isOnChainRow(uint256 modelId, uint256 submissionId, bytes calldata row) internal view returns (bool) {
+        return _onChainRowIds[modelId][keccak256(row)] == submissionId;
+    }
+
+    function _existingChallenge(uint256 challengeId) internal view returns (ChallengeRecord storage challenged) {
         challenged = _challenges[challengeId];
-        if (challenged.id == 0) revert MarketplaceUnknownChallenge(challengeId);
+        if (challenged.challenger == address(0)) revert MarketplaceUnknownChallenge(challengeId);
     }
 
     function _now() internal view returns (uint64) {
         return block.timestamp.toUint64();
-    }
-
-    /// @dev `|value|`, which fits in uint64 for every int64 (including the minimum, -2^63).
-    function _magnitude(int64 value) internal pure returns (uint64) {
-        // casting is safe: -int128(value) is at most 2^63 when value < 0, and value >= 0 otherwise
-        // forge-lint: disable-next-line(unsafe-typecast)
-        return value < 0 ? uint64(uint128(-int128(value))) : uint64(value);
     }
 
     /// @dev `keccak256(abi.encode(challenger, submissionId, rowIndex, salt))`: what {commitChallenge} records.

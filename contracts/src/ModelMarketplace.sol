@@ -7,7 +7,7 @@ import {IModelMarketplace} from "./IModelMarketplace.sol";
 import {MarketplaceStorage} from "./MarketplaceStorage.sol";
 import {RowChecker} from "./RowChecker.sol";
 import {Cids} from "./libraries/Cids.sol";
-import {RowTree} from "./libraries/RowTree.sol";
+import {OnChainRows} from "./libraries/OnChainRows.sol";
 
 /**
  * @title ModelMarketplace
@@ -34,6 +34,7 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
     /**
      * @inheritdoc IModelMarketplace
      * @dev Emits {ModelPublished}, {ModelDataCommitted}, {VersionPublished} and, with weights, {LinearModelPublished}.
+     * The name, the metadata CID and the versions are in these events only: nothing on chain reads them.
      */
     function publishModel(
         ModelInput calldata input,
@@ -48,12 +49,14 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
         modelId = ++_modelCount;
         ModelRecord storage model = _models[modelId];
         model.owner = msg.sender;
-        model.createdAt = _now();
-        model.rewardPool = msg.value;
+        model.createdAt = uint40(block.timestamp);
+        model.rewardPool = msg.value.toUint96();
+        model.depositPerRow = uint96(terms.depositPerRow); // each amount fits in 96 bits ({_checkTerms})
+        model.rewardPerRow = uint96(terms.rewardPerRow);
+        model.challengeWindow = uint32(terms.challengeWindow); // each period is at most 30 days ({_checkTerms})
+        model.ownerTimeout = uint32(terms.ownerTimeout);
+        model.challengeBond = uint96(terms.challengeBond);
         model.testSetCommitment = input.testSetCommitment;
-        model.terms = terms;
-        model.name = input.name;
-        model.metadataCid = input.metadataCid;
         emit ModelPublished(
             modelId,
             msg.sender,
@@ -88,7 +91,7 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
         if (msg.value == 0) revert MarketplaceInvalidInput("no value sent");
 
         uint256 rewardPool = model.rewardPool + msg.value;
-        model.rewardPool = rewardPool;
+        model.rewardPool = rewardPool.toUint96();
         emit RewardPoolFunded(modelId, msg.sender, msg.value, rewardPool);
     }
 
@@ -106,7 +109,8 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
         unchecked {
             rewardPool = available - amount;
         }
-        model.rewardPool = rewardPool;
+        model.rewardPool = uint96(rewardPool); // at most the pool, a uint96
+
         _credits[msg.sender] += amount;
         emit RewardPoolWithdrawn(modelId, amount, rewardPool);
     }
@@ -126,9 +130,9 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
 
     /**
      * @inheritdoc IModelMarketplace
-     * @dev Only the codec and digest of the CID are stored; the whole CID is in {SubmissionAdded}. Gas does not depend
-     * on `rowCount`. The same root cannot be submitted twice to a model (the root is keyed by the contributor, so a
-     * copy by another account has another root and is caught row by row with {challengeDuplicate}).
+     * @dev The CID is in {SubmissionAdded} only: nothing on chain reads it. Gas does not depend on `rowCount`. The same
+     * root cannot be submitted twice to a model (the root is keyed by the contributor, so a copy by another account has
+     * another root and is caught row by row with {challengeDuplicate}).
      */
     function contribute(uint256 modelId, bytes calldata dataCid, bytes32 merkleRoot, uint32 rowCount)
         external
@@ -142,33 +146,35 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
         if (_rootSubmitted[modelId][merkleRoot]) revert MarketplaceRootAlreadySubmitted(modelId, merkleRoot);
 
         _rootSubmitted[modelId][merkleRoot] = true;
-        (uint8 codec, bytes32 digest) = Cids.split(dataCid);
         uint256 deposit;
         uint64 windowEndsAt;
-        (submissionId, deposit, windowEndsAt) = _addSubmission(model, modelId, merkleRoot, rowCount, codec, digest);
+        (submissionId, deposit, windowEndsAt) = _addSubmission(model, modelId, rowCount, false);
+        SubmissionRecord storage record = _submissions[submissionId];
+        record.merkleRoot = merkleRoot;
+        record.rowCount = rowCount;
         emit SubmissionAdded(modelId, submissionId, msg.sender, dataCid, merkleRoot, rowCount, deposit, windowEndsAt);
     }
 
     /**
      * @inheritdoc IModelMarketplace
-     * @dev A one-row submission whose root is `rowLeaf(keyOf(caller), 0, abi.encode(features, label))`. The
-     * perceptron's prediction before the row is in {RowAdded}: a hint for verifiers, never a verdict. The row trains
-     * the perceptron only when it is claimed, so a row that is rejected never teaches it anything.
+     * @dev A one-row submission without a Merkle root: `keccak256(row)` is kept (against repeats), and binds the row
+     * to the submission wherever it is given again. The row trains the perceptron only when it is claimed
+     * ({claimRow}), so a row that is rejected never teaches it anything. Gas follows the row's non-zero features.
      */
-    function contributeRow(uint256 modelId, int64[] calldata features, int64 label)
-        external
-        payable
-        returns (uint256 submissionId)
-    {
+    function contributeRow(uint256 modelId, bytes calldata row) external payable returns (uint256 submissionId) {
         ModelRecord storage model = _existingModel(modelId);
         if (!model.hasLinearModel) revert MarketplaceNoLinearModel(modelId);
-        LinearModel storage linear = model.linear;
-        _checkFeatures(linear, features);
-        if (label != 0 && label != 1) revert MarketplaceInvalidLabel(label);
-        int64 predicted = _predict(linear, features);
-        bytes32 leaf;
-        (submissionId, leaf) = _addRow(model, modelId, features, label);
-        emit RowAdded(modelId, submissionId, features, label, predicted);
+        OnChainRows.check(row, model.linear.featureCount, model.linear.maxAbsFeature);
+        bytes32 rowHash = keccak256(row);
+        uint256 existing = _onChainRowIds[modelId][rowHash];
+        if (existing != 0) revert MarketplaceDuplicateRow(modelId, existing);
+
+        uint256 deposit;
+        uint64 windowEndsAt;
+        (submissionId, deposit, windowEndsAt) = _addSubmission(model, modelId, 1, true);
+        _onChainRowIds[modelId][rowHash] = submissionId;
+        emit SubmissionAdded(modelId, submissionId, msg.sender, "", bytes32(0), 1, deposit, windowEndsAt);
+        emit RowAdded(modelId, submissionId, row);
     }
 
     /**
@@ -176,29 +182,38 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
      * @dev The contributor is credited the deposit and reward of every row not rejected.
      */
     function claim(uint256 submissionId) external {
-        SubmissionRecord storage submission = _existingSubmission(submissionId);
+        (SubmissionRecord storage submission, uint32 rowsAccepted, bool onChainRow) = _claimable(submissionId);
+        if (onChainRow && rowsAccepted != 0) revert MarketplaceRowRequired(submissionId);
+        _settle(submission, submissionId, rowsAccepted);
+    }
+
+    /**
+     * @inheritdoc IModelMarketplace
+     * @dev The weights are checked against their hash before anything changes; the new weights' hash is stored and
+     * {LinearModelUpdated} emitted when the row was learned.
+     */
+    function claimRow(uint256 submissionId, bytes calldata row, bytes calldata weights) external {
+        (SubmissionRecord storage submission, uint32 rowsAccepted, bool onChainRow) = _claimable(submissionId);
+        if (!onChainRow) revert MarketplaceNotOnChainRow(submissionId);
         uint256 modelId = submission.modelId;
-        ModelRecord storage model = _models[modelId];
-        if (submission.forfeited) revert MarketplaceSubmissionForfeited(submissionId);
-        if (submission.claimed) revert MarketplaceAlreadyClaimed(submissionId);
-        uint64 windowEndsAt = submission.windowEndsAt;
-        if (block.timestamp < windowEndsAt) revert MarketplaceChallengeWindowOpen(submissionId, windowEndsAt);
-        uint32 openChallenges = submission.openChallenges;
-        if (openChallenges != 0) revert MarketplaceOpenChallenges(submissionId, openChallenges);
-
-        uint32 rowsAccepted;
-        // unchecked: rowsRejected counts distinct rejected rows, so it never exceeds rowCount
-        unchecked {
-            rowsAccepted = submission.rowCount - submission.rowsRejected;
+        if (!_isOnChainRow(modelId, submissionId, row)) revert MarketplaceInvalidProof(submissionId, 0);
+        if (rowsAccepted == 0) {
+            _settle(submission, submissionId, rowsAccepted);
+            return;
         }
-        uint256 amount = uint256(rowsAccepted) * (uint256(submission.depositPerRow) + submission.rewardPerRow);
-        address contributor = submission.contributor;
-        submission.claimed = true;
-        model.rowsAccepted += rowsAccepted;
-        _credits[contributor] += amount;
-        emit SubmissionClaimed(modelId, submissionId, contributor, rowsAccepted, amount);
+        LinearModel storage linear = _models[modelId].linear;
+        bytes memory current = weights;
+        if (keccak256(current) != linear.weightsHash) revert MarketplaceWeightsMismatch(modelId);
 
-        if (submission.onChainRow && rowsAccepted == 1) _train(model.linear, modelId, submissionId);
+        _settle(submission, submissionId, rowsAccepted);
+        (bool learned, int64 intercept) = OnChainRows.learn(row, current, linear.intercept);
+        if (!learned) return;
+        bytes32 weightsHash = keccak256(current);
+        uint64 updates = linear.updates + 1;
+        linear.weightsHash = weightsHash;
+        linear.intercept = intercept;
+        linear.updates = updates;
+        emit LinearModelUpdated(modelId, submissionId, updates, weightsHash, intercept);
     }
 
     /**
@@ -295,18 +310,6 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
     }
 
     /// @inheritdoc IModelMarketplace
-    function getVersion(uint256 modelId, uint32 version) external view returns (Version memory) {
-        Version[] storage versions = _existingModel(modelId).versions;
-        if (version == 0 || version > versions.length) revert MarketplaceUnknownVersion(modelId, version);
-        return versions[version - 1];
-    }
-
-    /// @inheritdoc IModelMarketplace
-    function getVersions(uint256 modelId) external view returns (Version[] memory) {
-        return _existingModel(modelId).versions;
-    }
-
-    /// @inheritdoc IModelMarketplace
     function submissionCount() external view returns (uint256) {
         return _submissionCount;
     }
@@ -318,15 +321,11 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
     }
 
     /// @inheritdoc IModelMarketplace
-    function getSubmissions(uint256 modelId, uint256 offset, uint256 limit)
-        external
-        view
-        returns (Submission[] memory submissions)
-    {
-        uint256[] storage ids = _existingModel(modelId).submissionIds;
-        submissions = new Submission[](_pageLength(ids.length, offset, limit));
-        for (uint256 i = 0; i < submissions.length; ++i) {
-            submissions[i] = _submissionInfo(ids[offset + i]);
+    function getSubmissions(uint256[] calldata submissionIds) external view returns (Submission[] memory submissions) {
+        submissions = new Submission[](submissionIds.length);
+        for (uint256 i = 0; i < submissionIds.length; ++i) {
+            _existingSubmission(submissionIds[i]);
+            submissions[i] = _submissionInfo(submissionIds[i]);
         }
     }
 
@@ -337,7 +336,18 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
 
     /// @inheritdoc IModelMarketplace
     function getChallenge(uint256 challengeId) external view returns (Challenge memory) {
-        return _existingChallenge(challengeId);
+        ChallengeRecord storage record = _existingChallenge(challengeId);
+        return Challenge({
+            id: challengeId,
+            submissionId: record.submissionId,
+            challenger: record.challenger,
+            rowIndex: record.rowIndex,
+            kind: record.kind,
+            status: record.status,
+            bond: record.bond,
+            fee: record.fee,
+            resolveBy: record.resolveBy
+        });
     }
 
     /// @inheritdoc IModelMarketplace
@@ -353,31 +363,24 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
     }
 
     /// @inheritdoc IModelMarketplace
-    function getRow(uint256 submissionId) external view returns (int64[] memory features, int64 label) {
-        if (!_existingSubmission(submissionId).onChainRow) revert MarketplaceNotOnChainRow(submissionId);
-        Row storage row = _rows[submissionId];
-        return (row.features, row.label);
+    function linearModel(uint256 modelId) external view returns (LinearModelInfo memory) {
+        LinearModel storage linear = _linearModelOf(modelId);
+        return LinearModelInfo({
+            weightsHash: linear.weightsHash,
+            intercept: linear.intercept,
+            maxAbsFeature: linear.maxAbsFeature,
+            updates: linear.updates,
+            featureCount: linear.featureCount
+        });
     }
 
     /// @inheritdoc IModelMarketplace
-    function linearModel(uint256 modelId)
-        external
-        view
-        returns (int64[] memory weights, int64 intercept, uint64 updates)
-    {
+    function predict(uint256 modelId, bytes calldata weights, bytes calldata row) external view returns (int64 label) {
         LinearModel storage linear = _linearModelOf(modelId);
-        return (linear.weights, linear.intercept, linear.updates);
-    }
-
-    /**
-     * @inheritdoc IModelMarketplace
-     * @dev Returns 1 if `sum(w_i * x_i) + intercept * 1e6 >= 0` (computed in int256), 0 otherwise.
-     */
-    function predict(uint256 modelId, int64[] calldata features) external view returns (int64 label) {
-        LinearModel storage linear = _linearModelOf(modelId);
-        uint256 expected = linear.weights.length;
-        if (features.length != expected) revert MarketplaceFeatureCountMismatch(expected, features.length);
-        return _predict(linear, features);
+        bytes memory current = weights;
+        if (keccak256(current) != linear.weightsHash) revert MarketplaceWeightsMismatch(modelId);
+        OnChainRows.check(row, linear.featureCount, linear.maxAbsFeature);
+        return OnChainRows.predict(row, current, linear.intercept);
     }
 
     /// @inheritdoc IModelMarketplace
@@ -443,26 +446,31 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
         );
     }
 
-    /// @dev Stores the perceptron given at publish and emits {LinearModelPublished}.
+    /// @dev Stores the hash of the perceptron's weights given at publish, and emits {LinearModelPublished}.
     function _publishLinear(
         ModelRecord storage model,
         uint256 modelId,
         LinearModelInput calldata linear,
         uint256 featureCount
     ) private {
-        if (linear.weights.length != featureCount) {
-            revert MarketplaceFeatureCountMismatch(featureCount, linear.weights.length);
+        uint256 length = linear.weights.length;
+        if (length != featureCount * OnChainRows.WEIGHT_BYTES) {
+            revert MarketplaceFeatureCountMismatch(featureCount, length / OnChainRows.WEIGHT_BYTES);
         }
         uint64 bound = linear.maxAbsFeature;
         if (bound == 0 || bound > MAX_FEATURE_BOUND) revert MarketplaceInvalidInput("feature bound out of range");
         model.hasLinearModel = true;
-        model.linear.weights = linear.weights;
-        model.linear.intercept = linear.intercept;
-        model.linear.maxAbsFeature = bound;
+        model.linear = LinearModel({
+            weightsHash: keccak256(linear.weights),
+            intercept: linear.intercept,
+            maxAbsFeature: bound,
+            updates: 0,
+            featureCount: featureCount.toUint32()
+        });
         emit LinearModelPublished(modelId, linear.weights, linear.intercept, bound);
     }
 
-    /// @dev Appends a version (already validated) to `model` and emits {VersionPublished}.
+    /// @dev Counts a version (already validated) of `model` and emits {VersionPublished}, the version's only record.
     function _pushVersion(
         ModelRecord storage model,
         uint256 modelId,
@@ -470,135 +478,83 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
         uint32 accuracyBps,
         bytes calldata evaluationCid
     ) private returns (uint32 version) {
-        uint32 parent = model.versions.length.toUint32();
-        version = parent + 1;
-        model.versions
-            .push(
-                Version({
-                    modelCid: modelCid,
-                    evaluationCid: evaluationCid,
-                    accuracyBps: accuracyBps,
-                    parent: parent,
-                    publishedAt: _now(),
-                    rowsAccepted: model.rowsAccepted
-                })
-            );
-        emit VersionPublished(modelId, version, modelCid, accuracyBps, evaluationCid, parent);
+        version = model.versionCount + 1;
+        model.versionCount = version;
+        _emitVersion(modelId, version, modelCid, accuracyBps, evaluationCid, model.rowsAccepted);
     }
 
-    /// @dev Takes the deposit, reserves the reward and records a submission. Constant gas in `rowCount`.
-    function _addSubmission(
-        ModelRecord storage model,
+    /// @dev Emits {VersionPublished} (apart from {_pushVersion}, whose stack is full).
+    function _emitVersion(
         uint256 modelId,
-        bytes32 merkleRoot,
-        uint32 rowCount,
-        uint8 cidCodec,
-        bytes32 cidDigest
-    ) private returns (uint256 submissionId, uint256 deposit, uint64 windowEndsAt) {
-        Terms memory terms = model.terms;
-        deposit = uint256(rowCount) * terms.depositPerRow;
+        uint32 version,
+        bytes calldata modelCid,
+        uint32 accuracyBps,
+        bytes calldata evaluationCid,
+        uint64 rowsAccepted
+    ) private {
+        emit VersionPublished(modelId, version, modelCid, accuracyBps, evaluationCid, version - 1, rowsAccepted, _now());
+    }
+
+    /// @dev Takes the deposit, reserves the reward and records a submission (a batch's caller adds its root and row
+    /// count). Constant gas in `rowCount`.
+    function _addSubmission(ModelRecord storage model, uint256 modelId, uint32 rowCount, bool onChainRow)
+        private
+        returns (uint256 submissionId, uint256 deposit, uint64 windowEndsAt)
+    {
+        deposit = uint256(rowCount) * model.depositPerRow;
         if (msg.value != deposit) revert MarketplaceIncorrectPayment(deposit, msg.value);
-        uint256 reward = uint256(rowCount) * terms.rewardPerRow;
+        uint256 reward = uint256(rowCount) * model.rewardPerRow;
         uint256 available = model.rewardPool;
         if (reward > available) revert MarketplaceInsufficientRewardPool(modelId, reward, available);
         uint256 maxReward = available / MAX_BATCH_SHARE;
         if (reward > maxReward) revert MarketplaceBatchTooLarge(modelId, reward, maxReward);
 
-        // unchecked: reward <= available was checked above
+        // unchecked: reward <= available was checked above, so the new pool fits in the pool's 96 bits
         unchecked {
-            model.rewardPool = available - reward;
+            model.rewardPool = uint96(available - reward);
         }
-        submissionId = ++_submissionCount;
-        uint64 createdAt = _now();
-        windowEndsAt = createdAt + terms.challengeWindow;
-        _submissions[submissionId] = SubmissionRecord({
-            modelId: modelId.toUint64(),
-            contributor: msg.sender,
-            rowCount: rowCount,
-            merkleRoot: merkleRoot,
-            cidDigest: cidDigest,
-            createdAt: createdAt,
-            windowEndsAt: windowEndsAt,
-            rowsRejected: 0,
-            openChallenges: 0,
-            cidCodec: cidCodec,
-            onChainRow: cidCodec == 0,
-            claimed: false,
-            forfeited: false,
-            fileJudged: false,
-            depositPerRow: terms.depositPerRow,
-            rewardPerRow: terms.rewardPerRow
-        });
-        model.submissionIds.push(submissionId);
         model.rowsSubmitted += rowCount;
+        model.submissionCount += 1;
+        submissionId = ++_submissionCount;
+        windowEndsAt = _now() + model.challengeWindow;
+        SubmissionRecord storage record = _submissions[submissionId];
+        record.contributor = msg.sender;
+        record.modelId = modelId.toUint40();
+        record.windowEndsAt = uint40(windowEndsAt); // a time 30 days ahead at most fits in 40 bits until year 36812
+        record.onChainRow = onChainRow;
     }
 
-    /// @dev Records an on-chain row (checked by the caller) as a one-row submission and emits {SubmissionAdded}.
-    function _addRow(ModelRecord storage model, uint256 modelId, int64[] calldata features, int64 label)
+    /// @dev Reverts unless `submissionId` can be claimed now; returns it, its rows not rejected and whether it is an
+    /// on-chain row.
+    function _claimable(uint256 submissionId)
         private
-        returns (uint256 submissionId, bytes32 leaf)
+        view
+        returns (SubmissionRecord storage submission, uint32 rowsAccepted, bool onChainRow)
     {
-        bytes memory row = abi.encode(features, label);
-        bytes32 rowHash = keccak256(row);
-        uint256 existing = _onChainRowIds[modelId][rowHash];
-        if (existing != 0) revert MarketplaceDuplicateRow(modelId, existing);
-
-        leaf = RowTree.leaf(RowTree.keyOf(msg.sender), 0, row);
-        uint256 deposit;
-        uint64 windowEndsAt;
-        (submissionId, deposit, windowEndsAt) = _addSubmission(model, modelId, leaf, 1, 0, bytes32(0));
-        _onChainRowIds[modelId][rowHash] = submissionId;
-        _rowStates[submissionId][0].revealed = true;
-        Row storage stored = _rows[submissionId];
-        stored.features = features;
-        stored.label = label;
-        emit SubmissionAdded(modelId, submissionId, msg.sender, "", leaf, 1, deposit, windowEndsAt);
-    }
-
-    /// @dev Trains the perceptron on a claimed on-chain row it misclassifies. Saturating: learning never reverts.
-    function _train(LinearModel storage linear, uint256 modelId, uint256 submissionId) private {
-        Row storage row = _rows[submissionId];
-        int64[] memory features = row.features;
-        int64 label = row.label;
-        if (_predict(linear, features) == label) return;
-
-        int256 step = label == 1 ? int256(1) : int256(-1);
-        int64[] storage weights = linear.weights;
-        for (uint256 i = 0; i < features.length; ++i) {
-            weights[i] = _saturate(int256(weights[i]) + step * features[i]);
+        submission = _existingSubmission(submissionId);
+        if (submission.claimed) revert MarketplaceAlreadyClaimed(submissionId);
+        if (submission.forfeited) revert MarketplaceSubmissionForfeited(submissionId);
+        uint64 windowEndsAt = submission.windowEndsAt;
+        if (block.timestamp < windowEndsAt) revert MarketplaceChallengeWindowOpen(submissionId, windowEndsAt);
+        uint32 openChallenges = submission.openChallenges;
+        if (openChallenges != 0) revert MarketplaceOpenChallenges(submissionId, openChallenges);
+        onChainRow = submission.onChainRow;
+        // unchecked: rowsRejected counts distinct rejected rows, so it never exceeds the row count
+        unchecked {
+            rowsAccepted = (onChainRow ? 1 : submission.rowCount) - submission.rowsRejected;
         }
-        linear.intercept = _saturate(int256(linear.intercept) + step * SCALE);
-        uint64 updates = linear.updates + 1;
-        linear.updates = updates;
-        emit LinearModelUpdated(modelId, submissionId, updates);
     }
 
-    /// @dev Label predicted by `linear` for `features` (of the right length).
-    function _predict(LinearModel storage linear, int64[] memory features) private view returns (int64) {
-        int64[] storage weights = linear.weights;
-        int256 score = int256(linear.intercept) * SCALE;
-        for (uint256 i = 0; i < features.length; ++i) {
-            score += int256(weights[i]) * features[i];
-        }
-        return score >= 0 ? int64(1) : int64(0);
-    }
-
-    function _saturate(int256 value) private pure returns (int64) {
-        if (value > type(int64).max) return type(int64).max;
-        if (value < type(int64).min) return type(int64).min;
-        // casting is safe: value is within the int64 range, checked above
-        // forge-lint: disable-next-line(unsafe-typecast)
-        return int64(value);
-    }
-
-    function _checkFeatures(LinearModel storage linear, int64[] calldata features) private view {
-        uint256 expected = linear.weights.length;
-        if (features.length != expected) revert MarketplaceFeatureCountMismatch(expected, features.length);
-        uint64 bound = linear.maxAbsFeature;
-        for (uint256 i = 0; i < features.length; ++i) {
-            int64 value = features[i];
-            if (_magnitude(value) > bound) revert MarketplaceFeatureOutOfRange(i, value, bound);
-        }
+    /// @dev Credits the contributor of a claimable submission with the deposit and reward of its accepted rows.
+    function _settle(SubmissionRecord storage submission, uint256 submissionId, uint32 rowsAccepted) private {
+        uint256 modelId = submission.modelId;
+        ModelRecord storage model = _models[modelId];
+        uint256 amount = uint256(rowsAccepted) * (uint256(model.depositPerRow) + model.rewardPerRow);
+        address contributor = submission.contributor;
+        submission.claimed = true;
+        model.rowsAccepted += rowsAccepted;
+        _credits[contributor] += amount;
+        emit SubmissionClaimed(modelId, submissionId, contributor, rowsAccepted, amount);
     }
 
     function _checkModelInput(ModelInput calldata input) private pure {
@@ -622,6 +578,9 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
             revert MarketplaceInvalidTerms("the reward per row must be less than the deposit per row");
         }
         if (terms.challengeBond == 0) revert MarketplaceInvalidTerms("challenge bond is zero");
+        if (terms.depositPerRow > type(uint96).max || terms.challengeBond > type(uint96).max) {
+            revert MarketplaceInvalidTerms("amounts must fit in 96 bits");
+        }
         if (terms.challengeWindow < MIN_PERIOD || terms.challengeWindow > MAX_PERIOD) {
             revert MarketplaceInvalidTerms("challenge window must be between 1 minute and 30 days");
         }
@@ -649,8 +608,6 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
         ModelRecord storage model = _models[modelId];
         info.id = modelId;
         info.owner = model.owner;
-        info.name = model.name;
-        info.metadataCid = model.metadataCid;
         info.testSetCommitment = model.testSetCommitment;
         info.testSetCid = model.testSetCid;
         info.schemaHash = model.schemaHash;
@@ -658,11 +615,17 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
         info.testRoot = model.testRoot;
         info.trainingRowCount = model.trainingRowCount;
         info.testRowCount = model.testRowCount;
-        info.terms = model.terms;
+        info.terms = Terms({
+            depositPerRow: model.depositPerRow,
+            rewardPerRow: model.rewardPerRow,
+            challengeBond: model.challengeBond,
+            challengeWindow: model.challengeWindow,
+            ownerTimeout: model.ownerTimeout
+        });
         info.rewardPool = model.rewardPool;
         info.createdAt = model.createdAt;
-        info.versionCount = model.versions.length.toUint32();
-        info.submissionCount = model.submissionIds.length.toUint32();
+        info.versionCount = model.versionCount;
+        info.submissionCount = model.submissionCount;
         info.rowsSubmitted = model.rowsSubmitted;
         info.rowsRejected = model.rowsRejected;
         info.rowsAccepted = model.rowsAccepted;
@@ -671,18 +634,18 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
 
     function _submissionInfo(uint256 submissionId) private view returns (Submission memory info) {
         SubmissionRecord storage record = _submissions[submissionId];
+        ModelRecord storage model = _models[record.modelId];
         info.id = submissionId;
         info.modelId = record.modelId;
         info.contributor = record.contributor;
-        info.dataCid = Cids.join(record.cidCodec, record.cidDigest);
         info.merkleRoot = record.merkleRoot;
-        info.rowCount = record.rowCount;
+        info.rowCount = _rowCount(record);
         info.rowsRejected = record.rowsRejected;
         info.openChallenges = record.openChallenges;
-        info.createdAt = record.createdAt;
+        info.createdAt = record.windowEndsAt - model.challengeWindow;
         info.windowEndsAt = record.windowEndsAt;
-        info.depositPerRow = record.depositPerRow;
-        info.rewardPerRow = record.rewardPerRow;
+        info.depositPerRow = model.depositPerRow;
+        info.rewardPerRow = model.rewardPerRow;
         info.onChainRow = record.onChainRow;
         info.claimed = record.claimed;
         info.forfeited = record.forfeited;

@@ -532,7 +532,7 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
                 )
             );
             vm.prank(mallory);
-            marketplace.contributeRow{value: DEPOSIT}(modelId, _features(0, values[i]), 1);
+            marketplace.contributeRow{value: DEPOSIT}(modelId, _encodeRow(_features(0, values[i]), 1));
         }
         assertEq(mallory.balance, DEPOSIT, "nothing taken");
     }
@@ -543,7 +543,7 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
         vm.deal(mallory, DEPOSIT);
         _expectError(IMarketplaceTypes.MarketplaceNoLinearModel.selector, modelId);
         vm.prank(mallory);
-        marketplace.contributeRow{value: DEPOSIT}(modelId, _features(1, 1), 1);
+        marketplace.contributeRow{value: DEPOSIT}(modelId, _encodeRow(_features(1, 1), 1));
     }
 
     /// Attack (5), freezing learning with rows at the bound: weights start at the int64 limits and every update
@@ -568,25 +568,24 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
         }
         _afterWindow(downRows[count - 1]);
         for (uint256 i = 0; i < count; ++i) {
-            _claimAndCheckPerceptron(upModel, upRows[i]);
-            _claimAndCheckPerceptron(downModel, downRows[i]);
+            _claimRow(dave, upRows[i]); // never reverts; checked against the dense reference ({_claimRow})
+            _claimRow(dave, downRows[i]);
         }
-        (int64[] memory weights,, uint64 upUpdates) = marketplace.linearModel(upModel);
-        assertEq(weights[0], type(int64).max, "saturated at int64 max");
+        uint64 upUpdates = marketplace.linearModel(upModel).updates;
+        assertEq(_perceptronWeights[upModel][0], type(int64).max, "saturated at int64 max");
         assertGt(upUpdates, 4, "many updates at the bound");
-        (int64[] memory downWeights,, uint64 downUpdates) = marketplace.linearModel(downModel);
-        assertEq(downWeights[0], type(int64).min, "saturated at int64 min");
+        uint64 downUpdates = marketplace.linearModel(downModel).updates;
+        assertEq(_perceptronWeights[downModel][0], type(int64).min, "saturated at int64 min");
         assertGt(downUpdates, 4, "many updates at the bound");
         emit log_named_uint("updates at the bound, upper model", upUpdates);
         emit log_named_uint("updates at the bound, lower model", downUpdates);
 
         // learning is not frozen: an ordinary misclassified row still moves the model
         uint256 ordinary = _contributeRow(alice, upModel, _features(-bound, 0), 1);
-        assertEq(marketplace.predict(upModel, _features(-bound, 0)), 0, "misclassified");
+        assertEq(_predict(upModel, _features(-bound, 0)), 0, "misclassified");
         _afterWindow(ordinary);
-        _claimAndCheckPerceptron(upModel, ordinary);
-        (weights,,) = marketplace.linearModel(upModel);
-        assertEq(weights[0], type(int64).max - bound, "moved off the limit");
+        assertTrue(_claimRow(dave, ordinary), "learned");
+        assertEq(_perceptronWeights[upModel][0], type(int64).max - bound, "moved off the limit");
         assertEq(marketplace.creditOf(mallory), 2 * count * uint256(DEPOSIT + REWARD), "every row paid");
     }
 
@@ -597,22 +596,19 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
     function test_attack5_rejectedMislabelledRowIsNeverLearned() public {
         uint256 modelId = _publishTracked(POOL, _linear()); // 1 iff x0 - x1 >= 0
         int64[] memory features = _features(5, 1); // truly class 1
-        vm.deal(mallory, DEPOSIT);
-        vm.expectEmit(address(marketplace));
-        emit IMarketplaceTypes.RowAdded(modelId, 1, features, 0, 1); // the prediction before the row: a hint
-        vm.prank(mallory);
-        uint256 submissionId = marketplace.contributeRow{value: DEPOSIT}(modelId, features, 0);
-        _trackIn(mallory, DEPOSIT);
+        uint256 submissionId = _contributeRowTracked(mallory, modelId, features, 0);
 
         uint256 challengeId = _label(carol, submissionId, 0, _encodeRow(features, 0), new bytes32[](0));
         _resolve(challengeId, true);
         _afterWindow(submissionId);
-        marketplace.claim(submissionId);
+        marketplace.claim(submissionId); // rejected: nothing to learn, so no row or weights are needed
+        vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceAlreadyClaimed.selector, submissionId));
+        marketplace.claimRow(submissionId, _encodeRow(features, 0), _weightsOf(modelId));
 
-        (int64[] memory weights, int64 intercept, uint64 updates) = marketplace.linearModel(modelId);
-        assertEq(weights, _features(1, -1), "weights untouched");
-        assertEq(intercept, 0, "intercept untouched");
-        assertEq(updates, 0, "never learned");
+        IMarketplaceTypes.LinearModelInfo memory linear = marketplace.linearModel(modelId);
+        assertEq(linear.weightsHash, keccak256(_linear().weights), "weights untouched");
+        assertEq(linear.intercept, 0, "intercept untouched");
+        assertEq(linear.updates, 0, "never learned");
         _settleAll(modelId);
         assertEq(_net(mallory), -int256(uint256(DEPOSIT)), "Mallory loses D");
         assertEq(_net(carol), int256(uint256(REWARD)), "Carol earns the fee, R");
@@ -635,11 +631,11 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
         }
         _afterWindow(flips[2]);
         for (uint256 i = 0; i < flips.length; ++i) {
-            marketplace.claim(flips[i]);
+            _claimRow(dave, flips[i]);
         }
-        assertEq(marketplace.predict(modelId, _features(5, 1)), 0, "the model now misclassifies Alice's row");
+        assertEq(_predict(modelId, _features(5, 1)), 0, "the model now misclassifies Alice's row");
 
-        marketplace.claim(honest);
+        _claimRow(dave, honest);
         _settleAll(modelId);
         assertEq(_net(alice), int256(uint256(REWARD)), "Alice is paid D + R for her D");
     }
@@ -925,38 +921,9 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
     function _linearAt(int64 w0, int64 w1, int64 intercept)
         private
         pure
-        returns (IMarketplaceTypes.LinearModelInput memory linear)
+        returns (IMarketplaceTypes.LinearModelInput memory)
     {
-        linear.weights = _features(w0, w1);
-        linear.intercept = intercept;
-        linear.maxAbsFeature = BOUND;
-    }
-
-    /// @dev Claims an on-chain row and checks the perceptron against an independent saturating perceptron.
-    function _claimAndCheckPerceptron(uint256 modelId, uint256 submissionId) private {
-        (int64[] memory weights, int64 intercept, uint64 updates) = marketplace.linearModel(modelId);
-        (int64[] memory x, int64 label) = marketplace.getRow(submissionId);
-        int256 score = int256(intercept) * 1e6 + int256(weights[0]) * x[0] + int256(weights[1]) * x[1];
-        int64 predicted = score >= 0 ? int64(1) : int64(0);
-        if (predicted != label) {
-            int256 step = label == 1 ? int256(1) : int256(-1);
-            weights[0] = _saturate(int256(weights[0]) + step * x[0]);
-            weights[1] = _saturate(int256(weights[1]) + step * x[1]);
-            intercept = _saturate(int256(intercept) + step * 1e6);
-            updates += 1;
-        }
-        marketplace.claim(submissionId); // never reverts
-        (int64[] memory actualWeights, int64 actualIntercept, uint64 actualUpdates) = marketplace.linearModel(modelId);
-        assertEq(actualWeights, weights, "weights");
-        assertEq(actualIntercept, intercept, "intercept");
-        assertEq(actualUpdates, updates, "updates");
-    }
-
-    function _saturate(int256 value) private pure returns (int64) {
-        if (value > type(int64).max) return type(int64).max;
-        if (value < type(int64).min) return type(int64).min;
-        // forge-lint: disable-next-line(unsafe-typecast) value is within the int64 range, checked above
-        return int64(value);
+        return _linear(_features(w0, w1), intercept, BOUND);
     }
 
     function _assertTermsRefused(IMarketplaceTypes.Terms memory terms, string memory reason) private {

@@ -5,11 +5,13 @@ import {IMarketplaceTypes} from "../src/IMarketplaceTypes.sol";
 import {RowChecker} from "../src/RowChecker.sol";
 import {MarketplaceFixture} from "./utils/MarketplaceFixture.sol";
 import {MerkleBuilder} from "./utils/MerkleBuilder.sol";
+import {SparseRows} from "./utils/SparseRows.sol";
 
 contract ModelMarketplaceFuzzTest is MarketplaceFixture {
     uint64 private constant MIN_PERIOD = 1 minutes;
     uint64 private constant MAX_PERIOD = 30 days;
     uint64 private constant MAX_FEATURE_BOUND = 2 ** 40;
+    uint256 private constant MAX_AMOUNT = type(uint96).max; // wei amounts are stored in 96 bits
     uint256 private constant BATCH_SALT = 7; // the challenged batch of the payout tests
     uint256 private constant SOURCE_SALT = 8; // an earlier batch the challenged one copies rows from
 
@@ -89,7 +91,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         IMarketplaceTypes.Terms memory terms =
             _validTerms(depositPerRow, rewardPerRow, challengeBond, challengeWindow, ownerTimeout);
         string memory reason;
-        violation %= 5;
+        violation %= 6;
         if (violation == 0) {
             terms.depositPerRow = 0;
             reason = "deposit per row is zero";
@@ -99,6 +101,11 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         } else if (violation == 2) {
             terms.challengeBond = 0;
             reason = "challenge bond is zero";
+        } else if (violation == 5) {
+            // an amount beyond 96 bits (7.9e28 wei, more ether than there is)
+            if (above) terms.challengeBond = uint128(bound(challengeBond, MAX_AMOUNT + 1, type(uint128).max));
+            else terms.depositPerRow = uint128(bound(depositPerRow, MAX_AMOUNT + 1, type(uint128).max));
+            reason = "amounts must fit in 96 bits";
         } else if (violation == 3) {
             terms.challengeWindow = _outOfPeriod(challengeWindow, above);
             reason = "challenge window must be between 1 minute and 30 days";
@@ -120,9 +127,11 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         uint32 rowCount,
         uint96 spare
     ) public {
-        depositPerRow = uint128(bound(depositPerRow, 1, type(uint128).max));
-        rewardPerRow = uint128(bound(rewardPerRow, 0, depositPerRow - 1));
+        depositPerRow = uint128(bound(depositPerRow, 1, MAX_AMOUNT));
         rowCount = uint32(bound(rowCount, 1, type(uint32).max));
+        // the pool (4 rewards and the spare) fits in the pool's 96 bits
+        uint256 largestReward = (MAX_AMOUNT - spare) / (4 * uint256(rowCount));
+        rewardPerRow = uint128(bound(rewardPerRow, 0, _min(depositPerRow - 1, largestReward)));
         uint256 reward = uint256(rowCount) * rewardPerRow;
         uint256 deposit = uint256(rowCount) * depositPerRow;
         // a batch may reserve a quarter of the pool
@@ -146,7 +155,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
     }
 
     function testFuzz_contribute_revertsOnWrongPayment(uint128 depositPerRow, uint32 rowCount, uint256 value) public {
-        depositPerRow = uint128(bound(depositPerRow, 1, type(uint128).max));
+        depositPerRow = uint128(bound(depositPerRow, 1, MAX_AMOUNT));
         rowCount = uint32(bound(rowCount, 1, type(uint32).max));
         uint256 expected = uint256(rowCount) * depositPerRow;
         value = bound(value, 0, 2 * expected);
@@ -160,7 +169,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
     }
 
     function testFuzz_contribute_refusesZeroRows(uint128 depositPerRow, bytes32 root) public {
-        depositPerRow = uint128(bound(depositPerRow, 1, type(uint128).max));
+        depositPerRow = uint128(bound(depositPerRow, 1, MAX_AMOUNT));
         vm.assume(root != bytes32(0));
         uint256 modelId = _publish(marketplace, _terms(depositPerRow, 0, BOND), 0);
 
@@ -173,10 +182,10 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
     function testFuzz_contribute_batchMayReserveAQuarterOfThePool(uint128 rewardPerRow, uint32 rowCount, uint256 pool)
         public
     {
-        rewardPerRow = uint128(bound(rewardPerRow, 1, type(uint128).max - 1));
+        rewardPerRow = uint128(bound(rewardPerRow, 1, MAX_AMOUNT - 1));
         rowCount = uint32(bound(rowCount, 1, type(uint32).max));
         uint256 reward = uint256(rowCount) * rewardPerRow;
-        pool = bound(pool, 0, 8 * reward);
+        pool = bound(pool, 0, _min(8 * reward, MAX_AMOUNT));
         uint128 depositPerRow = rewardPerRow + 1;
         uint256 modelId = _publish(marketplace, _terms(depositPerRow, rewardPerRow, BOND), pool);
         uint256 deposit = uint256(rowCount) * depositPerRow;
@@ -344,8 +353,8 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
     ) public {
         Game memory game;
         game.rowCount = uint32(bound(rowCount, 1, 16));
-        depositPerRow = uint128(bound(depositPerRow, 1, 1e30));
-        game.terms = _terms(depositPerRow, uint128(bound(rewardPerRow, 0, depositPerRow - 1)), uint128(bound(challengeBond, 1, 1e30)));
+        depositPerRow = uint128(bound(depositPerRow, 1, 1e26));
+        game.terms = _terms(depositPerRow, uint128(bound(rewardPerRow, 0, depositPerRow - 1)), uint128(bound(challengeBond, 1, 1e26)));
         _startGame(game, outcomes);
 
         for (uint32 i = 0; i < game.rowCount; ++i) {
@@ -406,7 +415,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         f.rowCount = uint32(bound(rowCount, 1, 16));
         f.demanded = uint32(bound(demanded, 0, f.rowCount - 1));
         f.fates = fates;
-        f.deposit = uint128(bound(depositPerRow, 1, 1e30));
+        f.deposit = uint128(bound(depositPerRow, 1, 1e26));
         f.reward = uint128(bound(rewardPerRow, 0, f.deposit - 1));
         _startForfeit(f);
 
@@ -458,7 +467,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
     ) public {
         FileGame memory g;
         g.n = uint32(bound(rowCount, 1, 12));
-        g.deposit = bound(depositPerRow, 1, 1e30);
+        g.deposit = bound(depositPerRow, 1, 1e26);
         g.reward = bound(rewardPerRow, 0, g.deposit - 1);
         g.verdict = verdict % 3; // 0 upheld, 1 rejected, 2 expired
         _startFileGame(g, malformedMask);
@@ -579,9 +588,9 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         uint8 index,
         bool duplicate
     ) public {
-        depositPerRow = uint128(bound(depositPerRow, 1, 1e30));
+        depositPerRow = uint128(bound(depositPerRow, 1, 1e26));
         rewardPerRow = uint128(bound(rewardPerRow, 0, depositPerRow - 1));
-        challengeBond = uint128(bound(challengeBond, 1, 1e30));
+        challengeBond = uint128(bound(challengeBond, 1, 1e26));
         rowCount = uint8(bound(rowCount, 2, 16));
         index = uint8(bound(index, 1, rowCount - 1));
         uint256 modelId = _publish(
@@ -719,13 +728,16 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         public
     {
         n = uint8(bound(n, 1, 4));
+        for (uint256 i = 0; i < 4; ++i) {
+            x[i] = int64(bound(x[i], -int256(uint256(MAX_FEATURE_BOUND)), int256(uint256(MAX_FEATURE_BOUND))));
+        }
         uint256 modelId = _publishPerceptron(_slice(weights, n), intercept, MAX_FEATURE_BOUND);
 
         int256 score = int256(intercept) * 1e6;
         for (uint256 i = 0; i < n; ++i) {
             score += int256(weights[i]) * x[i];
         }
-        assertEq(marketplace.predict(modelId, _slice(x, n)), score >= 0 ? int256(1) : int256(0), "prediction");
+        assertEq(_predict(modelId, _slice(x, n)), score >= 0 ? int256(1) : int256(0), "prediction");
     }
 
     /// @dev Claiming an on-chain row trains the perceptron (`w += ±x`, `b += ±1e6` when it misclassifies the row),
@@ -748,17 +760,18 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         if (nearBounds) intercept = _nearBound(intercept);
         uint256 modelId = _publishPerceptron(_slice(weights, n), intercept, maxAbsFeature);
         int256 step = 0; // the perceptron's step if it misclassifies the row
-        if (marketplace.predict(modelId, _slice(x, n)) != (positive ? int64(1) : int64(0))) {
+        if (_predict(modelId, _slice(x, n)) != (positive ? int64(1) : int64(0))) {
             step = positive ? int256(1) : int256(-1);
         }
 
         uint256 submissionId = _contributeRow(alice, modelId, _slice(x, n), positive ? int64(1) : int64(0));
-        {
-            (int64[] memory unchanged,,) = marketplace.linearModel(modelId);
-            assertEq(unchanged, _slice(weights, n), "nothing learnt before the claim");
-        }
+        assertEq(
+            marketplace.linearModel(modelId).weightsHash,
+            keccak256(SparseRows.pack(_slice(weights, n))),
+            "nothing learnt before the claim"
+        );
         _afterWindow(submissionId);
-        marketplace.claim(submissionId);
+        assertEq(_claimRow(bob, submissionId), step != 0, "learned iff misclassified");
 
         _assertTrained(modelId, _slice(weights, n), intercept, _slice(x, n), step);
     }
@@ -767,12 +780,14 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         private
         view
     {
-        (int64[] memory newWeights, int64 newIntercept, uint64 updates) = marketplace.linearModel(modelId);
+        int64[] memory expected = new int64[](weights.length);
         for (uint256 i = 0; i < weights.length; ++i) {
-            assertEq(newWeights[i], _saturate(int256(weights[i]) + step * x[i]), "weight");
+            expected[i] = _saturate(int256(weights[i]) + step * x[i]);
         }
-        assertEq(newIntercept, _saturate(int256(intercept) + step * 1e6), "intercept");
-        assertEq(updates, step != 0 ? 1 : 0, "updates");
+        IMarketplaceTypes.LinearModelInfo memory linear = marketplace.linearModel(modelId);
+        assertEq(linear.weightsHash, keccak256(SparseRows.pack(expected)), "weights");
+        assertEq(linear.intercept, _saturate(int256(intercept) + step * 1e6), "intercept");
+        assertEq(linear.updates, step != 0 ? 1 : 0, "updates");
     }
 
     /// @dev A rejected on-chain row teaches the perceptron nothing, even when it misclassifies it; an accepted one
@@ -782,18 +797,24 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         int64[] memory features = _features(int64(x0) * 1e6, int64(x1) * 1e6);
         int64 label = positive ? int64(1) : int64(0);
         // the row the perceptron misclassifies: the other label
-        if (marketplace.predict(modelId, features) == label) label = 1 - label;
+        if (_predict(modelId, features) == label) label = 1 - label;
         uint256 submissionId = _contributeRow(alice, modelId, features, label);
         uint256 challengeId = _challengeLabel(carol, submissionId, 0, _encodeRow(features, label), new bytes32[](0));
         _resolve(challengeId, upheld);
 
         _afterWindow(submissionId);
-        marketplace.claim(submissionId);
-        (int64[] memory weights, int64 intercept, uint64 updates) = marketplace.linearModel(modelId);
-        assertEq(updates, upheld ? 0 : 1, "updates");
         if (upheld) {
-            assertEq(weights, _linear().weights, "weights untouched");
-            assertEq(intercept, 0, "intercept untouched");
+            marketplace.claim(submissionId); // rejected: no row or weights needed, nothing learned
+        } else {
+            vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceRowRequired.selector, submissionId));
+            marketplace.claim(submissionId);
+            assertTrue(_claimRow(bob, submissionId), "learned");
+        }
+        IMarketplaceTypes.LinearModelInfo memory linear = marketplace.linearModel(modelId);
+        assertEq(linear.updates, upheld ? 0 : 1, "updates");
+        if (upheld) {
+            assertEq(linear.weightsHash, keccak256(_linear().weights), "weights untouched");
+            assertEq(linear.intercept, 0, "intercept untouched");
         }
         assertEq(marketplace.getModel(modelId).rowsAccepted, upheld ? 0 : 1, "rows accepted");
     }
@@ -804,7 +825,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         int64 x1,
         uint64 maxAbsFeature,
         int64 outOfRange,
-        int64 badLabel,
+        uint8 badLabel,
         bool positive
     ) public {
         maxAbsFeature = uint64(bound(maxAbsFeature, 1, MAX_FEATURE_BOUND));
@@ -816,7 +837,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         outOfRange = outOfRange < 0
             ? int64(bound(outOfRange, type(int64).min, -featureBound - 1))
             : int64(bound(outOfRange, featureBound + 1, type(int64).max));
-        vm.assume(badLabel != 0 && badLabel != 1);
+        badLabel = uint8(bound(badLabel, 2, 255));
         int64 label = positive ? int64(1) : int64(0);
         uint256 modelId = _publishPerceptron(_features(1, -1), 0, maxAbsFeature);
         vm.deal(alice, 10 * DEPOSIT);
@@ -827,27 +848,121 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
                 IMarketplaceTypes.MarketplaceFeatureOutOfRange.selector, 1, outOfRange, maxAbsFeature
             )
         );
-        marketplace.contributeRow{value: DEPOSIT}(modelId, _features(features[0], outOfRange), label);
+        marketplace.contributeRow{value: DEPOSIT}(modelId, _encodeRow(_features(features[0], outOfRange), label));
         vm.prank(alice);
-        vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceInvalidLabel.selector, badLabel));
-        marketplace.contributeRow{value: DEPOSIT}(modelId, features, badLabel);
+        vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceInvalidLabel.selector, int64(uint64(badLabel))));
+        marketplace.contributeRow{value: DEPOSIT}(modelId, _encodeRow(features, int64(uint64(badLabel))));
 
         _assertOnChainRowsNeverRepeat(modelId, features, label);
     }
 
     function _assertOnChainRowsNeverRepeat(uint256 modelId, int64[] memory features, int64 label) private {
+        vm.expectEmit(address(marketplace));
+        emit IMarketplaceTypes.RowAdded(modelId, marketplace.submissionCount() + 1, _encodeRow(features, label));
         uint256 first = _contributeRow(alice, modelId, features, label);
-        (int64[] memory stored, int64 storedLabel) = marketplace.getRow(first);
-        assertEq(stored, features, "row stored");
-        assertEq(storedLabel, label, "label stored");
 
         vm.deal(bob, DEPOSIT);
         vm.prank(bob);
         vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceDuplicateRow.selector, modelId, first));
-        marketplace.contributeRow{value: DEPOSIT}(modelId, features, label);
+        marketplace.contributeRow{value: DEPOSIT}(modelId, _encodeRow(features, label));
 
         uint256 flipped = _contributeRow(bob, modelId, features, 1 - label);
         assertEq(flipped, first + 1, "the same features with the other label are another row");
+    }
+
+    /// @dev The same row, dense or sparse: a dense row (any width up to 48, zeros anywhere) has exactly one sparse
+    /// form, the contract predicts it as the dense reference perceptron does (every feature), and claiming it updates
+    /// the weights exactly as the dense update does (every weight, zeros moving nothing, saturating near the int64
+    /// bounds); its other spellings (a zero written out, indices out of order or repeated) are refused, so a row
+    /// cannot be added twice by rewriting it.
+    function testFuzz_sparseAndDenseRows_samePredictionAndSameUpdate(
+        uint256 seed,
+        uint8 width,
+        uint64 nonZeroMask,
+        int64 intercept,
+        bool positive,
+        bool nearBounds
+    ) public {
+        width = uint8(bound(width, 1, 48));
+        int64[] memory weights = new int64[](width);
+        int64[] memory features = new int64[](width);
+        uint256 nonZero = 0;
+        for (uint256 i = 0; i < width; ++i) {
+            weights[i] = int64(int256(uint256(keccak256(abi.encode(seed, "w", i))) % 4e12) - 2e12);
+            // near the int64 bounds, where updates saturate
+            if (nearBounds) weights[i] = _nearBound(weights[i]);
+            if ((nonZeroMask >> (i % 64)) & 1 == 1) {
+                int256 value = int256(uint256(keccak256(abi.encode(seed, "x", i))) % 2e12) - 1e12;
+                features[i] = int64(value == 0 ? int256(1) : value);
+                ++nonZero;
+            }
+        }
+        int64 label = positive ? int64(1) : int64(0);
+        uint256 modelId = _publishPerceptron(weights, intercept, MAX_FEATURE);
+
+        bytes memory row = _encodeRow(features, label);
+        assertEq(row.length, 1 + 12 * nonZero, "one byte and 12 bytes a non-zero feature");
+        assertEq(_predict(modelId, features), SparseRows.predict(weights, intercept, features), "same prediction");
+
+        _assertOtherSpellingsRefused(modelId, features, label);
+        uint256 submissionId = _contributeRow(alice, modelId, features, label);
+        _afterWindow(submissionId);
+        (,, bool expected) = SparseRows.learn(weights, intercept, features, label);
+        assertEq(_claimRow(bob, submissionId), expected, "learned iff the dense perceptron learns");
+        // {_claimRow} checked the new weights' hash and intercept against the dense reference's update
+    }
+
+    /// @dev Non-canonical spellings of a dense row are refused: a zero feature written out, two features swapped, a
+    /// feature repeated.
+    function _assertOtherSpellingsRefused(uint256 modelId, int64[] memory features, int64 label) private {
+        bytes memory canonical = _encodeRow(features, label);
+        vm.deal(carol, 3 * DEPOSIT);
+        // a zero feature written out (feature 0 if it is zero, else a zero appended after the last index)
+        uint256 zeroAt = features[0] == 0 ? 0 : type(uint32).max;
+        bytes memory withZero = zeroAt == 0
+            ? bytes.concat(abi.encodePacked(uint8(uint64(label))), SparseRows.feature(0, 0), _slice(canonical, 1))
+            : bytes.concat(canonical, SparseRows.feature(features.length - 1 + 1, 0));
+        vm.prank(carol);
+        if (zeroAt == 0) {
+            vm.expectRevert(_malformed("a zero feature must be left out"));
+        } else {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IMarketplaceTypes.MarketplaceFeatureIndexOutOfRange.selector, features.length, features.length
+                )
+            );
+        }
+        marketplace.contributeRow{value: DEPOSIT}(modelId, withZero);
+        if (canonical.length >= 25) {
+            // the first two features swapped
+            bytes memory swapped =
+                bytes.concat(_slice(canonical, 0, 1), _slice(canonical, 13, 25), _slice(canonical, 1, 13), _slice(canonical, 25));
+            vm.prank(carol);
+            vm.expectRevert(_malformed("feature indices must increase"));
+            marketplace.contributeRow{value: DEPOSIT}(modelId, swapped);
+        }
+        if (canonical.length >= 13) {
+            // the first feature repeated
+            bytes memory repeated = bytes.concat(_slice(canonical, 0, 13), _slice(canonical, 1));
+            vm.prank(carol);
+            vm.expectRevert(_malformed("feature indices must increase"));
+            marketplace.contributeRow{value: DEPOSIT}(modelId, repeated);
+        }
+    }
+
+    function _malformed(string memory reason) private pure returns (bytes memory) {
+        return abi.encodeWithSelector(IMarketplaceTypes.MarketplaceMalformedRow.selector, reason);
+    }
+
+    function _slice(bytes memory data, uint256 start) private pure returns (bytes memory) {
+        return _slice(data, start, data.length);
+    }
+
+    function _slice(bytes memory data, uint256 start, uint256 end) private pure returns (bytes memory out) {
+        out = new bytes(end - start);
+        for (uint256 i = start; i < end; ++i) {
+            out[i - start] = data[i];
+        }
     }
 
     // ============================================================================================ views
@@ -940,6 +1055,10 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
 
     // ============================================================================================ helpers
 
+    function _min(uint256 a, uint256 b) private pure returns (uint256) {
+        return a < b ? a : b;
+    }
+
     function _validTerms(
         uint128 depositPerRow,
         uint128 rewardPerRow,
@@ -947,9 +1066,9 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         uint64 challengeWindow,
         uint64 ownerTimeout
     ) private pure returns (IMarketplaceTypes.Terms memory terms) {
-        terms.depositPerRow = uint128(bound(depositPerRow, 1, type(uint128).max));
+        terms.depositPerRow = uint128(bound(depositPerRow, 1, MAX_AMOUNT));
         terms.rewardPerRow = uint128(bound(rewardPerRow, 0, terms.depositPerRow - 1));
-        terms.challengeBond = uint128(bound(challengeBond, 1, type(uint128).max));
+        terms.challengeBond = uint128(bound(challengeBond, 1, MAX_AMOUNT));
         terms.challengeWindow = uint64(bound(challengeWindow, MIN_PERIOD, MAX_PERIOD));
         terms.ownerTimeout = uint64(bound(ownerTimeout, MIN_PERIOD, MAX_PERIOD));
     }
@@ -1129,11 +1248,13 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         for (uint256 i = 0; i < weights.length; ++i) {
             schema.columns = bytes.concat("f", schema.columns);
         }
-        IMarketplaceTypes.LinearModelInput memory linear =
-            IMarketplaceTypes.LinearModelInput({weights: weights, intercept: intercept, maxAbsFeature: maxAbsFeature});
+        IMarketplaceTypes.LinearModelInput memory linear = _linear(weights, intercept, maxAbsFeature);
         vm.deal(owner, POOL);
         vm.prank(owner);
-        return marketplace.publishModel{value: POOL}(_input(), _terms(), schema, linear);
+        uint256 modelId = marketplace.publishModel{value: POOL}(_input(), _terms(), schema, linear);
+        _perceptronWeights[modelId] = weights;
+        _perceptronIntercept[modelId] = intercept;
+        return modelId;
     }
 
     function _slice(int64[4] memory values, uint256 n) private pure returns (int64[] memory array) {

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {IMarketplaceTypes} from "../src/IMarketplaceTypes.sol";
 import {ModelMarketplace} from "../src/ModelMarketplace.sol";
 import {MerkleBuilder} from "./utils/MerkleBuilder.sol";
+import {SparseRows} from "./utils/SparseRows.sol";
 import {CheatCodes, TestBase} from "./utils/TestBase.sol";
 
 /**
@@ -85,6 +86,10 @@ contract MarketplaceHandler is CheatCodes {
     mapping(uint256 modelId => bool) private _hasPerceptron;
     mapping(uint256 modelId => uint256[]) private _submissionsOf;
     mapping(uint256 modelId => mapping(bytes32 rowHash => bool)) private _onChainRows;
+    /// @dev The dense reference perceptron of each model (see {SparseRows}), and the dense on-chain rows.
+    mapping(uint256 modelId => int64[]) private _weights;
+    mapping(uint256 modelId => int64) private _intercept;
+    mapping(uint256 submissionId => int64[]) private _denseRow;
     mapping(uint256 modelId => mapping(bytes32 root => bool)) private _roots;
     mapping(uint256 submissionId => GhostSubmission) private _subs;
     mapping(uint256 submissionId => bytes[]) private _rows;
@@ -196,6 +201,7 @@ contract MarketplaceHandler is CheatCodes {
         _ownerOf[modelId] = owner;
         _termsOf[modelId] = terms;
         _hasPerceptron[modelId] = withPerceptron;
+        if (withPerceptron) _weights[modelId] = SparseRows.unpack(_linear(true).weights);
     }
 
     function fundRewardPool(uint256 actorSeed, uint256 modelSeed, uint256 amount) external act {
@@ -278,22 +284,23 @@ contract MarketplaceHandler is CheatCodes {
         features[1] = int64(bound(x1, -2, 2)) * ONE;
         int64 label = positive ? int64(1) : int64(0);
         bytes[] memory rows = new bytes[](1);
-        rows[0] = abi.encode(features, label);
+        rows[0] = SparseRows.fromDense(features, label);
         address contributor = _actor(actorSeed);
         uint256 deposit = _termsOf[modelId].depositPerRow;
 
         vm.deal(contributor, deposit);
         vm.prank(contributor);
         if (_onChainRows[modelId][keccak256(rows[0])]) {
-            try marketplace.contributeRow{value: deposit}(modelId, features, label) {
+            try marketplace.contributeRow{value: deposit}(modelId, rows[0]) {
                 _violation("a repeated on-chain row was accepted");
             } catch {
                 ++tally[T_REPEATS_REFUSED];
             }
             return;
         }
-        uint256 submissionId = marketplace.contributeRow{value: deposit}(modelId, features, label);
+        uint256 submissionId = marketplace.contributeRow{value: deposit}(modelId, rows[0]);
         _onChainRows[modelId][keccak256(rows[0])] = true;
+        _denseRow[submissionId] = features;
         RowNote[] memory notes = new RowNote[](1);
         notes[0].kind = RowKind.OnChain;
         _record(submissionId, rows, notes, deposit);
@@ -301,13 +308,34 @@ contract MarketplaceHandler is CheatCodes {
         ++tally[T_ON_CHAIN_ROWS];
     }
 
-    /// @dev Claims a settleable submission; if none is settleable yet, time skips to the nearest window end.
+    /// @dev Claims a settleable submission; if none is settleable yet, time skips to the nearest window end. An
+    /// on-chain row not rejected is claimed with its row and the reference perceptron's weights, and the perceptron must
+    /// then be the reference's after the same dense update.
     function claim(uint256 submissionSeed, uint256 callerSeed) external act {
         (bool found, uint256 submissionId) = _findSettleable(submissionSeed);
         if (!found) return;
+        uint256 modelId = _subs[submissionId].modelId;
+        bool learns = _notes[submissionId][0].kind == RowKind.OnChain && !marketplace.isRowRejected(submissionId, 0);
         vm.prank(_actor(callerSeed));
-        marketplace.claim(submissionId);
+        if (!learns) {
+            marketplace.claim(submissionId);
+            ++tally[T_CLAIMS];
+            return;
+        }
+        try marketplace.claim(submissionId) {
+            _violation("an accepted on-chain row was claimed without teaching the perceptron");
+        } catch {}
+        vm.prank(_actor(callerSeed));
+        marketplace.claimRow(submissionId, _rows[submissionId][0], SparseRows.pack(_weights[modelId]));
         ++tally[T_CLAIMS];
+        int64 label = SparseRows.labelOf(_rows[submissionId][0]);
+        (_weights[modelId], _intercept[modelId],) =
+            SparseRows.learn(_weights[modelId], _intercept[modelId], _denseRow[submissionId], label);
+        IMarketplaceTypes.LinearModelInfo memory linear = marketplace.linearModel(modelId);
+        if (linear.weightsHash != keccak256(SparseRows.pack(_weights[modelId])) || linear.intercept != _intercept[modelId])
+        {
+            _violation("the perceptron is not the dense reference's after the same rows");
+        }
     }
 
     function withdraw(uint256 actorSeed) external act {
@@ -958,10 +986,11 @@ contract MarketplaceHandler is CheatCodes {
 
     /// @dev The perceptron `x0 - x1 >= 0`, or none.
     function _linear(bool withPerceptron) private pure returns (IMarketplaceTypes.LinearModelInput memory linear) {
-        linear.weights = new int64[](withPerceptron ? 2 : 0);
         if (withPerceptron) {
-            linear.weights[0] = ONE;
-            linear.weights[1] = -ONE;
+            int64[] memory weights = new int64[](2);
+            weights[0] = ONE;
+            weights[1] = -ONE;
+            linear.weights = SparseRows.pack(weights);
             linear.maxAbsFeature = MAX_FEATURE;
         }
     }
@@ -1121,7 +1150,7 @@ contract ModelMarketplaceInvariantTest is TestBase {
         uint256 models = marketplace.modelCount();
         for (uint256 id = 1; id <= models; ++id) {
             IMarketplaceTypes.ModelInfo memory model = marketplace.getModel(id);
-            IMarketplaceTypes.Submission[] memory submissions = marketplace.getSubmissions(id, 0, type(uint256).max);
+            IMarketplaceTypes.Submission[] memory submissions = marketplace.getSubmissions(_submissionsOf(id));
             assertEq(submissions.length, model.submissionCount, "submission count");
             uint256 rowsSubmitted = 0;
             uint256 rowsRejected = 0;
@@ -1139,7 +1168,7 @@ contract ModelMarketplaceInvariantTest is TestBase {
             assertEq(model.rowsRejected, rowsRejected, "rows rejected");
             assertEq(model.rowsAccepted, rowsAccepted, "rows accepted");
             if (model.hasLinearModel) {
-                (,, uint64 updates) = marketplace.linearModel(id);
+                uint64 updates = marketplace.linearModel(id).updates;
                 assertLe(updates, onChainAccepted, "the perceptron learnt more often than rows were accepted");
             }
         }
@@ -1181,6 +1210,20 @@ contract ModelMarketplaceInvariantTest is TestBase {
         ];
         for (uint256 i = 0; i < names.length; ++i) {
             emit log_named_uint(names[i], handler.tally(i));
+        }
+    }
+
+    /// @dev The ids of the submissions to model `modelId` (the chain lists them in events only).
+    function _submissionsOf(uint256 modelId) private view returns (uint256[] memory ids) {
+        uint256 count = marketplace.submissionCount();
+        uint256[] memory all = new uint256[](count);
+        uint256 found = 0;
+        for (uint256 id = 1; id <= count; ++id) {
+            if (marketplace.getSubmission(id).modelId == modelId) all[found++] = id;
+        }
+        ids = new uint256[](found);
+        for (uint256 i = 0; i < found; ++i) {
+            ids[i] = all[i];
         }
     }
 

@@ -10,6 +10,7 @@ import {RowChecker} from "../src/RowChecker.sol";
 import {ReentrantReceiver} from "./mocks/ReentrantReceiver.sol";
 import {MarketplaceFixture} from "./utils/MarketplaceFixture.sol";
 import {MerkleBuilder} from "./utils/MerkleBuilder.sol";
+import {SparseRows} from "./utils/SparseRows.sol";
 
 /**
  * @dev Unit tests of {ModelMarketplace}, its {ChallengeGame} module and its {RowChecker}: every external function,
@@ -37,8 +38,6 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         IMarketplaceTypes.ModelInput memory input = _input();
         assertEq(info.id, modelId, "id");
         assertEq(info.owner, owner, "owner");
-        assertEq(info.name, "iris", "name");
-        assertEq(info.metadataCid, _cid("meta"), "metadata CID");
         assertEq(info.testSetCommitment, input.testSetCommitment, "test set commitment");
         assertEq(info.testSetCid, "", "test set CID");
         assertEq(info.schemaHash, keccak256(abi.encode(_schema())), "schema hash");
@@ -55,14 +54,7 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         assertFalse(info.hasLinearModel, "no perceptron");
         assertEq(address(marketplace).balance, POOL, "balance");
 
-        IMarketplaceTypes.Version memory version = marketplace.getVersion(modelId, 1);
-        assertEq(version.modelCid, _cid("model1"), "model CID");
-        assertEq(version.evaluationCid, _cid("eval1"), "evaluation CID");
-        assertEq(version.accuracyBps, 9100, "accuracy");
-        assertEq(version.parent, 0, "parent");
-        assertEq(version.publishedAt, block.timestamp, "published at");
-        assertEq(version.rowsAccepted, 0, "rows accepted");
-
+        // the name, the metadata CID and the version are in the events only (test_publishModel_emitsEventsInOrder)
         assertEq(_publish(), 2, "second model id");
     }
 
@@ -83,7 +75,9 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         vm.expectEmit(address(marketplace));
         emit IMarketplaceTypes.LinearModelPublished(1, linear.weights, 0, MAX_FEATURE);
         vm.expectEmit(address(marketplace));
-        emit IMarketplaceTypes.VersionPublished(1, 1, input.modelCid, input.accuracyBps, input.evaluationCid, 0);
+        emit IMarketplaceTypes.VersionPublished(
+            1, 1, input.modelCid, input.accuracyBps, input.evaluationCid, 0, 0, uint64(block.timestamp)
+        );
         vm.prank(owner);
         marketplace.publishModel{value: POOL}(input, _terms(), schema, linear);
     }
@@ -91,10 +85,13 @@ contract ModelMarketplaceTest is MarketplaceFixture {
     function test_publishModel_withPerceptron() public {
         uint256 modelId = _publishLinear();
         assertTrue(marketplace.getModel(modelId).hasLinearModel, "has perceptron");
-        (int64[] memory weights, int64 intercept, uint64 updates) = marketplace.linearModel(modelId);
-        assertEq(weights, _features(1, -1), "weights");
-        assertEq(intercept, 0, "intercept");
-        assertEq(updates, 0, "updates");
+        IMarketplaceTypes.LinearModelInfo memory linear = marketplace.linearModel(modelId);
+        assertEq(linear.weightsHash, keccak256(_linear().weights), "weights hash");
+        assertEq(_linear().weights, hex"0000000000000001ffffffffffffffff", "weights packed: int64 big-endian");
+        assertEq(linear.intercept, 0, "intercept");
+        assertEq(linear.maxAbsFeature, MAX_FEATURE, "bound");
+        assertEq(linear.updates, 0, "updates");
+        assertEq(linear.featureCount, 2, "feature count");
     }
 
     function test_publishModel_revertsOnInvalidInput() public {
@@ -163,15 +160,14 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         input.evaluationCid = "";
         input.trainingRoot = bytes32(0);
         input.trainingRowCount = 0;
+        vm.expectEmit(address(marketplace));
+        emit IMarketplaceTypes.VersionPublished(1, 1, _dagPbCid("model"), 9100, "", 0, 0, uint64(block.timestamp));
         vm.prank(owner);
         uint256 modelId = marketplace.publishModel(input, _terms(), _schema(), _noLinear());
 
         IMarketplaceTypes.ModelInfo memory info = marketplace.getModel(modelId);
-        assertEq(info.metadataCid, _dagPbCid("meta"), "metadata CID");
         assertEq(info.trainingRowCount, 0, "no training data");
         assertEq(info.rewardPool, 0, "empty pool");
-        assertEq(marketplace.getVersion(modelId, 1).evaluationCid, "", "no evaluation");
-        assertEq(marketplace.getVersion(modelId, 1).modelCid, _dagPbCid("model"), "dag-pb model CID");
     }
 
     function test_publishModel_revertsOnInvalidTerms() public {
@@ -256,8 +252,13 @@ contract ModelMarketplaceTest is MarketplaceFixture {
 
     function test_publishModel_revertsOnInvalidPerceptron() public {
         IMarketplaceTypes.LinearModelInput memory linear = _linear();
-        linear.weights = new int64[](3);
+        linear.weights = new bytes(24);
         vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceFeatureCountMismatch.selector, 2, 3));
+        vm.prank(owner);
+        marketplace.publishModel(_input(), _terms(), _schema(), linear);
+
+        linear.weights = new bytes(15); // not whole weights
+        vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceFeatureCountMismatch.selector, 2, 1));
         vm.prank(owner);
         marketplace.publishModel(_input(), _terms(), _schema(), linear);
 
@@ -286,24 +287,18 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         _afterWindow(submissionId);
         marketplace.claim(submissionId);
 
+        // a version is recorded by its event only: parent, rows accepted so far and time are in it
+        uint64 now_ = uint64(block.timestamp);
         vm.expectEmit(address(marketplace));
-        emit IMarketplaceTypes.VersionPublished(modelId, 2, _cid("model2"), 9300, _cid("eval2"), 1);
+        emit IMarketplaceTypes.VersionPublished(modelId, 2, _cid("model2"), 9300, _cid("eval2"), 1, 3, now_);
         vm.prank(owner);
         uint32 version = marketplace.publishVersion(modelId, _cid("model2"), 9300, _cid("eval2"));
+        vm.expectEmit(address(marketplace));
+        emit IMarketplaceTypes.VersionPublished(modelId, 3, _dagPbCid("model3"), 10_000, "", 2, 3, now_);
         vm.prank(owner);
         assertEq(marketplace.publishVersion(modelId, _dagPbCid("model3"), 10_000, ""), 3, "third version");
 
         assertEq(version, 2, "version");
-        IMarketplaceTypes.Version memory published = marketplace.getVersion(modelId, 2);
-        assertEq(published.parent, 1, "parent");
-        assertEq(published.rowsAccepted, 3, "rows accepted");
-        assertEq(published.publishedAt, block.timestamp, "published at");
-        IMarketplaceTypes.Version[] memory versions = marketplace.getVersions(modelId);
-        assertEq(versions.length, 3, "versions");
-        assertEq(versions[0].modelCid, _cid("model1"), "first version");
-        assertEq(versions[1].modelCid, _cid("model2"), "second version");
-        assertEq(versions[2].parent, 2, "third version's parent");
-        assertEq(versions[2].evaluationCid, "", "no evaluation");
         assertEq(marketplace.getModel(modelId).versionCount, 3, "version count");
     }
 
@@ -329,18 +324,6 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         _expectInvalidInput("accuracy above 10000 bps");
         vm.prank(owner);
         marketplace.publishVersion(modelId, cid, 10_001, "");
-    }
-
-    function test_getVersion_revertsOnUnknownVersion() public {
-        uint256 modelId = _publish();
-        vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceUnknownVersion.selector, modelId, 0));
-        marketplace.getVersion(modelId, 0);
-        vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceUnknownVersion.selector, modelId, 2));
-        marketplace.getVersion(modelId, 2);
-        _expectError(IMarketplaceTypes.MarketplaceUnknownModel.selector, 5);
-        marketplace.getVersion(5, 1);
-        _expectError(IMarketplaceTypes.MarketplaceUnknownModel.selector, 5);
-        marketplace.getVersions(5);
     }
 
     // ============================================================================================ reward pool
@@ -465,15 +448,14 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         assertEq(submission.id, 1, "id");
         assertEq(submission.modelId, modelId, "model id");
         assertEq(submission.contributor, alice, "contributor");
-        assertEq(submission.dataCid, _cid("data"), "data CID");
-        assertEq(submission.merkleRoot, ROOT, "root");
+        assertEq(submission.merkleRoot, ROOT, "root"); // the data CID is in SubmissionAdded only
         assertEq(submission.rowCount, 10, "row count");
         assertEq(submission.rowsRejected, 0, "rows rejected");
         assertEq(submission.openChallenges, 0, "open challenges");
         assertEq(submission.createdAt, block.timestamp, "created at");
         assertEq(submission.windowEndsAt, block.timestamp + WINDOW, "window");
-        assertEq(submission.depositPerRow, DEPOSIT, "deposit snapshot");
-        assertEq(submission.rewardPerRow, REWARD, "reward snapshot");
+        assertEq(submission.depositPerRow, DEPOSIT, "the model's deposit");
+        assertEq(submission.rewardPerRow, REWARD, "the model's reward");
         assertFalse(submission.onChainRow, "on-chain row");
         assertFalse(submission.claimed, "claimed");
         assertFalse(submission.forfeited, "forfeited");
@@ -485,12 +467,15 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         assertEq(address(marketplace).balance, POOL + deposit, "balance");
     }
 
-    function test_contribute_keepsDagPbCodec() public {
+    function test_contribute_acceptsDagPbCids() public {
         uint256 modelId = _publish();
         vm.deal(alice, DEPOSIT);
+        vm.expectEmit(address(marketplace));
+        emit IMarketplaceTypes.SubmissionAdded(
+            modelId, 1, alice, _dagPbCid("data"), ROOT, 1, DEPOSIT, uint64(block.timestamp) + WINDOW
+        );
         vm.prank(alice);
-        uint256 submissionId = marketplace.contribute{value: DEPOSIT}(modelId, _dagPbCid("data"), ROOT, 1);
-        assertEq(marketplace.getSubmission(submissionId).dataCid, _dagPbCid("data"), "dag-pb CID");
+        marketplace.contribute{value: DEPOSIT}(modelId, _dagPbCid("data"), ROOT, 1);
     }
 
     function test_contribute_revertsOnInvalidInput() public {
@@ -637,7 +622,10 @@ contract ModelMarketplaceTest is MarketplaceFixture {
             abi.encodeCall(IModelMarketplace.contribute, (1, _cid("data"), root, 6))
         );
         _logGas(
-            "contributeRow", alice, DEPOSIT, abi.encodeCall(IModelMarketplace.contributeRow, (2, _features(1, 5), 1))
+            "contributeRow",
+            alice,
+            DEPOSIT,
+            abi.encodeCall(IModelMarketplace.contributeRow, (2, _encodeRow(_features(1, 5), 1)))
         );
         (uint256 copy, bytes32[] memory copyLeaves) = _contributeRows(bob, 1, rows);
 
@@ -695,53 +683,75 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         _logGas("expireChallenge (label)", dave, 0, abi.encodeCall(IModelMarketplace.expireChallenge, (expiring)));
         _logGas("expireChallenge (forfeit)", dave, 0, abi.encodeCall(IModelMarketplace.expireChallenge, (forfeiting)));
         _logGas("claim (batch)", dave, 0, abi.encodeCall(IModelMarketplace.claim, (1)));
-        _logGas("claim (on-chain row, learned)", dave, 0, abi.encodeCall(IModelMarketplace.claim, (2)));
+        _logGas(
+            "claimRow (learned)",
+            dave,
+            0,
+            abi.encodeCall(IModelMarketplace.claimRow, (2, _encodeRow(_features(1, 5), 1), _linear().weights))
+        );
         _logGas("withdraw", alice, 0, abi.encodeCall(IModelMarketplace.withdraw, ()));
     }
 
     // ============================================================================================ contributeRow
 
-    function test_contributeRow_storesRowAndEmitsPrediction() public {
+    function test_contributeRow_storesHashAndEmitsRow() public {
         uint256 modelId = _publishLinear(); // predicts 1 iff x0 - x1 >= 0
         int64[] memory features = _features(1, 5);
-        bytes32 leaf = MerkleBuilder.leaf(MerkleBuilder.keyOf(alice), 0, _encodeRow(features, 1));
+        bytes memory row = _encodeRow(features, 1);
+        assertEq(row, hex"01" hex"00000000" hex"0000000000000001" hex"00000001" hex"0000000000000005", "sparse form");
         vm.deal(alice, DEPOSIT);
 
         vm.expectEmit(address(marketplace));
         emit IMarketplaceTypes.SubmissionAdded(
-            modelId, 1, alice, "", leaf, 1, DEPOSIT, uint64(block.timestamp) + WINDOW
+            modelId, 1, alice, "", bytes32(0), 1, DEPOSIT, uint64(block.timestamp) + WINDOW
         );
         vm.expectEmit(address(marketplace));
-        emit IMarketplaceTypes.RowAdded(modelId, 1, features, 1, 0); // predicted 0 before the row
+        emit IMarketplaceTypes.RowAdded(modelId, 1, row);
         vm.prank(alice);
-        uint256 submissionId = marketplace.contributeRow{value: DEPOSIT}(modelId, features, 1);
+        uint256 submissionId = marketplace.contributeRow{value: DEPOSIT}(modelId, row);
 
         IMarketplaceTypes.Submission memory submission = marketplace.getSubmission(submissionId);
         assertTrue(submission.onChainRow, "on-chain row");
-        assertEq(submission.dataCid, "", "no data CID");
         assertEq(submission.rowCount, 1, "one row");
-        assertEq(submission.merkleRoot, leaf, "root is the leaf");
-        (int64[] memory storedFeatures, int64 storedLabel) = marketplace.getRow(submissionId);
-        assertEq(storedFeatures, features, "features");
-        assertEq(storedLabel, 1, "label");
+        assertEq(submission.merkleRoot, bytes32(0), "no tree: the row's hash binds it");
+        assertEq(submission.createdAt, block.timestamp, "created at");
+        assertEq(submission.windowEndsAt, block.timestamp + WINDOW, "window");
         assertEq(marketplace.getModel(modelId).rewardPool, POOL - REWARD, "reward reserved");
+        assertEq(marketplace.getModel(modelId).rowsSubmitted, 1, "rows submitted");
         assertEq(address(marketplace).balance, POOL + DEPOSIT, "deposit held");
+    }
+
+    function test_contributeRow_sparseRowsOfAWideModel() public {
+        // a model of 1,000 features; a row names only its non-zero ones, in increasing order
+        int64[] memory weights = new int64[](1000);
+        weights[999] = 1;
+        uint256 modelId = _publishWide(weights);
+        bytes memory row = bytes.concat(hex"01", SparseRows.feature(3, 7), SparseRows.feature(999, -2));
+        vm.deal(alice, 2 * DEPOSIT);
+        vm.prank(alice);
+        uint256 submissionId = marketplace.contributeRow{value: DEPOSIT}(modelId, row);
+        assertEq(marketplace.predict(modelId, SparseRows.pack(weights), row), 0, "w_999 * -2 < 0");
+        vm.prank(alice);
+        marketplace.contributeRow{value: DEPOSIT}(modelId, hex"00"); // every feature zero: the label alone
+
+        _afterWindow(submissionId);
+        vm.prank(bob);
+        marketplace.claimRow(submissionId, row, SparseRows.pack(weights));
+        weights[3] = 7;
+        weights[999] = -1;
+        IMarketplaceTypes.LinearModelInfo memory linear = marketplace.linearModel(modelId);
+        assertEq(linear.weightsHash, keccak256(SparseRows.pack(weights)), "only the row's features moved");
+        assertEq(linear.intercept, 1e6, "intercept moved");
+        assertEq(linear.updates, 1, "updates");
     }
 
     function test_contributeRow_doesNotLearnBeforeClaim() public {
         uint256 modelId = _publishLinear();
         _contributeRow(alice, modelId, _features(1, 5), 1); // misclassified, but not claimed yet
-        (int64[] memory weights, int64 intercept, uint64 updates) = marketplace.linearModel(modelId);
-        assertEq(weights, _features(1, -1), "weights");
-        assertEq(intercept, 0, "intercept");
-        assertEq(updates, 0, "updates");
-
-        // the prediction in RowAdded is the model's before the row, not after earlier unclaimed rows
-        vm.deal(bob, DEPOSIT);
-        vm.expectEmit(address(marketplace));
-        emit IMarketplaceTypes.RowAdded(modelId, 2, _features(1, 6), 1, 0);
-        vm.prank(bob);
-        marketplace.contributeRow{value: DEPOSIT}(modelId, _features(1, 6), 1);
+        IMarketplaceTypes.LinearModelInfo memory linear = marketplace.linearModel(modelId);
+        assertEq(linear.weightsHash, keccak256(_linear().weights), "weights");
+        assertEq(linear.intercept, 0, "intercept");
+        assertEq(linear.updates, 0, "updates");
     }
 
     function test_contributeRow_reverts() public {
@@ -751,33 +761,48 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         vm.startPrank(alice);
 
         _expectError(IMarketplaceTypes.MarketplaceNoLinearModel.selector, plainModel);
-        marketplace.contributeRow{value: DEPOSIT}(plainModel, _features(1, 1), 1);
+        marketplace.contributeRow{value: DEPOSIT}(plainModel, _encodeRow(_features(1, 1), 1));
 
         _expectError(IMarketplaceTypes.MarketplaceUnknownModel.selector, 3);
-        marketplace.contributeRow{value: DEPOSIT}(3, _features(1, 1), 1);
+        marketplace.contributeRow{value: DEPOSIT}(3, _encodeRow(_features(1, 1), 1));
 
-        vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceFeatureCountMismatch.selector, 2, 3));
-        marketplace.contributeRow{value: DEPOSIT}(modelId, new int64[](3), 1);
+        vm.expectRevert(_featureIndexOutOfRange(2, 2));
+        marketplace.contributeRow{value: DEPOSIT}(modelId, bytes.concat(hex"01", SparseRows.feature(2, 1)));
 
         // forge-lint: disable-next-line(unsafe-typecast) MAX_FEATURE = 1e12 fits in int64
         int64 beyond = int64(MAX_FEATURE) + 1;
         vm.expectRevert(_featureOutOfRange(1, beyond));
-        marketplace.contributeRow{value: DEPOSIT}(modelId, _features(0, beyond), 1);
+        marketplace.contributeRow{value: DEPOSIT}(modelId, _encodeRow(_features(0, beyond), 1));
 
         vm.expectRevert(_featureOutOfRange(0, -beyond));
-        marketplace.contributeRow{value: DEPOSIT}(modelId, _features(-beyond, 0), 1);
+        marketplace.contributeRow{value: DEPOSIT}(modelId, _encodeRow(_features(-beyond, 0), 1));
 
         vm.expectRevert(_featureOutOfRange(0, type(int64).min));
-        marketplace.contributeRow{value: DEPOSIT}(modelId, _features(type(int64).min, 0), 1);
+        marketplace.contributeRow{value: DEPOSIT}(modelId, _encodeRow(_features(type(int64).min, 0), 1));
 
         vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceInvalidLabel.selector, int64(2)));
-        marketplace.contributeRow{value: DEPOSIT}(modelId, _features(1, 1), 2);
+        marketplace.contributeRow{value: DEPOSIT}(modelId, _encodeRow(_features(1, 1), 2));
 
-        vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceInvalidLabel.selector, int64(-1)));
-        marketplace.contributeRow{value: DEPOSIT}(modelId, _features(1, 1), -1);
+        vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceInvalidLabel.selector, int64(255)));
+        marketplace.contributeRow{value: DEPOSIT}(modelId, hex"ff");
+
+        vm.expectRevert(_malformedRow("a row is a label byte and 12 bytes a feature"));
+        marketplace.contributeRow{value: DEPOSIT}(modelId, "");
+        vm.expectRevert(_malformedRow("a row is a label byte and 12 bytes a feature"));
+        marketplace.contributeRow{value: DEPOSIT}(modelId, bytes.concat(_encodeRow(_features(1, 1), 1), hex"00"));
+
+        // one spelling per row: zeros left out, indices increasing, none repeated
+        vm.expectRevert(_malformedRow("a zero feature must be left out"));
+        marketplace.contributeRow{value: DEPOSIT}(modelId, bytes.concat(hex"01", SparseRows.feature(0, 0)));
+        bytes memory swapped = bytes.concat(hex"01", SparseRows.feature(1, 1), SparseRows.feature(0, 1));
+        vm.expectRevert(_malformedRow("feature indices must increase"));
+        marketplace.contributeRow{value: DEPOSIT}(modelId, swapped);
+        bytes memory repeated = bytes.concat(hex"01", SparseRows.feature(1, 1), SparseRows.feature(1, 2));
+        vm.expectRevert(_malformedRow("feature indices must increase"));
+        marketplace.contributeRow{value: DEPOSIT}(modelId, repeated);
 
         vm.expectRevert(_incorrectPayment(DEPOSIT, 0));
-        marketplace.contributeRow(modelId, _features(1, 1), 1);
+        marketplace.contributeRow(modelId, _encodeRow(_features(1, 1), 1));
         vm.stopPrank();
     }
 
@@ -786,8 +811,8 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         // forge-lint: disable-next-line(unsafe-typecast) MAX_FEATURE = 1e12 fits in int64
         int64 bound = int64(MAX_FEATURE);
         uint256 submissionId = _contributeRow(alice, modelId, _features(bound, -bound), 1);
-        (int64[] memory features,) = marketplace.getRow(submissionId);
-        assertEq(features, _features(bound, -bound), "stored at the bound");
+        _afterWindow(submissionId);
+        _claimRow(bob, submissionId);
     }
 
     function test_contributeRow_revertsOnDuplicateRow() public {
@@ -798,7 +823,7 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         vm.deal(bob, DEPOSIT);
         vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceDuplicateRow.selector, modelId, first));
         vm.prank(bob);
-        marketplace.contributeRow{value: DEPOSIT}(modelId, _features(4, 2), 1);
+        marketplace.contributeRow{value: DEPOSIT}(modelId, _encodeRow(_features(4, 2), 1));
 
         // the same features with the other label, or the same row on another model, are other rows
         _contributeRow(bob, modelId, _features(4, 2), 0);
@@ -810,43 +835,80 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         vm.deal(bob, DEPOSIT);
         vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceDuplicateRow.selector, modelId, first));
         vm.prank(bob);
-        marketplace.contributeRow{value: DEPOSIT}(modelId, _features(4, 2), 1);
+        marketplace.contributeRow{value: DEPOSIT}(modelId, _encodeRow(_features(4, 2), 1));
     }
 
     function test_predict_andLinearModel() public {
-        IMarketplaceTypes.LinearModelInput memory linear = _linear();
-        linear.weights = _features(3, -2);
-        linear.intercept = -1;
-        uint256 modelId = _publish(marketplace, _terms(), POOL, linear);
+        uint256 modelId = _publish(marketplace, _terms(), POOL, _linear(_features(3, -2), -1, MAX_FEATURE));
+        bytes memory weights = _weightsOf(modelId);
 
         // score = 3 * x0 - 2 * x1 - 1e6
-        assertEq(marketplace.predict(modelId, _features(1e6, 1e6)), 1, "score 0 is class 1");
-        assertEq(marketplace.predict(modelId, _features(1e6, 1e6 + 1)), 0, "score -2");
-        assertEq(marketplace.predict(modelId, _features(0, 0)), 0, "intercept only");
-        assertEq(marketplace.predict(modelId, _features(type(int64).max, type(int64).min)), 1, "no overflow");
+        assertEq(marketplace.predict(modelId, weights, _encodeRow(_features(1e6, 1e6), 0)), 1, "score 0 is class 1");
+        assertEq(marketplace.predict(modelId, weights, _encodeRow(_features(1e6, 1e6 + 1), 0)), 0, "score -2");
+        assertEq(marketplace.predict(modelId, weights, _encodeRow(_features(0, 0), 0)), 0, "intercept only");
+        // forge-lint: disable-next-line(unsafe-typecast) MAX_FEATURE = 1e12 fits in int64
+        int64 bound = int64(MAX_FEATURE);
+        assertEq(marketplace.predict(modelId, weights, _encodeRow(_features(bound, -bound), 0)), 1, "at the bound");
     }
 
     function test_predict_reverts() public {
         uint256 modelId = _publish();
+        bytes memory row = _encodeRow(_features(1, 1), 1);
         _expectError(IMarketplaceTypes.MarketplaceNoLinearModel.selector, modelId);
-        marketplace.predict(modelId, _features(1, 1));
+        marketplace.predict(modelId, _linear().weights, row);
         _expectError(IMarketplaceTypes.MarketplaceNoLinearModel.selector, modelId);
         marketplace.linearModel(modelId);
         _expectError(IMarketplaceTypes.MarketplaceUnknownModel.selector, 3);
-        marketplace.predict(3, _features(1, 1));
+        marketplace.predict(3, _linear().weights, row);
 
         uint256 linearModel = _publishLinear();
-        vm.expectRevert(abi.encodeWithSelector(IMarketplaceTypes.MarketplaceFeatureCountMismatch.selector, 2, 1));
-        marketplace.predict(linearModel, new int64[](1));
+        _expectError(IMarketplaceTypes.MarketplaceWeightsMismatch.selector, linearModel);
+        marketplace.predict(linearModel, SparseRows.pack(_features(1, 1)), row);
+        vm.expectRevert(_featureIndexOutOfRange(5, 2));
+        marketplace.predict(linearModel, _linear().weights, bytes.concat(hex"01", SparseRows.feature(5, 1)));
     }
 
-    function test_getRow_reverts() public {
-        uint256 modelId = _publish();
-        (uint256 submissionId,) = _contribute(alice, modelId, 1, 2);
-        _expectError(IMarketplaceTypes.MarketplaceNotOnChainRow.selector, submissionId);
-        marketplace.getRow(submissionId);
-        _expectError(IMarketplaceTypes.MarketplaceUnknownSubmission.selector, 5);
-        marketplace.getRow(5);
+    // ============================================================================================ claimRow
+
+    function test_claimRow_learnsTheRowAndChecksRowAndWeights() public {
+        uint256 modelId = _publishLinear(); // 1 iff x0 - x1 >= 0
+        uint256 submissionId = _contributeRow(alice, modelId, _features(1, 5), 1); // misclassified
+        (uint256 batch,) = _contribute(alice, modelId, 1, 2);
+        bytes memory row = _encodeRow(_features(1, 5), 1);
+        bytes memory weights = _linear().weights;
+        _afterWindow(batch);
+
+        _expectError(IMarketplaceTypes.MarketplaceRowRequired.selector, submissionId);
+        marketplace.claim(submissionId);
+        _expectError(IMarketplaceTypes.MarketplaceNotOnChainRow.selector, batch);
+        marketplace.claimRow(batch, row, weights);
+        vm.expectRevert(_invalidProof(submissionId, 0));
+        marketplace.claimRow(submissionId, _encodeRow(_features(1, 5), 0), weights);
+        _expectError(IMarketplaceTypes.MarketplaceWeightsMismatch.selector, modelId);
+        marketplace.claimRow(submissionId, row, SparseRows.pack(_features(1, 0)));
+        _expectError(IMarketplaceTypes.MarketplaceUnknownSubmission.selector, 9);
+        marketplace.claimRow(9, row, weights);
+
+        vm.expectEmit(address(marketplace));
+        emit IMarketplaceTypes.SubmissionClaimed(modelId, submissionId, alice, 1, uint256(DEPOSIT) + REWARD);
+        int64[] memory learned = _features(2, 4);
+        vm.expectEmit(address(marketplace));
+        emit IMarketplaceTypes.LinearModelUpdated(modelId, submissionId, 1, keccak256(SparseRows.pack(learned)), 1e6);
+        vm.prank(dave); // anyone may claim
+        marketplace.claimRow(submissionId, row, weights);
+        assertEq(marketplace.creditOf(alice), uint256(DEPOSIT) + REWARD, "paid");
+        assertEq(marketplace.getModel(modelId).rowsAccepted, 1, "accepted");
+
+        _expectError(IMarketplaceTypes.MarketplaceAlreadyClaimed.selector, submissionId);
+        marketplace.claimRow(submissionId, row, SparseRows.pack(learned));
+        // the old weights are no longer the model's: a claim with them is refused
+        uint256 next = _contributeRow(bob, modelId, _features(7, 1), 1);
+        _afterWindow(next);
+        _expectError(IMarketplaceTypes.MarketplaceWeightsMismatch.selector, modelId);
+        marketplace.claimRow(next, _encodeRow(_features(7, 1), 1), weights);
+        _perceptronWeights[modelId] = learned;
+        _perceptronIntercept[modelId] = 1e6;
+        assertFalse(_claimRow(dave, next), "(7, 1) is class 1 already: nothing to learn");
     }
 
     // ============================================================================================ commit / reveal
@@ -2343,17 +2405,16 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         _afterWindow(second);
 
         vm.expectEmit(address(marketplace));
-        emit IMarketplaceTypes.LinearModelUpdated(modelId, first, 1);
-        marketplace.claim(first);
-        (int64[] memory weights, int64 intercept, uint64 updates) = marketplace.linearModel(modelId);
-        assertEq(weights, _features(2, 4), "weights moved towards the row");
-        assertEq(intercept, 1e6, "intercept moved by one scale unit");
-        assertEq(updates, 1, "updates");
+        emit IMarketplaceTypes.LinearModelUpdated(
+            modelId, first, 1, keccak256(SparseRows.pack(_features(2, 4))), 1e6
+        );
+        assertTrue(_claimRow(dave, first), "learned");
+        assertEq(_perceptronWeights[modelId], _features(2, 4), "weights moved towards the row");
+        assertEq(_perceptronIntercept[modelId], 1e6, "intercept moved by one scale unit");
 
-        marketplace.claim(second); // (5, 1): 2 * 5 + 4 * 1 + 1e6 >= 0, right: no update
-        (weights, intercept, updates) = marketplace.linearModel(modelId);
-        assertEq(weights, _features(2, 4), "unchanged weights");
-        assertEq(updates, 1, "no update");
+        // (5, 1): 2 * 5 + 4 * 1 + 1e6 >= 0, right: no update
+        assertFalse(_claimRow(dave, second), "not learned");
+        assertEq(marketplace.linearModel(modelId).updates, 1, "no update");
         assertEq(marketplace.creditOf(alice), DEPOSIT + REWARD, "alice paid");
         assertEq(marketplace.creditOf(bob), DEPOSIT + REWARD, "bob paid");
         assertEq(marketplace.getModel(modelId).rowsAccepted, 2, "rows accepted");
@@ -2366,11 +2427,19 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         _afterWindow(submissionId);
         vm.expectEmit(address(marketplace));
         emit IMarketplaceTypes.SubmissionClaimed(modelId, submissionId, alice, 0, 0);
-        marketplace.claim(submissionId);
-        (,, uint64 updates) = marketplace.linearModel(modelId);
-        assertEq(updates, 0, "not learned");
+        marketplace.claim(submissionId); // no row or weights needed: there is nothing to learn
+        assertEq(marketplace.linearModel(modelId).updates, 0, "not learned");
         assertEq(marketplace.creditOf(alice), 0, "nothing paid");
         assertTrue(marketplace.getSubmission(submissionId).claimed, "settled");
+    }
+
+    function test_claimRow_ofRejectedRowNeedsNoWeights() public {
+        uint256 modelId = _publishLinear();
+        uint256 submissionId = _contributeRow(alice, modelId, _features(1, 5), 1);
+        _resolve(_challengeLabel(carol, submissionId, 0, _encodeRow(_features(1, 5), 1), new bytes32[](0)), true);
+        _afterWindow(submissionId);
+        marketplace.claimRow(submissionId, _encodeRow(_features(1, 5), 1), "");
+        assertEq(marketplace.linearModel(modelId).updates, 0, "not learned");
     }
 
     // ============================================================================================ withdraw
@@ -2447,14 +2516,14 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         page = marketplace.getModels(2, 2);
         assertEq(page.length, 1, "last page");
         assertEq(page[0].id, 3, "last id");
-        assertEq(page[0].name, "iris", "info filled");
+        assertEq(page[0].owner, owner, "info filled");
         assertEq(marketplace.getModels(3, 2).length, 0, "past the end");
         assertEq(marketplace.getModels(0, 0).length, 0, "zero limit");
         assertEq(marketplace.getModels(1, type(uint256).max).length, 2, "unbounded limit");
         assertEq(marketplace.getModels(type(uint256).max, type(uint256).max).length, 0, "huge offset");
     }
 
-    function test_getSubmissions_pagesPerModel() public {
+    function test_getSubmissions_readsTheIdsGiven() public {
         uint256 first = _publish();
         uint256 second = _publish();
         _contribute(alice, first, 1, 1);
@@ -2462,18 +2531,19 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         _contribute(bob, first, 3, 2);
         _contribute(bob, first, 4, 3);
 
-        IMarketplaceTypes.Submission[] memory page = marketplace.getSubmissions(first, 1, 5);
+        uint256[] memory ids = new uint256[](2);
+        ids[0] = 4;
+        ids[1] = 2;
+        IMarketplaceTypes.Submission[] memory page = marketplace.getSubmissions(ids);
         assertEq(page.length, 2, "page length");
-        assertEq(page[0].id, 3, "second submission of the model");
-        assertEq(page[1].id, 4, "third submission of the model");
-        assertEq(page[1].rowCount, 3, "submission filled");
-        assertEq(page[1].dataCid, _cid("data"), "CID rebuilt");
-        assertEq(marketplace.getSubmissions(second, 0, 10).length, 1, "other model");
-        assertEq(marketplace.getSubmissions(first, 3, 1).length, 0, "past the end");
-        assertEq(marketplace.getSubmissions(first, type(uint256).max, type(uint256).max).length, 0, "huge offset");
+        assertEq(page[0].id, 4, "in the order asked");
+        assertEq(page[0].rowCount, 3, "submission filled");
+        assertEq(page[1].modelId, second, "of any model");
+        assertEq(marketplace.getSubmissions(new uint256[](0)).length, 0, "none asked");
         assertEq(marketplace.getModel(first).submissionCount, 3, "submission count");
-        _expectError(IMarketplaceTypes.MarketplaceUnknownModel.selector, 3);
-        marketplace.getSubmissions(3, 0, 1);
+        ids[1] = 5;
+        _expectError(IMarketplaceTypes.MarketplaceUnknownSubmission.selector, 5);
+        marketplace.getSubmissions(ids);
     }
 
     function test_views_revertOnUnknownIds() public {
@@ -2683,6 +2753,30 @@ contract ModelMarketplaceTest is MarketplaceFixture {
     // ============================================================================================ helpers
 
     /// @dev Calls the marketplace as `sender` with `value`, requires success and logs the gas of the call.
+    function _featureIndexOutOfRange(uint256 index, uint256 featureCount) private pure returns (bytes memory) {
+        return abi.encodeWithSelector(
+            IMarketplaceTypes.MarketplaceFeatureIndexOutOfRange.selector, index, featureCount
+        );
+    }
+
+    function _malformedRow(string memory reason) private pure returns (bytes memory) {
+        return abi.encodeWithSelector(IMarketplaceTypes.MarketplaceMalformedRow.selector, reason);
+    }
+
+    /// @dev The default model with a perceptron of `weights.length` features (schema "f…fs").
+    function _publishWide(int64[] memory weights) private returns (uint256 modelId) {
+        IMarketplaceTypes.RowSchema memory schema = _schema();
+        bytes memory columns = new bytes(weights.length + 1);
+        for (uint256 i = 0; i < weights.length; ++i) {
+            columns[i] = "f";
+        }
+        columns[weights.length] = "s";
+        schema.columns = columns;
+        vm.deal(owner, POOL);
+        vm.prank(owner);
+        modelId = marketplace.publishModel{value: POOL}(_input(), _terms(), schema, _linear(weights, 0, MAX_FEATURE));
+    }
+
     function _logGas(string memory name, address sender, uint256 value, bytes memory data) private {
         vm.prank(sender);
         uint256 before = gasleft();

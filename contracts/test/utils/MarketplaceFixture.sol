@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {IMarketplaceTypes} from "../../src/IMarketplaceTypes.sol";
 import {ModelMarketplace} from "../../src/ModelMarketplace.sol";
 import {MerkleBuilder} from "./MerkleBuilder.sol";
+import {SparseRows} from "./SparseRows.sol";
 import {TestBase} from "./TestBase.sol";
 
 /**
@@ -34,6 +35,14 @@ abstract contract MarketplaceFixture is TestBase {
     address internal bob;
     address internal carol;
     address internal dave;
+
+    /// @dev The perceptron of each model of `marketplace`, followed by the dense reference ({SparseRows}): every
+    /// claim through {_claimRow} checks that the contract's weights hash to the reference's.
+    mapping(uint256 modelId => int64[]) internal _perceptronWeights;
+    mapping(uint256 modelId => int64) internal _perceptronIntercept;
+    /// @dev The on-chain rows added through {_contributeRow}, dense.
+    mapping(uint256 submissionId => int64[]) internal _rowFeatures;
+    mapping(uint256 submissionId => int64) internal _rowLabel;
 
     function setUp() public virtual {
         marketplace = new ModelMarketplace();
@@ -83,12 +92,21 @@ abstract contract MarketplaceFixture is TestBase {
     }
 
     function _noLinear() internal pure returns (IMarketplaceTypes.LinearModelInput memory linear) {
-        linear.weights = new int64[](0);
+        linear.weights = "";
     }
 
     function _linear() internal pure returns (IMarketplaceTypes.LinearModelInput memory linear) {
-        linear.weights = _features(1, -1);
-        linear.maxAbsFeature = MAX_FEATURE;
+        return _linear(_features(1, -1), 0, MAX_FEATURE);
+    }
+
+    function _linear(int64[] memory weights, int64 intercept, uint64 maxAbsFeature)
+        internal
+        pure
+        returns (IMarketplaceTypes.LinearModelInput memory linear)
+    {
+        linear.weights = SparseRows.pack(weights);
+        linear.intercept = intercept;
+        linear.maxAbsFeature = maxAbsFeature;
     }
 
     function _trainingRows() internal pure returns (bytes[] memory) {
@@ -124,8 +142,9 @@ abstract contract MarketplaceFixture is TestBase {
         features[1] = x1;
     }
 
+    /// @dev The canonical (sparse) form of a dense on-chain row.
     function _encodeRow(int64[] memory features, int64 label) internal pure returns (bytes memory) {
-        return abi.encode(features, label);
+        return SparseRows.fromDense(features, label);
     }
 
     // --------------------------------------------------------------------------------------------- publishing
@@ -150,7 +169,12 @@ abstract contract MarketplaceFixture is TestBase {
     ) internal returns (uint256) {
         vm.deal(owner, pool);
         vm.prank(owner);
-        return target.publishModel{value: pool}(_input(), terms, _schema(), linear);
+        uint256 modelId = target.publishModel{value: pool}(_input(), terms, _schema(), linear);
+        if (target == marketplace && linear.weights.length != 0) {
+            _perceptronWeights[modelId] = SparseRows.unpack(linear.weights);
+            _perceptronIntercept[modelId] = linear.intercept;
+        }
+        return modelId;
     }
 
     /// @dev Publishes the default model with the perceptron `x0 - x1 >= 0` (bound 1e12 in fixed point).
@@ -189,6 +213,7 @@ abstract contract MarketplaceFixture is TestBase {
         submissionId = marketplace.contribute{value: deposit}(modelId, _cid("data"), root, rowCount);
     }
 
+    /// @dev `contributor` adds the dense row `features` (sent in its sparse form) with `label` on chain.
     function _contributeRow(address contributor, uint256 modelId, int64[] memory features, int64 label)
         internal
         returns (uint256 submissionId)
@@ -196,7 +221,43 @@ abstract contract MarketplaceFixture is TestBase {
         uint256 deposit = marketplace.getModel(modelId).terms.depositPerRow;
         vm.deal(contributor, deposit);
         vm.prank(contributor);
-        submissionId = marketplace.contributeRow{value: deposit}(modelId, features, label);
+        submissionId = marketplace.contributeRow{value: deposit}(modelId, _encodeRow(features, label));
+        _rowFeatures[submissionId] = features;
+        _rowLabel[submissionId] = label;
+    }
+
+    /// @dev The current weights of the perceptron of `modelId`, packed (as {claimRow} and {predict} take them).
+    function _weightsOf(uint256 modelId) internal view returns (bytes memory) {
+        return SparseRows.pack(_perceptronWeights[modelId]);
+    }
+
+    /// @dev The contract's prediction for a dense row, with the model's current weights.
+    function _predict(uint256 modelId, int64[] memory features) internal view returns (int64) {
+        return marketplace.predict(modelId, _weightsOf(modelId), _encodeRow(features, 0));
+    }
+
+    /// @dev Claims the on-chain row `submissionId` (added by {_contributeRow}) as `caller`, and follows the perceptron
+    /// with the dense reference: the contract's new weights must hash to the reference's, and its intercept and
+    /// update count agree. Returns whether the perceptron learned the row.
+    function _claimRow(address caller, uint256 submissionId) internal returns (bool learned) {
+        uint256 modelId = marketplace.getSubmission(submissionId).modelId;
+        bool accepted = !marketplace.isRowRejected(submissionId, 0);
+        uint64 updatesBefore = marketplace.linearModel(modelId).updates;
+        bytes memory row = _encodeRow(_rowFeatures[submissionId], _rowLabel[submissionId]);
+        vm.prank(caller);
+        marketplace.claimRow(submissionId, row, _weightsOf(modelId));
+        if (!accepted) return false;
+        int64[] memory weights;
+        int64 intercept;
+        (weights, intercept, learned) = SparseRows.learn(
+            _perceptronWeights[modelId], _perceptronIntercept[modelId], _rowFeatures[submissionId], _rowLabel[submissionId]
+        );
+        _perceptronWeights[modelId] = weights;
+        _perceptronIntercept[modelId] = intercept;
+        IMarketplaceTypes.LinearModelInfo memory info = marketplace.linearModel(modelId);
+        assertEq(info.weightsHash, keccak256(SparseRows.pack(weights)), "weights follow the dense reference");
+        assertEq(info.intercept, intercept, "intercept follows the dense reference");
+        assertEq(info.updates, updatesBefore + (learned ? 1 : 0), "one update per learned row");
     }
 
     // --------------------------------------------------------------------------------------------- challenging
