@@ -6,6 +6,7 @@ import {IModelMarketplace} from "../src/IModelMarketplace.sol";
 import {RowChecker} from "../src/RowChecker.sol";
 import {MarketplaceFixture} from "./utils/MarketplaceFixture.sol";
 import {MerkleBuilder} from "./utils/MerkleBuilder.sol";
+import {SparseRows} from "./utils/SparseRows.sol";
 
 /**
  * @dev The attacks on the incentive game (docs/security.md), one or a few tests each: every attack now reverts or
@@ -638,6 +639,90 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
         _claimRow(dave, honest);
         _settleAll(modelId);
         assertEq(_net(alice), int256(uint256(REWARD)), "Alice is paid D + R for her D");
+    }
+
+    /// Attack (5d), the same on-chain row twice, rewritten: a zero feature spelled out, its features swapped or repeated,
+    /// or the dense row after its sparse form. A row has one spelling, checked on chain, and its hash refuses repeats.
+    /// Arithmetic: nothing taken; only the first row stands (and is paid D + R).
+    function test_attack5d_theSameRowRewrittenIsRefused() public {
+        uint256 modelId = _publishTracked(POOL, _linear());
+        uint256 first = _contributeRowTracked(alice, modelId, _features(3, 4), 1);
+        bytes[4] memory rewritten = [
+            bytes.concat(hex"01", SparseRows.feature(0, 3), SparseRows.feature(1, 4), SparseRows.feature(1, 0)),
+            bytes.concat(hex"01", SparseRows.feature(1, 4), SparseRows.feature(0, 3)),
+            bytes.concat(hex"01", SparseRows.feature(0, 3), SparseRows.feature(0, 3), SparseRows.feature(1, 4)),
+            _encodeRow(_features(3, 4), 1) // the canonical form of the dense row: the same row
+        ];
+        bytes[4] memory errors = [
+            abi.encodeWithSelector(IMarketplaceTypes.MarketplaceMalformedRow.selector, "feature indices must increase"),
+            abi.encodeWithSelector(IMarketplaceTypes.MarketplaceMalformedRow.selector, "feature indices must increase"),
+            abi.encodeWithSelector(IMarketplaceTypes.MarketplaceMalformedRow.selector, "feature indices must increase"),
+            abi.encodeWithSelector(IMarketplaceTypes.MarketplaceDuplicateRow.selector, modelId, first)
+        ];
+        vm.deal(mallory, DEPOSIT);
+        for (uint256 i = 0; i < rewritten.length; ++i) {
+            vm.expectRevert(errors[i]);
+            vm.prank(mallory);
+            marketplace.contributeRow{value: DEPOSIT}(modelId, rewritten[i]);
+        }
+        vm.expectRevert(
+            abi.encodeWithSelector(IMarketplaceTypes.MarketplaceMalformedRow.selector, "a zero feature must be left out")
+        );
+        vm.prank(mallory);
+        marketplace.contributeRow{value: DEPOSIT}(modelId, bytes.concat(hex"01", SparseRows.feature(0, 0)));
+        assertEq(mallory.balance, DEPOSIT, "nothing taken");
+        assertEq(marketplace.submissionCount(), 1, "only the first row stands");
+    }
+
+    /// Attack (5e), teaching the perceptron something else at claim: Mallory's accepted row is claimed without being
+    /// learned (`claim`), with another row, or with forged weights. The chain keeps the row's and the weights' hashes:
+    /// every attempt is refused, and the honest claim learns exactly the row.
+    /// Arithmetic: Mallory is paid D + R for a good row, as anyone would be; the perceptron learns it once.
+    function test_attack5e_aClaimCannotSkipOrForgeTheLesson() public {
+        uint256 modelId = _publishTracked(POOL, _linear()); // 1 iff x0 - x1 >= 0
+        uint256 submissionId = _contributeRowTracked(mallory, modelId, _features(1, 5), 1); // misclassified
+        _afterWindow(submissionId);
+        bytes memory row = _encodeRow(_features(1, 5), 1);
+
+        _expectError(IMarketplaceTypes.MarketplaceRowRequired.selector, submissionId);
+        vm.prank(mallory);
+        marketplace.claim(submissionId); // paid but never learned: refused
+        vm.expectRevert(_invalidProof(submissionId, 0));
+        vm.prank(mallory);
+        marketplace.claimRow(submissionId, _encodeRow(_features(1, 5), 0), _weightsOf(modelId)); // another row
+        _expectError(IMarketplaceTypes.MarketplaceWeightsMismatch.selector, modelId);
+        vm.prank(mallory);
+        marketplace.claimRow(submissionId, row, SparseRows.pack(_features(-1e12, 1e12))); // forged weights
+
+        assertTrue(_claimRow(mallory, submissionId), "learned, as the dense reference does");
+        _expectError(IMarketplaceTypes.MarketplaceAlreadyClaimed.selector, submissionId);
+        marketplace.claimRow(submissionId, row, _weightsOf(modelId)); // never twice
+        _settleAll(modelId);
+        assertEq(_net(mallory), int256(uint256(REWARD)), "paid D + R for D");
+        assertEq(marketplace.linearModel(modelId).updates, 1, "learned once");
+    }
+
+    /// Attack (5f), holding up a claim of an on-chain row: Mallory claims her row first, which changes the weights, so
+    /// Alice's claim (made with the weights before) is refused. It changes nothing; Alice's claim with the new weights
+    /// goes through (the client retries), and both rows are learned in claim order.
+    /// Arithmetic: both paid D + R; nobody gains by the race.
+    function test_attack5f_aHeldUpClaimRetriesAndNobodyGains() public {
+        uint256 modelId = _publishTracked(POOL, _linear());
+        uint256 honest = _contributeRowTracked(alice, modelId, _features(1, 5), 1); // misclassified
+        uint256 racing = _contributeRowTracked(mallory, modelId, _features(2, 9), 1); // misclassified
+        _afterWindow(racing);
+        bytes memory before = _weightsOf(modelId);
+
+        assertTrue(_claimRow(mallory, racing), "Mallory's row learned first");
+        _expectError(IMarketplaceTypes.MarketplaceWeightsMismatch.selector, modelId);
+        vm.prank(alice);
+        marketplace.claimRow(honest, _encodeRow(_features(1, 5), 1), before);
+        assertFalse(marketplace.getSubmission(honest).claimed, "the refused claim changed nothing");
+
+        _claimRow(alice, honest); // again, with the weights as they are now
+        _settleAll(modelId);
+        assertEq(_net(alice), int256(uint256(REWARD)), "Alice paid D + R");
+        assertEq(_net(mallory), int256(uint256(REWARD)), "Mallory paid D + R: no more");
     }
 
     // ============================================================================================ (6) poison pill
