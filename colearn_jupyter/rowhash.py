@@ -63,6 +63,17 @@ _pool: ThreadPoolExecutor | None = None
 _END = object()
 
 
+def _forked() -> None:
+    """In a forked child the parent's worker threads do not exist: tasks given to its pool would wait forever, so the
+    child starts a pool (and a lock) of its own when it needs one."""
+    global _pool, _lock
+    _pool, _lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
+
+
 def _threads() -> int:
     try:
         cores = len(os.sched_getaffinity(0))

@@ -382,3 +382,20 @@ def test_row_faults_match_row_fault_on_hostile_rows():
     with pytest.raises(TypeError, match="a row is bytes"):
         row_faults(schema, ["text"])
     assert rowhash.row_faults(*rowhash.pack([good]), onchain_schema(schema)).tolist() == [0]
+
+
+def test_a_forked_child_hashes_with_workers_of_its_own(mode):
+    """The worker threads are the parent's: a child forked after they started gets its own (else it would wait)."""
+    import multiprocessing
+
+    if mode == "reference":
+        pytest.skip("the reference code uses no threads")
+    rows = [f"row {i}".encode() for i in range(20_000)]  # two parts: the worker threads start
+    assert rowhash.as_list(rowhash.keccak_rows(*rowhash.pack(rows))[:3]) == [keccak(r) for r in rows[:3]]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        assert pool.apply_async(_root_of, (rows,)).get(timeout=120) == MerkleTree(rows, key=KEY).root
+
+
+def _root_of(rows: list[bytes]) -> bytes:
+    return MerkleTree(rows, key=KEY).root

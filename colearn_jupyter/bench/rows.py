@@ -11,7 +11,7 @@ Each measurement runs in a fresh child process, so that its peak resident memory
 - ``contribute``: :meth:`Session.contribute` of ``contribute_rows`` such rows, end to end (validation, file,
   storage, transaction, receipt) to a published model, in as many batches as the file bounds need
   (:data:`~colearn_jupyter.formats.data.MAX_FILE_ROWS` rows and :data:`~colearn_jupyter.formats.data.MAX_FILE_BYTES`
-  of rows a file: 36,913 rows of 100 floats). By default one batch as large as a file may be.
+  of rows a file, with room for Parquet's overhead: 31,376 rows of 100 floats). By default one such batch.
 - ``verify``: :meth:`Session.verify` of a submission of ``verify_rows`` rows of ``verify_features`` floats to a model
   that is a scikit-learn ``LogisticRegression``, as another account in a fresh process: once the kernels are loaded
   and a 100-row submission verified (the first call of a kernel, when the model's sandboxed worker starts; both
@@ -117,15 +117,23 @@ def _publish(features: int, name: str) -> Any:
                                 reward="0.0000002", window="1d")  # fmt: skip
 
 
+def _per_file(features: int) -> int:
+    """Rows of ``features`` floats and a label that one file may hold: its canonical rows within
+    :data:`~colearn_jupyter.formats.data.MAX_FILE_BYTES`, and its Parquet pages too, whose declared uncompressed size
+    (8 bytes a value, plus page and dictionary overhead) verifiers also bound: 15% is left for that."""
+    from ..formats.data import MAX_FILE_BYTES, MAX_FILE_ROWS
+
+    return min(MAX_FILE_ROWS, int(0.85 * MAX_FILE_BYTES) // (9 * (features + 1)))
+
+
 def _contribute(rows: int, features: int) -> dict[str, Any]:
     """Runs in the child: publish a model, then contribute ``rows`` rows as alice, a file's worth at a time."""
     from .. import rowhash
-    from ..formats.data import MAX_FILE_BYTES, MAX_FILE_ROWS
 
     owner, card = _publish(features, "bench-contribute")
     alice = owner.as_account("alice")
     rowhash.warm_up()  # kernels loaded, as in a kernel that has used them
-    per_file = min(MAX_FILE_ROWS, MAX_FILE_BYTES // (9 * (features + 1)))
+    per_file = _per_file(features)
     frame = _frame(rows, features, seed=4)
     input_kib, reset = _rss_kib(), _reset_peak()
     seconds = []
@@ -232,7 +240,6 @@ def run(
     """
     from ..chain import Chain
     from ..config import ColearnSettings
-    from ..formats.data import MAX_FILE_BYTES, MAX_FILE_ROWS
     from ..marketplace import Marketplace
 
     if quick:
@@ -240,7 +247,7 @@ def run(
         contribute_rows, verify_rows, verify_features = (QUICK[k] for k in ("contribute_rows", "verify_rows",
                                                                            "verify_features"))  # fmt: skip
     if contribute_rows is None:
-        contribute_rows = min(MAX_FILE_ROWS, MAX_FILE_BYTES // (9 * (features + 1)))
+        contribute_rows = _per_file(features)
     figures: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "load_average": list(os.getloadavg())}}
     figures["tree"] = _child("tree", None, tree_rows, features)
     with tempfile.TemporaryDirectory(prefix="colearn-bench-rows-") as home:

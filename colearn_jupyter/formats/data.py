@@ -360,8 +360,9 @@ def row_faults(schema: FeatureSchema, rows: Sequence[bytes]) -> list[RowFault]:
     for row in rows:
         if not isinstance(row, (bytes, bytearray, memoryview)):
             raise TypeError(f"a row is bytes, not {type(row).__name__}")
-    faults = EncodedRows.of([bytes(row) for row in rows]).faults(schema)
-    return [RowFault(fault) for fault in faults.tolist()]
+    plain = rows if all(type(row) is bytes for row in rows) else [bytes(row) for row in rows]
+    members = list(RowFault)  # numbered 0, 1, ...: members[n] is RowFault(n)
+    return [members[fault] for fault in EncodedRows.of(plain).faults(schema).tolist()]
 
 
 def _row_fault_onchain(schema: tuple[bytes, list[bytes], int, int, int], row: bytes) -> RowFault:
