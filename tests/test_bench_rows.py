@@ -22,7 +22,8 @@ def test_bench_rows_quick_json(capsys, monkeypatch):
     tree, contribute, verify = figures["tree"], figures["contribute"], figures["verify"]
     quick = rows.QUICK
     assert (tree["rows"], tree["features"], tree["row_bytes"]) == (quick["tree_rows"], quick["features"], 189)
-    for name in ("kernels_seconds", "validate_and_hash_seconds", "tree_seconds", "seconds", "peak_rss_mb"):
+    timed = ("kernels_seconds", "validate_and_hash_seconds", "tree_seconds", "seconds", "cpu_seconds", "peak_rss_mb")
+    for name in timed:
         assert isinstance(tree[name], (int, float)) and tree[name] >= 0, name
     assert tree["rows_per_second"] > 0 and tree["native"] is True
     assert (contribute["rows"], contribute["batches"]) == (quick["contribute_rows"], 1)
@@ -43,7 +44,7 @@ def test_bench_rows_table():
     figures = {
         "machine": {"cores": 2, "load_average": [1.0, 1.0, 1.0]},
         "tree": {"rows": 10, "features": 2, "row_bytes": 27, "seconds": 0.1, "rows_per_second": 100,
-                 "validate_and_hash_seconds": 0.05, "tree_seconds": 0.05, "peak_rss_mb": 200.0,
+                 "validate_and_hash_seconds": 0.05, "tree_seconds": 0.05, "cpu_seconds": 0.1, "peak_rss_mb": 200.0,
                  "rss_before_mb": 190.0, "frame_mb": 0.1, "kernels_seconds": 0.5},
         "contribute": {"rows": 10, "features": 2, "batches": 1, "rows_per_batch": 10, "seconds": 0.2,
                        "rows_per_second": 50, "peak_rss_mb": 300.0, "peak_above_input_mb": 5.0},
