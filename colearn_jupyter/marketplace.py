@@ -566,7 +566,16 @@ class Marketplace:
     def events(self, from_block: int, to_block: int | str = "latest") -> list[Event]:
         """Every marketplace event mined in a block range, decoded, in chain order (one log query)."""
         logs = self.chain.w3.eth.get_logs({"address": self.address, "fromBlock": from_block, "toBlock": to_block})
-        return [event for event in (self._decode_log(log) for log in logs) if event is not None]
+        events = [event for event in (self._decode_log(log) for log in logs) if event is not None]
+        for event in events:  # what the views no longer hold, remembered so that reading these models costs no query
+            args = event.args
+            if event.name == "ModelPublished":
+                owner, commitment = args["owner"].lower(), bytes.fromhex(args["test_set_commitment"][2:])
+                self._published[args["model_id"]] = (owner, commitment, args["name"], args["metadata_cid"])
+            elif event.name == "SubmissionAdded":
+                root = bytes.fromhex(args["merkle_root"][2:])
+                self._added[args["submission_id"]] = (args["contributor"].lower(), root, args["data_cid"])
+        return events
 
     def _logs(
         self, names: Sequence[str], *topics: int | None, from_block: int = 0, to_block: int | str = "latest"

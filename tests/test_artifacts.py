@@ -25,9 +25,10 @@ def test_artifact_has_abi_and_bytecode():
     assert {
         "publishModel", "contribute", "contributeRow", "commitChallenge", "challengeLabel", "challengeFormat",
         "challengeDuplicate", "challengeAvailability", "answerChallenge", "expireChallenge", "resolveChallenge",
-        "claim", "withdraw", "burned", "rowChecker",
+        "claim", "claimRow", "withdraw", "burned", "rowChecker",
     } <= names  # fmt: skip
     assert not {"challenge", "attachLinearModel", "reportMisclassified"} & names  # the old protocol's
+    assert not {"getRow", "getVersion", "getVersions"} & names  # rows and versions are in events only
     assert {item.get("name") for item in artifact["rowCheckerAbi"]} >= {"fault", "check"}
     assert artifact["bytecode"].startswith("0x") and len(artifact["bytecode"]) > 1000
     assert artifact["compiler"].startswith("0.8.")

@@ -26,6 +26,15 @@ def test_bench_gas_json(capsys, colearn_home):
     commits = [gas[f"challenge_{kind}_commit"] for kind in CHALLENGE_KINDS]
     assert max(commits) - min(commits) <= 100
     assert set(figures["seconds"]) == set(gas)
+    # Issue 13's targets (gas is deterministic): registry calls, and on-chain rows that cost what they contain.
+    assert gas["publish"] <= 300_000 and gas["contribute_10000_rows"] <= 200_000
+    assert gas["contribute_onchain_row_4f_4nz"] <= 120_000
+    for name in ("contribute_onchain_row", "claim_onchain_row"):
+        row = [gas[key] for key in gas if key.startswith(f"{name}_1000f_100nz")]
+        assert row and max(row) <= 250_000, row  # with or without a weight update
+    # A row's gas follows its non-zero features, not the model's width.
+    assert figures["ratios"]["onchain_row_1000f_over_100f_at_100nz"] <= 1.05
+    assert gas["contribute_onchain_row_1000f_1000nz"] > 3 * gas["contribute_onchain_row_1000f_100nz"]
 
 
 def test_bench_gas_with_small_batches(capsys, colearn_home):

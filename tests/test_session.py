@@ -144,7 +144,7 @@ def test_onchain_rows_are_judged_by_label_challenges_and_learned_on_claim(owner,
     assert verifier.verify(ok).plan == () and verifier.verify(ok).rows["verdict"].tolist() == ["ok"]
     report = verifier.verify(bad)
     assert report.plan == ((0, "label"),) and report.rows["verdict"].tolist() == ["suspicious"]
-    assert report.rows["predicted"].tolist() == [1]  # the perceptron's hint, from RowAdded
+    assert report.rows["predicted"].tolist() == [1]  # the hint of the perceptron, which has not learned the row
     (challenge_id,) = verifier.challenge(bad)
     assert owner.challenges(card.id).loc[challenge_id, "kind"] == "label"
     credit = market.credit_of(verifier.account.address)
