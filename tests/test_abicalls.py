@@ -15,6 +15,7 @@ SAMPLE = {
     "address": lambda market: [market.chain.account("alice").address, market.address],
     "uint256": lambda market: [0, 1, max(1, market.model_count()), max(1, market.submission_count())],
     "uint32": lambda market: [0, 1, 3],
+    "uint256[]": lambda market: [[1, max(1, market.submission_count())], []],
     "int256[]": lambda market: [[1, -2, 3, 4], []],
     "int64[]": lambda market: [[1, -2, 3, 4], []],
     "bytes32": lambda market: [bytes(32), bytes(range(32))],
