@@ -42,3 +42,12 @@ def test_bench_gas_with_small_batches(capsys, colearn_home):
     assert cli(["bench", "gas", "--json", "--rows", "1", "3"]) == 0
     gas = json.loads(capsys.readouterr().out)["gas"]
     assert {"contribute_1_rows", "contribute_3_rows", "challenge_format_reveal", "expire"} <= set(gas)
+
+
+def test_bench_api_lists_every_published_model(capsys, colearn_home):
+    assert cli(["bench", "api", "--models", "12", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["models"] == 12 and figures["list_seconds"]["requests"] == 50
+    assert (
+        figures["index_first_load_seconds"] > 0 and figures["list_seconds"]["max"] >= figures["list_seconds"]["median"]
+    )

@@ -19,9 +19,11 @@ from typing import Any
 
 from ..chain import Chain
 from ..config import ColearnSettings
+from ..formats.data import onchain_schema
 from ..marketplace import Marketplace, Terms
+from ..merkle import MerkleTree, contributor_key, test_row_nonce
 from ..server.service import ColearnService
-from .gas import SAMPLE_CID
+from .gas import SAMPLE_CID, SCHEMA, _synthetic_rows
 
 
 def run(models: int = 1000, requests: int = 50) -> dict[str, Any]:
@@ -34,24 +36,31 @@ def run(models: int = 1000, requests: int = 50) -> dict[str, Any]:
             # not what is measured here, and would dominate the set-up time.
             bulk = Marketplace(Chain(ColearnSettings(home=home, rpc_url=devnet_chain.url)), market.address)
             terms = Terms.from_human(deposit="0.001", reward="0.0001", window="1h", timeout="1d")
+            training, test = _synthetic_rows(3, offset=-10), _synthetic_rows(3, offset=-20)
+            owner = devnet_chain.account("owner").address
+            training_root = MerkleTree(training, key=contributor_key(owner)).root
+            test_root = MerkleTree(test, keys=[test_row_nonce(b"\x01" * 32, i) for i in range(3)]).root
             start = time.perf_counter()
             for number in range(models):
                 bulk.publish_model(
                     "owner", name=f"model-{number:05d}", model_cid=SAMPLE_CID, metadata_cid=SAMPLE_CID,
                     test_set_commitment=b"\x01" * 32, terms=terms, accuracy_bps=number % 10_000,
+                    schema=onchain_schema(SCHEMA), training_root=training_root, training_row_count=3,
+                    test_root=test_root, test_row_count=3,
                 )  # fmt: skip
             publish_seconds = time.perf_counter() - start
             service = ColearnService(ColearnSettings(home=home, rpc_url=""), home)
             start = time.perf_counter()
             first = service.models(0, 50, "", "id", "asc")
             load_seconds = time.perf_counter() - start
-            timings = []
+            timings, listed = [], 0
             for number in range(requests):
                 sort = ("id", "name", "accuracy", "rows_accepted", "rows_pending")[number % 5]
                 start = time.perf_counter()
                 page = service.models(number % 20 * 50, 50, "model-00" if number % 2 else "", sort, "desc")
                 timings.append(time.perf_counter() - start)
-            assert first["total"] == models and page["models"]
+                listed += len(page["models"])
+            assert first["total"] == models and listed
         finally:
             if devnet_chain.devnet is not None:
                 devnet_chain.devnet.reset()
