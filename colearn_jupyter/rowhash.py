@@ -89,7 +89,7 @@ def _kernels() -> ModuleType | None:
             if _loaded is None and not _unavailable:
                 try:
                     from . import _kernels
-                except ImportError:  # numba is not installed for this platform: the reference code serves
+                except (ImportError, OSError):  # no numba (or no llvmlite library) here: the reference code serves
                     _unavailable = True
                 else:
                     _loaded = _kernels
