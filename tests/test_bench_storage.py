@@ -12,6 +12,7 @@ def test_bench_storage_streams(capsys, ipfs_node, monkeypatch):
     # 256 MiB: a store that read the file whole would need more than the 200 MB bound checked here.
     assert cli(["bench", "storage", "--size-mb", "256", "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
+    assert "cid" in figures["embedded"] and "cid" in figures["ipfs"], figures  # else the backend's error
     assert figures["embedded"]["cid"] == figures["ipfs"]["cid"]
     for backend in ("embedded", "ipfs"):
         row = figures[backend]

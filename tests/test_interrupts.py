@@ -13,6 +13,8 @@ happens exactly once. A call without files (challenge, resolve, claim) interrupt
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -40,6 +42,12 @@ def _interrupted(chain: Chain, boundary: str, call) -> None:
         _patch(patch, chain, boundary)
         with pytest.raises(KeyboardInterrupt):
             call()
+    # The devnet mines a sent transaction at once, but in its own time: wait until its pool is empty, or a look at
+    # the chain right after the interrupt can come before the block (a faster send path made that race show).
+    deadline = time.monotonic() + 30
+    while int(chain.w3.provider.make_request("txpool_status", [])["result"]["pending"], 16):
+        assert time.monotonic() < deadline, "the devnet did not mine the interrupted call's transaction"
+        time.sleep(0.01)
 
 
 def _happened(boundary: str, recorded: bool = False) -> bool:
