@@ -13,6 +13,7 @@ Examples::
     colearn bench api --json    # model listing latency of the REST API with 1,000 models
     colearn bench first-call    # seconds of `%load_ext colearn_jupyter` and a first publish in a fresh kernel
     colearn bench throughput    # sustained contributions per second from 1, 4 and 16 processes
+    colearn bench paper         # the source paper's Table 1 steps, timed beside its figures
     colearn bench rows          # encode, hash and tree of 1,000,000 rows; a contribution; a 100,000-row verification
     colearn storage gc          # settle interrupted calls, then remove blocks no pin and no chain record needs
     colearn simulate phantom=1 copier=1 --rounds 4 --seed 7   # honest agents against adversaries, on the devnet
@@ -73,7 +74,7 @@ def _deploy(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import api, firstcall, gas, storage, throughput
+    from .bench import api, firstcall, gas, paper, storage, throughput
     from .bench import rows as row_bench
 
     if args.what == "gas":
@@ -82,6 +83,8 @@ def _bench(args: argparse.Namespace) -> int:
         figures, table = api.run(models=args.models), api.format_table
     elif args.what == "first-call":
         figures, table = firstcall.run(runs=args.runs), firstcall.format_table
+    elif args.what == "paper":
+        figures, table = paper.run(), paper.format_table
     elif args.what == "throughput":
         figures, table = throughput.run(args.processes, args.seconds), throughput.format_table
     elif args.what == "rows":
@@ -217,7 +220,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     deploy.set_defaults(handler=_deploy)
 
     bench = commands.add_parser("bench", help="measure costs and speeds")
-    bench.add_argument("what", choices=["gas", "storage", "api", "first-call", "throughput", "rows"])
+    bench.add_argument("what", choices=["gas", "storage", "api", "first-call", "throughput", "paper", "rows"])
     bench.add_argument("--json", action="store_true", help="print figures as JSON")
     bench.add_argument("--rows", type=int, nargs="+", default=[1, 100, 10_000], help="gas: batch sizes")
     bench.add_argument("--size-mb", type=int, default=1024, help="storage: file size in MiB")

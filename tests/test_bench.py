@@ -51,3 +51,13 @@ def test_bench_api_lists_every_published_model(capsys, colearn_home):
     assert (
         figures["index_first_load_seconds"] > 0 and figures["list_seconds"]["max"] >= figures["list_seconds"]["median"]
     )
+
+
+def test_bench_paper_times_every_table_1_step(colearn_home):
+    from colearn_jupyter.bench import paper
+
+    figures = paper.run(rows=1_000, features=8, contributed=50)
+    assert list(figures["steps"]) == list(paper.PAPER)
+    assert all(seconds > 0 for seconds in figures["steps"].values())
+    table = paper.format_table(figures)
+    assert "17-23" in table and "retrain on every row" in table
