@@ -14,11 +14,11 @@ network, whose blocks alone take seconds.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
+
+from .homes import throwaway_home
 
 #: The paper's Table 1, in seconds (low, high), by our step names.
 PAPER = {
@@ -38,7 +38,6 @@ def run(rows: int = 25_000, features: int = 100, contributed: int = 500) -> dict
     from sklearn.datasets import make_classification
     from sklearn.linear_model import LogisticRegression
 
-    from ..devnet import Devnet
     from ..session import Session
 
     x, y = make_classification(n_samples=rows + 2_000 + contributed, n_features=features, random_state=0)
@@ -52,36 +51,27 @@ def run(rows: int = 25_000, features: int = 100, contributed: int = 500) -> dict
         steps[name] = round(time.perf_counter() - start, 3)
         return result
 
-    with tempfile.TemporaryDirectory(prefix="colearn-bench-paper-") as home:
-        previous = os.environ.get("COLEARN_HOME")
-        os.environ["COLEARN_HOME"] = home
-        try:
+    with throwaway_home("colearn-bench-paper-"):
 
-            def first_start() -> Session:
-                session = Session("owner")
-                session.market  # noqa: B018 (connecting deploys the contract)
-                session.storage.add(b"warm")
-                return session
+        def first_start() -> Session:
+            session = Session("owner")
+            session.market  # noqa: B018 (connecting deploys the contract)
+            session.storage.add(b"warm")
+            return session
 
-            owner = timed("first start (node, contract, store)", first_start)
-            clf = LogisticRegression(max_iter=200).fit(train.drop(columns="label"), train["label"])
-            card = timed(
-                "publish the model",
-                lambda: owner.publish(clf, name="paper", train=train, test=test, label="label", window="1m", pool="10"),
-            )
-            blob = np.random.default_rng(1).bytes(10 * 1024 * 1024)
-            timed("upload 10 MB", lambda: owner.storage.add(blob))
-            alice = owner.as_account("alice")
-            timed("contribute 500 rows (data + deposit)", lambda: alice.contribute(card.id, extra))
-            owner.advance_time(61)
-            timed("retrain on every row and publish the version", lambda: owner.retrain(card.id))
-            timed("claim and withdraw", alice.claim)
-        finally:
-            Devnet(home).reset()
-            if previous is None:
-                os.environ.pop("COLEARN_HOME", None)
-            else:
-                os.environ["COLEARN_HOME"] = previous
+        owner = timed("first start (node, contract, store)", first_start)
+        clf = LogisticRegression(max_iter=200).fit(train.drop(columns="label"), train["label"])
+        card = timed(
+            "publish the model",
+            lambda: owner.publish(clf, name="paper", train=train, test=test, label="label", window="1m", pool="10"),
+        )
+        blob = np.random.default_rng(1).bytes(10 * 1024 * 1024)
+        timed("upload 10 MB", lambda: owner.storage.add(blob))
+        alice = owner.as_account("alice")
+        timed("contribute 500 rows (data + deposit)", lambda: alice.contribute(card.id, extra))
+        owner.advance_time(61)
+        timed("retrain on every row and publish the version", lambda: owner.retrain(card.id))
+        timed("claim and withdraw", alice.claim)
     return {"rows": rows, "features": features, "contributed": contributed, "steps": steps}
 
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from .homes import throwaway_home
 
 FIRST_ACCOUNT = 9000  # mnemonic index of the first process's account: far from every other user of extra accounts
 BATCH = 10
@@ -67,51 +67,37 @@ def _one(processes: int, seconds: float) -> dict[str, Any]:
     from sklearn.linear_model import LogisticRegression
 
     from ..accounts import devnet_extra_account
-    from ..devnet import Devnet
     from ..session import Session
 
-    with tempfile.TemporaryDirectory(prefix="colearn-bench-throughput-") as home:
-        previous = os.environ.get("COLEARN_HOME")
-        os.environ["COLEARN_HOME"] = home  # the forked processes find the same devnet
-        try:
-            owner = Session("owner")
-            train, test = _rows(1, 40), _rows(2, 20)
-            clf = LogisticRegression().fit(train[["x", "y"]], train["label"])
-            model = owner.publish(
-                clf, name="throughput", train=train, test=test, label="label", window="1d", pool="2000"
-            )
-            deployer = owner.chain.account("deployer")
-            for index in range(processes):
-                owner.chain.transfer(deployer, devnet_extra_account(FIRST_ACCOUNT + index), 50 * 10**18)
-            before = owner.market.submission_count()
-            context = multiprocessing.get_context("fork")
-            start_at = time.time() + 1.0
-            deadline = start_at + seconds
-            outs = [Path(home) / f"worker-{i}.json" for i in range(processes)]
-            workers = [
-                context.Process(target=_worker, args=(i, model.id, start_at, deadline, str(outs[i])))
-                for i in range(processes)
-            ]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join(timeout=seconds + 120)
-                if worker.is_alive():
-                    worker.kill()
-            ended = max([deadline, *(o.stat().st_mtime for o in outs if o.exists())])
-            results = [json.loads(o.read_text()) for o in outs if o.exists()]
-            latencies = [s for r in results for s in r["seconds"]]
-            ids = [i for r in results for i in r["ids"]]
-            on_chain = [
-                s.id for s in owner.market.all_submissions(model.id) if s.id > before and s.model_id == model.id
-            ]
-            errors = [e for r in results for e in r["errors"]]
-        finally:
-            Devnet(home).reset()
-            if previous is None:
-                os.environ.pop("COLEARN_HOME", None)
-            else:
-                os.environ["COLEARN_HOME"] = previous
+    with throwaway_home("colearn-bench-throughput-") as home:
+        owner = Session("owner")
+        train, test = _rows(1, 40), _rows(2, 20)
+        clf = LogisticRegression().fit(train[["x", "y"]], train["label"])
+        model = owner.publish(clf, name="throughput", train=train, test=test, label="label", window="1d", pool="2000")
+        deployer = owner.chain.account("deployer")
+        for index in range(processes):
+            owner.chain.transfer(deployer, devnet_extra_account(FIRST_ACCOUNT + index), 50 * 10**18)
+        before = owner.market.submission_count()
+        context = multiprocessing.get_context("fork")
+        start_at = time.time() + 1.0
+        deadline = start_at + seconds
+        outs = [Path(home) / f"worker-{i}.json" for i in range(processes)]
+        workers = [
+            context.Process(target=_worker, args=(i, model.id, start_at, deadline, str(outs[i])))
+            for i in range(processes)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=seconds + 120)
+            if worker.is_alive():
+                worker.kill()
+        ended = max([deadline, *(o.stat().st_mtime for o in outs if o.exists())])
+        results = [json.loads(o.read_text()) for o in outs if o.exists()]
+        latencies = [s for r in results for s in r["seconds"]]
+        ids = [i for r in results for i in r["ids"]]
+        on_chain = [s.id for s in owner.market.all_submissions(model.id) if s.id > before and s.model_id == model.id]
+        errors = [e for r in results for e in r["errors"]]
     return {
         "processes": processes,
         "seconds": round(ended - start_at, 2),
