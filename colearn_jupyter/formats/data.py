@@ -722,15 +722,6 @@ def validate(
     frame, and rows equal to already-accepted ones (``accepted`` holds their canonical encodings' hashes, see
     :func:`row_hashes`). So every row of a DataFrame it returns has :data:`RowFault.NONE` under :func:`row_fault`.
     """
-    if not isinstance(frame, pd.DataFrame):
-        raise SchemaError(f"expected a pandas DataFrame, got {type(frame).__name__}")
-    if frame.empty:
-        raise SchemaError("the DataFrame has no rows")
-    missing = [n for n in schema.names if n not in frame.columns]
-    extra = [str(n) for n in frame.columns if n not in schema.names]
-    if missing or extra:
-        parts = [f"missing columns {missing}" if missing else "", f"unexpected columns {extra}" if extra else ""]
-        raise SchemaError(f"the columns do not match the model's schema: {'; '.join(p for p in parts if p)}")
     return validated_rows(frame, schema, accepted=accepted)[0]
 
 
