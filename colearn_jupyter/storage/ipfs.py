@@ -64,17 +64,9 @@ class IpfsStorage(Storage):
 
     # ------------------------------------------------------------------------------------------------ blocks
     def get_block(self, cid: str) -> bytes:
-        """A block's bytes as the node sends them (the caller checks them against the CID). A reply that does not
-        match is asked for once more: kubo reports an error met while streaming only in an HTTP trailer, which
-        leaves a short body here (seen under load on a 256 MiB file); a second mismatch is the caller's to refuse."""
-        wanted = decode_cid(cid)
         try:
-            for _ in range(2):
-                # js-ipfs waits forever for a block it lacks: bound the wait on the node's side too.
-                block = self._post("block/get", arg=str(wanted), timeout=f"{int(self.timeout)}s").content
-                if wanted.matches(block):
-                    break
-            return block
+            # js-ipfs waits forever for a block it lacks: bound the wait on the node's side too.
+            return self._post("block/get", arg=str(decode_cid(cid)), timeout=f"{int(self.timeout)}s").content
         except IpfsError as error:
             raise MissingContentError(f"block {cid} is not available from the IPFS node: {error}") from None
 
