@@ -70,6 +70,14 @@ def test_tampered_block_is_rejected(storage, tamper, tmp_path):
     assert root == cid and decode_cid(root).codec == 0x70
 
 
+def test_a_tampered_block_is_restored_for_the_tests_after(storage, tmp_path):
+    """The node holds the same bytes again after the tamper test: its shared repo is not left corrupt (a later
+    upload of these bytes would be served the flipped block, as the storage benchmark once was)."""
+    data = pattern(600_000)
+    cid = storage.add(data)
+    assert storage.cat(cid) == data
+
+
 def test_pins_and_gc_remove_only_unpinned(storage):
     kept = storage.add(pattern(300_000) + b"kept")
     dropped = storage.add(pattern(300_000) + b"dropped", pin=False)
@@ -125,7 +133,13 @@ def storage(request, tmp_path):
 
 @pytest.fixture
 def tamper(request):
-    """Flip one byte of a stored block on disk, as a corrupt disk or a malicious node operator would."""
+    """Flip one byte of a stored block on disk, as a corrupt disk or a malicious node operator would.
+
+    The block is restored afterwards: the IPFS node is shared by the session, and a node that already holds a
+    block does not store it again, so a later upload with the same bytes (the storage benchmark's file has this
+    test's pattern) would otherwise be served the corrupt copy.
+    """
+    originals: list[tuple[Path, bytes]] = []
 
     def _tamper(storage, cid: str):
         if isinstance(storage, EmbeddedStorage):
@@ -134,11 +148,14 @@ def tamper(request):
             key = base64.b32encode(decode_cid(cid).multihash).decode().rstrip("=")
             path = request.getfixturevalue("ipfs_node").repo / "blocks" / key[-3:-1] / f"{key}.data"
         data = bytearray(path.read_bytes())
+        originals.append((path, bytes(data)))
         data[len(data) // 2] ^= 0x01
         path.write_bytes(bytes(data))
         return storage
 
-    return _tamper
+    yield _tamper
+    for path, data in reversed(originals):
+        path.write_bytes(data)
 
 
 def test_models_and_data_round_trip_through_both_backends(embedded, ipfs_node):
