@@ -41,6 +41,8 @@ SUPPORTED_ESTIMATORS: tuple[tuple[str, str], ...] = tuple(
         "sklearn.discriminant_analysis": "LinearDiscriminantAnalysis QuadraticDiscriminantAnalysis",
         "sklearn.neural_network": "MLPClassifier MLPRegressor",
         "sklearn.pipeline": "Pipeline FeatureUnion",
+        "sklearn.compose": "ColumnTransformer",
+        "sklearn.feature_extraction.text": "TfidfVectorizer CountVectorizer TfidfTransformer",
         "sklearn.preprocessing": "StandardScaler MinMaxScaler MaxAbsScaler RobustScaler Normalizer Binarizer "
         "PolynomialFeatures OneHotEncoder OrdinalEncoder LabelEncoder LabelBinarizer KBinsDiscretizer",
         "sklearn.impute": "SimpleImputer",
@@ -78,13 +80,19 @@ _NUMPY_SCALARS = "bool_ int8 int16 int32 int64 uint8 uint16 uint32 uint64 float1
 
 #: The NumPy, SciPy and builtin types skops needs for arrays, random states, sparse matrices and containers.
 SUPPORTED_DATA_TYPES: tuple[str, ...] = (
-    *(f"builtins.{t}" for t in "dict list tuple set str int float bool bytes".split()),
+    *(f"builtins.{t}" for t in "dict list tuple set str int float bool bytes slice".split()),
     "numpy.ndarray",
     "numpy.dtype",
     *(f"numpy.{t}" for t in _NUMPY_SCALARS.split()),
     "numpy.random.mtrand.RandomState",
     "numpy.random._generator.Generator",
     *(f"scipy.sparse._{kind[:3]}.{kind}" for kind in ("csr_matrix", "csc_matrix", "csr_array", "csc_array")),
+)
+
+#: Text vectorizers that read the files (or URLs) their rows name unless their ``input`` is ``"content"``: a file
+#: from someone else must keep it so, or the model would read what a row names (``/home/you/.ssh/id_rsa``).
+TEXT_VECTORIZERS = frozenset(
+    f"sklearn.feature_extraction.text.{name}" for name in ("TfidfVectorizer", "CountVectorizer", "HashingVectorizer")
 )
 
 #: skops loaders that fetch a function or method by its name: refused whatever the name.
@@ -150,6 +158,8 @@ def refused_types(data: bytes) -> list[str]:
                     refused.add(f"{name} (called by name)")
                 elif name not in allowed:
                     refused.add(name)
+                elif name in TEXT_VECTORIZERS and _parameter(node, "input") != '"content"':
+                    refused.add(f"{name} (input other than 'content': it would read the files its rows name)")
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
@@ -162,6 +172,14 @@ def refused_types(data: bytes) -> list[str]:
     except Exception:  # noqa: BLE001 (whatever skops cannot parse is not loaded)
         return ["a schema.json skops cannot read"]
     return sorted(t for t in reported if t not in allowed)
+
+
+def _parameter(node: dict[str, Any], name: str) -> Any:
+    """The JSON text of a parameter of an object in a skops schema (None when it is not there as plain JSON)."""
+    state = node.get("content")
+    attributes = state.get("content") if isinstance(state, dict) else None
+    value = attributes.get(name) if isinstance(attributes, dict) else None
+    return value.get("content") if isinstance(value, dict) and value.get("is_json") else None
 
 
 def shallow_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
