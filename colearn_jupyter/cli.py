@@ -8,13 +8,17 @@ Examples::
     colearn devnet reset        # forget the chain
     colearn class create --students 30   # a funded account for every student (devnet)
     colearn deploy --account ./keystore.json   # deploy the marketplace on a configured RPC URL
+    colearn bench --quick --json   # every benchmark at small sizes (CI checks the shape)
+    colearn bench --report docs/benchmarks.md --chart bench.html   # all, full size: what `make bench` runs
+    colearn bench ops           # the source paper's Table 1 operations, its figures beside ours and the ratio
     colearn bench gas --json    # gas of every marketplace operation
-    colearn bench storage --json   # MB/s and peak memory of add and cat on each storage backend
-    colearn bench api --json    # model listing latency of the REST API with 1,000 models
-    colearn bench first-call    # seconds of `%load_ext colearn_jupyter` and a first publish in a fresh kernel
     colearn bench throughput    # sustained contributions per second from 1, 4 and 16 processes
-    colearn bench paper         # the source paper's Table 1 steps, timed beside its figures
+    colearn bench growth        # a durable send after 100, 1,000 and 10,000 transactions
+    colearn bench verify        # Session.verify of 10k, 100k and 1M rows: rows/s and peak memory
     colearn bench rows          # encode, hash and tree of 1,000,000 rows; a contribution; a 100,000-row verification
+    colearn bench market        # model listing latency of the REST API with 1,000 models
+    colearn bench storage       # MB/s and peak memory of add and cat on each storage backend
+    colearn bench first-call    # seconds of `%load_ext colearn_jupyter` and a first publish in a fresh kernel
     colearn storage gc          # settle interrupted calls, then remove blocks no pin and no chain record needs
     colearn simulate phantom=1 copier=1 --rounds 4 --seed 7   # honest agents against adversaries, on the devnet
     colearn simulate --json     # every agent's balance, rows and the model's accuracy per round, as JSON records
@@ -73,28 +77,47 @@ def _deploy(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench(args: argparse.Namespace) -> int:
-    from .bench import api, firstcall, gas, paper, storage, throughput
-    from .bench import rows as row_bench
+#: ``colearn bench`` options: the benchmark and the keyword of its ``run`` each one sets (when given).
+_BENCH_OPTIONS = {
+    "rows": [("gas", "rows")], "size_mb": [("storage", "size_mb")], "backends": [("storage", "backends")],
+    "models": [("market", "models")], "runs": [("first-call", "runs")],
+    "processes": [("throughput", "processes")], "seconds": [("throughput", "seconds")],
+    "points": [("growth", "points")], "samples": [("growth", "samples")], "sizes": [("verify", "sizes")],
+    "tree_rows": [("rows", "tree_rows")], "features": [("rows", "features")],
+    "contribute_rows": [("rows", "contribute_rows")], "verify_rows": [("rows", "verify_rows")],
+    "verify_features": [("rows", "verify_features"), ("verify", "features")],
+}  # fmt: skip
+_BENCH_ALIASES = {"paper": "ops", "api": "market"}
 
-    if args.what == "gas":
-        figures, table = gas.run(rows=args.rows), gas.format_table
-    elif args.what == "api":
-        figures, table = api.run(models=args.models), api.format_table
-    elif args.what == "first-call":
-        figures, table = firstcall.run(runs=args.runs), firstcall.format_table
-    elif args.what == "paper":
-        figures, table = paper.run(), paper.format_table
-    elif args.what == "throughput":
-        figures, table = throughput.run(args.processes, args.seconds), throughput.format_table
-    elif args.what == "rows":
-        sizes = {name: getattr(args, name) for name in ("tree_rows", "features", "contribute_rows", "verify_rows",
-                                                        "verify_features", "quick")}  # fmt: skip
-        figures, table = row_bench.run(**sizes), row_bench.format_table
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import suite
+
+    overrides: dict[str, dict[str, object]] = {}
+    for option, targets in _BENCH_OPTIONS.items():
+        value = getattr(args, option)
+        if value is not None:
+            for name, keyword in targets:
+                overrides.setdefault(name, {})[keyword] = tuple(value) if isinstance(value, list) else value
+    names = [_BENCH_ALIASES.get(args.what, args.what)] if args.what else None
+    progress = None if args.json or args.what else (lambda line: print(line, file=sys.stderr, flush=True))
+    figures = suite.run(names, quick=args.quick, overrides=overrides, progress=progress)
+    if args.report:
+        with open(args.report, "w", encoding="utf-8") as handle:
+            handle.write(suite.report(figures) + "\n")
+    if args.chart:
+        suite.chart(figures).write_html(args.chart, include_plotlyjs=True)
+    if args.json:
+        print(json.dumps(figures["benches"][names[0]] if names else figures, indent=1))
+    elif names:
+        print(suite.tables(figures)[names[0]])
     else:
-        figures, table = storage.run(size_mb=args.size_mb, backends=tuple(args.backends)), storage.format_table
-    print(json.dumps(figures, indent=1) if args.json else table(figures))
-    return 0
+        for name, table in suite.tables(figures).items():
+            print(f"== colearn bench {name} ({figures['seconds'][name]} s)\n{table}\n")
+    failed = [name for name, result in figures["benches"].items() if "error" in result]
+    for name in failed:
+        print(f"colearn bench {name} failed: {figures['benches'][name]['error']}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _storage(args: argparse.Namespace) -> int:
@@ -219,22 +242,34 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     deploy.add_argument("--rpc-url", help="JSON-RPC URL (default: COLEARN_RPC_URL or the devnet)")
     deploy.set_defaults(handler=_deploy)
 
-    bench = commands.add_parser("bench", help="measure costs and speeds")
-    bench.add_argument("what", choices=["gas", "storage", "api", "first-call", "throughput", "paper", "rows"])
+    bench = commands.add_parser(
+        "bench",
+        help="measure costs and speeds",
+        description="Run one benchmark, or all of them when none is named. Benchmarks print figures; they never "
+        "assert on time. --quick uses small sizes (CI checks only the shape of the figures); make bench writes "
+        "docs/benchmarks.md with --report.",
+    )
+    names = ["ops", "gas", "throughput", "growth", "verify", "rows", "market", "storage", "first-call", "paper", "api"]
+    bench.add_argument("what", nargs="?", choices=names, help="the benchmark (default: all; paper = ops, api = market)")
+    bench.add_argument("--quick", action="store_true", help="small sizes: seconds, not minutes")
     bench.add_argument("--json", action="store_true", help="print figures as JSON")
-    bench.add_argument("--rows", type=int, nargs="+", default=[1, 100, 10_000], help="gas: batch sizes")
-    bench.add_argument("--size-mb", type=int, default=1024, help="storage: file size in MiB")
-    bench.add_argument("--backends", nargs="+", default=["embedded", "ipfs"], choices=["embedded", "ipfs"])
-    bench.add_argument("--models", type=int, default=1000, help="api: models to publish before listing")
-    bench.add_argument("--runs", type=int, default=3, help="first-call: fresh interpreters to time")
-    bench.add_argument("--processes", type=int, nargs="+", default=[1, 4, 16], help="throughput: process counts")
-    bench.add_argument("--seconds", type=float, default=20.0, help="throughput: seconds of load at each count")
-    bench.add_argument("--tree-rows", type=int, default=1_000_000, help="rows: rows to encode, hash and tree")
-    bench.add_argument("--features", type=int, default=100, help="rows: floats a row (tree and contribution)")
+    bench.add_argument("--report", metavar="PATH", help="write the Markdown report (the targets, before and now)")
+    bench.add_argument("--chart", metavar="PATH", help="write a plotly chart of the headline figures (HTML)")
+    bench.add_argument("--rows", type=int, nargs="+", help="gas: batch sizes (default 1 100 10000)")
+    bench.add_argument("--size-mb", type=int, help="storage: file size in MiB (default 256)")
+    bench.add_argument("--backends", nargs="+", choices=["embedded", "ipfs"], help="storage: backends (default both)")
+    bench.add_argument("--models", type=int, help="market: models to publish before listing (default 1000)")
+    bench.add_argument("--runs", type=int, help="first-call: fresh interpreters to time (default 3)")
+    bench.add_argument("--processes", type=int, nargs="+", help="throughput: process counts (default 1 4 16)")
+    bench.add_argument("--seconds", type=float, help="throughput: seconds of load at each count (default 20)")
+    bench.add_argument("--points", type=int, nargs="+", help="growth: transactions (default 100 1000 10000)")
+    bench.add_argument("--samples", type=int, help="growth: sends measured at each point (default 50)")
+    bench.add_argument("--sizes", type=int, nargs="+", help="verify: rows (default 10000 100000 1000000)")
+    bench.add_argument("--tree-rows", type=int, help="rows: rows to encode, hash and tree (default 1,000,000)")
+    bench.add_argument("--features", type=int, help="rows: floats a row, tree and contribution (default 100)")
     bench.add_argument("--contribute-rows", type=int, help="rows: rows to contribute (default: one file's worth)")
-    bench.add_argument("--verify-rows", type=int, default=100_000, help="rows: rows of the verified submission")
-    bench.add_argument("--verify-features", type=int, default=20, help="rows: floats a row of the verified one")
-    bench.add_argument("--quick", action="store_true", help="rows: small sizes (CI checks the figures' shape)")
+    bench.add_argument("--verify-rows", type=int, help="rows: rows of the verified submission (default 100,000)")
+    bench.add_argument("--verify-features", type=int, help="rows and verify: floats a verified row (default 20)")
     bench.set_defaults(handler=_bench)
 
     storage = commands.add_parser("storage", help="the content-addressed store (IPFS node or embedded)")

@@ -1,43 +1,8 @@
-"""`colearn bench rows --quick --json`: every figure is there, with the right shape (timings are not asserted: a
-benchmark prints them), and the tree the benchmark built is the one the reference code builds."""
+"""The table of `colearn bench rows` (its quick run is checked with every other benchmark in test_bench_suite.py)."""
 
 from __future__ import annotations
 
-import json
-
-import pytest
-
-from colearn_jupyter import rowhash
 from colearn_jupyter.bench import rows
-from colearn_jupyter.cli import main as cli
-from colearn_jupyter.formats.data import FeatureSchema, encode_rows
-from colearn_jupyter.merkle import MerkleTree, contributor_key
-
-
-@pytest.mark.slow
-def test_bench_rows_quick_json(capsys, monkeypatch):
-    assert cli(["bench", "rows", "--quick", "--json"]) == 0
-    figures = json.loads(capsys.readouterr().out)
-    assert set(figures) == {"machine", "tree", "contribute", "verify"}
-    tree, contribute, verify = figures["tree"], figures["contribute"], figures["verify"]
-    quick = rows.QUICK
-    assert (tree["rows"], tree["features"], tree["row_bytes"]) == (quick["tree_rows"], quick["features"], 189)
-    timed = ("kernels_seconds", "validate_and_hash_seconds", "tree_seconds", "seconds", "cpu_seconds", "peak_rss_mb")
-    for name in timed:
-        assert isinstance(tree[name], (int, float)) and tree[name] >= 0, name
-    assert tree["rows_per_second"] > 0 and tree["native"] is True
-    assert (contribute["rows"], contribute["batches"]) == (quick["contribute_rows"], 1)
-    assert contribute["seconds"] > 0 and contribute["peak_rss_mb"] > 0
-    assert verify["rows"] == quick["verify_rows"] and verify["usable"] is True
-    assert sum(verify["verdicts"].values()) == quick["verify_rows"]
-    assert set(verify["verdicts"]) <= {"ok", "suspicious"}  # honest rows: nothing to prove wrong
-    assert verify["rows_per_second"] > 0 and verify["again_rows_per_second"] > 0
-    # the root the child built with the kernels is the reference's, row by row in Python
-    frame = rows._frame(quick["tree_rows"], quick["features"], seed=1)
-    schema = FeatureSchema.infer(frame.iloc[:1000], label="label")
-    monkeypatch.setattr(rowhash, "MODE", "reference")
-    reference = MerkleTree(encode_rows(schema, frame), key=contributor_key("0x" + "a1" * 20))
-    assert tree["root"] == reference.root.hex()
 
 
 def test_bench_rows_table():

@@ -608,24 +608,3 @@ def test_a_writer_process_that_dies_in_the_middle_of_a_line(private_home, capsys
         assert chain.w3.eth.get_transaction_count(carol.address) == carol_nonce
     with capsys.disabled():
         print("\na writer process killed in the middle of a journal line: 2 injections (node kept / node killed)")
-
-
-# ---------------------------------------------------------------------------------------------------- the benchmark
-def test_the_devnet_benchmark_runs_small():
-    """``make bench-devnet`` at a tiny scale: its figures are there and every SIGKILL recovery ends at the head."""
-    from colearn_jupyter.bench import devnet as bench
-
-    figures = bench.run(points=(20, 60), samples=4)
-    assert [point["transactions"] for point in figures["points"]] == [20, 60]
-    for point in figures["points"]:
-        assert point["blocks"] >= point["transactions"]
-        assert 0 < point["send_ms"]["median"] <= point["send_ms"]["p95"] <= point["send_ms"]["max"]
-        assert 0 < point["commit_ms"]["median"] <= point["commit_ms"]["p95"] <= point["send_ms"]["max"]
-        assert 200 < point["journal_bytes_per_tx"] < 2000  # a raw transfer, its hashes and its time
-        rebuild = point["recovery"]
-        assert rebuild["killed_at_block"] == point["blocks"] - 4  # killed before the samples
-        assert 0 < rebuild["replayed_blocks"] <= rebuild["killed_at_block"] and rebuild["seconds"] > 0
-    assert figures["points"][0]["recovery"]["replayed_blocks"] == figures["points"][0]["recovery"]["killed_at_block"]
-    assert figures["full_replay"]["blocks"] == figures["points"][-1]["blocks"]
-    table = bench.format_table(figures)
-    assert "rebuild s" in table and "replayed from genesis" in table

@@ -418,19 +418,6 @@ def test_panels_shown_refresh_after_a_magic(ip, chain, model, iris):
     assert card.balance == chain.balance(chain.account("grace"))
 
 
-def test_first_call_bench_in_a_fresh_interpreter(colearn_home):
-    """`colearn bench first-call` times `%load_ext` and two publishes in a fresh interpreter (here once, on the test
-    devnet); the first call loads neither torch, nor the IRI grammars, nor py_ecc's BLS tables."""
-    from colearn_jupyter.bench import firstcall
-
-    figures = firstcall.summarize([firstcall.measure(str(colearn_home))])
-    assert figures["runs"] == 1 and figures["loaded"] == {"torch": False, "rfc3987_syntax": False, "py_ecc.bls": False}
-    for phase in firstcall._PHASES:
-        assert figures[phase]["median"] > 0, phase
-    assert "first call (both)" in firstcall.format_table(figures)
-    assert "first verification detail" in firstcall.format_table(figures)
-
-
 def test_history_growth_and_balances(ip, market, model):
     history = _magic(ip, f"history {model.id}")
     assert isinstance(history, pd.DataFrame) and list(history.index) == list(range(1, len(history) + 1))

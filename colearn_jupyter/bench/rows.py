@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -160,19 +161,20 @@ def _contribute(rows: int, features: int) -> dict[str, Any]:
 
 
 def _setup_verify(rows: int, features: int) -> dict[str, Any]:
-    """Runs in a child: publish a linear model, then contribute a 100-row batch and one of ``rows`` rows to it as
-    alice (not timed)."""
+    """Runs in a child: publish a linear model, then contribute a 100-row batch and ``rows`` rows to it as alice,
+    a file's worth at a time (not timed)."""
     owner, card = _publish(features, "bench-verify")
     alice = owner.as_account("alice")
     small = alice.contribute(card.id, _frame(100, features, seed=6))
-    large = alice.contribute(card.id, _frame(rows, features, seed=5))
-    return {"small": small.id, "large": large.id}
+    frame, per_file = _frame(rows, features, seed=5), _per_file(features)
+    large = [alice.contribute(card.id, frame.iloc[first : first + per_file]).id for first in range(0, rows, per_file)]
+    return {"small": small.id, "large": large}
 
 
-def _verify(small: int, large: int) -> dict[str, Any]:
+def _verify(small: int, *large: int) -> dict[str, Any]:
     """Runs in a fresh child: as another account, load the kernels, verify the small submission (the first call of
-    a kernel: the model's sandboxed worker starts), then the large one (a file this process has never seen), then
-    the large one again."""
+    a kernel: the model's sandboxed worker starts), then the large ones (files this process has never seen), then
+    the large ones again."""
     from .. import rowhash
     from ..session import Session
 
@@ -183,17 +185,23 @@ def _verify(small: int, large: int) -> dict[str, Any]:
     first_call = time.perf_counter() - start
     rss_kib, reset = _rss_kib(), _reset_peak()
     start, cpu = time.perf_counter(), time.process_time()
-    report = verifier.verify(large)
+    reports = [verifier.verify(submission) for submission in large]
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak_kib = _peak_rss_kib()
     start = time.perf_counter()
-    verifier.verify(large)
+    for submission in large:
+        verifier.verify(submission)
     again = time.perf_counter() - start
-    rows = len(report.rows)
+    rows = sum(len(report.rows) for report in reports)
+    verdicts: dict[str, int] = {}
+    for report in reports:
+        for verdict, count in report.rows["verdict"].value_counts().items():
+            verdicts[verdict] = verdicts.get(verdict, 0) + int(count)
     return {
         "rows": rows,
-        "usable": report.cid_ok and report.root_ok,
-        "verdicts": {k: int(v) for k, v in report.rows["verdict"].value_counts().items()} if rows else {},
+        "submissions": len(reports),
+        "usable": all(report.cid_ok and report.root_ok for report in reports),
+        "verdicts": verdicts,
         "kernels_seconds": round(kernels, 3),
         "first_call_seconds": round(first_call, 3),
         "seconds": round(seconds, 3),
@@ -258,12 +266,48 @@ def run(
         try:
             Marketplace.connect(chain)  # the node runs and the marketplace is deployed before anything is timed
             figures["contribute"] = _child("contribute", home, contribute_rows, features)
-            submissions = _child("setup-verify", home, verify_rows, verify_features)
-            figures["verify"] = {"features": verify_features, **_child("verify", home, *submissions.values())}
+            figures["verify"] = _verify_once(home, verify_rows, verify_features)
         finally:
             if chain.devnet is not None:
                 chain.devnet.reset()
     return figures
+
+
+def _verify_once(home: str, rows: int, features: int) -> dict[str, Any]:
+    submissions = _child("setup-verify", home, rows, features)
+    return {"features": features, **_child("verify", home, submissions["small"], *submissions["large"])}
+
+
+def run_verify(sizes: Iterable[int] = (10_000, 100_000, 1_000_000), features: int = 20) -> dict[str, Any]:
+    """``colearn bench verify``: :meth:`Session.verify` of ``sizes`` rows of ``features`` floats (a file's worth a
+    submission) by a fresh process, on one throwaway devnet: rows per second and peak memory at each size."""
+    from ..chain import Chain
+    from ..config import ColearnSettings
+    from ..marketplace import Marketplace
+
+    figures: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "load_average": list(os.getloadavg())}}
+    with tempfile.TemporaryDirectory(prefix="colearn-bench-verify-") as home:
+        chain = Chain(ColearnSettings(home=home, rpc_url=""))
+        try:
+            Marketplace.connect(chain)
+            figures["sizes"] = [_verify_once(home, rows, features) for rows in sizes]
+        finally:
+            if chain.devnet is not None:
+                chain.devnet.reset()
+    return figures
+
+
+def format_verify_table(figures: dict[str, Any]) -> str:
+    lines = [
+        "Session.verify by a fresh process, linear model (a file's worth of rows a submission)",
+        f"{'rows':>10}{'features':>9}{'files':>6}{'seconds':>9}{'rows/s':>9}{'again rows/s':>13}{'peak MB':>9}",
+    ]
+    for size in figures["sizes"]:
+        lines.append(
+            f"{size['rows']:>10,}{size['features']:>9}{size['submissions']:>6}{size['seconds']:>9}"
+            f"{size['rows_per_second']:>9,}{size['again_rows_per_second']:>13,}{size['peak_rss_mb']:>9}"
+        )
+    return "\n".join(lines)
 
 
 def format_table(figures: dict[str, Any]) -> str:
