@@ -948,16 +948,11 @@ class Session:
         training, test or earlier rows are dropped. An on-chain linear model is not refitted: its current on-chain
         weights (learned from accepted on-chain rows) become the new version.
         """
-        import warnings
-
-        from eth_utils import keccak
-
         self._settle()
         model_id = self.resolve_model(model, prefer_own=True)
         metadata = model_metadata(self.market, self.storage, model_id)
         schema = metadata.feature_schema
         current = self._current_model(model_id)
-        test_rows = self._test_rows_list(model_id)
         test = read_data(self._test_set_bytes(model_id), schema)
         info = self.market.model(model_id)
         if info.has_linear_model:
@@ -966,31 +961,8 @@ class Session:
                                                       classes=list(current.classes))  # fmt: skip
             rows = 0
         else:
-            seen = {keccak(row) for row in test_rows}
-            train_rows, _ = self._training(model_id)
-            frames = [self._training_frame(model_id)]
-            seen |= {keccak(row) for row in train_rows}
-            rejected = self._rejected_rows(model_id)
-            for submission in self.market.all_submissions(model_id):
-                if not submission.claimed or submission.on_chain_row:
-                    continue
-                check = inspect_submission(self.market, self.storage, submission, schema)
-                if not check.usable or check.frame is None:
-                    warnings.warn(f"submission {submission.id} left out: {check.problem}", stacklevel=2)
-                    continue
-                keep = []
-                for position, row in enumerate(check.rows):
-                    digest = keccak(row)
-                    if (
-                        (submission.id, position) in rejected
-                        or digest in seen
-                        or row_fault(schema, row) != RowFault.NONE
-                    ):
-                        continue
-                    seen.add(digest)
-                    keep.append(position)
-                frames.append(check.frame.iloc[keep])
-            data = pd.concat(frames, ignore_index=True).astype(_dtypes(schema))
+            accepted = [frame for _, frame in self.accepted_rows(model_id, stacklevel=3)]
+            data = pd.concat([self._training_frame(model_id), *accepted], ignore_index=True).astype(_dtypes(schema))
             new_model = _fit(estimator if estimator is not None else current, data, schema)
             rows = len(data)
         accuracy = _accuracy(new_model, test, schema)
@@ -1003,6 +975,44 @@ class Session:
             )
         self._record_balances(receipt)
         return self.model(model_id)
+
+    def accepted_rows(self, model: int | str, *, stacklevel: int = 2) -> list[tuple[Submission, pd.DataFrame]]:
+        """The rows :meth:`retrain` adds to the owner's training data, submission by submission, in order.
+
+        For every claimed off-chain submission whose file is fetched whole and matches its commitment (CID, row count
+        and Merkle root, checked as :meth:`verify` does), the rows that were not rejected, have no format fault and
+        repeat no training row, no hidden test row (known to the owner's home only) and no earlier accepted row. A
+        file that cannot be used is left out with a warning (``stacklevel`` points it at the caller).
+
+        >>> [(s.id, len(rows)) for s, rows in owner.accepted_rows("iris")]  # doctest: +SKIP
+        [(3, 30), (4, 27)]
+        """
+        import warnings
+
+        from eth_utils import keccak
+
+        model_id = self.resolve_model(model, prefer_own=True)
+        schema = model_metadata(self.market, self.storage, model_id).feature_schema
+        seen = {keccak(row) for row in self._test_rows_list(model_id)}
+        seen |= {keccak(row) for row in self._training(model_id)[0]}
+        rejected = self._rejected_rows(model_id)
+        out = []
+        for submission in self.market.all_submissions(model_id):
+            if not submission.claimed or submission.on_chain_row:
+                continue
+            check = inspect_submission(self.market, self.storage, submission, schema)
+            if not check.usable or check.frame is None:
+                warnings.warn(f"submission {submission.id} left out: {check.problem}", stacklevel=stacklevel)
+                continue
+            keep = []
+            for position, row in enumerate(check.rows):
+                digest = keccak(row)
+                if (submission.id, position) in rejected or digest in seen or row_fault(schema, row) != RowFault.NONE:
+                    continue
+                seen.add(digest)
+                keep.append(position)
+            out.append((submission, check.frame.iloc[keep]))
+        return out
 
     def _current_model(self, model_id: int) -> Any:
         """The current version of a model: loaded here if this session's account published it, otherwise an
