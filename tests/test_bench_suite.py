@@ -107,6 +107,8 @@ def test_throughput(quick):
     for run in figures["runs"]:
         assert run["finished"] and run["exactly_once"] and run["errors"] == 0, run
         assert run["contributions"] > 0 and 0 < run["p50"] <= run["p95"] <= run["p99"]
+        assert 0 < run["node_cpu_ms_per_contribution"] < run["cpu_ms_per_contribution"]
+        assert run["cpu_ceiling_per_second"] > 0
 
 
 def test_growth(quick):
