@@ -70,6 +70,24 @@ async def test_a_read_only_server_is_refused(jp_fetch, classroom_chain):
     assert classroom_chain.timestamp() == before
 
 
+@pytest.mark.parametrize("jp_server_config", ["not-in-the-class"], indirect=True)
+async def test_a_read_only_server_refuses_a_claim_as_its_document_says(jp_fetch, classroom_chain):
+    """Every signing endpoint documents the read-only 403 (and the 413 of a large body, the 503 of a node that does
+    not answer); a claim on a read-only server gets it, with nothing sent."""
+    spec = json.loads((await jp_fetch("colearn", "api", "openapi.json")).body)
+    for path, operations in spec["paths"].items():
+        if "post" in operations:
+            assert {"403", "413", "503"} <= set(operations["post"]["responses"]), path
+    block = classroom_chain.w3.eth.block_number
+    try:
+        await jp_fetch("colearn", "api", "claims", method="POST", body="{}")
+        raise AssertionError("a read-only server claimed")
+    except HTTPClientError as error:
+        code, refused = error.code, json.loads(error.response.body)
+    assert code == 403 and refused["code"] == "NoAccountError" and "acts as no account" in refused["message"]
+    assert classroom_chain.w3.eth.block_number == block
+
+
 @pytest.mark.parametrize(
     "body, message",
     [
