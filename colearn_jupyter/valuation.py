@@ -99,7 +99,9 @@ class Game:
     """The cooperative game of data: a coalition of players is worth the accuracy of the estimator refitted on the
     base rows plus the coalition's rows, on the test set. Each coalition is fitted once (``fits`` counts them), on
     ``threads`` BLAS/OpenMP threads (one by default: on the few hundred rows of a marketplace batch, threads cost
-    more than they give, ten times more on two busy cores; None leaves the libraries' default).
+    more than they give, ten times more on two busy cores; None leaves the libraries' default). With ``ordered``,
+    the rows are fitted in the order of their index (base and players' rows together), so that a coalition's rows
+    are in the order a retrain sees them whatever the players (a solver's result can depend on the order).
 
     >>> import pandas as pd
     >>> from sklearn.tree import DecisionTreeClassifier
@@ -113,9 +115,9 @@ class Game:
 
     def __init__(
         self, estimator: Any, base: pd.DataFrame, players: Sequence[pd.DataFrame], test: pd.DataFrame,
-        schema: FeatureSchema, *, threads: int | None = 1,
+        schema: FeatureSchema, *, threads: int | None = 1, ordered: bool = False,
     ) -> None:  # fmt: skip
-        self.threads = threads
+        self.threads, self.ordered = threads, ordered
         self.estimator = estimator
         self.base = base
         self.players = list(players)
@@ -140,8 +142,10 @@ class Game:
 
             from .session import _accuracy, _dtypes, _fit
 
-            frames = [self.base, *(self.players[i] for i in sorted(coalition))]
-            data = pd.concat(frames, ignore_index=True).astype(_dtypes(self.schema))
+            data = pd.concat([self.base, *(self.players[i] for i in sorted(coalition))])
+            if self.ordered:
+                data = data.sort_index(kind="stable")
+            data = data.reset_index(drop=True).astype(_dtypes(self.schema))
             with threadpool_limits(limits=self.threads):
                 self._cache[coalition] = _accuracy(_fit(self.estimator, data, self.schema), self.test, self.schema)
         return self._cache[coalition]
@@ -303,6 +307,7 @@ def value_frames(
     progress: bool = True,
     by: str = "player",
     threads: int | None = 1,
+    ordered: bool = False,
 ) -> Valuation:
     """Leave-one-out and truncated Monte-Carlo Shapley values of the DataFrames in ``players`` (by name), added to
     ``base`` and scored on ``test``. Give the ``label`` column (or a ``schema``). An estimator whose
@@ -313,7 +318,15 @@ def value_frames(
         schema = FeatureSchema.infer(pd.concat([base, test, *players.values()], ignore_index=True), label=label)
     names = list(players)
     usable = [name for name in names if len(players[name])]
-    game = Game(_seeded(estimator, seed), base, [players[name] for name in usable], test, schema, threads=threads)
+    game = Game(
+        _seeded(estimator, seed),
+        base,
+        [players[name] for name in usable],
+        test,
+        schema,
+        threads=threads,
+        ordered=ordered,
+    )
     loo, shapley, errors = np.zeros(len(names)), np.zeros(len(names)), np.zeros(len(names))
     if usable:
         where = [names.index(name) for name in usable]
@@ -384,7 +397,12 @@ def value_data(
                 "here. Give the estimator to refit (estimator=...)"
             )
     accepted = session.accepted_rows(model_id, stacklevel=3)
-    used = {submission.id: frame for submission, frame in accepted}
+    base = session._training_frame(model_id)
+    base.index = pd.RangeIndex(-len(base), 0)  # fitted first, then every accepted row in the order retrain sees it
+    used, start = {}, 0
+    for submission, frame in accepted:
+        used[submission.id] = frame.set_axis(pd.RangeIndex(start, start + len(frame)))
+        start += len(frame)
     named = _address_names(session.chain.chain_id, names)
     submissions = [s for s in session.market.all_submissions(model_id) if not s.on_chain_row]
     key: Callable[[Any], str] = (
@@ -396,12 +414,11 @@ def value_data(
     for submission in submissions:
         groups.setdefault(key(submission), []).append(submission)
     players = {
-        name: pd.concat([used[s.id] for s in subs if s.id in used] or [test.iloc[:0]], ignore_index=True)
-        for name, subs in groups.items()
+        name: pd.concat([used[s.id] for s in subs if s.id in used] or [test.iloc[:0]]) for name, subs in groups.items()
     }
-    worth = value_frames(estimator, session._training_frame(model_id), players, test, schema=schema,
-                         permutations=permutations, tolerance=tolerance, patience=patience, seed=seed,
-                         progress=progress, by=by, threads=threads)  # fmt: skip
+    worth = value_frames(estimator, base, players, test, schema=schema, permutations=permutations,
+                         tolerance=tolerance, patience=patience, seed=seed, progress=progress, by=by, threads=threads,
+                         ordered=True)  # fmt: skip
     table = worth.table
     table.insert(0, "contributor", [named.get(groups[n][0].contributor.lower(), groups[n][0].contributor)
                                     for n in table.index])  # fmt: skip
