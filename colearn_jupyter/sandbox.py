@@ -311,9 +311,11 @@ def serve(memory_limit: int) -> None:
             print(f"colearn model worker: limit {limit} not set: {error}", file=sys.stderr)
     import pandas  # noqa: F401  (imported before the first request, so that its time is not the call's)
     import pyarrow as pa
-    import skops.io  # noqa: F401  (likewise: loading the first scikit-learn model is then quick)
 
+    from .formats.imports import skops_io
     from .formats.models import load_model, predict_labels
+
+    skops_io()  # likewise: loading the first scikit-learn model is then quick (and torch is not imported for it)
 
     models: OrderedDict[str, Any] = OrderedDict()
     _answer(answers, {"ready": True, "pid": os.getpid()})

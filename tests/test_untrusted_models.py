@@ -209,6 +209,20 @@ def test_the_worker_predicts_like_the_kernel_in_its_own_clean_process(iris, mark
     assert isolated.predict(features.iloc[:5]).tolist() == fitted.predict(features.iloc[:5]).tolist()
 
 
+def test_a_scikit_learn_model_does_not_load_torch_in_the_worker(iris):
+    """The worker imports skops without scikit-learn's package walk importing torch (2.6 s of its start here): a
+    scikit-learn model runs in a worker that has not mapped libtorch. (A Keras model loads torch when it comes.)"""
+    worker = ModelWorker()
+    try:
+        fitted = linear_model.LogisticRegression(max_iter=500).fit(iris.drop(columns="target"), iris["target"])
+        blob = save_model(fitted)
+        predicted = worker.predict(blob, "lr", iris.drop(columns="target").iloc[:5])
+        assert predicted.tolist() == fitted.predict(iris.drop(columns="target").iloc[:5]).tolist()
+        assert "libtorch" not in Path(f"/proc/{worker.pid}/maps").read_text()
+    finally:
+        worker.close()
+
+
 def _predict_in_a_forked_child(blob: bytes, features: pd.DataFrame, out: str) -> None:
     from colearn_jupyter import sandbox
 
