@@ -45,6 +45,7 @@ from .formats.data import (
 )
 from .formats.data import read_rows as _read_rows
 from .formats.metadata import MAX_METADATA_BYTES, ModelMetadata
+from .index import market_index
 from .inflight import FilesNotStored, Intent
 from .marketplace import Marketplace, Receipt, Submission
 from .merkle import MerkleTree, contributor_key
@@ -203,7 +204,8 @@ class RowIndex:
 
     Used to refuse duplicates before contributing, and by verifiers to find them. A submission whose file is
     missing or does not match its root is skipped (it is a finding of its own), so one broken file never blocks
-    anyone. Files are fetched and hashed once per process (a committed file never changes).
+    anyone. The submissions come from the home's market index (:mod:`.index`), and their files are fetched and
+    hashed once per home (:mod:`.rowcache`: a committed file never changes).
     """
 
     def __init__(self) -> None:
@@ -224,7 +226,7 @@ class RowIndex:
         index = cls()
         for position, digest in enumerate(row_hashes(training or [])):
             index.first.setdefault(digest, ("training", 0, position))
-        for submission in market.all_submissions(model_id):
+        for submission in market_index(market).submissions(model_id):  # synced from events, not listed over RPC
             if submission.on_chain_row or (before is not None and submission.id >= before):
                 continue
             for position, digest in enumerate(_row_hashes(market, storage, submission, schema)):

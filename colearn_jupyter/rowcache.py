@@ -26,6 +26,8 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+from .homedb import HomeDatabase
+
 _DIGEST = 32
 
 
@@ -35,18 +37,12 @@ class RowHashCache:
     def __init__(self, home: str | os.PathLike[str]):
         self.path = Path(home) / "index" / "rowhashes.sqlite"
         self._memory: dict[str, tuple[bytes, ...]] = {}
-        self._connection: sqlite3.Connection | None = None
-        self._pid = 0
+        self._database = HomeDatabase(
+            self.path, "CREATE TABLE IF NOT EXISTS row_hashes (key TEXT PRIMARY KEY, hashes BLOB NOT NULL)"
+        )
 
     def _db(self) -> sqlite3.Connection:
-        if self._connection is None or self._pid != os.getpid():  # never a connection inherited through fork
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")  # a lost entry is only computed again
-            connection.execute("CREATE TABLE IF NOT EXISTS row_hashes (key TEXT PRIMARY KEY, hashes BLOB NOT NULL)")
-            self._connection, self._pid = connection, os.getpid()
-        return self._connection
+        return self._database.connection()  # a lost entry is only computed again
 
     @staticmethod
     def _key(key: tuple[str, ...]) -> str:

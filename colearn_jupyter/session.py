@@ -57,6 +57,7 @@ from .formats.data import (
 )
 from .formats.metadata import ModelMetadata
 from .formats.models import LinearModel, framework_of, load_model, predict_labels, save_model
+from .index import market_index
 from .inflight import Intent, settle
 from .marketplace import (
     LINEAR_SCALE,
@@ -266,7 +267,7 @@ class Session:
         """
         if isinstance(model, int) and not isinstance(model, bool):
             return model
-        return resolve_name(self.market.all_models(), model, me=self.account.address, prefer_own=prefer_own,
+        return resolve_name(market_index(self.market).models(), model, me=self.account.address, prefer_own=prefer_own,
                             owner_of=lambda name: self.chain.account(name).address)  # fmt: skip
 
     def model(self, model: int | str) -> ModelCard:
@@ -524,7 +525,8 @@ class Session:
     # ------------------------------------------------------------------------------------------------ verifiers
     def pending(self, model: int | str | None = None) -> pd.DataFrame:
         """Unsettled submissions (of one model or all): rows, contributor, window end, open challenges."""
-        model_ids = [self.resolve_model(model)] if model is not None else [m.id for m in self.market.all_models()]
+        index = market_index(self.market)
+        model_ids = [self.resolve_model(model)] if model is not None else index.model_ids()
         now = self.chain.timestamp()
         records = []
         for model_id in model_ids:
@@ -540,7 +542,7 @@ class Session:
                     "rejected": s.rows_rejected,
                     "challengeable": s.window_ends_at > now,
                 }
-                for s in self.market.all_submissions(model_id)
+                for s in index.submissions(model_id)
                 if not s.settled
             ]
         columns = ["submission", "model", "contributor", "rows", "data CID", "window left", "open challenges",
@@ -997,7 +999,7 @@ class Session:
         seen |= {keccak(row) for row in self._training(model_id)[0]}
         rejected = self._rejected_rows(model_id)
         out = []
-        for submission in self.market.all_submissions(model_id):
+        for submission in market_index(self.market).submissions(model_id):
             if not submission.claimed or submission.on_chain_row:
                 continue
             check = inspect_submission(self.market, self.storage, submission, schema)
@@ -1028,7 +1030,7 @@ class Session:
 
     def _rejected_rows(self, model_id: int) -> set[tuple[int, int]]:
         """(submission, row) of every row of the model rejected by a challenge (one log query)."""
-        ids = {s.id for s in self.market.all_submissions(model_id)}
+        ids = {s.id for s in market_index(self.market).submissions(model_id)}
         return {
             (log["args"]["submissionId"], log["args"]["rowIndex"])
             for log in self.market.contract.events.RowRejected.get_logs(from_block=0)

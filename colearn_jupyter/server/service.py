@@ -166,12 +166,14 @@ class ColearnService:
         return {"model": self.index.get(model_id), "versions": versions}
 
     def contributions(self, model_id: int | None, state: str) -> dict[str, Any]:
-        market = self.session.market
-        model_ids = [model_id] if model_id else [m["id"] for m in self.index.page(limit=10**9)[1]]
-        if model_id:
-            market.model(model_id)
+        index = self.index.core
+        index.sync()
+        model_ids = [model_id] if model_id else index.model_ids(sync=False)
         out = [
-            contribution(s) for mid in model_ids for s in market.all_submissions(mid) if state == "all" or not s.settled
+            contribution(s)
+            for mid in model_ids
+            for s in index.submissions(mid, sync=False)  # an unknown model is refused as the views refuse it
+            if state == "all" or not s.settled
         ]
         return {"contributions": out}
 
