@@ -166,11 +166,12 @@ def grow(
             _check(checker, submission_id, truth)
         _judge(owner, model_id, truth, split)
         owner.advance_time(parse_duration(window) + 1)
-        for who in (*people.values(), checker):
-            who.claim()
+        for submission_id in today:  # each its own batch (claim() alone would look through all its submissions)
+            people[submissions[submission_id]].claim(submission_id)
         _seed(estimator, seed)
         owner.retrain(model_id)
         records.append(_record(owner, model_id, day, offered))
+    checker.claim()  # the verifier's bonds and fees, withdrawn
     versions = pd.DataFrame.from_records(records).set_index("version")
     people_frame = _contributors(owner, model_id, contributors, submissions, offered, balances, accounts)
     return Growth(model_id, versions, people_frame, time.monotonic() - started)
