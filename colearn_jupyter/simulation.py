@@ -117,6 +117,8 @@ __all__ = [
     "config_from_args",
     "run",
     "simulate_magic_args",
+    "sweep",
+    "sweep_figure",
 ]
 
 #: Honest agent kinds (the owner is implied: one per run).
@@ -1003,12 +1005,14 @@ class World:
         data = self.data
         self.estimator = LogisticRegression(max_iter=1000).fit(data.train[data.features], data.train[_LABEL])
         owner = self.owner
-        card = owner.session.publish(
-            self.estimator, name=f"simulation (seed {config.seed})", train=data.train, test=data.test, label=_LABEL,
-            deposit=config.deposit, reward=config.reward, bond=config.bond, window=config.window,
-            timeout=config.timeout or config.window, pool=config.pool, onchain=self.onchain,
-            description="an incentive-game simulation (colearn_jupyter.simulation)",
-        )  # fmt: skip
+        with warnings.catch_warnings():  # every run of a seed has the same name: the model is addressed by its id
+            warnings.filterwarnings("ignore", message=r".* already uses? the name", category=UserWarning)
+            card = owner.session.publish(
+                self.estimator, name=f"simulation (seed {config.seed})", train=data.train, test=data.test,
+                label=_LABEL, deposit=config.deposit, reward=config.reward, bond=config.bond, window=config.window,
+                timeout=config.timeout or config.window, pool=config.pool, onchain=self.onchain,
+                description="an incentive-game simulation (colearn_jupyter.simulation)",
+            )  # fmt: skip
         self.model_id = card.id
         self.first_block = chain.w3.eth.block_number
         self.schema = model_metadata(self.market, self.storage, self.model_id).feature_schema
@@ -1558,9 +1562,9 @@ class SimulationResult:
         """Plotly figures: ``balances`` (each agent's change over simulated time) and ``accuracy`` (per version)."""
         import plotly.graph_objects as go
 
-        from .plots import _LAYOUT, percent_axis, version_axis
+        from .plots import _LAYOUT, Figure, percent_axis, version_axis
 
-        balances = go.Figure()
+        balances = Figure()  # plotly's JSON and a table of the values, never plotly.js in the notebook
         for name, rows in self.frame.groupby("agent", sort=False):
             honest = bool(rows["honest"].iloc[0])
             balances.add_trace(go.Scatter(
@@ -1573,7 +1577,7 @@ class SimulationResult:
             ))  # fmt: skip
         balances.update_layout(title="Balance change of each agent (honest solid, adversaries dotted)",
                                yaxis_title="ETH since the start", xaxis_title="simulated hours", **_LAYOUT)  # fmt: skip
-        accuracy = go.Figure()
+        accuracy = Figure()
         versions = self.versions
         for column, dash in (("accuracy", "solid"), ("clean accuracy", "dot")):
             accuracy.add_trace(go.Scatter(
@@ -1643,6 +1647,66 @@ def run(config: SimulationConfig | None = None, *, session: Session | None = Non
         challenges=world.challenge_table(),
         reward_per_row=world.terms.reward_per_row,
     )
+
+
+def sweep(
+    settings: Mapping[str, Mapping[str, str]],
+    config: SimulationConfig | None = None,
+    *,
+    session: Session | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """The same game under other terms: one :func:`run` of ``config`` per setting (a name and the terms it changes,
+    e.g. ``{"thin": {"deposit": "0.0025", "bond": "0.001"}}``), same agents and seed.
+
+    One line per setting and coalition (an adversary with its second account counted as one): the terms, the
+    coalition's ``kinds``, whether it is ``honest``, its ``change (ETH)`` (gas counted), ``at risk (ETH)``,
+    ``recovered`` and the ``verdict`` of :meth:`SimulationResult.summary`. :func:`sweep_figure` draws it.
+
+    >>> frame = sweep({"thin": {"deposit": "0.0025", "bond": "0.001"}, "heavy": {"deposit": "0.05"}},
+    ...               SimulationConfig(agents={"contributor": 1, "verifier": 1, "griefer": 1}))  # doctest: +SKIP
+    >>> frame.pivot(index="kinds", columns="setting", values="change (ETH)")                     # doctest: +SKIP
+    """
+    import dataclasses
+
+    from tqdm.auto import tqdm
+
+    config = config or SimulationConfig()
+    session = session or Session.connect("owner")
+    frames = []
+    for name, changes in tqdm(settings.items(), desc="settings", disable=not progress, leave=False):
+        result = run(dataclasses.replace(config, **changes), session=session, progress=progress)
+        verdicts = result.summary()["verdict"]
+        table = result.coalitions().reset_index()
+        terms = result.config
+        table.insert(0, "setting", name)
+        table.insert(1, "deposit", terms.deposit)
+        table.insert(2, "reward", terms.reward)
+        table.insert(3, "bond", terms.bond)
+        table["verdict"] = [verdicts.get(coalition, "") for coalition in table["coalition"]]
+        frames.append(table)
+    columns = ["setting", "deposit", "reward", "bond", "coalition", "kinds", "honest", "change (ETH)", "gas (ETH)",
+               "at risk (ETH)", "recovered", "transactions", "refused", "verdict"]  # fmt: skip
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def sweep_figure(frame: pd.DataFrame, *, title: str = "Who wins under which terms: each coalition's change") -> Any:
+    """Grouped bars of a :func:`sweep`: each coalition's change (ETH, gas counted) under every setting."""
+    import plotly.graph_objects as go
+
+    from .plots import _LAYOUT, Figure
+
+    summary = frame.pivot_table(index="coalition", columns="setting", values="change (ETH)", sort=False)
+    figure = Figure(summary=summary.map(lambda value: f"{value:+.4f} ETH").reset_index())
+    for setting, rows in frame.groupby("setting", sort=False):
+        terms = f"deposit {rows['deposit'].iloc[0]}, reward {rows['reward'].iloc[0]}, bond {rows['bond'].iloc[0]}"
+        hover = "%{customdata[0]}: %{y:+.4f} ETH, %{customdata[1]}<extra></extra>"
+        figure.add_trace(go.Bar(x=rows["coalition"], y=rows["change (ETH)"], name=f"{setting} ({terms})",
+                                customdata=rows[["kinds", "verdict"]], hovertemplate=hover))  # fmt: skip
+    layout = {**_LAYOUT, "hovermode": "closest"}
+    figure.update_layout(title=title, barmode="group", yaxis_title="ETH since the start (gas counted)",
+                         xaxis={"title": "coalition", "type": "category"}, **layout)  # fmt: skip
+    return figure
 
 
 # ---------------------------------------------------------------------------------------------------- arguments

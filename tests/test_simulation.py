@@ -17,7 +17,16 @@ import pytest
 
 from colearn_jupyter import ColearnError, Session
 from colearn_jupyter.cli import main as cli
-from colearn_jupyter.simulation import ISSUE_STRATEGIES, KINDS, SimulationConfig, run, simulate_magic_args
+from colearn_jupyter.simulation import (
+    ADVERSARIES,
+    ISSUE_STRATEGIES,
+    KINDS,
+    SimulationConfig,
+    run,
+    simulate_magic_args,
+    sweep,
+    sweep_figure,
+)
 
 SHORT = {"rounds": 2, "rows": 4, "onchain_rows": 2}
 ETH = 10**18
@@ -240,6 +249,53 @@ def test_mixed_run(session):
     assert len(figures["balances"].data) == agents_total
     assert [trace.name for trace in figures["accuracy"].data] == ["accuracy", "clean accuracy"]
     assert len(result.versions) >= 2
+
+
+def test_every_strategy_in_one_run(session):
+    """Notebook 07's game: every adversary that plays against an honest owner and a file-based model, at once (the
+    colluding owner and the perceptron attacker change the game for everyone and play alone above). Issue 14's
+    criterion on the balances the run returns: each adversary ends below its start unless every attempt of it was
+    refused before any transaction (then exactly at its start), each honest agent at or above its start."""
+    alone = ("colluding-owner", "perceptron")
+    agents = {"contributor": 2, "verifier": 1, **{kind: 1 for kind in ADVERSARIES if kind not in alone}}
+    result = run(SimulationConfig(agents=agents, rounds=2, rows=3, seed=1), session=session, progress=False)
+    check_acceptance(result)
+    final = result.final()
+    assert set(ADVERSARIES) - set(alone) <= set(final["kind"])
+    for name, group in result.coalitions().iterrows():
+        end, start = group["end (ETH)"], group["start (ETH)"]
+        if not group["honest"]:
+            assert end < start or (group["transactions"] == 0 and end == start), (name, group.to_dict())
+        elif name != "owner":
+            assert end >= start, (name, group.to_dict())
+    refused = set(final.index[(final["transactions"] == 0) & ~final["honest"]])
+    assert {"absurd-terms-1", "copycat-1", "front-runner-1"} <= refused  # refused before any transaction
+    assert (final.loc[final["kind"].isin(["phantom", "withholder", "self-dealer"]), "rows accepted"] == 0).all()
+    assert len(result.figures()["balances"].data) == len(final)
+
+
+def test_deposit_and_bond_sizes_scale_what_attacks_cost(session):
+    """Notebook 07's sweep: under thin and heavy terms alike the adversaries lose and the honest agents do not; a
+    larger deposit and bond make each attack cost more, and pay the honest contributor more (a griefer's bond)."""
+    small = SimulationConfig(agents={"contributor": 1, "verifier": 1, "phantom": 1, "self-dealer": 1, "griefer": 1},
+                             rounds=1, rows=3, seed=1)  # fmt: skip
+    settings = {"thin": {"deposit": "0.0025", "bond": "0.001"}, "heavy": {"deposit": "0.05", "bond": "0.02"}}
+    frame = sweep(settings, small, session=session, progress=False)
+    assert list(frame["setting"].unique()) == ["thin", "heavy"]
+    assert set(frame.loc[frame["setting"] == "heavy", "deposit"]) == {"0.05"}
+    for setting, rows in frame.groupby("setting"):
+        adversaries = rows[~rows["honest"]]
+        assert (adversaries["change (ETH)"] < 0).all(), (setting, adversaries)
+        assert adversaries["verdict"].str.startswith("loses").all(), (setting, adversaries)
+        honest = rows[rows["honest"] & (rows["coalition"] != "owner")]
+        assert (honest["change (ETH)"] >= 0).all(), (setting, honest)
+    change = frame.pivot(index="coalition", columns="setting", values="change (ETH)")
+    for adversary in ("phantom-1", "self-dealer-1", "griefer-1"):
+        assert change.loc[adversary, "heavy"] < change.loc[adversary, "thin"] < 0
+    assert change.loc["contributor-1", "heavy"] >= change.loc["contributor-1", "thin"] >= 0
+    figure = sweep_figure(frame)
+    assert [trace.name.split(" ")[0] for trace in figure.data] == ["thin", "heavy"]
+    assert list(figure.summary.columns) == ["coalition", "thin", "heavy"]
 
 
 # ---------------------------------------------------------------------------------------------------- faces
