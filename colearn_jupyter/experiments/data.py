@@ -212,7 +212,7 @@ def digits_classifier() -> Any:
 
 def digits_cnn(seed: int = 0) -> Any:
     """A small Keras convolutional network (torch backend) on the 64 pixels seen as an 8x8 image (uncompiled is
-    fine: colearn compiles and fits it). About 1,000 weights: one 3x3 convolution of 8 filters, then 10 outputs."""
+    fine: colearn compiles and fits it). About 3,000 weights: one 3x3 convolution of 8 filters, then 10 outputs."""
     os.environ.setdefault("KERAS_BACKEND", "torch")
     import keras
 
