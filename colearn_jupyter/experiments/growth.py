@@ -68,8 +68,8 @@ class PaperFigures:
 
 
 #: The paper's figures: the IMDB sentiment model (text, its Fig. 9 and 12) and hot dog / not hot dog (images, its
-#: Fig. 10 and 12). The image experiment's days and contributors are not given; one contributor a day over six
-#: days is assumed for drawing it.
+#: Fig. 10 and 12). The image experiment's days and contributors are not given: six days and two contributors, as
+#: for the text, are assumed for drawing and comparing it.
 PAPER = {
     "text": PaperFigures(25_000, 25_500, 0.78, 0.829, 6, 2, "IMDB sentiment (Keras, on chain)"),
     "image": PaperFigures(1_000, 1_100, 0.59, 0.63, 6, 2, "hot dog / not hot dog (Keras)"),
