@@ -152,18 +152,8 @@ class Game:
 
 
 def leave_one_out(game: Game) -> np.ndarray:
-    """Each player's leave-one-out value: the accuracy with every player minus the accuracy without it.
-
-    >>> import pandas as pd
-    >>> from sklearn.tree import DecisionTreeClassifier
-    >>> from colearn_jupyter.formats.data import FeatureSchema
-    >>> base = pd.DataFrame({"x": [0.0, 1.0], "y": ["a", "b"]})
-    >>> test = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": ["a", "b", "c"]})
-    >>> same = pd.DataFrame({"x": [2.0], "y": ["c"]})
-    >>> game = Game(DecisionTreeClassifier(), base, [same, same], test, FeatureSchema.infer(test, label="y"))
-    >>> leave_one_out(game)  # each copy is redundant given the other
-    array([0., 0.])
-    """
+    """Each player's leave-one-out value: the accuracy with every player minus the accuracy without it (blind to
+    redundancy: see :func:`tmc_shapley`'s example, where two copies of the same row each get 0 here)."""
     everyone = frozenset(range(game.size))
     full = game.utility(everyone)
     return np.array([full - game.utility(everyone - {i}) for i in range(game.size)])
@@ -192,6 +182,8 @@ def tmc_shapley(
     >>> test = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": ["a", "b", "c"]})
     >>> same = pd.DataFrame({"x": [2.0], "y": ["c"]})
     >>> game = Game(DecisionTreeClassifier(), base, [same, same], test, FeatureSchema.infer(test, label="y"))
+    >>> leave_one_out(game)  # each copy is redundant given the other
+    array([0., 0.])
     >>> values, errors = tmc_shapley(game, 200, progress=False)
     >>> round(float(values.sum()), 4), bool(abs(values[0] - values[1]) < 0.1)  # the copies share the gain of one
     (0.3333, True)
@@ -249,7 +241,10 @@ class Valuation:
 
     def figure(self, *, title: str | None = None) -> Any:
         """A plotly bar chart (:class:`colearn_jupyter.plots.Figure`): leave-one-out and Shapley value of every
-        player, in accuracy points, with the Shapley value's standard error."""
+        player, in accuracy points, with the Shapley value's standard error.
+
+        >>> value_data(owner, "digits", by="submission").figure()  # doctest: +SKIP
+        """
         import plotly.graph_objects as go
 
         from .plots import _LAYOUT, Figure
@@ -379,6 +374,9 @@ def value_data(
     training file, and the estimator is the current version's own (cloned and refitted; give ``estimator=`` for a
     model this session cannot load: a stranger's model only runs isolated). ``names`` maps addresses to names
     (the devnet's named accounts are known).
+
+    >>> worth = value_data(owner, "digits", by="submission", permutations=200, seed=0)  # doctest: +SKIP
+    >>> worth.table.sort_values("shapley", ascending=False).head(3)                   # doctest: +SKIP
     """
     from .contributions import model_metadata
     from .formats.data import read_data
