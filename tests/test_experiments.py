@@ -117,3 +117,8 @@ def test_a_text_pipeline_is_published_in_a_safe_format_that_reads_no_files():
     for reader in (TfidfVectorizer(input="filename"), CountVectorizer(input="file")):
         refused = refused_types(skops_io().dumps(reader))
         assert len(refused) == 1 and "input other than 'content'" in refused[0]
+
+
+def test_a_keras_network_grows_too(owner, digits):
+    result = grow(owner, data.digits_cnn(), digits, _honest(digits), days=2, name="test digits grow (Keras)")
+    _assert_rises(result, digits, days=2)  # seeded: 54.8 %, then 45.5 % and 72.3 % here
