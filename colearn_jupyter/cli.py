@@ -16,7 +16,7 @@ Examples::
     colearn bench growth        # a durable send after 100, 1,000 and 10,000 transactions
     colearn bench verify        # Session.verify of 10k, 100k and 1M rows: rows/s and peak memory
     colearn bench rows          # encode, hash and tree of 1,000,000 rows; a contribution; a 100,000-row verification
-    colearn bench market        # model listing latency of the REST API with 1,000 models
+    colearn bench market        # cold listing of 10 to 10,000 models from the home's index, core and service
     colearn bench storage       # MB/s and peak memory of add and cat on each storage backend
     colearn bench first-call    # seconds of `%load_ext colearn_jupyter` and a first publish in a fresh kernel
     colearn storage gc          # settle interrupted calls, then remove blocks no pin and no chain record needs
@@ -258,7 +258,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     bench.add_argument("--rows", type=int, nargs="+", help="gas: batch sizes (default 1 100 10000)")
     bench.add_argument("--size-mb", type=int, help="storage: file size in MiB (default 256)")
     bench.add_argument("--backends", nargs="+", choices=["embedded", "ipfs"], help="storage: backends (default both)")
-    bench.add_argument("--models", type=int, help="market: models to publish before listing (default 1000)")
+    bench.add_argument("--models", type=int, help="market: the most models listed (10, 100, ..., it; default 10,000)")
     bench.add_argument("--runs", type=int, help="first-call: fresh interpreters to time (default 3)")
     bench.add_argument("--processes", type=int, nargs="+", help="throughput: process counts (default 1 4 16)")
     bench.add_argument("--seconds", type=float, help="throughput: seconds of load at each count (default 20)")

@@ -163,9 +163,14 @@ def test_rows(quick, monkeypatch):
 
 def test_market(quick):
     figures = quick["figures"]["benches"]["market"]
-    assert figures["models"] == 10 and figures["list_seconds"]["requests"] == 10
-    assert figures["index_first_load_seconds"] > 0
-    assert figures["list_seconds"]["max"] >= figures["list_seconds"]["median"]
+    assert list(figures["sizes"]) == ["10", "100"] and figures["cold_list_seconds_100"] > 0
+    for size, row in figures["sizes"].items():
+        assert row["models"] == row["cold"]["total"] == int(size)
+        assert row["first_build_seconds"] > 0 and row["cold"]["core_seconds"] > 0
+        assert row["cold"]["service_first_seconds"] > 0 and row["cold"]["service_next_seconds"] > 0
+    listed = figures["submissions"]
+    assert listed["submissions"] == 20 and listed["all_submissions"]["rpc_calls"] >= 2
+    assert listed["index_after_one_new_block"]["rpc_calls"] > 0
 
 
 def test_storage(quick):

@@ -1,4 +1,5 @@
-"""A throwaway colearn home for a benchmark that goes through the Session API (which reads ``COLEARN_HOME``)."""
+"""Throwaway colearn homes for benchmarks: one set as ``COLEARN_HOME`` (for the Session API, which reads it), or a
+private devnet and its chain."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..chain import Chain
 
 
 @contextlib.contextmanager
@@ -25,3 +30,19 @@ def throwaway_home(prefix: str) -> Iterator[str]:
                 os.environ.pop("COLEARN_HOME", None)
             else:
                 os.environ["COLEARN_HOME"] = previous
+
+
+@contextlib.contextmanager
+def throwaway_devnet(prefix: str) -> Iterator[tuple[str, Chain]]:
+    """A temporary home and a chain on its own devnet (``COLEARN_HOME`` untouched); afterwards the devnet is stopped
+    and the home removed."""
+    from ..chain import Chain
+    from ..config import ColearnSettings
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as home:
+        chain = Chain(ColearnSettings(home=home, rpc_url=""))
+        try:
+            yield home, chain
+        finally:
+            if chain.devnet is not None:
+                chain.devnet.reset()

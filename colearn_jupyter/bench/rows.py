@@ -249,9 +249,8 @@ def run(
 
     ``contribute_rows`` defaults to one file's worth of rows of ``features`` floats; ``quick`` uses :data:`QUICK`.
     """
-    from ..chain import Chain
-    from ..config import ColearnSettings
     from ..marketplace import Marketplace
+    from .homes import throwaway_devnet
 
     if quick:
         tree_rows, features = QUICK["tree_rows"], QUICK["features"]
@@ -261,15 +260,10 @@ def run(
         contribute_rows = _per_file(features)
     figures: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "load_average": list(os.getloadavg())}}
     figures["tree"] = _child("tree", None, tree_rows, features)
-    with tempfile.TemporaryDirectory(prefix="colearn-bench-rows-") as home:
-        chain = Chain(ColearnSettings(home=home, rpc_url=""))
-        try:
-            Marketplace.connect(chain)  # the node runs and the marketplace is deployed before anything is timed
-            figures["contribute"] = _child("contribute", home, contribute_rows, features)
-            figures["verify"] = _verify_once(home, verify_rows, verify_features)
-        finally:
-            if chain.devnet is not None:
-                chain.devnet.reset()
+    with throwaway_devnet("colearn-bench-rows-") as (home, chain):
+        Marketplace.connect(chain)  # the node runs and the marketplace is deployed before anything is timed
+        figures["contribute"] = _child("contribute", home, contribute_rows, features)
+        figures["verify"] = _verify_once(home, verify_rows, verify_features)
     return figures
 
 
