@@ -46,6 +46,7 @@ Without a chain, :func:`value_frames` values any DataFrames the same way:
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,6 +125,7 @@ class Game:
         self.test = test
         self.schema = schema
         self._cache: dict[frozenset[int], float] = {}
+        self.unconverged = 0  # refits that stopped at the estimator's iteration limit (scikit-learn's warning)
 
     @property
     def size(self) -> int:
@@ -146,8 +148,14 @@ class Game:
             if self.ordered:
                 data = data.sort_index(kind="stable")
             data = data.reset_index(drop=True).astype(_dtypes(self.schema))
-            with threadpool_limits(limits=self.threads):
+            with threadpool_limits(limits=self.threads), warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
                 self._cache[coalition] = _accuracy(_fit(self.estimator, data, self.schema), self.test, self.schema)
+            for warning in caught:  # one line in the result, not one warning a refit
+                if warning.category.__name__ == "ConvergenceWarning":
+                    self.unconverged += 1
+                else:
+                    warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
         return self._cache[coalition]
 
 
@@ -224,6 +232,8 @@ class Valuation:
     ``base_accuracy`` is the accuracy of the owner's training rows alone, ``full_accuracy`` that of every player's
     rows with them; ``version_accuracy`` the accuracy the chain records for the latest version (None outside a
     marketplace), which ``full_accuracy`` equals when the latest version was trained on exactly these rows.
+    ``notes`` says what to know about the result: submissions not claimed yet (valued as no rows), refits that
+    stopped at the estimator's iteration limit (counted here instead of a warning a refit).
     """
 
     table: pd.DataFrame
@@ -283,7 +293,8 @@ class Valuation:
             f"training rows alone, {self.full_accuracy:.1%} with every {htmlsafe.text(self.by)}'s rows "
             f"({self.fits} fits, {self.permutations} permutations, seed {self.seed})</div>"
         )
-        return head + htmlsafe.frame(self.table)
+        notes = "".join(f"<div>{htmlsafe.text(note)}</div>" for note in self.notes)
+        return head + notes + htmlsafe.frame(self.table)
 
 
 # ---------------------------------------------------------------------------------------------------- entry points
@@ -339,15 +350,19 @@ def value_frames(
     )
     table["rank"] = table["shapley"].rank(ascending=False, method="min").astype(int)
     everyone = frozenset(range(game.size))
+    base_accuracy, full_accuracy = game.utility(frozenset()), game.utility(everyone)
+    notes = [f"{game.unconverged} of {game.fits} refits stopped at the estimator's iteration limit "
+             "(scikit-learn's ConvergenceWarning)"] if game.unconverged else []  # fmt: skip
     return Valuation(
         table=table,
-        base_accuracy=game.utility(frozenset()),
-        full_accuracy=game.utility(everyone),
+        base_accuracy=base_accuracy,
+        full_accuracy=full_accuracy,
         by=by,
         permutations=permutations,
         seed=seed,
         fits=game.fits,
         estimator=type(estimator).__name__,
+        notes=notes,
     )
 
 
@@ -426,6 +441,7 @@ def value_data(
     unclaimed = [s.id for s in submissions if not s.claimed]
     notes = [f"submission{'s' * (len(unclaimed) > 1)} {', '.join(map(str, unclaimed))} not claimed yet: valued as no "
              "rows"] if unclaimed else []  # fmt: skip
+    notes += worth.notes
     latest = session.market.versions(model_id)[-1]
     return Valuation(
         table=table,
