@@ -26,6 +26,7 @@ becomes a finding, never an exception (a file beyond the bounds included: a batc
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -98,9 +99,12 @@ class FileCheck:
 
     def hashes(self) -> list[bytes]:
         """``keccak256`` of each row (hashed once, when the tree was built)."""
-        if self.tree is not None and self.tree.row_hashes is not None:
-            return as_list(self.tree.row_hashes)
-        return row_hashes(self.rows)
+        return row_hashes(self.rows) if self.tree is None else leaf_hashes(self.tree, self.rows)
+
+
+def leaf_hashes(tree: MerkleTree, rows: Sequence[bytes]) -> list[bytes]:
+    """``keccak256`` of each row of ``tree``: kept from when the tree was built, else computed from ``rows``."""
+    return as_list(tree.row_hashes) if tree.row_hashes is not None else row_hashes(rows)
 
 
 def model_metadata(market: Marketplace, storage: Storage, model_id: int) -> ModelMetadata:
@@ -221,10 +225,13 @@ class RowIndex:
         *,
         before: int | None = None,
         training: list[bytes] | None = None,
+        training_hashes: Sequence[bytes] | None = None,
     ) -> RowIndex:
-        """The rows of ``model_id``'s submissions with an id below ``before`` (all if None), and of ``training``."""
+        """The rows of ``model_id``'s submissions with an id below ``before`` (all if None), and of the owner's
+        training rows: ``training`` (canonical rows), or ``training_hashes`` (their hashes, in order)."""
         index = cls()
-        for position, digest in enumerate(row_hashes(training or [])):
+        digests = training_hashes if training_hashes is not None else row_hashes(training or [])
+        for position, digest in enumerate(digests):
             index.first.setdefault(digest, ("training", 0, position))
         for submission in market_index(market).submissions(model_id):  # synced from events, not listed over RPC
             if submission.on_chain_row or (before is not None and submission.id >= before):
@@ -244,12 +251,7 @@ def _row_hashes(
     """The row hashes of a committed file: fetched, checked and hashed once per colearn home (see
     :mod:`.rowcache`); a file that cannot be used now gives none and is not remembered (it may still appear)."""
     cache = row_hash_cache(market.chain.home)
-    key = (
-        submission.data_cid,
-        submission.merkle_root,
-        submission.contributor,
-        json.dumps(schema.to_dict(), sort_keys=True),
-    )
+    key = _file_key(submission.data_cid, submission.merkle_root, submission.contributor, schema)
     hashes = cache.get(key)
     if hashes is None:
         check = inspect_submission(market, storage, submission, schema)
@@ -260,6 +262,11 @@ def _row_hashes(
     return hashes
 
 
+def _file_key(data_cid: str, merkle_root: str, contributor: str, schema: FeatureSchema) -> tuple[str, ...]:
+    """What the row hashes of a committed file are kept under in the home's cache."""
+    return (data_cid, merkle_root, contributor, json.dumps(schema.to_dict(), sort_keys=True))
+
+
 def contribute_dataframe(
     market: Marketplace,
     storage: Storage,
@@ -268,18 +275,20 @@ def contribute_dataframe(
     frame: pd.DataFrame,
     *,
     training: list[bytes] | None = None,
+    training_hashes: Sequence[bytes] | None = None,
 ) -> tuple[Receipt, Batch]:
     """Validate, submit and store a DataFrame as one batch; every row is counted and challengeable alone.
 
-    ``training`` are the owner's training rows (canonical), refused like rows of earlier submissions. The file is
-    stored once the transaction is mined, so nobody can read the rows of a contribution still in the mempool;
-    until then it is kept privately in the colearn home by an :class:`~colearn_jupyter.inflight.Intent`, so an
-    interrupted wait loses nothing: the next call (:func:`~colearn_jupyter.inflight.settle`) stores it once the
-    transaction is found mined, or drops it if it never will be.
+    ``training`` are the owner's training rows (canonical), or ``training_hashes`` their hashes, refused like rows
+    of earlier submissions. The file is stored once the transaction is mined, so nobody can read the rows of a
+    contribution still in the mempool; until then it is kept privately in the colearn home by an
+    :class:`~colearn_jupyter.inflight.Intent`, so an interrupted wait loses nothing: the next call
+    (:func:`~colearn_jupyter.inflight.settle`) stores it once the transaction is found mined, or drops it if it never
+    will be.
     """
     signer = market.chain.account(account)
     schema = model_metadata(market, storage, model_id).feature_schema
-    known = RowIndex.build(market, storage, model_id, schema, training=training).hashes
+    known = RowIndex.build(market, storage, model_id, schema, training=training, training_hashes=training_hashes).hashes
     batch = prepare_batch(frame, schema, signer.address, known)
     # The file is stored once the batch is on chain, never while its transaction waits to be mined: anyone reading
     # the file of a pending contribution could copy its rows under their own key and get them mined first (with a
@@ -291,6 +300,9 @@ def contribute_dataframe(
         with intent:
             intent.store_after(batch.parquet)
             receipt = market.contribute(signer, model_id, batch.cid, batch.tree.root, batch.row_count)
+            # committed: the home's other processes take these rows' hashes from here, not from the file
+            key = _file_key(batch.cid, "0x" + batch.tree.root.hex(), signer.address, schema)
+            row_hash_cache(chain.home).put(key, leaf_hashes(batch.tree, batch.rows))
     except FilesNotStored as error:
         assert receipt is not None
         submission = receipt.event("SubmissionAdded").args["submission_id"]

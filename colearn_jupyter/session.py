@@ -37,6 +37,7 @@ from .contributions import (
     contribute_dataframe,
     fetch_file,
     inspect_submission,
+    leaf_hashes,
     model_metadata,
     read_rows,
 )
@@ -74,6 +75,7 @@ from .merkle import MerkleTree, contributor_key, test_row_nonce
 from .names import check_new_name
 from .names import resolve as resolve_name
 from .onchain import encode_onchain_row
+from .rowcache import row_hash_cache
 from .sandbox import IsolatedModel
 from .storage import Storage, open_storage
 from .storage.cid import cid_from_bytes
@@ -437,7 +439,7 @@ class Session:
         model_id = self.resolve_model(model)
         self._refuse_own_test_rows(model_id, frame)
         receipt, _ = contribute_dataframe(
-            self.market, self.storage, self.account, model_id, frame, training=self._training(model_id)[0]
+            self.market, self.storage, self.account, model_id, frame, training_hashes=self._training_hashes(model_id)
         )
         self._record_balances(receipt)
         return self.market.submission(receipt.event("SubmissionAdded").args["submission_id"])
@@ -450,7 +452,9 @@ class Session:
         model_id = self.resolve_model(model)
         info = self.market.model(model_id)
         schema = model_metadata(self.market, self.storage, model_id).feature_schema
-        known = RowIndex.build(self.market, self.storage, model_id, schema, training=self._training(model_id)[0])
+        known = RowIndex.build(
+            self.market, self.storage, model_id, schema, training_hashes=self._training_hashes(model_id)
+        )
         try:
             self._refuse_own_test_rows(model_id, validate(frame, schema, accepted=known.hashes), schema)
             problem = ""
@@ -589,7 +593,12 @@ class Session:
     ) -> pd.DataFrame:
         model_id = submission.model_id
         index = RowIndex.build(
-            self.market, self.storage, model_id, schema, before=submission.id, training=self._training(model_id)[0]
+            self.market,
+            self.storage,
+            model_id,
+            schema,
+            before=submission.id,
+            training_hashes=self._training_hashes(model_id),
         )
         test = self._test_rows(model_id)
         faults, copies, kinds = [], [], []
@@ -1065,6 +1074,32 @@ class Session:
                 return [], None  # not cached: a file that cannot be fetched now may be later
             _TRAINING[key] = (rows, tree)
         return _TRAINING[key]
+
+    def _training_hashes(self, model_id: int) -> tuple[bytes, ...]:
+        """The hashes of the owner's training rows, in order (none when :meth:`_training` finds no usable file):
+        read from the home's row-hash cache (:mod:`.rowcache`) when any process of the home hashed that file, so
+        a new kernel's first contribution neither fetches nor hashes it."""
+        info = self.market.model(model_id)
+        if not info.training_row_count:
+            return ()
+        try:
+            metadata = model_metadata(self.market, self.storage, model_id)
+        except (ColearnError, OSError, ValueError):
+            return ()
+        cids = metadata.lineage.get("training_data_cids", [])
+        if not cids:
+            return ()
+        schema = json.dumps(metadata.feature_schema.to_dict(), sort_keys=True)
+        key = ("training", str(cids[0]), info.training_root, info.owner, schema)
+        cache = row_hash_cache(self.chain.home)
+        hashes = cache.get(key)
+        if hashes is None:
+            rows, tree = self._training(model_id)
+            if tree is None:
+                return ()
+            hashes = tuple(leaf_hashes(tree, rows))
+            cache.put(key, hashes)
+        return hashes
 
     def _training_frame(self, model_id: int) -> pd.DataFrame:
         metadata = model_metadata(self.market, self.storage, model_id)

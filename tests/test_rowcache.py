@@ -73,3 +73,27 @@ def test_a_damaged_entry_is_ignored_and_rebuilt(tmp_path):
     assert RowHashCache(tmp_path).get(key) is None  # not a whole number of hashes: computed again
     with pytest.raises(ValueError, match="32 bytes"):
         cache.put(key, [b"short"])
+
+
+def test_a_new_process_checks_training_rows_without_fetching_the_training_file(chain, iris_frame, monkeypatch):
+    """The owner's training file is fetched, checked and hashed once per home too: a new kernel's contribution and
+    preview refuse its rows from the hashes alone."""
+    from colearn_jupyter import session as session_module
+
+    iris = iris_frame(random_state=31)
+    owner = Session("owner", chain=chain)
+    train, test = iris.iloc[:45], iris.iloc[45:95]
+    clf = LogisticRegression(max_iter=500).fit(train.drop(columns="target"), train["target"])
+    card = owner.publish(clf, name="rowcache-training", train=train, test=test, label="target", window="1h", pool="1")
+    owner.as_account("alice").contribute(card.id, iris.iloc[95:100])
+    _as_another_process(monkeypatch)
+    monkeypatch.setattr(session_module, "_TRAINING", {})
+
+    def no_fetch(*args, **kwargs):
+        raise AssertionError("the training file was fetched again")
+
+    monkeypatch.setattr(session_module, "fetch_file", no_fetch)
+    alice = Session("alice", chain=chain)
+    assert alice.contribute(card.id, iris.iloc[100:105]).row_count == 5
+    preview = alice.preview(card.id, train.iloc[:2])
+    assert not preview["valid"] and "already accepted" in preview["problem"]
