@@ -283,26 +283,23 @@ class Session:
         return ModelCard(info, latest.accuracy, latest.number, latest.model_cid, check)
 
     def market_table(self, search: str = "") -> pd.DataFrame:
-        """Every model as a DataFrame (one paged call for the models, one log query for the accuracies)."""
-        models = self.market.all_models()
-        latest: dict[int, float] = {}
-        for log in self.market.contract.events.VersionPublished.get_logs(from_block=0):
-            latest[log["args"]["modelId"]] = log["args"]["accuracyBps"] / 10_000
+        """Every model whose name contains ``search`` (case-insensitive) as a DataFrame, from the home's market index
+        (synced first: one block query when nothing was mined)."""
+        _, models = market_index(self.market).page(0, 2**62, search, "id", "asc")
         records = [
             {
-                "id": m.id,
-                "name": m.name,
-                "owner": m.owner,
-                "accuracy": latest.get(m.id),
-                "versions": m.version_count,
-                "rows accepted": m.rows_accepted,
-                "rows pending": m.rows_pending,
-                "deposit (ETH)": m.terms.deposit_per_row / 1e18,
-                "reward (ETH)": m.terms.reward_per_row / 1e18,
-                "window": format_duration(m.terms.challenge_window),
+                "id": m["id"],
+                "name": m["name"],
+                "owner": m["owner"],
+                "accuracy": m["accuracy"],
+                "versions": m["versions"],
+                "rows accepted": m["rows_accepted"],
+                "rows pending": m["rows_pending"],
+                "deposit (ETH)": int(m["deposit_wei"]) / 1e18,
+                "reward (ETH)": int(m["reward_wei"]) / 1e18,
+                "window": format_duration(m["window_s"]),
             }
             for m in models
-            if search.lower() in m.name.lower()
         ]
         columns = ["id", "name", "owner", "accuracy", "versions", "rows accepted", "rows pending",
                    "deposit (ETH)", "reward (ETH)", "window"]  # fmt: skip

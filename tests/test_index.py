@@ -238,3 +238,17 @@ def test_the_server_face_lists_from_the_core(market, odd_models):
     face.sync()
     assert face.page(0, 5, "idx-", "accuracy", "desc") == _reference(market, 0, 5, "idx-", "accuracy", "desc")
     assert face.get(odd_models[0]) == face.core.summary(odd_models[0]) and len(face) >= len(odd_models)
+
+
+def test_the_market_table_lists_from_the_index(chain, market, odd_models, monkeypatch):
+    """Session.market_table (the `%colearn models` magic and the market widget) reads the index, as before the
+    index listed every model with the views."""
+    monkeypatch.setattr(Marketplace, "all_models", lambda *a, **k: pytest.fail("every model was listed over RPC"))
+    table = Session("owner", chain=chain).market_table("IDX-")
+    assert list(table.index) == sorted(table.index) and set(odd_models) <= set(table.index)
+    assert all("idx-" in name.lower() for name in table["name"])
+    first = table.loc[odd_models[0]]
+    info = market.model(odd_models[0])
+    assert (first["name"], first["owner"], first["versions"]) == (info.name, info.owner, 1)
+    assert first["deposit (ETH)"] == info.terms.deposit_per_row / 1e18 and first["window"] == "1h"
+    assert first["accuracy"] == market.versions(odd_models[0])[-1].accuracy
