@@ -48,7 +48,7 @@ from .formats.data import read_rows as _read_rows
 from .formats.metadata import MAX_METADATA_BYTES, ModelMetadata
 from .index import market_index
 from .inflight import FilesNotStored, Intent
-from .marketplace import Marketplace, Receipt, Submission
+from .marketplace import Marketplace, ModelInfo, Receipt, Submission
 from .merkle import MerkleTree, contributor_key
 from .rowcache import row_hash_cache
 from .rowhash import as_list
@@ -107,17 +107,31 @@ def leaf_hashes(tree: MerkleTree, rows: Sequence[bytes]) -> list[bytes]:
     return as_list(tree.row_hashes) if tree.row_hashes is not None else row_hashes(rows)
 
 
-def model_metadata(market: Marketplace, storage: Storage, model_id: int) -> ModelMetadata:
+def model_metadata(
+    market: Marketplace, storage: Storage, model_id: int, info: ModelInfo | None = None
+) -> ModelMetadata:
     """A model's metadata, fetched from storage and checked against its CID and the JSON Schema.
 
+    ``info`` is the model as the caller read it already (its metadata CID never changes); else it is read here.
     Raises :class:`SchemaError` for a document that is too large (more than
     :data:`~colearn_jupyter.formats.metadata.MAX_METADATA_BYTES`, not fetched further) or not metadata.
     """
+    cid = (info or market.model(model_id)).metadata_cid
+    if cid in _METADATA:  # read and checked before: the bytes of a CID never change
+        return _METADATA[cid]
     try:
-        data = storage.cat(market.model(model_id).metadata_cid, limit=MAX_METADATA_BYTES)
+        data = storage.cat(cid, limit=MAX_METADATA_BYTES)
     except MemoryError:
         raise SchemaError(f"the metadata of model {model_id} is larger than {MAX_METADATA_BYTES:,} bytes") from None
-    return ModelMetadata.from_json(data)
+    metadata = _METADATA[cid] = ModelMetadata.from_json(data)
+    while len(_METADATA) > _METADATA_KEPT:
+        _METADATA.pop(next(iter(_METADATA)))
+    return metadata
+
+
+#: Metadata documents read and checked by this process, by CID (the oldest dropped past ``_METADATA_KEPT``).
+_METADATA: dict[str, ModelMetadata] = {}
+_METADATA_KEPT = 256
 
 
 def fetch_file(storage: Storage, cid: str, *, limit: int = MAX_STORED_BYTES) -> bytes:
@@ -276,18 +290,21 @@ def contribute_dataframe(
     *,
     training: list[bytes] | None = None,
     training_hashes: Sequence[bytes] | None = None,
+    info: ModelInfo | None = None,
 ) -> tuple[Receipt, Batch]:
     """Validate, submit and store a DataFrame as one batch; every row is counted and challengeable alone.
 
     ``training`` are the owner's training rows (canonical), or ``training_hashes`` their hashes, refused like rows
-    of earlier submissions. The file is stored once the transaction is mined, so nobody can read the rows of a
+    of earlier submissions; ``info`` the model, when the caller has read it. The file is stored once the transaction
+    is mined, so nobody can read the rows of a
     contribution still in the mempool; until then it is kept privately in the colearn home by an
     :class:`~colearn_jupyter.inflight.Intent`, so an interrupted wait loses nothing: the next call
     (:func:`~colearn_jupyter.inflight.settle`) stores it once the transaction is found mined, or drops it if it never
     will be.
     """
     signer = market.chain.account(account)
-    schema = model_metadata(market, storage, model_id).feature_schema
+    info = info or market.model(model_id)
+    schema = model_metadata(market, storage, model_id, info).feature_schema
     known = RowIndex.build(market, storage, model_id, schema, training=training, training_hashes=training_hashes).hashes
     batch = prepare_batch(frame, schema, signer.address, known)
     # The file is stored once the batch is on chain, never while its transaction waits to be mined: anyone reading
@@ -299,7 +316,8 @@ def contribute_dataframe(
     try:
         with intent:
             intent.store_after(batch.parquet)
-            receipt = market.contribute(signer, model_id, batch.cid, batch.tree.root, batch.row_count)
+            receipt = market.contribute(signer, model_id, batch.cid, batch.tree.root, batch.row_count,
+                                        deposit_per_row=info.terms.deposit_per_row)  # fmt: skip
             # committed: the home's other processes take these rows' hashes from here, not from the file
             key = _file_key(batch.cid, "0x" + batch.tree.root.hex(), signer.address, schema)
             row_hash_cache(chain.home).put(key, leaf_hashes(batch.tree, batch.rows))

@@ -161,8 +161,14 @@ class MarketIndex:
                     if state == self._checked or _hex(w3.eth.get_block(latest)["hash"]) == state[1]:
                         self._checked = state
                         return latest
-                rebuild = state is None or state[0] >= latest or _hex(w3.eth.get_block(state[0])["hash"]) != state[1]
-                head = (latest, _hex(w3.eth.get_block(latest)["hash"]))
+                block = w3.eth.get_block(latest)
+                head = (latest, _hex(block["hash"]))
+                if state is None or state[0] >= latest:
+                    rebuild = True
+                elif state[0] == latest - 1:  # one block mined since (the usual case): its parent is the indexed one
+                    rebuild = _hex(block["parentHash"]) != state[1]
+                else:
+                    rebuild = _hex(w3.eth.get_block(state[0])["hash"]) != state[1]
                 changes = self._read(-1 if rebuild else state[0], latest, rebuild)  # type: ignore[index]
                 if self._write(state, changes, head):
                     self._checked = head

@@ -717,18 +717,27 @@ class Marketplace:
         row_count: int,
         *,
         before_send: Callable[[], object] | None = None,
+        deposit_per_row: int | None = None,
     ) -> Receipt:
         """Add a batch of rows stored at ``data_cid``, committed by ``merkle_root``; pays the deposit.
 
         The root must be that of the rows' tree keyed by the contributing account
         (:func:`~colearn_jupyter.merkle.contributor_key`). ``before_send`` runs once the contract has accepted the
-        call in simulation, before it is signed.
+        call in simulation, before it is signed. ``deposit_per_row`` is the model's (its terms never change), when
+        the caller has read it already; else it is read here. A wrong one is refused by the contract.
         """
-        model = self.model(model_id)
-        deposit = row_count * model.terms.deposit_per_row
+        if deposit_per_row is None:
+            deposit_per_row = self.model(model_id).terms.deposit_per_row
         root = _bytes32(merkle_root)
         cid = _cid_bytes(data_cid, what="data CID")
-        return self._send(account, "contribute", model_id, cid, root, row_count, value=deposit, before_send=before_send)
+        receipt = self._send(account, "contribute", model_id, cid, root, row_count, value=row_count * deposit_per_row,
+                             before_send=before_send)  # fmt: skip
+        for event in receipt.events:  # what only this event holds: reading the submission again needs no log query
+            if event.name == "SubmissionAdded":
+                args = event.args
+                self._added[args["submission_id"]] = (args["contributor"].lower(), _bytes32(args["merkle_root"]),
+                                                      args["data_cid"])  # fmt: skip
+        return receipt
 
     def contribute_row(self, account: Account | str, model_id: int, features: Sequence[int], label: int) -> Receipt:
         """Add one row on chain for a model with an on-chain perceptron (fixed-point features, one per feature of the

@@ -434,12 +434,17 @@ class Session:
         """
         self._settle()
         model_id = self.resolve_model(model)
-        self._refuse_own_test_rows(model_id, frame)
-        receipt, _ = contribute_dataframe(
-            self.market, self.storage, self.account, model_id, frame, training_hashes=self._training_hashes(model_id)
-        )
+        info = self._model_info(model_id)
+        self._refuse_own_test_rows(model_id, frame, info=info)
+        receipt, _ = contribute_dataframe(self.market, self.storage, self.account, model_id, frame,
+                                          training_hashes=self._training_hashes(model_id, info), info=info)  # fmt: skip
         self._record_balances(receipt)
         return self.market.submission(receipt.event("SubmissionAdded").args["submission_id"])
+
+    def _model_info(self, model_id: int) -> ModelInfo:
+        """A model as the home's index has it (what never changes of it: owner, terms, metadata CID), read from
+        the chain when the index does not have it yet (which refuses an unknown model)."""
+        return market_index(self.market).model(model_id) or self.market.model(model_id)
 
     def preview(self, model: int | str, frame: pd.DataFrame) -> dict[str, Any]:
         """What contributing ``frame`` would do, without doing it: rows, deposit, and the validation result.
@@ -468,16 +473,18 @@ class Session:
             "schema": schema,
         }
 
-    def _refuse_own_test_rows(self, model_id: int, frame: pd.DataFrame, schema: FeatureSchema | None = None) -> None:
+    def _refuse_own_test_rows(
+        self, model_id: int, frame: pd.DataFrame, schema: FeatureSchema | None = None, info: ModelInfo | None = None
+    ) -> None:
         """Raise :class:`SchemaError` naming the rows of ``frame`` that are in the hidden test set of ``model_id``,
         when this account owns the model and this home holds the set. Anyone else cannot know the hidden rows (and
         is not told them: that would reveal the test set), so nothing is checked for them."""
-        if self.market.model(model_id).owner.lower() != self.account.address.lower():
+        if (info or self.market.model(model_id)).owner.lower() != self.account.address.lower():
             return
         test = self._test_rows(model_id)
         if not test:  # published from another home: its test set is not here
             return
-        schema = schema or model_metadata(self.market, self.storage, model_id).feature_schema
+        schema = schema or model_metadata(self.market, self.storage, model_id, info).feature_schema
         digests = row_hashes(encode_rows(schema, validate(frame, schema)))
         own = [position for position, digest in enumerate(digests) if digest in test]
         if own:
@@ -1072,15 +1079,15 @@ class Session:
             _TRAINING[key] = (rows, tree)
         return _TRAINING[key]
 
-    def _training_hashes(self, model_id: int) -> tuple[bytes, ...]:
+    def _training_hashes(self, model_id: int, info: ModelInfo | None = None) -> tuple[bytes, ...]:
         """The hashes of the owner's training rows, in order (none when :meth:`_training` finds no usable file):
         read from the home's row-hash cache (:mod:`.rowcache`) when any process of the home hashed that file, so
-        a new kernel's first contribution neither fetches nor hashes it."""
-        info = self.market.model(model_id)
+        a new kernel's first contribution neither fetches nor hashes it. ``info``: the model, if read already."""
+        info = info or self.market.model(model_id)
         if not info.training_row_count:
             return ()
         try:
-            metadata = model_metadata(self.market, self.storage, model_id)
+            metadata = model_metadata(self.market, self.storage, model_id, info)
         except (ColearnError, OSError, ValueError):
             return ()
         cids = metadata.lineage.get("training_data_cids", [])
