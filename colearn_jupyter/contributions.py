@@ -26,14 +26,19 @@ becomes a finding, never an exception (a file beyond the bounds included: a batc
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from .accounts import Account
-from .errors import ColearnError
+from .errors import ColearnError, TransactionInDoubt
+from .formats import data as _data
 from .formats.data import (
+    _WIDTHS,
     MAX_FILE_BYTES,
     MAX_STORED_BYTES,
     FeatureSchema,
@@ -53,7 +58,7 @@ from .merkle import MerkleTree, contributor_key
 from .rowcache import row_hash_cache
 from .rowhash import as_list
 from .storage import IntegrityError, MissingContentError, Storage
-from .storage.unixfs import FileBuilder
+from .storage.unixfs import FileBuilder, file_cid
 
 
 @dataclass(frozen=True)
@@ -307,6 +312,23 @@ def contribute_dataframe(
     schema = model_metadata(market, storage, model_id, info).feature_schema
     known = RowIndex.build(market, storage, model_id, schema, training=training, training_hashes=training_hashes).hashes
     batch = prepare_batch(frame, schema, signer.address, known)
+    receipt = _submit(market, storage, signer, model_id, info, schema, batch.parquet, batch.cid, batch.tree)
+    return receipt, batch
+
+
+def _submit(
+    market: Marketplace,
+    storage: Storage,
+    signer: Account,
+    model_id: int,
+    info: ModelInfo,
+    schema: FeatureSchema,
+    parquet: bytes,
+    cid: str,
+    tree: MerkleTree,
+) -> Receipt:
+    """Send one prepared file's transaction, then store the file: exactly once, whatever interrupts it (an
+    :class:`~colearn_jupyter.inflight.Intent` of its own)."""
     # The file is stored once the batch is on chain, never while its transaction waits to be mined: anyone reading
     # the file of a pending contribution could copy its rows under their own key and get them mined first (with a
     # higher tip), and the original rows, now repeating an earlier submission, would lose their deposits.
@@ -315,12 +337,13 @@ def contribute_dataframe(
     receipt = None
     try:
         with intent:
-            intent.store_after(batch.parquet)
-            receipt = market.contribute(signer, model_id, batch.cid, batch.tree.root, batch.row_count,
+            intent.store_after(parquet)
+            receipt = market.contribute(signer, model_id, cid, tree.root, len(tree),
                                         deposit_per_row=info.terms.deposit_per_row)  # fmt: skip
             # committed: the home's other processes take these rows' hashes from here, not from the file
-            key = _file_key(batch.cid, "0x" + batch.tree.root.hex(), signer.address, schema)
-            row_hash_cache(chain.home).put(key, leaf_hashes(batch.tree, batch.rows))
+            key = _file_key(cid, "0x" + tree.root.hex(), signer.address, schema)
+            assert tree.row_hashes is not None
+            row_hash_cache(chain.home).put(key, as_list(tree.row_hashes))
     except FilesNotStored as error:
         assert receipt is not None
         submission = receipt.event("SubmissionAdded").args["submission_id"]
@@ -329,4 +352,199 @@ def contribute_dataframe(
             "kept in this colearn home and stored by your next colearn call: make one before the batch's window "
             "ends, or a demand for one of its rows cannot be answered and forfeits the batch"
         ) from error
-    return receipt, batch
+    return receipt
+
+
+# ---------------------------------------------------------------------------------------------------- many files
+class ContributionIncomplete(ColearnError):
+    """A frame contributed in several files stopped part-way: the files before ``next_row`` are on chain (as
+    ``submissions``, in order) and stay there; rows from ``next_row`` on were not contributed (or, for a
+    transaction whose fate is unknown, see the cause)."""
+
+    def __init__(
+        self, message: str, submissions: Sequence[int], next_row: int, parts: int, receipts: Sequence[Receipt] = ()
+    ):
+        super().__init__(message)
+        self.submissions = list(submissions)
+        self.receipts = list(receipts)
+        self.next_row = next_row
+        self.parts = parts
+
+
+#: Share of :data:`MAX_FILE_BYTES` a file's canonical rows are planned to take: Parquet's own declared
+#: (uncompressed) size of the same rows, which verifiers bound too, can be larger (dictionary pages of unique floats).
+PLAN_SHARE = 0.85
+
+
+def row_sizes(schema: FeatureSchema, frame: pd.DataFrame) -> np.ndarray:
+    """Bytes of each row's canonical encoding (of a validated DataFrame), without encoding them."""
+    fixed = sum(_WIDTHS[c.dtype] for c in schema.columns)
+    sizes = np.full(len(frame), fixed, dtype=np.int64)
+    for column in schema.columns:
+        if column.dtype == "string":
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            lengths = pc.binary_length(pa.array(frame[column.name], type=pa.large_string()))
+            sizes += lengths.to_numpy(zero_copy_only=False).astype(np.int64)
+    return sizes
+
+
+def plan_files(
+    sizes: np.ndarray, *, max_rows: int | None = None, max_bytes: int | None = None
+) -> list[tuple[int, int]]:
+    """Consecutive row ranges ``(first, last)`` of rows of canonical ``sizes`` bytes, each within a file's bounds
+    (:data:`MAX_FILE_ROWS` rows, :data:`PLAN_SHARE` of :data:`MAX_FILE_BYTES`), as few as they allow and about
+    equal."""
+    max_rows = _data.MAX_FILE_ROWS if max_rows is None else max_rows
+    max_bytes = int(PLAN_SHARE * _data.MAX_FILE_BYTES) if max_bytes is None else max_bytes
+    count = len(sizes)
+    if not count:
+        return []
+    widest = int(sizes.max())
+    if widest > max_bytes:
+        row = int(np.argmax(sizes))
+        raise SchemaError(f"row {row} alone takes {widest:,} bytes, more than one file may hold", [row])
+    cumulative = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(sizes, out=cumulative[1:])
+    total = int(cumulative[-1])
+    files = max(-(-count // max_rows), -(-total // max_bytes))
+    rows_each, bytes_each = min(max_rows, -(-count // files)), min(max_bytes, -(-total // files) + widest - 1)
+    plan, first = [], 0
+    while first < count:
+        fit = int(np.searchsorted(cumulative, cumulative[first] + bytes_each, side="right")) - 1
+        last = min(count, first + rows_each, max(fit, first + 1))
+        plan.append((first, last))
+        first = last
+    return plan
+
+
+@dataclass(frozen=True)
+class _File:
+    first: int
+    last: int
+    parquet: bytes
+    cid: str
+    tree: MerkleTree
+
+
+def contribute_frame(
+    market: Marketplace,
+    storage: Storage,
+    account: Account | str,
+    model_id: int,
+    frame: pd.DataFrame,
+    *,
+    training_hashes: Sequence[bytes] | None = None,
+    info: ModelInfo | None = None,
+    progress: bool = True,
+) -> list[Receipt]:
+    """Contribute a DataFrame of any size: one file and one transaction for every part the file bounds need.
+
+    The whole frame is validated first, every row encoded and hashed once: a schema fault, a row repeated anywhere
+    in the frame (in one part or across parts) or one the model already has is refused before anything is sent.
+    Each file then goes its own way exactly as :func:`contribute_dataframe` sends one (an
+    :class:`~colearn_jupyter.inflight.Intent` each: stored once mined, never lost to an interruption), while the
+    next file is prepared (Parquet, Merkle tree) on another thread. A tqdm progress bar counts the rows on chain
+    when there is more than one file (``progress=False``: none).
+
+    When a part fails, the parts before it stay on chain and :class:`ContributionIncomplete` says which, and from
+    which row to continue (its cause is the part's own error).
+    """
+    from tqdm.auto import tqdm
+
+    signer = market.chain.account(account)
+    info = info or market.model(model_id)
+    schema = model_metadata(market, storage, model_id, info).feature_schema
+    known = RowIndex.build(market, storage, model_id, schema, training_hashes=training_hashes).hashes
+    clean, valid = validated_rows(frame, schema, accepted=known)  # every row encoded and hashed once, all parts
+    plan = plan_files(row_sizes(schema, clean) if any(c.dtype == "string" for c in schema.columns)
+                       else np.full(len(clean), valid.nbytes // max(1, len(clean)), dtype=np.int64))  # fmt: skip
+    key = contributor_key(signer.address)
+
+    def prepare(bounds: tuple[int, int]) -> _File | None:
+        first, last = bounds
+        parquet = to_parquet(clean.iloc[first:last], schema)
+        try:
+            _data._open_parquet(parquet, schema, last - first, _data.MAX_FILE_BYTES)
+        except SchemaError:
+            if last - first > 1:
+                return None  # Parquet's own size is beyond the bound: the range is cut in two
+            raise
+        tree = MerkleTree.from_row_hashes(valid.digests[first:last], key=key)
+        return _File(first, last, parquet, file_cid(parquet), tree)
+
+    receipts: list[Receipt] = []
+    submissions: list[int] = []
+    pending = deque(plan)
+    parts = len(plan)
+    with (
+        ThreadPoolExecutor(1, thread_name_prefix="colearn-prepare") as pool,
+        tqdm(total=len(clean), desc="contributing", unit=" rows", disable=not progress or len(plan) <= 1,
+             leave=False) as bar,
+    ):  # fmt: skip
+        current = pending.popleft()
+        ahead: Future[_File | None] | None = pool.submit(prepare, current)
+        while ahead is not None:
+            try:
+                prepared = ahead.result()
+                if prepared is None:  # cut in two, and prepared again
+                    middle = (current[0] + current[1]) // 2
+                    pending.extendleft([(middle, current[1]), (current[0], middle)])
+                    parts += 1
+                    current = pending.popleft()
+                    ahead = pool.submit(prepare, current)
+                    continue
+                following = pending.popleft() if pending else None
+                ahead = pool.submit(prepare, following) if following else None  # the next file, while this is sent
+                receipt = _submit(market, storage, signer, model_id, info, schema, prepared.parquet, prepared.cid,
+                                  prepared.tree)  # fmt: skip
+            except BaseException as error:
+                if ahead is not None:
+                    ahead.cancel()
+                _stopped(error, receipts, submissions, current, parts, len(clean))
+                raise
+            receipts.append(receipt)
+            submissions.append(receipt.event("SubmissionAdded").args["submission_id"])
+            bar.update(prepared.last - prepared.first)
+            if following is not None:
+                current = following
+    return receipts
+
+
+def _stopped(
+    error: BaseException,
+    receipts: list[Receipt],
+    submissions: list[int],
+    failed: tuple[int, int],
+    parts: int,
+    rows: int,
+) -> None:
+    """Raise :class:`ContributionIncomplete` for ``error`` in the part of rows ``failed`` when earlier parts are on
+    chain (a note on an interruption); nothing when none is (the error says it all)."""
+    if not submissions and not isinstance(error, FilesNotStored):
+        return
+    done = len(submissions)
+    first, last = failed
+    on_chain = (
+        f"part{'s 1-' if done > 1 else ' '}{done} of {parts} (rows 0-{first - 1:,} of the DataFrame, submission"
+        f"{'s' if done > 1 else ''} {', '.join(map(str, submissions))}) {'are' if done > 1 else 'is'} on chain and "
+        "stay there"
+        if done
+        else "no earlier part was sent"
+    )
+    if isinstance(error, FilesNotStored):  # this part is on chain too; its file is stored by the next call
+        what = f"part {done + 1} (rows {first:,}-{last - 1:,}) is on chain but its file is not stored yet"
+        next_row = last
+    elif isinstance(error, TransactionInDoubt) or not isinstance(error, Exception):
+        what = f"part {done + 1} (rows {first:,}-{last - 1:,}) was interrupted: whether it is on chain is decided by "
+        what += "your next colearn call (see the submissions of this account before contributing its rows again)"
+        next_row = first
+    else:
+        what, next_row = f"part {done + 1} (rows {first:,}-{last - 1:,}) failed and nothing after it was sent", first
+    rest = f"; to contribute the rest: contribute_many(model, frame.iloc[{next_row}:])" if next_row < rows else ""
+    message = f"{on_chain}; {what}{rest}"
+    if not isinstance(error, Exception):
+        error.add_note(message)
+        return
+    raise ContributionIncomplete(f"{error}. {message}", submissions, next_row, parts, receipts) from error

@@ -32,9 +32,11 @@ from .accounts import Account
 from .chain import Chain
 from .config import ColearnSettings
 from .contributions import (
+    ContributionIncomplete,
     FileCheck,
     RowIndex,
     contribute_dataframe,
+    contribute_frame,
     fetch_file,
     inspect_submission,
     leaf_hashes,
@@ -440,6 +442,38 @@ class Session:
                                           training_hashes=self._training_hashes(model_id, info), info=info)  # fmt: skip
         self._record_balances(receipt)
         return self.market.submission(receipt.event("SubmissionAdded").args["submission_id"])
+
+    def contribute_many(self, model: int | str, frame: pd.DataFrame, *, progress: bool = True) -> list[Submission]:
+        """:meth:`contribute` a DataFrame of any size: one file and one transaction for every part the file bounds
+        need (:data:`~colearn_jupyter.formats.data.MAX_FILE_ROWS` rows, 32 MiB of rows), in order.
+
+        The whole DataFrame is validated before anything is sent: a row repeated anywhere in it, across parts too,
+        is refused as within one file. Each part is then sent exactly as :meth:`contribute` sends one (stored once
+        mined, never lost to an interruption), with a progress bar when there is more than one
+        (``progress=False``: none). If a part fails, the parts before it stay on chain and
+        :class:`~colearn_jupyter.contributions.ContributionIncomplete` says which and the row to go on from
+        (``error.submissions``, ``error.next_row``).
+        """
+        self._settle()
+        model_id = self.resolve_model(model)
+        info = self._model_info(model_id)
+        self._refuse_own_test_rows(model_id, frame, info=info)
+        try:
+            receipts = contribute_frame(
+                self.market,
+                self.storage,
+                self.account,
+                model_id,
+                frame,
+                info=info,
+                training_hashes=self._training_hashes(model_id, info),
+                progress=progress,
+            )
+        except ContributionIncomplete as error:
+            self._record_balances(*error.receipts)
+            raise
+        self._record_balances(*receipts)
+        return [self.market.submission(r.event("SubmissionAdded").args["submission_id"]) for r in receipts]
 
     def _model_info(self, model_id: int) -> ModelInfo:
         """A model as the home's index has it (what never changes of it: owner, terms, metadata CID), read from

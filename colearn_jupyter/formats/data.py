@@ -990,7 +990,7 @@ def check_size(count: int, size: int) -> None:
     if count > MAX_FILE_ROWS or size > MAX_FILE_BYTES:
         raise SchemaError(
             f"{count:,} rows taking {_mib(size)} are more than one file may hold ({MAX_FILE_ROWS:,} rows, "
-            f"{_mib(MAX_FILE_BYTES)}): split the rows into smaller batches"
+            f"{_mib(MAX_FILE_BYTES)}): split the rows into smaller batches{_SPLIT_HINT}"
         )
 
 
@@ -1002,7 +1002,14 @@ def check_file(parquet: bytes, schema: FeatureSchema, rows: Sequence[bytes]) -> 
     try:
         _open_parquet(parquet, schema, len(rows), MAX_FILE_BYTES)
     except SchemaError as error:
-        raise SchemaError(f"{error}: split the rows into smaller batches") from None
+        raise SchemaError(f"{error}: split the rows into smaller batches{_SPLIT_HINT}") from None
+
+
+#: How to contribute more rows than one file holds, in every refusal of a batch beyond the bounds.
+_SPLIT_HINT = (
+    ", or contribute them with Session.contribute_many(model, frame) (or %colearn contribute), which sends as many "
+    "files as they need"
+)
 
 
 def read_data(
