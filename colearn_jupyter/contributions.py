@@ -371,9 +371,10 @@ class ContributionIncomplete(ColearnError):
         self.parts = parts
 
 
-#: Share of :data:`MAX_FILE_BYTES` a file's canonical rows are planned to take: Parquet's own declared
-#: (uncompressed) size of the same rows, which verifiers bound too, can be larger (dictionary pages of unique floats).
-PLAN_SHARE = 0.85
+#: Share of :data:`MAX_FILE_BYTES` a file's canonical rows are planned to take: room for the page headers of the
+#: Parquet file, whose declared (uncompressed) size verifiers bound too (its plain values take fewer bytes than their
+#: canonical encodings). A file beyond the bound all the same is cut in two before it is sent.
+PLAN_SHARE = 0.97
 
 
 def row_sizes(schema: FeatureSchema, frame: pd.DataFrame) -> np.ndarray:
