@@ -501,15 +501,20 @@ def market_page(
     return shown, note
 
 
-def _contribute(magics: ColearnMagics, args: argparse.Namespace) -> Submission:
+def _contribute(magics: ColearnMagics, args: argparse.Namespace) -> Submission | list[Submission]:
+    """One submission for a frame that fits one file; beyond, as many files as it needs (one call, a progress bar),
+    and the list of their submissions."""
     frame = magics.frame(args.frame)
-    submission = magics.session_for(args).contribute(args.model, frame)
-    window = format_duration(submission.window_ends_at - submission.created_at)
+    submissions = magics.session_for(args).contribute_many(args.model, frame)
+    first, last = submissions[0], submissions[-1]
+    window = format_duration(first.window_ends_at - first.created_at)
+    ids = f"submission {first.id}" if len(submissions) == 1 else f"submissions {first.id}-{last.id}"
+    files = "" if len(submissions) == 1 else f" in {len(submissions)} files"
     print(
-        f"submission {submission.id}: {submission.row_count} rows to model {submission.model_id}, "
-        f"deposit {format_eth(submission.deposit)}; challenge window {window}"
+        f"{ids}: {sum(s.row_count for s in submissions):,} rows{files} to model {first.model_id}, "
+        f"deposit {format_eth(sum(s.deposit for s in submissions))}; challenge window {window}"
     )
-    return submission
+    return first if len(submissions) == 1 else submissions
 
 
 def _pending(magics: ColearnMagics, args: argparse.Namespace) -> pd.DataFrame:

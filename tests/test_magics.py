@@ -16,6 +16,7 @@ from sklearn.linear_model import LogisticRegression
 
 from colearn_jupyter import ColearnError, Session, plots
 from colearn_jupyter.contributions import model_metadata, prepare_batch
+from colearn_jupyter.formats import data as data_module
 from colearn_jupyter.formats.data import SchemaError
 from colearn_jupyter.magics import SUBCOMMANDS, complete
 from colearn_jupyter.session import ModelCard, VerificationReport
@@ -193,6 +194,19 @@ def test_contribute_and_pending(ip, market, chain, model, capsys):
     pending = _magic(ip, f"pending {model.id}")
     assert pending.loc[submission.id, "rows"] == 15
     assert submission.id in _magic(ip, "pending").index
+
+
+def test_contribute_a_frame_beyond_one_file(ip, iris, market, chain, model, capsys, monkeypatch):
+    """A frame beyond one file's bounds is sent as several files by the same magic, and said so."""
+    monkeypatch.setattr(data_module, "MAX_FILE_ROWS", 5)
+    rows = iris.iloc[90:102].copy()
+    rows[rows.columns[0]] += 0.123  # rows no other test contributes
+    ip.user_ns["split_rows"] = rows
+    submissions = _magic(ip, f"contribute {model.id} split_rows --as alice")
+    assert [s.row_count for s in submissions] == [4, 4, 4]
+    out = capsys.readouterr().out
+    assert f"submissions {submissions[0].id}-{submissions[-1].id}: 12 rows in 3 files to model {model.id}" in out
+    assert all(market.submission(s.id).contributor == chain.account("alice").address for s in submissions)
 
 
 def test_verify_challenge_and_resolve(ip, iris, market, chain, model, capsys):

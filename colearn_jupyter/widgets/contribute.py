@@ -39,7 +39,8 @@ def user_namespace() -> Mapping[str, Any]:
 
 
 class ContributePanel(Panel):
-    """Contribute a DataFrame to a model as one batch, paying the deposit of every row.
+    """Contribute a DataFrame to a model, paying the deposit of every row: one batch, or as many files as a frame
+    beyond one file's bounds needs.
 
     The DataFrame is chosen in the ``frames`` dropdown (the ``DataFrame`` variables of ``namespace``, by default
     the notebook's), given as ``frame`` (a variable's name or a DataFrame) or set with ``panel.frame = df``;
@@ -47,7 +48,8 @@ class ContributePanel(Panel):
     :meth:`Session.preview` of the chosen account: rows, deposit, and the validation problem naming the rows (rows
     the model already has, its owner's training rows included, are refused there; when the account owns the model,
     rows of its hidden test set too). The confirm button is enabled only for a valid frame and calls
-    ``session.as_account(account).contribute(model, frame)``; then every other panel shown reads the chain again.
+    ``session.as_account(account).contribute_many(model, frame)``; then every other panel shown reads the chain
+    again.
 
     >>> panel = ContributePanel(session, model="iris", frame="new_rows")      # doctest: +SKIP
     >>> panel.frame = new_rows                                                 # doctest: +SKIP
@@ -70,7 +72,8 @@ class ContributePanel(Panel):
         self._submitted = False  # the current inputs were contributed: confirm stays off until they change
         self._on_submitted = on_submitted
         self.preview_result: dict[str, Any] | None = None
-        self.last_submission: Any = None
+        self.last_submission: Any = None  # the last of the last confirm's submissions
+        self.last_submissions: list[Any] = []  # every one of them: one a file, when the frame needs several
         self.frames = widgets.Dropdown(description="DataFrame", options=[], value=None)
         self.models = widgets.Dropdown(description="model", options=[], value=None)
         self.account = account_chooser(session, account)
@@ -201,17 +204,23 @@ class ContributePanel(Panel):
         if self.confirm.disabled:
             return
         frame, model, name = self.frame, self.model, self.account.value
-        done, submission = attempt(
+        done, submissions = attempt(
             self.status,
             [self.confirm],
             f"contributing {len(frame):,} rows to model #{model}",
-            lambda: acting(self.session, name).contribute(model, frame),
+            lambda: acting(self.session, name).contribute_many(model, frame, progress=False),
         )
+        submission = submissions[-1] if done else None
         if done:
-            self.last_submission = submission
+            self.last_submission, self.last_submissions = submission, submissions
             self._submitted = True
-            paid = format_eth(submission.deposit)
-            self.status.ok(f"submission #{submission.id}: {submission.row_count:,} rows, deposit {paid} paid")
+            paid = format_eth(sum(s.deposit for s in submissions))
+            rows = sum(s.row_count for s in submissions)
+            if len(submissions) == 1:
+                self.status.ok(f"submission #{submission.id}: {rows:,} rows, deposit {paid} paid")
+            else:
+                self.status.ok(f"submissions #{submissions[0].id}-#{submission.id}: {rows:,} rows in "
+                               f"{len(submissions)} files, deposit {paid} paid")  # fmt: skip
         self._sync()
         if done and self._on_submitted is not None:
             self._on_submitted(submission)
