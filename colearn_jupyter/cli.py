@@ -267,7 +267,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     bench.add_argument("--sizes", type=int, nargs="+", help="verify: rows (default 10000 100000 1000000)")
     bench.add_argument("--tree-rows", type=int, help="rows: rows to encode, hash and tree (default 1,000,000)")
     bench.add_argument("--features", type=int, help="rows: floats a row, tree and contribution (default 100)")
-    bench.add_argument("--contribute-rows", type=int, help="rows: rows to contribute (default: one file's worth)")
+    bench.add_argument("--contribute-rows", type=int, help="rows: rows to contribute in one call (default: 1,000,000)")
     bench.add_argument("--verify-rows", type=int, help="rows: rows of the verified submission (default 100,000)")
     bench.add_argument("--verify-features", type=int, help="rows and verify: floats a verified row (default 20)")
     bench.set_defaults(handler=_bench)

@@ -8,10 +8,12 @@ Each measurement runs in a fresh child process, so that its peak resident memory
   floats and an integer label (every row encoded and hashed once) and build the Merkle tree of its rows. The
   compiled kernels are loaded first and timed apart (numba's import, and the machine code read from its cache or
   compiled the first time).
-- ``contribute``: :meth:`Session.contribute` of ``contribute_rows`` such rows, end to end (validation, file,
-  storage, transaction, receipt) to a published model, in as many batches as the file bounds need
-  (:data:`~colearn_jupyter.formats.data.MAX_FILE_ROWS` rows and :data:`~colearn_jupyter.formats.data.MAX_FILE_BYTES`
-  of rows a file, with room for Parquet's overhead: 31,376 rows of 100 floats). By default one such batch.
+- ``contribute``: :meth:`Session.contribute_many` of ``contribute_rows`` such rows in one call, end to end
+  (validation, files, storage, transactions, receipts) to a published model, as a user makes it: as many files as
+  the bounds need (:data:`~colearn_jupyter.formats.data.MAX_FILE_ROWS` rows and
+  :data:`~colearn_jupyter.formats.data.MAX_FILE_BYTES` of rows a file, with room for Parquet's overhead: 31,250 rows
+  of 100 floats), the next file prepared while one is mined. ``phases_seconds`` says where the time went (seconds
+  inside each step, summed over threads, so overlapping work counts in each).
 - ``verify``: :meth:`Session.verify` of a submission of ``verify_rows`` rows of ``verify_features`` floats to a model
   that is a scikit-learn ``LogisticRegression``, as another account in a fresh process: once the kernels are loaded
   and a 100-row submission verified (the first call of a kernel, when the model's sandboxed worker starts; both
@@ -38,6 +40,8 @@ from typing import Any
 
 from .storage import _peak_rss_kib
 
+#: Rows contributed by default: the issue's million, in as many files as the bounds need.
+CONTRIBUTE_ROWS = 1_000_000
 #: ``run(quick=True)``: sizes for CI, where only the shape of the figures is checked.
 QUICK = {"tree_rows": 20_000, "features": 20, "contribute_rows": 5_000, "verify_rows": 5_000, "verify_features": 10}
 
@@ -119,40 +123,59 @@ def _publish(features: int, name: str) -> Any:
                                 reward="0.0000002", window="1d")  # fmt: skip
 
 
-def _per_file(features: int) -> int:
-    """Rows of ``features`` floats and a label that one file may hold: its canonical rows within
-    :data:`~colearn_jupyter.formats.data.MAX_FILE_BYTES`, and its Parquet pages too, whose declared uncompressed size
-    (8 bytes a value, plus page and dictionary overhead) verifiers also bound: 15% is left for that."""
-    from ..formats.data import MAX_FILE_BYTES, MAX_FILE_ROWS
+def _timed(owner: Any, name: str, phase: str, spent: dict[str, float], first: dict[str, float]) -> None:
+    """Replace ``owner.name`` (a function of a module, a method of an object) by one that adds the seconds of
+    each call to ``spent[phase]`` (summed over threads: work that overlaps counts in each phase) and keeps when the
+    first call ended in ``first[phase]``."""
+    function = getattr(owner, name)
 
-    return min(MAX_FILE_ROWS, int(0.85 * MAX_FILE_BYTES) // (9 * (features + 1)))
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            end = time.perf_counter()
+            spent[phase] = spent.get(phase, 0.0) + end - start
+            first.setdefault(phase, end)
+
+    setattr(owner, name, timed)
 
 
 def _contribute(rows: int, features: int) -> dict[str, Any]:
-    """Runs in the child: publish a model, then contribute ``rows`` rows as alice, a file's worth at a time."""
-    from .. import rowhash
+    """Runs in the child: publish a model, then contribute ``rows`` rows as alice in one call
+    (:meth:`Session.contribute_many`: as many files as the bounds need), timing where the time goes."""
+    from .. import contributions, rowhash
+    from ..merkle import MerkleTree
 
     owner, card = _publish(features, "bench-contribute")
     alice = owner.as_account("alice")
     rowhash.warm_up()  # kernels loaded, as in a kernel that has used them
-    per_file = _per_file(features)
     frame = _frame(rows, features, seed=4)
+    spent: dict[str, float] = {}
+    ends: dict[str, float] = {}
+    for owner_of, name, phase in (
+        (contributions.RowIndex, "build", "known_rows"),
+        (contributions, "validated_rows", "validate_and_hash"),
+        (contributions, "to_parquet", "parquet"),
+        (contributions, "file_cid", "cid"),
+        (MerkleTree, "from_row_hashes", "tree"),
+        (alice.market, "contribute", "transaction"),
+        (alice.storage, "add", "storage"),
+    ):
+        _timed(owner_of, name, phase, spent, ends)
     input_kib, reset = _rss_kib(), _reset_peak()
-    seconds = []
     start, cpu = time.perf_counter(), time.process_time()
-    for first in range(0, rows, per_file):
-        began = time.perf_counter()
-        alice.contribute(card.id, frame.iloc[first : first + per_file])
-        seconds.append(time.perf_counter() - began)
+    submissions = alice.contribute_many(card.id, frame, progress=False)
     total, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {
         "rows": rows,
         "features": features,
-        "batches": len(seconds),
-        "rows_per_batch": min(rows, per_file),
+        "batches": len(submissions),
+        "rows_per_batch": max(s.row_count for s in submissions),
         "seconds": round(total, 3),
         "cpu_seconds": round(cpu, 3),  # this process's (not the node's)
-        "first_batch_seconds": round(seconds[0], 3),
+        "first_batch_seconds": round(ends["transaction"] - start, 3),  # until the first transaction is mined
+        "phases_seconds": {phase: round(seconds, 3) for phase, seconds in spent.items()},
         "rows_per_second": round(rows / total),
         "rss_before_mb": round(input_kib / 1024, 1),
         "peak_rss_mb": round(_peak_rss_kib() / 1024, 1),
@@ -162,12 +185,12 @@ def _contribute(rows: int, features: int) -> dict[str, Any]:
 
 def _setup_verify(rows: int, features: int) -> dict[str, Any]:
     """Runs in a child: publish a linear model, then contribute a 100-row batch and ``rows`` rows to it as alice,
-    a file's worth at a time (not timed)."""
+    in one call (as many files as the bounds need; not timed)."""
     owner, card = _publish(features, "bench-verify")
     alice = owner.as_account("alice")
     small = alice.contribute(card.id, _frame(100, features, seed=6))
-    frame, per_file = _frame(rows, features, seed=5), _per_file(features)
-    large = [alice.contribute(card.id, frame.iloc[first : first + per_file]).id for first in range(0, rows, per_file)]
+    large = [submission.id for submission in alice.contribute_many(card.id, _frame(rows, features, seed=5),
+                                                                    progress=False)]  # fmt: skip
     return {"small": small.id, "large": large}
 
 
@@ -247,7 +270,7 @@ def run(
 ) -> dict[str, Any]:
     """Every measurement (see the module), each in a fresh process; the devnet ones on a throwaway devnet.
 
-    ``contribute_rows`` defaults to one file's worth of rows of ``features`` floats; ``quick`` uses :data:`QUICK`.
+    ``contribute_rows`` defaults to :data:`CONTRIBUTE_ROWS` (the issue's million); ``quick`` uses :data:`QUICK`.
     """
     from ..marketplace import Marketplace
     from .homes import throwaway_devnet
@@ -257,7 +280,7 @@ def run(
         contribute_rows, verify_rows, verify_features = (QUICK[k] for k in ("contribute_rows", "verify_rows",
                                                                            "verify_features"))  # fmt: skip
     if contribute_rows is None:
-        contribute_rows = _per_file(features)
+        contribute_rows = CONTRIBUTE_ROWS
     figures: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "load_average": list(os.getloadavg())}}
     figures["tree"] = _child("tree", None, tree_rows, features)
     with throwaway_devnet("colearn-bench-rows-") as (home, chain):
@@ -316,7 +339,8 @@ def format_table(figures: dict[str, Any]) -> str:
         f"contribute {contribute['rows']:,} rows x {contribute['features']} floats in {contribute['batches']} "
         f"batch(es) of up to {contribute['rows_per_batch']:,}: {contribute['seconds']} s "
         f"({contribute['rows_per_second']:,} rows/s), peak memory {contribute['peak_rss_mb']} MB "
-        f"({contribute['peak_above_input_mb']} MB above the input)",
+        f"({contribute['peak_above_input_mb']} MB above the input)"
+        + "".join(f"; {phase} {seconds} s" for phase, seconds in contribute.get("phases_seconds", {}).items()),
         f"verify {verify['rows']:,} rows x {verify['features']} floats, linear model: {verify['seconds']} s "
         f"({verify['rows_per_second']:,} rows/s), {verify['again_seconds']} s again "
         f"({verify['again_rows_per_second']:,} rows/s), after a first call of {verify['first_call_seconds']} s "
