@@ -447,7 +447,7 @@ def contribute_frame(
     Each file then goes its own way exactly as :func:`contribute_dataframe` sends one (an
     :class:`~colearn_jupyter.inflight.Intent` each: stored once mined, never lost to an interruption), while the
     next file is prepared (Parquet, Merkle tree) on another thread. A tqdm progress bar counts the rows on chain
-    when there is more than one file (``progress=False``: none).
+    when there is more than one file (``progress=False``: none, nor the bar of validating a large frame).
 
     When a part fails, the parts before it stay on chain and :class:`ContributionIncomplete` says which, and from
     which row to continue (its cause is the part's own error).
@@ -458,7 +458,7 @@ def contribute_frame(
     info = info or market.model(model_id)
     schema = model_metadata(market, storage, model_id, info).feature_schema
     known = RowIndex.build(market, storage, model_id, schema, training_hashes=training_hashes).hashes
-    clean, valid = validated_rows(frame, schema, accepted=known)  # every row encoded and hashed once, all parts
+    clean, valid = validated_rows(frame, schema, accepted=known, progress=progress)  # each row encoded once
     plan = plan_files(row_sizes(schema, clean) if any(c.dtype == "string" for c in schema.columns)
                        else np.full(len(clean), valid.nbytes // max(1, len(clean)), dtype=np.int64))  # fmt: skip
     key = contributor_key(signer.address)

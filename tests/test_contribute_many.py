@@ -125,14 +125,19 @@ def test_the_progress_bar_counts_rows_and_can_be_turned_off(model, iris, small_f
     owner, card = model
     alice = owner.as_account("alice")
     monkeypatch.setattr(tqdm.auto, "tqdm", _Bar)
+    monkeypatch.setattr(data_module, "PROGRESS_ROWS", 1)  # the validation's bar too, at any size
     _Bar.made = []
     alice.contribute_many(card.id, iris.iloc[40:70])
     (bar,) = [bar for bar in _Bar.made if bar.desc == "contributing"]
-    assert not bar.disable and bar.done == 30
-    for frame, progress in ((iris.iloc[70:90], True), (iris.iloc[90:100], False)):  # one file; turned off
-        _Bar.made = []
-        alice.contribute_many(card.id, frame, progress=progress)
-        assert [bar.disable for bar in _Bar.made if bar.desc == "contributing"] == [True]
+    assert not bar.disable and (bar.total, bar.done) == (30, 30)
+    assert [bar.disable for bar in _Bar.made if bar.desc == "validating rows"] == [False]
+    _Bar.made = []
+    alice.contribute_many(card.id, iris.iloc[70:90])  # one file: no bar of files
+    assert [bar.disable for bar in _Bar.made if bar.desc == "contributing"] == [True]
+    _Bar.made = []
+    alice.contribute_many(card.id, iris.iloc[90:130], progress=False)  # turned off: no bar at all
+    assert all(bar.disable for bar in _Bar.made if bar.desc in ("contributing", "validating rows"))
+    assert {bar.desc for bar in _Bar.made} >= {"contributing", "validating rows"}
 
 
 def test_plan_files_keeps_every_file_within_the_bounds():

@@ -646,10 +646,10 @@ def encode_rows(schema: FeatureSchema, frame: pd.DataFrame) -> list[bytes]:
     return encode_frame(schema, frame).rows()
 
 
-def _progress(total: int, what: str) -> Any:
+def _progress(total: int, what: str, shown: bool = True) -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=what, unit=" rows", disable=total < PROGRESS_ROWS, leave=False)
+    return tqdm(total=total, desc=what, unit=" rows", disable=not shown or total < PROGRESS_ROWS, leave=False)
 
 
 #: Operations on at least this many rows show a progress bar (tqdm.auto: a widget in Jupyter, text elsewhere).
@@ -657,12 +657,12 @@ PROGRESS_ROWS = 200_000
 
 
 def row_digests(
-    schema: FeatureSchema, frame: pd.DataFrame, *, keep: int = 0, what: str = "hashing rows"
+    schema: FeatureSchema, frame: pd.DataFrame, *, keep: int = 0, what: str = "hashing rows", progress: bool = True
 ) -> tuple[np.ndarray, list[bytes] | None, int]:
     """``keccak256`` of every row's canonical bytes (an ``(n, 32)`` array), encoding each row once, a chunk at a
     time (chunks encoded and hashed on every core at once), with a progress bar on large frames. Also returns the
     rows' bytes while they take at most ``keep`` bytes (None beyond: a file could not hold them anyway), and their
-    total size."""
+    total size. ``progress=False``: no bar, whatever the size."""
     count = len(frame)
     digests = np.empty((count, 32), dtype=np.uint8)
     plan = _plan(schema, frame, CHUNK_BYTES)
@@ -679,7 +679,7 @@ def row_digests(
         chunks = rowhash.ordered_map(encoded, ranges, total=count)
     kept: list[bytes] | None = [] if keep else None
     size = 0
-    with _progress(count, what) as bar:
+    with _progress(count, what, progress) as bar:
         for first, part in chunks:
             if plan is None:
                 digests[first : first + len(part)] = part.hashes()
@@ -741,9 +741,10 @@ def validated_rows(
     *,
     accepted: set[bytes] | frozenset[bytes] = frozenset(),
     keep: int = 0,
+    progress: bool = True,
 ) -> tuple[pd.DataFrame, ValidRows]:
     """:func:`validate`, also returning the rows' digests (and their bytes, up to ``keep`` bytes): each row is
-    encoded and hashed once."""
+    encoded and hashed once (with a progress bar on large frames, unless ``progress=False``)."""
     if not isinstance(frame, pd.DataFrame):
         raise SchemaError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     if frame.empty:
@@ -763,7 +764,7 @@ def validated_rows(
             f"unknown labels {values} at {_rows_text(bad_labels)}; the model's labels are {list(schema.labels)}",
             bad_labels,
         )
-    digests, rows, size = row_digests(schema, out, keep=keep, what="validating rows")
+    digests, rows, size = row_digests(schema, out, keep=keep, what="validating rows", progress=progress)
     repeated = _repeated(digests)
     if repeated:
         raise SchemaError(f"{_rows_text(repeated)} repeat earlier rows of the same DataFrame", repeated)
