@@ -15,6 +15,7 @@ from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
 from colearn_jupyter import ColearnError, Session, plots
+from colearn_jupyter import session as session_module
 from colearn_jupyter.contributions import model_metadata, prepare_batch
 from colearn_jupyter.formats import data as data_module
 from colearn_jupyter.formats.data import SchemaError
@@ -199,6 +200,7 @@ def test_contribute_and_pending(ip, market, chain, model, capsys):
 def test_contribute_a_frame_beyond_one_file(ip, iris, market, chain, model, capsys, monkeypatch):
     """A frame beyond one file's bounds is sent as several files by the same magic, and said so."""
     monkeypatch.setattr(data_module, "MAX_FILE_ROWS", 5)
+    monkeypatch.setattr(session_module, "_TRAINING", {})  # what small bounds make of the training file stays here
     rows = iris.iloc[90:102].copy()
     rows[rows.columns[0]] += 0.123  # rows no other test contributes
     ip.user_ns["split_rows"] = rows

@@ -15,7 +15,9 @@ from sklearn.datasets import load_iris, load_wine
 from sklearn.linear_model import LogisticRegression
 
 from colearn_jupyter import Session
+from colearn_jupyter import session as session_module
 from colearn_jupyter.contributions import model_metadata, prepare_batch
+from colearn_jupyter.formats import data as data_module
 from colearn_jupyter.units import format_percent
 from colearn_jupyter.widgets import (
     AccountCard,
@@ -89,6 +91,22 @@ def _record(widget, name: str) -> list:
 def _no_hard_colours(*htmls: str) -> None:
     for html in htmls:
         assert not re.search(r"(background|color)\s*:\s*(white|black|#fff|#000)", html, re.IGNORECASE), html
+
+
+def test_contribute_a_frame_beyond_one_file(owner, market, chain, iris, monkeypatch):
+    """Confirming a frame beyond one file's bounds sends it as several files, and the status says so."""
+    monkeypatch.setattr(data_module, "MAX_FILE_ROWS", 4)
+    monkeypatch.setattr(session_module, "_TRAINING", {})  # what small bounds make of the training file stays here
+    rows = iris.fresh.iloc[0:9].copy()
+    rows[rows.columns[0]] += 0.321  # rows no other test contributes
+    contribute = ContributePanel(owner, namespace={}, model=iris.id, account="frank", frame=rows)
+    assert contribute.preview_result and contribute.preview_result["valid"], contribute.status.text
+    contribute.confirm.click()
+    assert contribute.status.kind == "ok", contribute.status.text
+    submissions = contribute.last_submissions
+    assert [s.row_count for s in submissions] == [3, 3, 3] and contribute.last_submission == submissions[-1]
+    assert all(market.submission(s.id).contributor == chain.account("frank").address for s in submissions)
+    assert f"submissions #{submissions[0].id}-#{submissions[-1].id}: 9 rows in 3 files" in contribute.status.text
 
 
 def test_contribute_a_good_frame(owner, market, chain, iris):
