@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -74,9 +75,9 @@ class Batch:
     def row_count(self) -> int:
         return len(self.rows)
 
-    @property
+    @cached_property
     def cid(self) -> str:
-        """The CID the Parquet file has in either storage backend."""
+        """The CID the Parquet file has in either storage backend (computed once)."""
         builder = FileBuilder()
         builder.write(self.parquet)
         return builder.finish()[0]
@@ -337,7 +338,7 @@ def _submit(
     receipt = None
     try:
         with intent:
-            intent.store_after(parquet)
+            intent.store_after(parquet, cid=cid)  # its CID computed once
             receipt = market.contribute(signer, model_id, cid, tree.root, len(tree),
                                         deposit_per_row=info.terms.deposit_per_row)  # fmt: skip
             # committed: the home's other processes take these rows' hashes from here, not from the file

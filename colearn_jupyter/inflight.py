@@ -186,10 +186,11 @@ class Intent:
                 self._save()
             return self.storage.add(data)
 
-    def store_after(self, data: bytes) -> str:
+    def store_after(self, data: bytes, *, cid: str | None = None) -> str:
         """Keep ``data`` privately in the record's folder, to be stored (and pinned) only once the transaction
-        is confirmed; returns its CID."""
-        cid = file_cid(data)
+        is confirmed; returns its CID. ``cid``: the CID of ``data``, when the caller computed it already (storing
+        checks it: a wrong one makes the file's storing fail, never stores it under another CID)."""
+        cid = cid or file_cid(data)
         if cid not in self.record["after"]:
             write_atomically(self.folder / cid, bytes(data))
             self.record["after"].append(cid)
