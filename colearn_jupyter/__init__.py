@@ -25,6 +25,7 @@ _EXPORTS = {
     "load_account": "accounts",
     "Chain": "chain",
     "ColearnSettings": "config",
+    "ContributionIncomplete": "contributions",
     "Devnet": "devnet",
     "AccountError": "errors",
     "ChainError": "errors",
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from .accounts import Account, devnet_account, load_account
     from .chain import Chain
     from .config import ColearnSettings
+    from .contributions import ContributionIncomplete
     from .devnet import Devnet
     from .errors import (
         AccountError,
@@ -88,6 +90,7 @@ __all__ = [
     "ChainError",
     "ColearnError",
     "ColearnSettings",
+    "ContributionIncomplete",
     "Devnet",
     "DevnetError",
     "Marketplace",

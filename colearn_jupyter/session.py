@@ -432,7 +432,8 @@ class Session:
         anything moves: the contract would let anyone prove them copies and burn their deposit. The model's owner is
         refused the rows of its hidden test set too (:meth:`preview` says which): contributing them would publish
         them. The file is stored once the transaction is mined (kept privately until then; an interrupted call's
-        file is stored by the next call that finds it mined).
+        file is stored by the next call that finds it mined). A frame beyond one file's bounds is refused:
+        :meth:`contribute_many` sends it as several files.
         """
         self._settle()
         model_id = self.resolve_model(model)

@@ -11,6 +11,7 @@ import pytest
 import tqdm.auto
 from sklearn.linear_model import LogisticRegression
 
+import colearn_jupyter
 from colearn_jupyter import Session
 from colearn_jupyter.contributions import ContributionIncomplete, load_batch, model_metadata, plan_files
 from colearn_jupyter.errors import ChainError
@@ -87,6 +88,7 @@ def test_a_failure_in_part_two_leaves_part_one_on_chain_and_says_how_to_go_on(mo
     with pytest.raises(ContributionIncomplete) as stopped:
         alice.contribute_many(card.id, extra, progress=False)
     error = stopped.value
+    assert isinstance(error, colearn_jupyter.ContributionIncomplete) and isinstance(error, colearn_jupyter.ColearnError)
     assert isinstance(error.__cause__, ChainError) and len(calls) == 2
     (first,) = error.submissions
     assert (error.next_row, error.parts) == (17, 3)
