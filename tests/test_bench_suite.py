@@ -39,7 +39,7 @@ def test_every_benchmark_ran(quick):
     failed = {name: result["error"] for name, result in figures["benches"].items() if "error" in result}
     assert not failed and quick["code"] == 0, (failed, quick["stderr"][-2000:])
     assert list(figures["benches"]) == list(suite.BENCHES) and figures["quick"] is True
-    assert set(figures["machine"]) >= {"date", "cpu", "cores", "memory_gib", "load_average"}
+    assert set(figures["machine"]) >= {"date", "cpu", "cores", "memory_gib", "load_average", "commit"}
     assert all(seconds > 0 for seconds in figures["seconds"].values())
 
 

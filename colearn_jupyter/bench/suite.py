@@ -151,7 +151,23 @@ def machine() -> dict[str, Any]:
         "memory_gib": round(memory / 2**30, 1),
         "python": platform.python_version(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        "commit": _commit(),
     }
+
+
+def _commit() -> str:
+    """The checkout's commit when colearn runs from a git checkout (with a + when it has changes), else ''."""
+    import subprocess
+
+    source = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        head = subprocess.run(["git", "-C", source, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              timeout=10).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "-C", source, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return head + ("+" if head and dirty else "")
 
 
 def run(
@@ -226,6 +242,7 @@ def _number(value: float | None, unit: str) -> str:
 def report(figures: dict[str, Any]) -> str:
     """``docs/benchmarks.md``: the machine, the targets with the figures before and now, each table."""
     m = figures["machine"]
+    at = f", at commit {m['commit']}" if m.get("commit") else ""
     lines = [
         "# Benchmarks",
         "",
@@ -233,7 +250,7 @@ def report(figures: dict[str, Any]) -> str:
         "comes from the run below, on this machine. Benchmarks print figures and never assert on time; CI runs",
         "`colearn bench --quick --json` and checks only the shape of the output and the gas ratios.",
         "",
-        f"- Measured: {m['date']}{' (quick sizes)' if figures['quick'] else ''}",
+        f"- Measured: {m['date']}{' (quick sizes)' if figures['quick'] else ''}{at}",
         f"- Machine: {m['cpu'] or 'unknown CPU'}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}",
         f"- Load average at the start: {', '.join(map(str, m['load_average']))} (read ratios rather than absolute",
         "  times when it is high: the benchmarks share the cores with whatever else runs)",
