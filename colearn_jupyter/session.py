@@ -1315,6 +1315,7 @@ class Session:
         from .classroom import is_instructor
         from .units import parse_duration
 
+        self.account.refuse_unless_signer()  # a read-only session acts as nobody: it moves nobody's clock
         if self.chain.is_devnet and not is_instructor(self.settings.home_path, self.account):
             raise ClockRefused(
                 f"moving the clock moves it for the whole class, so only the instructor may; {self.account.name} "

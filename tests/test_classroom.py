@@ -15,8 +15,10 @@ from IPython.core.interactiveshell import InteractiveShell
 from sklearn.linear_model import LogisticRegression
 
 from colearn_jupyter import AccountError, DevnetError, Session
+from colearn_jupyter.accounts import Account
 from colearn_jupyter.classroom import Classroom, default_account_name, student_name
 from colearn_jupyter.cli import main as cli
+from colearn_jupyter.errors import NoAccountError
 from colearn_jupyter.magics import ColearnMagics, _complete_class
 from colearn_jupyter.units import to_wei
 
@@ -97,6 +99,9 @@ def test_only_the_instructor_moves_the_clock(room):
         student.advance_time("1h")
     before = room.chain.timestamp()
     assert Session("owner", chain=room.chain).advance_time("1h") >= before + 3600
+    nobody = Session(Account.watch_only("this server acts as no account"), chain=room.chain)
+    with pytest.raises(NoAccountError, match="acts as no account"):
+        nobody.advance_time("1h")  # a read-only session moves nobody's clock, through any face
 
 
 def test_the_class_magic_is_a_face_the_instructor_uses(room, capsys):
