@@ -33,6 +33,23 @@ def _make_lab(home: Path, port: int, log: Path) -> subprocess.Popen:
     )  # fmt: skip
 
 
+def _stop_group(process: subprocess.Popen, seconds: float = 60) -> None:
+    """SIGTERM the lab's process group (make, JupyterLab, its kernels) and wait until every one of them has exited,
+    not only make; SIGKILL what is left after ``seconds``."""
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=seconds)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            return
+        time.sleep(0.2)
+
+
 def _answers(port: int) -> int | None:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab", timeout=2) as response:
@@ -56,9 +73,8 @@ def test_make_lab_serves_on_the_port_it_is_given(tmp_path):
         assert f":{port}/lab" in log
         assert "Running as root is not recommended" not in log  # as root (as here in CI), --allow-root was added
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
-        Devnet(tmp_path / "home").reset()
+        _stop_group(process)
+        Devnet(tmp_path / "home").reset()  # after the server is gone: a server still stopping would restart it
 
 
 def test_a_failed_start_leaves_nothing_running(tmp_path):
