@@ -31,9 +31,12 @@ import dataclasses
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from web3.exceptions import BlockNotFound
 
 from .homedb import HomeDatabase
 from .marketplace import Marketplace, ModelInfo, Submission, Terms, Version, version_from_event
@@ -154,22 +157,29 @@ class MarketIndex:
         """
         w3 = self.market.chain.w3
         with self._lock:
-            for _ in range(_SYNC_ATTEMPTS):
-                latest = w3.eth.block_number
-                state = self._state()
-                if state is not None and state[0] == latest:
-                    if state == self._checked or _hex(w3.eth.get_block(latest)["hash"]) == state[1]:
-                        self._checked = state
-                        return latest
-                block = w3.eth.get_block(latest)
-                head = (latest, _hex(block["hash"]))
-                if state is None or state[0] >= latest:
-                    rebuild = True
-                elif state[0] == latest - 1:  # one block mined since (the usual case): its parent is the indexed one
-                    rebuild = _hex(block["parentHash"]) != state[1]
-                else:
-                    rebuild = _hex(w3.eth.get_block(state[0])["hash"]) != state[1]
-                changes = self._read(-1 if rebuild else state[0], latest, rebuild)  # type: ignore[index]
+            latest = -1
+            for attempt in range(_SYNC_ATTEMPTS):
+                try:
+                    latest = w3.eth.block_number
+                    state = self._state()
+                    if state is not None and state[0] == latest:
+                        if state == self._checked or _hex(w3.eth.get_block(latest)["hash"]) == state[1]:
+                            self._checked = state
+                            return latest
+                    block = w3.eth.get_block(latest)
+                    head = (latest, _hex(block["hash"]))
+                    if state is None or state[0] >= latest:
+                        rebuild = True
+                    elif state[0] == latest - 1:  # one block mined since (the usual case): its parent is the indexed
+                        rebuild = _hex(block["parentHash"]) != state[1]
+                    else:
+                        rebuild = _hex(w3.eth.get_block(state[0])["hash"]) != state[1]
+                    changes = self._read(-1 if rebuild else state[0], latest, rebuild)  # type: ignore[index]
+                except BlockNotFound:  # the node went back between two calls (restarted from its journal): again
+                    if attempt == _SYNC_ATTEMPTS - 1:
+                        raise
+                    time.sleep(0.2)
+                    continue
                 if self._write(state, changes, head):
                     self._checked = head
                     return latest

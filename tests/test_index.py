@@ -7,6 +7,7 @@ import multiprocessing
 
 import pytest
 from sklearn.linear_model import LogisticRegression
+from web3.exceptions import BlockNotFound
 
 from colearn_jupyter import Chain, Marketplace, Session, Terms
 from colearn_jupyter.config import ColearnSettings
@@ -132,6 +133,26 @@ def test_sync_reads_only_what_was_mined_since(market, publish, monkeypatch):
     assert index.summary(model_id, sync=False)["name"] == "idx-incremental"
     market.fund_reward_pool("carol", model_id, 777)
     assert int(index.summary(model_id)["reward_pool_wei"]) == 10**18 + 777
+
+
+def test_a_block_the_node_no_longer_has_is_read_again(market, publish, monkeypatch, tmp_path):
+    """The node went back between two calls of a sync (a devnet restarted from its journal while blocks not yet
+    durable were lost, as the class soak does): the block it named is not found, and the sync reads again."""
+    index = _fresh(market, tmp_path)
+    index.sync()
+    publish("idx-block-gone")
+    real, failures = market.chain.w3.eth.get_block, []
+
+    def flaky(block, *args, **kwargs):
+        if not failures:
+            failures.append(block)
+            raise BlockNotFound(f"Block with id: {block!r} not found.")
+        return real(block, *args, **kwargs)
+
+    monkeypatch.setattr(market.chain.w3.eth, "get_block", flaky)
+    latest = index.sync()
+    assert failures and latest == market.chain.w3.eth.block_number
+    assert "idx-block-gone" in {m["name"] for m in index.page(limit=10**6)[1]}
 
 
 def test_another_process_uses_what_one_process_synced(market, publish, monkeypatch):
