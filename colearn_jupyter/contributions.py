@@ -59,7 +59,7 @@ from .merkle import MerkleTree, contributor_key
 from .rowcache import row_hash_cache
 from .rowhash import as_list
 from .storage import IntegrityError, MissingContentError, Storage
-from .storage.unixfs import FileBuilder, file_cid
+from .storage.unixfs import FileBlocks, FileBuilder, file_blocks
 
 
 @dataclass(frozen=True)
@@ -324,12 +324,13 @@ def _submit(
     model_id: int,
     info: ModelInfo,
     schema: FeatureSchema,
-    parquet: bytes,
+    parquet: bytes | FileBlocks,
     cid: str,
     tree: MerkleTree,
 ) -> Receipt:
     """Send one prepared file's transaction, then store the file: exactly once, whatever interrupts it (an
-    :class:`~colearn_jupyter.inflight.Intent` of its own)."""
+    :class:`~colearn_jupyter.inflight.Intent` of its own). ``parquet`` may be cut in blocks already
+    (:func:`~colearn_jupyter.storage.unixfs.file_blocks`): they are stored without hashing them again."""
     # The file is stored once the batch is on chain, never while its transaction waits to be mined: anyone reading
     # the file of a pending contribution could copy its rows under their own key and get them mined first (with a
     # higher tip), and the original rows, now repeating an earlier submission, would lose their deposits.
@@ -338,7 +339,7 @@ def _submit(
     receipt = None
     try:
         with intent:
-            intent.store_after(parquet, cid=cid)  # its CID computed once
+            intent.store_after(parquet, cid=cid)  # its CID computed once (its blocks too, when prepared)
             receipt = market.contribute(signer, model_id, cid, tree.root, len(tree),
                                         deposit_per_row=info.terms.deposit_per_row)  # fmt: skip
             # committed: the home's other processes take these rows' hashes from here, not from the file
@@ -425,8 +426,7 @@ def plan_files(
 class _File:
     first: int
     last: int
-    parquet: bytes
-    cid: str
+    file: FileBlocks
     tree: MerkleTree
 
 
@@ -474,7 +474,7 @@ def contribute_frame(
                 return None  # Parquet's own size is beyond the bound: the range is cut in two
             raise
         tree = MerkleTree.from_row_hashes(valid.digests[first:last], key=key)
-        return _File(first, last, parquet, file_cid(parquet), tree)
+        return _File(first, last, file_blocks(parquet), tree)  # hashed into blocks once: stored from them
 
     receipts: list[Receipt] = []
     submissions: list[int] = []
@@ -499,7 +499,7 @@ def contribute_frame(
                     continue
                 following = pending.popleft() if pending else None
                 ahead = pool.submit(prepare, following) if following else None  # the next file, while this is sent
-                receipt = _submit(market, storage, signer, model_id, info, schema, prepared.parquet, prepared.cid,
+                receipt = _submit(market, storage, signer, model_id, info, schema, prepared.file, prepared.file.cid,
                                   prepared.tree)  # fmt: skip
             except BaseException as error:
                 if ahead is not None:

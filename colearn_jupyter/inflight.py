@@ -45,7 +45,7 @@ from .durable import write_atomically
 from .errors import ColearnError, TransactionInDoubt, TransactionRefused
 from .rpcerrors import RefusedAtSend
 from .storage.base import Storage
-from .storage.unixfs import file_cid
+from .storage.unixfs import FileBlocks, file_cid
 
 _FORMAT = "colearn-intent"
 _NOTE = (
@@ -110,10 +110,14 @@ def _release(home: Path, storage: Storage, folder: Path, record: dict[str, Any])
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _store_kept(storage: Storage, folder: Path, record: dict[str, Any]) -> None:
-    """The call happened: store (and pin) the files kept aside, then drop the record."""
+def _store_kept(
+    storage: Storage, folder: Path, record: dict[str, Any], prepared: dict[str, FileBlocks] | None = None
+) -> None:
+    """The call happened: store (and pin) the files kept aside, then drop the record. A file this process still
+    holds cut in blocks (``prepared``, by CID) is stored from them, not read back from its copy."""
     for cid in record.get("after", []):
-        stored = storage.add(folder / cid)
+        blocks = (prepared or {}).get(cid)
+        stored = storage.add_blocks(blocks) if blocks is not None else storage.add(folder / cid)
         if stored != cid:
             raise FilesNotStored(f"the file kept for {cid} reads as {stored}: the copy in {folder} is damaged")
     shutil.rmtree(folder, ignore_errors=True)
@@ -161,6 +165,7 @@ class Intent:
         self.outcome: str | None = None
         self._lock = FileLock(str(_root(home) / f"{self.id}.lock"), timeout=0)
         self._hook: contextlib.ExitStack | None = None
+        self._prepared: dict[str, FileBlocks] = {}
 
     @property
     def tx_hash(self) -> str | None:
@@ -186,10 +191,14 @@ class Intent:
                 self._save()
             return self.storage.add(data)
 
-    def store_after(self, data: bytes, *, cid: str | None = None) -> str:
+    def store_after(self, data: bytes | FileBlocks, *, cid: str | None = None) -> str:
         """Keep ``data`` privately in the record's folder, to be stored (and pinned) only once the transaction
         is confirmed; returns its CID. ``cid``: the CID of ``data``, when the caller computed it already (storing
-        checks it: a wrong one makes the file's storing fail, never stores it under another CID)."""
+        checks it: a wrong one makes the file's storing fail, never stores it under another CID). ``data`` already
+        cut in blocks (:func:`~.storage.unixfs.file_blocks`) is stored from them when this call confirms."""
+        if isinstance(data, FileBlocks):
+            self._prepared[data.cid] = data
+            cid, data = data.cid, data.data
         cid = cid or file_cid(data)
         if cid not in self.record["after"]:
             write_atomically(self.folder / cid, bytes(data))
@@ -241,7 +250,7 @@ class Intent:
         self.record["state"] = "confirmed"
         self._save()
         try:
-            _store_kept(self.storage, self.folder, self.record)
+            _store_kept(self.storage, self.folder, self.record, self._prepared)
         except (ColearnError, OSError) as error:
             raise FilesNotStored(
                 f"the {self.record['kind']} transaction {self.tx_hash} is confirmed, but its files could not be "

@@ -20,6 +20,7 @@ from colearn_jupyter import Chain, MarketplaceError, Session, TransactionInDoubt
 from colearn_jupyter.inflight import Intent, pending, settle
 from colearn_jupyter.storage import EmbeddedStorage
 from colearn_jupyter.storage.references import referenced_files
+from colearn_jupyter.storage.unixfs import file_blocks, file_cid
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,7 @@ def test_a_a_refused_publish_pins_nothing_and_gc_removes_its_blocks(
     chain, private, iris, clf, refused, error, words, monkeypatch
 ):
     owner = private()
+    assert owner.market.address  # deployed first: a deployment under the patched gas estimate below would fail
     if refused == "once mined":  # no simulation: the transaction is signed, sent, and reverts
         monkeypatch.setattr(chain.w3.eth, "estimate_gas", lambda tx, *a: 2_000_000)
     secrets = set((chain.home / "secrets").glob("*.json"))
@@ -173,6 +175,18 @@ def test_d_an_unsent_transaction_is_sent_again_and_confirmed(chain, tmp_path, mo
     assert decided.outcome == "confirmed"
     assert chain.w3.eth.get_transaction_receipt(record["tx"]["hash"])["status"] == 1  # the same signed bytes
     assert store.pins() == {pinned, kept} and store.holds(kept)
+
+
+def test_a_file_kept_in_blocks_is_stored_from_them_once_confirmed(chain, tmp_path):
+    store = EmbeddedStorage(tmp_path / "store")
+    data = uuid.uuid4().bytes * 40_000  # 640 KB: three blocks under a root
+    with Intent(chain.home, store, chain.chain_id, kind="transfer") as intent:
+        kept = intent.store_after(file_blocks(data))
+        assert kept == file_cid(data) and not store.has_block(kept)  # private until confirmed
+        assert (intent.folder / kept).read_bytes() == data  # the copy an interruption would store from
+        chain.transfer(chain.account("bob"), chain.account("carol"), 1)
+    assert intent.outcome == "confirmed" and kept in store.pins() and store.cat(kept) == data
+    assert not intent.folder.exists()
 
 
 def test_d_a_transaction_in_doubt_says_the_next_call_settles_it(chain, tmp_path, monkeypatch):

@@ -11,6 +11,7 @@ import pytest
 
 from colearn_jupyter.storage import EmbeddedStorage, IntegrityError, IpfsStorage
 from colearn_jupyter.storage.cid import decode_cid
+from colearn_jupyter.storage.unixfs import FileBuilder, file_blocks
 
 
 def pattern(size: int) -> bytes:
@@ -48,6 +49,29 @@ def test_two_layer_dag_streams_from_a_file(storage, tmp_path):
     assert storage.add(source) == cid
     target = storage.get(cid, tmp_path / "out.bin")
     assert _sha256(target) == _sha256(source)
+
+
+def test_a_file_written_in_pieces_of_any_size_has_the_cid_of_its_bytes():
+    data, cid = RECORDED["1MB"]
+    for sizes in ((1,), (1000, 262144, 5), (262143, 262145), (700_000,)):
+        builder, position, turn = FileBuilder(), 0, 0
+        while position < len(data):
+            builder.write(memoryview(data)[position : position + sizes[turn % len(sizes)]])
+            position += sizes[turn % len(sizes)]
+            turn += 1
+        assert builder.finish() == (cid, len(data))
+
+
+def test_a_file_cut_in_blocks_once_is_stored_from_them(storage, tmp_path):
+    data, cid = RECORDED["1MB"]
+    prepared = file_blocks(data)
+    assert prepared.cid == cid and len(prepared.blocks) == 5  # four leaves and the root, root last
+    assert prepared.blocks[-1][0] == cid
+    assert storage.add_blocks(prepared) == cid
+    assert cid in storage.pins() and storage.holds(cid) and storage.cat(cid) == data
+    unpinned = file_blocks(pattern(300_000))
+    assert storage.add_blocks(unpinned, pin=False) == unpinned.cid and unpinned.cid not in storage.pins()
+    assert storage.cat(unpinned.cid) == pattern(300_000)
 
 
 def test_backends_agree(storage, embedded, tmp_path):

@@ -157,10 +157,10 @@ def _contribute(rows: int, features: int) -> dict[str, Any]:
         (contributions.RowIndex, "build", "known_rows"),
         (contributions, "validated_rows", "validate_and_hash"),
         (contributions, "to_parquet", "parquet"),
-        (contributions, "file_cid", "cid"),
+        (contributions, "file_blocks", "cid"),
         (MerkleTree, "from_row_hashes", "tree"),
         (alice.market, "contribute", "transaction"),
-        (alice.storage, "add", "storage"),
+        (alice.storage, "add_blocks", "storage"),
     ):
         _timed(owner_of, name, phase, spent, ends)
     input_kib, reset = _rss_kib(), _reset_peak()

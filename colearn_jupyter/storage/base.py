@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 from ..errors import ColearnError
 from .cid import DAG_PB, decode_cid
-from .unixfs import CHUNK_SIZE, MissingContentError, decode_node, read_file, verified_block, walk_blocks
+from .unixfs import CHUNK_SIZE, FileBlocks, MissingContentError, decode_node, read_file, verified_block, walk_blocks
 
 Source = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 
@@ -75,6 +75,12 @@ class Storage(ABC):
     @abstractmethod
     def add(self, source: Source, *, pin: bool = True) -> str:
         """Store a file (bytes, path or binary file object, streamed) and return its CIDv1."""
+
+    def add_blocks(self, prepared: FileBlocks, *, pin: bool = True) -> str:
+        """Store a file whose blocks this process computed already (:func:`~.unixfs.file_blocks`) and return its
+        CID. This store adds the bytes as :meth:`add` does; a store that writes blocks itself writes these without
+        hashing them again."""
+        return self.add(prepared.data, pin=pin)
 
     @abstractmethod
     def get_block(self, cid: str) -> bytes:

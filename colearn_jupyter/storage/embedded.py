@@ -21,7 +21,7 @@ from filelock import FileLock
 
 from .base import Source, Storage, iter_chunks
 from .cid import decode_cid
-from .unixfs import FileBuilder, MissingContentError
+from .unixfs import FileBlocks, FileBuilder, MissingContentError
 
 
 class EmbeddedStorage(Storage):
@@ -41,7 +41,7 @@ class EmbeddedStorage(Storage):
         return self.blocks_dir / key[-2:] / key
 
     # ------------------------------------------------------------------------------------------------ blocks
-    def put_block(self, cid: str, block: bytes) -> None:
+    def put_block(self, cid: str, block: bytes | memoryview) -> None:
         path = self._path(cid)
         if path.exists():
             return
@@ -74,6 +74,13 @@ class EmbeddedStorage(Storage):
         if pin:
             self.pin(cid)
         return cid
+
+    def add_blocks(self, prepared: FileBlocks, *, pin: bool = True) -> str:
+        for cid, block in prepared.blocks:  # hashed when they were cut: written as they are
+            self.put_block(cid, block)
+        if pin:
+            self.pin(prepared.cid)
+        return prepared.cid
 
     # ------------------------------------------------------------------------------------------------ pins
     def _read_pins(self) -> set[str]:

@@ -116,26 +116,37 @@ class FileBuilder:
     ``put(cid, block)`` is called for every block, leaves first, root last (for example to store them).
     """
 
-    def __init__(self, put: Callable[[str, bytes], None] | None = None):
+    def __init__(self, put: Callable[[str, bytes | memoryview], None] | None = None):
         self._put = put
         self._pending = bytearray()
         self._leaves: list[_Link] = []
         self.size = 0
 
-    def write(self, data: bytes) -> None:
-        self._pending += data
-        self.size += len(data)
-        while len(self._pending) >= CHUNK_SIZE:
-            self._leaf(bytes(self._pending[:CHUNK_SIZE]))
-            del self._pending[:CHUNK_SIZE]
+    def write(self, data: bytes | memoryview) -> None:
+        """Add the next bytes of the file. Whole chunks of ``data`` are hashed (and given to ``put``) as views of
+        it, not copies: ``data`` must not change while the builder or ``put`` holds them."""
+        view = memoryview(data).cast("B")
+        self.size += len(view)
+        if self._pending:
+            taken = CHUNK_SIZE - len(self._pending)
+            self._pending += view[:taken]
+            view = view[taken:]
+            if len(self._pending) < CHUNK_SIZE:
+                return
+            self._leaf(bytes(self._pending))
+            self._pending.clear()
+        while len(view) >= CHUNK_SIZE:
+            self._leaf(view[:CHUNK_SIZE])
+            view = view[CHUNK_SIZE:]
+        self._pending += view
 
-    def _emit(self, block: bytes, codec: int) -> CID:
+    def _emit(self, block: bytes | memoryview, codec: int) -> CID:
         cid = make_cid(block, codec)
         if self._put is not None:
             self._put(str(cid), block)
         return cid
 
-    def _leaf(self, chunk: bytes) -> None:
+    def _leaf(self, chunk: bytes | memoryview) -> None:
         self._leaves.append(_Link(self._emit(chunk, RAW), len(chunk), len(chunk)))
 
     def finish(self) -> tuple[str, int]:
@@ -164,6 +175,32 @@ def file_cid(data: bytes) -> str:
     builder = FileBuilder()
     builder.write(bytes(data))
     return builder.finish()[0]
+
+
+@dataclass(frozen=True)
+class FileBlocks:
+    """A file's bytes cut into its blocks, each with its CID, root last: what storing it writes, hashed once.
+
+    The leaves are views of ``data`` (no copy); :meth:`Storage.add_blocks` stores them without hashing again.
+    Built only by :func:`file_blocks` from bytes this process holds, so every block is what its CID names.
+
+    >>> blocks = file_blocks(b"hello world")
+    >>> blocks.cid == file_cid(b"hello world"), len(blocks.blocks)
+    (True, 1)
+    """
+
+    cid: str
+    data: bytes
+    blocks: tuple[tuple[str, bytes | memoryview], ...]
+
+
+def file_blocks(data: bytes) -> FileBlocks:
+    """The blocks and CID of ``data`` (immutable bytes), computed once (see :class:`FileBlocks`)."""
+    data = bytes(data)  # a copy only when given something mutable
+    blocks: list[tuple[str, bytes | memoryview]] = []
+    builder = FileBuilder(lambda cid, block: blocks.append((cid, block)))
+    builder.write(data)
+    return FileBlocks(builder.finish()[0], data, tuple(blocks))
 
 
 # ---------------------------------------------------------------------------------------------------- reading
