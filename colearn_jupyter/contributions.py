@@ -345,7 +345,7 @@ def _submit(
             # committed: the home's other processes take these rows' hashes from here, not from the file
             key = _file_key(cid, "0x" + tree.root.hex(), signer.address, schema)
             assert tree.row_hashes is not None
-            row_hash_cache(chain.home).put(key, as_list(tree.row_hashes))
+            row_hash_cache(chain.home).put(key, tree.row_hashes)
     except FilesNotStored as error:
         assert receipt is not None
         submission = receipt.event("SubmissionAdded").args["submission_id"]

@@ -26,6 +26,8 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from .homedb import HomeDatabase
 
 _DIGEST = 32
@@ -64,17 +66,24 @@ class RowHashCache:
         self._memory[text] = hashes
         return hashes
 
-    def put(self, key: tuple[str, ...], hashes: Iterable[bytes]) -> None:
-        """Keep ``hashes`` (32 bytes each) for ``key``, here and for every other process of the home."""
-        values = tuple(bytes(h) for h in hashes)
-        if any(len(h) != _DIGEST for h in values):
-            raise ValueError("row hashes are 32 bytes each")
+    def put(self, key: tuple[str, ...], hashes: Iterable[bytes] | np.ndarray) -> None:
+        """Keep ``hashes`` (32 bytes each, or an ``(n, 32)`` array of them) for ``key``, here and for every other
+        process of the home. An array is written as it is, without a Python object per row; this process then reads
+        its entry from the database when it needs it."""
         text = self._key(key)
-        self._memory[text] = values
+        if isinstance(hashes, np.ndarray):
+            if hashes.ndim != 2 or hashes.shape[1] != _DIGEST:
+                raise ValueError(f"row hashes are an (n, {_DIGEST}) array, not one of shape {hashes.shape}")
+            blob = np.ascontiguousarray(hashes, dtype=np.uint8).tobytes()
+            self._memory.pop(text, None)
+        else:
+            values = tuple(bytes(h) for h in hashes)
+            if any(len(h) != _DIGEST for h in values):
+                raise ValueError("row hashes are 32 bytes each")
+            self._memory[text] = values
+            blob = b"".join(values)
         with contextlib.suppress(sqlite3.Error):  # a cache that cannot be written is only slower
-            self._db().execute(
-                "INSERT OR REPLACE INTO row_hashes (key, hashes) VALUES (?, ?)", (text, b"".join(values))
-            )
+            self._db().execute("INSERT OR REPLACE INTO row_hashes (key, hashes) VALUES (?, ?)", (text, blob))
 
 
 _CACHES: dict[Path, RowHashCache] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 
+import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -73,6 +74,17 @@ def test_a_damaged_entry_is_ignored_and_rebuilt(tmp_path):
     assert RowHashCache(tmp_path).get(key) is None  # not a whole number of hashes: computed again
     with pytest.raises(ValueError, match="32 bytes"):
         cache.put(key, [b"short"])
+
+
+def test_an_array_of_hashes_is_kept_as_its_bytes(tmp_path):
+    cache = RowHashCache(tmp_path)
+    key = ("cid", "0xroot", "0xabc", "{}")
+    hashes = np.arange(3 * 32, dtype=np.uint8).reshape(3, 32)
+    cache.put(key, hashes)
+    expected = tuple(row.tobytes() for row in hashes)
+    assert cache.get(key) == expected and RowHashCache(tmp_path).get(key) == expected
+    with pytest.raises(ValueError, match=r"\(n, 32\) array"):
+        cache.put(key, np.zeros((2, 31), dtype=np.uint8))
 
 
 def test_a_new_process_checks_training_rows_without_fetching_the_training_file(chain, iris_frame, monkeypatch):
