@@ -288,12 +288,11 @@ def report(figures: dict[str, Any]) -> str:
 def chart(figures: dict[str, Any]) -> Any:
     """A plotly figure of the headline figures: throughput by processes, send latency by chain length, the paper's
     operations beside ours, and verification speed by size (the panels whose benchmark ran)."""
+    import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     benches = figures["benches"]
     panels: list[tuple[str, list[Any]]] = []
-    import plotly.graph_objects as go
-
     throughput = benches.get("throughput", {}).get("runs")
     if throughput:
         panels.append(("contributions per second", [go.Bar(x=[str(r["processes"]) for r in throughput],
