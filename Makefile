@@ -46,7 +46,7 @@ lint: install
 
 # Two workers, each with its own colearn home and devnet; a file's tests stay together (module fixtures).
 test-python: install  ## pytest against the real devnet, IPFS node and contracts; the example notebooks
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --durations=25
 
 test-frontend: install  ## jest tests of the JupyterLab extension
 	cd labextension && npm test -- --silent
