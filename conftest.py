@@ -15,6 +15,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 from colearn_jupyter import Chain, Devnet, Marketplace, Terms
+from colearn_jupyter.errors import DevnetError
 from colearn_jupyter.formats.data import Column, FeatureSchema, encode_row, onchain_schema
 from colearn_jupyter.marketplace import LinearTerms
 from colearn_jupyter.merkle import MerkleTree, contributor_key, test_row_nonce
@@ -32,6 +33,12 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
 def pytest_sessionfinish(session, exitstatus):
+    # A thread of this process still running (a daemon a test gave up on, a server's warm-up) must not start the
+    # devnet again once it is reset: that node would run on after the tests, in its own session.
+    def _ended(self: Devnet) -> str:
+        raise DevnetError("the test session has ended: no devnet starts now")
+
+    Devnet.ensure_running = Devnet.start = _ended  # type: ignore[method-assign]
     Devnet(_HOME).reset()
     shutil.rmtree(_HOME, ignore_errors=True)
 
