@@ -58,7 +58,7 @@ test-ui: install  ## Playwright in Debian's chromium against a live JupyterLab
 test: lint test-contracts test-python test-soak test-frontend test-ui  ## set everything up and run every test
 
 bench: install  ## run every benchmark at full size; rewrite docs/benchmarks.md (targets, before and now) and a chart
-	$(BIN)/colearn bench --report docs/benchmarks.md --chart bench-chart.html
+	$(BIN)/colearn bench --report docs/benchmarks.md --figures docs/benchmarks.json --chart bench-chart.html
 
 bench-devnet: install  ## durable send latency after 100, 1,000 and 10,000 transactions; recovery after a SIGKILL
 	$(BIN)/python -m colearn_jupyter.bench.devnet

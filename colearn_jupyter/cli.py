@@ -9,7 +9,7 @@ Examples::
     colearn class create --students 30   # a funded account for every student (devnet)
     colearn deploy --account ./keystore.json   # deploy the marketplace on a configured RPC URL
     colearn bench --quick --json   # every benchmark at small sizes (CI checks the shape)
-    colearn bench --report docs/benchmarks.md --chart bench.html   # all, full size: what `make bench` runs
+    colearn bench --report docs/benchmarks.md --chart bench.html   # all, full size (make bench keeps the figures)
     colearn bench ops           # the source paper's Table 1 operations, its figures beside ours and the ratio
     colearn bench gas --json    # gas of every marketplace operation
     colearn bench throughput    # sustained contributions per second from 1, 4 and 16 processes
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 from typing import TYPE_CHECKING
@@ -99,17 +100,36 @@ def _bench(args: argparse.Namespace) -> int:
         if value is not None:
             for name, keyword in targets:
                 overrides.setdefault(name, {})[keyword] = tuple(value) if isinstance(value, list) else value
-    names = [_BENCH_ALIASES.get(args.what, args.what)] if args.what else None
-    progress = None if args.json or args.what else (lambda line: print(line, file=sys.stderr, flush=True))
+    names = list(dict.fromkeys(_BENCH_ALIASES.get(name, name) for name in args.what)) or None
+    unknown = [name for name in names or [] if name not in suite.BENCHES]
+    if unknown:
+        print(f"colearn bench: no benchmark named {', '.join(unknown)}; choose from {', '.join(suite.BENCHES)} "
+              f"(or {', '.join(_BENCH_ALIASES)})", file=sys.stderr)  # fmt: skip
+        return 2
+    progress = None if args.json or names else (lambda line: print(line, file=sys.stderr, flush=True))
+    earlier = None
+    if args.figures and os.path.exists(args.figures):
+        with open(args.figures, encoding="utf-8") as handle:
+            earlier = json.load(handle)
+        if bool(earlier.get("quick")) != args.quick:
+            print(f"colearn bench: {args.figures} holds {'quick' if earlier.get('quick') else 'full-size'} figures; "
+                  "run with the same sizes, or give another --figures file", file=sys.stderr)  # fmt: skip
+            return 2
     figures = suite.run(names, quick=args.quick, overrides=overrides, progress=progress)
+    report = suite.merge(earlier, figures) if earlier is not None else figures
+    if args.figures:
+        with open(args.figures, "w", encoding="utf-8") as handle:
+            json.dump(report, handle, indent=1)
+            handle.write("\n")
+    figures = report if args.figures else figures
     if args.report:
         with open(args.report, "w", encoding="utf-8") as handle:
             handle.write(suite.report(figures) + "\n")
     if args.chart:
         suite.chart(figures).write_html(args.chart, include_plotlyjs=True)
     if args.json:
-        print(json.dumps(figures["benches"][names[0]] if names else figures, indent=1))
-    elif names:
+        print(json.dumps(figures["benches"][names[0]] if names and len(names) == 1 else figures, indent=1))
+    elif names and len(names) == 1:
         print(suite.tables(figures)[names[0]])
     else:
         for name, table in suite.tables(figures).items():
@@ -245,12 +265,20 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     bench = commands.add_parser(
         "bench",
         help="measure costs and speeds",
-        description="Run one benchmark, or all of them when none is named. Benchmarks print figures; they never "
-        "assert on time. --quick uses small sizes (CI checks only the shape of the figures); make bench writes "
-        "docs/benchmarks.md with --report.",
+        description="Run the named benchmarks, or all of them when none is named. Benchmarks print figures; they "
+        "never assert on time. --quick uses small sizes (CI checks only the shape of the figures); make bench writes "
+        "docs/benchmarks.md with --report, keeping the figures in docs/benchmarks.json (--figures) so that a rerun "
+        "of a few benchmarks keeps the others'.",
     )
     names = ["ops", "gas", "throughput", "growth", "verify", "rows", "market", "storage", "first-call", "paper", "api"]
-    bench.add_argument("what", nargs="?", choices=names, help="the benchmark (default: all; paper = ops, api = market)")
+    bench.add_argument(
+        "what",
+        nargs="*",
+        metavar="NAME",
+        help=f"benchmarks to run, of {', '.join(names)} (default: all; paper = ops, api = market)",
+    )
+    bench.add_argument("--figures", metavar="PATH", help="a JSON file of figures: the benchmarks run now replace "
+                       "theirs in it, the others are kept, and --report and --chart show them all")  # fmt: skip
     bench.add_argument("--quick", action="store_true", help="small sizes: seconds, not minutes")
     bench.add_argument("--json", action="store_true", help="print figures as JSON")
     bench.add_argument("--report", metavar="PATH", help="write the Markdown report (the targets, before and now)")

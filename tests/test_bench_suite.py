@@ -66,6 +66,43 @@ def test_report_and_chart(quick):
     assert "plotly" in quick["chart"].lower() and "contributions per second" in quick["chart"]
 
 
+def test_a_rerun_replaces_its_figures_and_keeps_the_others(quick):
+    earlier = quick["figures"]
+    gas = {**earlier["benches"]["gas"], "gas": {**earlier["benches"]["gas"]["gas"], "publish": 999_999}}
+    when = {"date": "2030-01-01 00:00 UTC", "commit": "abc1234", "load_average": [0.1, 0.1, 0.1]}
+    later = {"machine": earlier["machine"], "quick": True, "seconds": {"gas": 1.5}, "benches": {"gas": gas},
+             "measured": {"gas": when}}  # fmt: skip
+    merged = suite.merge(earlier, later)
+    assert list(merged["benches"]) == list(suite.BENCHES)  # every benchmark, in the usual order
+    assert merged["benches"]["gas"] is gas and merged["benches"]["ops"] == earlier["benches"]["ops"]
+    assert merged["measured"]["gas"] == when and merged["measured"]["ops"] == earlier["measured"]["ops"]
+    assert merged["seconds"]["gas"] == 1.5 and merged["seconds"]["ops"] == earlier["seconds"]["ops"]
+    (publish,) = [t for t in merged["targets"] if (t["bench"], t["what"]) == ("gas", "publish")]
+    assert (publish["now"], publish["met"]) == (999_999, False)  # the targets are read again
+    report = suite.report(merged)
+    assert "measured 2030-01-01 00:00 UTC at commit abc1234, load average 0.1, 0.1, 0.1" in report
+    with pytest.raises(ValueError, match="quick sizes"):
+        suite.merge(earlier, {**later, "quick": False})
+
+
+def test_the_command_reruns_named_benchmarks_into_a_figures_file(quick, colearn_home, tmp_path):
+    figures, report = tmp_path / "figures.json", tmp_path / "report.md"
+    figures.write_text(json.dumps(quick["figures"]))
+    command = [str(Path(sys.executable).parent / "colearn"), "bench", "market", "--quick", "--figures", str(figures),
+               "--report", str(report)]  # fmt: skip
+    env = {**os.environ, "COLEARN_HOME": str(colearn_home)}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    updated = json.loads(figures.read_text())
+    assert list(updated["benches"]) == list(suite.BENCHES)
+    assert updated["benches"]["gas"] == quick["figures"]["benches"]["gas"]  # kept as it was
+    assert updated["measured"]["market"] != quick["figures"]["measured"]["market"]  # measured again
+    assert all(f"### `colearn bench {name}`" in report.read_text() for name in suite.BENCHES)
+    full = subprocess.run([*command[:3], "--figures", str(figures)], capture_output=True, text=True, timeout=60,
+                          env=env)  # fmt: skip
+    assert full.returncode == 2 and "quick" in full.stderr  # full-size figures are not mixed with quick ones
+
+
 def test_gas(quick):
     figures = quick["figures"]["benches"]["gas"]
     gas = figures["gas"]

@@ -196,12 +196,13 @@ def run(
     unknown = [name for name in chosen if name not in BENCHES]
     if unknown:
         raise ValueError(f"no benchmark named {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
-    figures: dict[str, Any] = {"machine": machine(), "quick": quick, "seconds": {}, "benches": {}}
+    figures: dict[str, Any] = {"machine": machine(), "quick": quick, "seconds": {}, "benches": {}, "measured": {}}
     for name in chosen:
         bench = BENCHES[name]
         kwargs = {**(bench.quick if quick else bench.full), **(overrides or {}).get(name, {})}
         if progress:
             progress(f"colearn bench {name}: {bench.describe}")
+        figures["measured"][name] = _when()
         started = time.perf_counter()
         try:
             measure, _ = bench.functions()
@@ -212,6 +213,33 @@ def run(
         figures["seconds"][name] = round(time.perf_counter() - started, 1)
     figures["targets"] = evaluate(figures["benches"])
     return figures
+
+
+def _when() -> dict[str, Any]:
+    """When and on what a benchmark starts: the date, the commit and the load average of that moment."""
+    now = machine()
+    return {key: now[key] for key in ("date", "commit", "load_average")}
+
+
+def merge(earlier: Mapping[str, Any], later: Mapping[str, Any]) -> dict[str, Any]:
+    """The figures of ``earlier`` with every benchmark that ``later`` ran replaced by its new figures (its time,
+    commit and load average kept with it), and the targets evaluated again: rerunning a few benchmarks after a
+    change updates the report without running them all (``colearn bench NAME... --figures PATH``).
+
+    Quick figures and full-size ones are never mixed: merging them raises :class:`ValueError`.
+    """
+    if bool(earlier.get("quick")) != bool(later.get("quick")):
+        raise ValueError("these figures were measured at quick sizes and those at full size: run every benchmark again")
+    merged: dict[str, Any] = {"machine": dict(later["machine"]), "quick": later["quick"]}
+    for part in ("seconds", "benches", "measured"):
+        merged[part] = {**earlier.get(part, {}), **later.get(part, {})}
+    for name in earlier.get("benches", {}):  # figures written before benchmarks kept their own date
+        merged["measured"].setdefault(name, {k: earlier["machine"].get(k) for k in ("date", "commit", "load_average")})
+    ordered = [name for name in BENCHES if name in merged["benches"]]
+    for part in ("seconds", "benches", "measured"):
+        merged[part] = {name: merged[part][name] for name in ordered if name in merged[part]}
+    merged["targets"] = evaluate(merged["benches"])
+    return merged
 
 
 def evaluate(benches: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -255,18 +283,22 @@ def _number(value: float | None, unit: str) -> str:
 def report(figures: dict[str, Any]) -> str:
     """``docs/benchmarks.md``: the machine, the targets with the figures before and now, each table."""
     m = figures["machine"]
-    at = f", at commit {m['commit']}" if m.get("commit") else ""
+    measured = figures.get("measured", {})
+    dates = sorted({when["date"] for when in measured.values() if when.get("date")}) or [m["date"]]
     lines = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (`colearn bench --report docs/benchmarks.md`); do not edit by hand. Every figure",
-        "comes from the run below, on this machine. Benchmarks print figures and never assert on time; CI runs",
+        "Written by `make bench` (`colearn bench --report docs/benchmarks.md --figures docs/benchmarks.json`); do",
+        "not edit by hand. `colearn bench NAME... --report docs/benchmarks.md --figures docs/benchmarks.json` reruns",
+        "some benchmarks and keeps the others' figures. Every figure comes from a run on this machine, at the date,",
+        "commit and load average its section gives. Benchmarks print figures and never assert on time; CI runs",
         "`colearn bench --quick --json` and checks only the shape of the output and the gas ratios.",
         "",
-        f"- Measured: {m['date']}{' (quick sizes)' if figures['quick'] else ''}{at}",
+        f"- Measured: {dates[0]}{f' to {dates[-1]}' if len(dates) > 1 else ''}"
+        f"{' (quick sizes)' if figures['quick'] else ''}",
         f"- Machine: {m['cpu'] or 'unknown CPU'}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}",
-        f"- Load average at the start: {', '.join(map(str, m['load_average']))} (read ratios rather than absolute",
-        "  times when it is high: the benchmarks share the cores with whatever else runs)",
+        "- Read ratios rather than absolute times where the load average was high: the benchmarks share the cores",
+        "  with whatever else runs",
         "",
         "## Targets (issue 13)",
         "",
@@ -280,8 +312,11 @@ def report(figures: dict[str, Any]) -> str:
     lines += ["", "## Figures", ""]
     for name, table in tables(figures).items():
         seconds = figures["seconds"].get(name)
-        lines += [f"### `colearn bench {name}`", "", f"{BENCHES[name].describe} ({seconds} s to run).", "",
-                  "```", table, "```", ""]  # fmt: skip
+        when = measured.get(name) or {k: m.get(k) for k in ("date", "commit", "load_average")}
+        at = f" at commit {when['commit']}" if when.get("commit") else ""
+        load = ", ".join(map(str, when.get("load_average") or []))
+        lines += [f"### `colearn bench {name}`", "", f"{BENCHES[name].describe} ({seconds} s to run; measured "
+                  f"{when.get('date')}{at}, load average {load}).", "", "```", table, "```", ""]  # fmt: skip
     return "\n".join(lines)
 
 
