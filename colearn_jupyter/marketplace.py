@@ -640,10 +640,18 @@ class Marketplace:
         are named and typed as the contract's ABI has them (``modelId``, bytes as bytes). A log that does not decode
         is left out. What only events hold (names, metadata and data CIDs) is remembered, so that reading these
         models and submissions with the views costs no further query."""
+        return self.decode_logs(self.chain.request(*self.logs_request(from_block, to_block, names)))
+
+    def logs_request(self, from_block: int, to_block: int, names: Sequence[str] | None = None) -> tuple[str, list[Any]]:
+        """The JSON-RPC ``eth_getLogs`` of :meth:`raw_events` (method and parameters), to send alone or in a batch
+        (:meth:`Chain.batch <colearn_jupyter.chain.Chain.batch>`); :meth:`decode_logs` decodes its result."""
         wanted = [Web3.to_hex(self._codecs.topics[name]) for name in (names or self._codecs.topics)]
-        logs = self.chain.w3.eth.get_logs(
-            {"address": self.address, "fromBlock": from_block, "toBlock": to_block, "topics": [wanted]}
-        )
+        return "eth_getLogs", [
+            {"address": self.address, "fromBlock": hex(from_block), "toBlock": hex(to_block), "topics": [wanted]}
+        ]
+
+    def decode_logs(self, logs: Sequence[Any]) -> list[tuple[str, dict[str, Any], int, int]]:
+        """The result of :meth:`logs_request` (logs as the node sends them) as :meth:`raw_events` gives it."""
         out = []
         for log in logs:
             try:
@@ -659,7 +667,7 @@ class Marketplace:
                 )
             elif name == "SubmissionAdded":
                 self._remember_added(args)
-            out.append((name, args, log["blockNumber"], log["logIndex"]))
+            out.append((name, args, _integer(log["blockNumber"]), _integer(log["logIndex"])))
         return out
 
     def remember(self, models: Sequence[ModelInfo] = (), submissions: Sequence[Submission] = ()) -> None:
