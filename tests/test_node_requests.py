@@ -3,17 +3,36 @@ for a node on this machine (while a remote node is reached through the environme
 
 from __future__ import annotations
 
+import collections
 import http.server
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 import requests
+from sklearn.linear_model import LogisticRegression
 from web3.exceptions import ContractCustomError, TransactionNotFound
 
-from colearn_jupyter import Chain, MarketplaceError
+import colearn_jupyter.devnet as devnet_module
+from colearn_jupyter import Chain, MarketplaceError, Session
+from colearn_jupyter.bench.homes import throwaway_devnet
 from colearn_jupyter.chain import _DevnetProvider, _Provider, is_loopback_http
+
+#: HTTP requests to the node that one 10-row contribution made before (web3 calls one by one: 17, and the devnet's
+#: journal commit 4), and the most it may make now, measured with nothing else mining (9 to 10, as the first
+#: receipt poll sometimes comes before the node has mined the transaction).
+REQUESTS_BEFORE = 21
+REQUESTS_NOW = 11
+
+
+def _rows(seed: int, count: int = 10) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(0, 10, count).round(6), rng.uniform(0, 10, count).round(6)
+    return pd.DataFrame({"x": x, "y": y, "label": (x > y).astype("int64")})
 
 
 class _FakeProxy(http.server.BaseHTTPRequestHandler):
@@ -99,3 +118,44 @@ def test_a_batch_hands_back_each_calls_result_or_error(chain, market):
         market.view_result("getSubmission", call)  # as market.submission(10**9) refuses it
     assert refused.value.name == "UnknownSubmission"
     assert chain.batch([]) == []
+
+
+def test_a_contribution_asks_the_node_few_things(monkeypatch):
+    """Counted through the provider (requests and batches) and the devnet's journal commits, on a devnet of its
+    own (nothing else mining): at most REQUESTS_NOW requests, where there were REQUESTS_BEFORE."""
+    with throwaway_devnet("colearn-requests-") as (_, chain):
+        owner = Session("owner", chain=chain)
+        train, test = _rows(1, 40), _rows(2, 20)
+        clf = LogisticRegression().fit(train[["x", "y"]], train["label"])
+        model = owner.publish(clf, name="requests", train=train, test=test, label="label", window="1d", pool="1")
+        alice = owner.as_account("alice")
+        alice.contribute(model.id, _rows(3))  # warm: the index, the model's metadata, the connections
+
+        sent: collections.Counter[str] = collections.Counter()
+        calls: collections.Counter[str] = collections.Counter()
+
+        def counted(owner: object, name: str, kind: str, methods: Callable[..., list[str]]) -> None:
+            real = getattr(owner, name)
+
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                sent[kind] += 1
+                calls.update(methods(*args))
+                return real(*args, **kwargs)
+
+            monkeypatch.setattr(owner, name, wrapper)
+
+        provider = type(chain.w3.provider)
+        counted(provider, "make_request", "one", lambda _, method, params: [method])
+        counted(provider, "make_batch_request", "batch", lambda _, batch: [method for method, _ in batch])
+        counted(devnet_module, "_kept_batch", "journal", lambda _, batch, **k: [method for method, _ in batch])
+        counted(devnet_module, "rpc_call", "devnet", lambda _, method, *a, **k: [method])
+        counted(devnet_module, "rpc_batch", "devnet", lambda _, batch, *a, **k: [method for method, _ in batch])
+        rounds = 5
+        for seed in range(rounds):
+            submission = alice.contribute(model.id, _rows(100 + seed))
+            assert submission.row_count == 10 and submission.contributor == alice.account.address
+        per_contribution = sum(sent.values()) / rounds
+        assert per_contribution <= REQUESTS_NOW < REQUESTS_BEFORE, (sent, calls)
+        assert sent["devnet"] == 0 and sent["journal"] == rounds  # one request to make each block durable
+        assert calls["eth_sendRawTransaction"] == rounds and calls["eth_estimateGas"] == rounds  # still simulated
+        assert calls["eth_blockNumber"] == 0 and calls["eth_chainId"] == 0
