@@ -7,6 +7,7 @@ import collections
 import http.server
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from web3.exceptions import ContractCustomError, TransactionNotFound
 
 import colearn_jupyter.devnet as devnet_module
-from colearn_jupyter import Chain, MarketplaceError, Session
+from colearn_jupyter import Chain, ChainError, MarketplaceError, Session
 from colearn_jupyter.bench.homes import throwaway_devnet
 from colearn_jupyter.chain import _DevnetProvider, _Provider, is_loopback_http
 
@@ -97,6 +98,60 @@ def test_a_node_on_this_machine_never_reads_proxy_settings(proxy, chain, monkeyp
     devnet_chain.transfer(devnet_chain.account("deployer"), devnet_chain.account("carol"), 1)
     assert devnet_chain.devnet is not None and devnet_chain.devnet.url
     assert proxy == []
+
+
+class _FakeNode(_FakeProxy):
+    """A JSON-RPC node (chain id 1337, block 7) that keeps connections alive (HTTP/1.1), or, with ``hang_up``, closes
+    each one after answering without saying so; counts the connections it accepted."""
+
+    protocol_version = "HTTP/1.1"
+    hang_up = False
+    connections = 0
+    closed = 0
+
+    def setup(self) -> None:
+        type(self).connections += 1
+        super().setup()
+
+    def finish(self) -> None:
+        super().finish()
+        type(self).closed += 1
+
+    def do_POST(self) -> None:
+        super().do_POST()
+        self.close_connection = self.hang_up
+
+
+@pytest.mark.parametrize("hang_up", [False, True])
+def test_a_node_on_this_machine_is_asked_over_one_kept_connection(hang_up):
+    handler = type("Node", (_FakeNode,), {"hang_up": hang_up, "connections": 0, "closed": 0, "seen": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    chain = Chain(rpc_url=f"http://127.0.0.1:{server.server_address[1]}")
+
+    def hung_up() -> None:  # until the node has closed the connection (reusing one as it closes fails, as before)
+        deadline = time.monotonic() + 10
+        while hang_up and handler.closed < handler.connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.02 if hang_up else 0)
+
+    try:
+        assert chain.chain_id == 1337
+        for _ in range(3):
+            hung_up()
+            assert int(chain.request("eth_blockNumber"), 16) == 7
+        hung_up()
+        assert [int(n, 16) for n in chain.batch([("eth_blockNumber", []), ("eth_chainId", [])])] == [7, 1337]
+        assert len(handler.seen) == 5
+        assert handler.connections == (5 if hang_up else 1)  # a connection the node closed is opened again
+    finally:
+        server.shutdown()
+        server.server_close()
+    if hang_up:  # no connection left: the node is gone, as requests says it (the devnet's provider restarts on it)
+        with pytest.raises(requests.exceptions.ConnectionError):
+            chain.request("eth_blockNumber")
+    with pytest.raises(ChainError, match="no node answers at"):
+        _ = Chain(rpc_url=chain.settings.rpc_url).chain_id
 
 
 def test_loopback_urls():
