@@ -299,8 +299,8 @@ class Chain:
             return [self._result_or_error(method, params) for method, params in calls]
         try:
             responses = w3.provider.make_batch_request(calls)  # type: ignore[attr-defined, arg-type]
-        except (Web3RPCError, ValueError, TypeError, KeyError):  # an answer that is not a batch: ask one by one
-            responses = None
+        except (Web3RPCError, ValueError, TypeError, KeyError, requests.exceptions.HTTPError):
+            responses = None  # a node that refuses batches (an error status, or an answer that is not a batch)
         if not isinstance(responses, list) or len(responses) != len(calls):
             responses = [None] * len(calls)
         results: list[Any] = []

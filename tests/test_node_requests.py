@@ -154,6 +154,28 @@ def test_a_node_on_this_machine_is_asked_over_one_kept_connection(hang_up):
         _ = Chain(rpc_url=chain.settings.rpc_url).chain_id
 
 
+class _NoBatches(_FakeNode):
+    """A node that answers a batch with an error status."""
+
+    def do_POST(self) -> None:
+        if self.rfile.peek(1)[:1] == b"[":
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_error(400, "batches are not served here")
+            return
+        super().do_POST()
+
+
+def test_a_node_that_refuses_batches_is_asked_one_call_at_a_time():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), type("Node", (_NoBatches,), {"seen": []}))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        chain = Chain(rpc_url=f"http://127.0.0.1:{server.server_address[1]}")
+        assert [int(n, 16) for n in chain.batch([("eth_blockNumber", []), ("eth_chainId", [])])] == [7, 1337]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_loopback_urls():
     assert is_loopback_http("http://127.0.0.5:8545") and is_loopback_http("http://[::1]:8545")
     assert not is_loopback_http("http://localhost.example.org:8545") and not is_loopback_http("ws://127.0.0.1:1")
