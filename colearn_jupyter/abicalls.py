@@ -4,9 +4,11 @@
 through recursive formatters, and, with ``decode_tuples=True``, builds a new named-tuple class (with ``eval``) for
 every struct it returns: about 40 ms for one ``getModel`` on a busy machine, most of a contribution's CPU time.
 :class:`ReadCalls` works out each function's selector and types once, encodes with :mod:`eth_abi`, sends one
-``eth_call`` through the same web3 (so a revert raises the same ``ContractCustomError`` or ``ContractLogicError``)
-and decodes into named tuples of classes made once per struct. The results are the same as web3's: addresses
-checksummed, one output unwrapped, structs as named tuples with the ABI's field names.
+``eth_call`` through :meth:`Chain.request <colearn_jupyter.chain.Chain.request>` (web3's error handling without its
+request formatters: a revert raises the same ``ContractCustomError`` or ``ContractLogicError``) and decodes into
+named tuples of classes made once per struct. The results are the same as web3's: addresses checksummed, one output
+unwrapped, structs as named tuples with the ABI's field names. Transactions are encoded here too
+(:meth:`ReadCalls.encode`): for arguments :mod:`eth_abi` takes as they are, the bytes are web3's.
 
 >>> abi = [{"type": "function", "name": "pair", "stateMutability": "view", "inputs": [],
 ...         "outputs": [{"name": "", "type": "tuple", "internalType": "struct P", "components": [
@@ -85,6 +87,25 @@ class ReadCalls:
         shaped = [_shape(entry, value) for entry, value in zip(self._functions[name]["outputs"], values, strict=True)]
         return shaped[0] if len(shaped) == 1 else shaped
 
-    def call(self, w3: Any, address: str, name: str, *args: Any) -> Any:
-        """Call view function ``name`` of the contract at ``address`` (at the latest block)."""
-        return self.decode(name, w3.eth.call({"to": address, "data": self.encode(name, *args)}))
+    def payable(self, name: str) -> bool:
+        """Whether function ``name`` takes ether."""
+        return self._functions[name].get("stateMutability") == "payable"
+
+    def request(self, address: str, name: str, *args: Any, block: int | str = "latest") -> tuple[str, list[Any]]:
+        """The JSON-RPC ``eth_call`` of view function ``name`` (method and parameters), to send alone or in a batch;
+        :meth:`decode` its result."""
+        data = "0x" + self.encode(name, *args).hex()
+        return "eth_call", [{"to": address, "data": data}, hex(block) if isinstance(block, int) else block]
+
+    def call(self, node: Any, address: str, name: str, *args: Any, block: int | str = "latest") -> Any:
+        """Call view function ``name`` of the contract at ``address`` (at the latest block, or ``block``) through
+        ``node``: a :class:`~colearn_jupyter.chain.Chain` (its :meth:`~colearn_jupyter.chain.Chain.request`, no
+        web3 formatting) or a ``Web3`` (``w3.eth.call``)."""
+        if hasattr(node, "request"):
+            return self.decode(name, _bytes(node.request(*self.request(address, name, *args, block=block))))
+        return self.decode(name, node.eth.call({"to": address, "data": self.encode(name, *args)}, block))
+
+
+def _bytes(result: str | bytes) -> bytes:
+    """An ``eth_call`` result (hex text from the node) as bytes."""
+    return bytes.fromhex(result[2:]) if isinstance(result, str) else bytes(result)

@@ -20,15 +20,24 @@ transaction certainly did not happen (:class:`~colearn_jupyter.errors.Transactio
 from __future__ import annotations
 
 import contextlib
+import http.client
+import ipaddress
+import select
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
+from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from filelock import FileLock
 from web3 import Web3
+from web3._utils.http_session_manager import HTTPSessionManager
+from web3._utils.method_formatters import get_error_formatters, get_null_result_formatters, receipt_formatter
+from web3.datastructures import AttributeDict
 from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.providers.rpc import HTTPProvider
 
@@ -61,12 +70,116 @@ def on_signed(hook: SignedHook) -> Iterator[None]:
         _SIGNED_HOOK.reset(token)
 
 
-class _DevnetProvider(HTTPProvider):
+def is_loopback_http(url: str) -> bool:
+    """Whether ``url`` is plain HTTP to this machine (``localhost``, ``127.0.0.0/8``, ``::1``): no proxy, certificate
+    or netrc setting of the environment can apply to it.
+
+    >>> is_loopback_http("http://127.0.0.1:8645"), is_loopback_http("http://localhost:8545/")
+    (True, True)
+    >>> is_loopback_http("https://localhost:8545"), is_loopback_http("http://10.0.0.5:8545")
+    (False, False)
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return False
+    host = parts.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _LoopbackSessions(HTTPSessionManager):
+    """How web3's HTTP provider posts to a node on this machine: over one kept-alive ``http.client`` connection per
+    thread and URL, never reading the environment. requests re-reads the proxy variables (HTTP(S)_PROXY, NO_PROXY)
+    and the netrc file for every request, and prepares, hooks and adapts each one: about a fifth of a
+    contribution's CPU, although none of it applies to loopback. Failures raise what requests raises (a
+    ``requests.ConnectionError`` when the node is gone, which the devnet's provider answers by restarting it;
+    ``requests.Timeout``; ``requests.HTTPError`` for an error status), so the callers see no difference.
+    ``cache_and_return_session`` (GET requests, which colearn does not make) gives a requests session that does
+    not read the environment either."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._local = threading.local()
+
+    def cache_and_return_session(  # type: ignore[override]
+        self, endpoint_uri: Any, session: requests.Session | None = None, request_timeout: float | None = None
+    ) -> requests.Session:
+        cached = getattr(self._local, "session", None)
+        if cached is None:
+            cached = self._local.session = requests.Session()
+            cached.trust_env = False
+        return cached
+
+    def make_post_request(self, endpoint_uri: Any, data: bytes | dict[str, Any], **kwargs: Any) -> bytes:  # type: ignore[override]
+        if not isinstance(data, (bytes, str)) or kwargs.get("stream"):
+            return super().make_post_request(endpoint_uri, data, **kwargs)  # what colearn never sends: as web3 does
+        timeout = kwargs.get("timeout") or 60
+        connections: dict[str, http.client.HTTPConnection] = self._local.__dict__.setdefault("connections", {})
+        connection = connections.get(endpoint_uri)
+        if connection is not None and _dropped(connection):
+            connection.close()
+            connection = None
+        if connection is None:
+            parts = urlsplit(endpoint_uri)
+            connection = connections[endpoint_uri] = http.client.HTTPConnection(
+                parts.hostname, parts.port or 80, timeout=timeout
+            )
+        try:
+            connection.timeout = timeout
+            if connection.sock is not None:
+                connection.sock.settimeout(timeout)
+            connection.request("POST", urlsplit(endpoint_uri).path or "/", data, kwargs.get("headers") or {})
+            response = connection.getresponse()
+            body = response.read()
+        except TimeoutError as error:
+            connections.pop(endpoint_uri, None)
+            connection.close()
+            raise requests.exceptions.Timeout(f"{endpoint_uri} did not answer within {timeout} s") from error
+        except (OSError, http.client.HTTPException) as error:
+            connections.pop(endpoint_uri, None)
+            connection.close()
+            raise requests.exceptions.ConnectionError(f"{endpoint_uri}: {error!r}") from error
+        if response.will_close:
+            connections.pop(endpoint_uri, None)
+            connection.close()
+        if response.status >= 400:
+            raise requests.exceptions.HTTPError(f"{response.status} {response.reason} from {endpoint_uri}")
+        return body
+
+
+def _dropped(connection: http.client.HTTPConnection) -> bool:
+    """Whether a kept-alive connection was closed by the node (its socket reads as ready: end of file), as urllib3
+    checks before it reuses one."""
+    sock = connection.sock
+    if sock is None:
+        return True
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
+
+
+class _Provider(HTTPProvider):
+    """web3's HTTP provider; a node on this machine over plain HTTP is reached without reading proxy settings
+    (:class:`_LoopbackSessions`), any other URL exactly as web3 reaches it (proxies, CA bundles and all)."""
+
+    def __init__(self, url: str):
+        super().__init__(url, request_kwargs={"timeout": 60})
+        self.loopback = is_loopback_http(url)
+        if self.loopback:
+            self._request_session_manager = _LoopbackSessions()
+
+
+class _DevnetProvider(_Provider):
     """An HTTP provider that restarts the devnet (with its saved state) when the node has gone away."""
 
     def __init__(self, devnet: Devnet):
         self._devnet = devnet
-        super().__init__(devnet.ensure_running(), request_kwargs={"timeout": 60})
+        super().__init__(devnet.ensure_running())
 
     def make_request(self, method, params):  # type: ignore[override]
         try:
@@ -74,6 +187,45 @@ class _DevnetProvider(HTTPProvider):
         except requests.exceptions.ConnectionError:
             self.endpoint_uri = self._devnet.ensure_running()
             return super().make_request(method, params)
+
+    def make_batch_request(self, batch_requests):  # type: ignore[override]
+        try:
+            return super().make_batch_request(batch_requests)
+        except requests.exceptions.ConnectionError:
+            self.endpoint_uri = self._devnet.ensure_running()
+            return super().make_batch_request(batch_requests)
+
+
+@cache
+def _formatters(method: str) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """web3's own error and null-result handling of ``method``: a revert raises ``ContractLogicError`` or
+    ``ContractCustomError``, a missing receipt ``TransactionNotFound``, as through ``w3.eth``."""
+    return get_error_formatters(method), get_null_result_formatters(method)  # type: ignore[arg-type]
+
+
+def _rpc_value(value: Any) -> Any:
+    """A transaction field as JSON-RPC has it: integers and bytes in hex."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return hex(value)
+    if isinstance(value, (bytes, bytearray)):
+        return "0x" + bytes(value).hex()
+    return value
+
+
+def rpc_transaction(transaction: dict[str, Any]) -> dict[str, Any]:
+    """A transaction dict (as web3 builds them: ``chainId``, ``maxFeePerGas``, ``data``…) as a JSON-RPC parameter:
+    integers and bytes in hex, and, as web3 sends it, no empty ``to`` (a contract creation) or ``gasPrice``.
+
+    >>> rpc_transaction({"from": "0xAb", "value": 10, "data": b"\\x01", "chainId": 31337, "to": b""})
+    {'from': '0xAb', 'value': '0xa', 'data': '0x01', 'chainId': '0x7a69'}
+    """
+    return {
+        key: _rpc_value(value)
+        for key, value in transaction.items()
+        if not (key in ("to", "gasPrice") and value in ("", b"", None))
+    }
 
 
 class Chain:
@@ -95,6 +247,10 @@ class Chain:
         self._w3: Web3 | None = None
         self._chain_id: int | None = None
         self._local_node: bool | None = None
+        self._home: Path | None = None
+        #: The newest block in which this process found one of the transactions it sent (or settled) mined and
+        #: durable (-1: none yet): a block that certainly exists, which the market index reads events up to.
+        self.newest_block = -1
 
     # ------------------------------------------------------------------------------------------------ connection
     @property
@@ -104,7 +260,7 @@ class Chain:
             if self.devnet is not None:
                 provider: HTTPProvider = _DevnetProvider(self.devnet)
             else:
-                provider = HTTPProvider(self.settings.rpc_url, request_kwargs={"timeout": 60})
+                provider = _Provider(self.settings.rpc_url)
             w3 = Web3(provider)
             # Neither is of use here and both cost at every call: "validation" asks the node for its chain id before
             # each eth_call, estimate and send (the transactions built here carry the id read once, below), and
@@ -120,6 +276,49 @@ class Chain:
                 ) from None
             self._w3 = w3
         return self._w3
+
+    def request(self, method: str, params: Sequence[Any] = ()) -> Any:
+        """One JSON-RPC call; its result as the node sent it (hex strings, no web3 result formatting).
+
+        It skips web3's request formatters and middleware (a large share of a contribution's CPU) but not its
+        error handling: a refusal raises what ``w3.eth`` would raise for the method (``Web3RPCError``; for
+        ``eth_call`` and ``eth_estimateGas`` a revert raises ``ContractLogicError`` or ``ContractCustomError`` with
+        the revert data; a missing receipt ``TransactionNotFound``).
+        """
+        w3, params = self.w3, list(params)
+        response = w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        return w3.manager.formatted_response(response, params, *_formatters(method))
+
+    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """Several independent JSON-RPC calls in one HTTP request (a JSON-RPC batch): each call's result as
+        :meth:`request` returns it, or the exception it would raise (returned, not raised). A node that does not
+        take batches is asked one call at a time."""
+        w3 = self.w3
+        calls = [(method, list(params)) for method, params in calls]
+        if len(calls) < 2:
+            return [self._result_or_error(method, params) for method, params in calls]
+        try:
+            responses = w3.provider.make_batch_request(calls)  # type: ignore[attr-defined, arg-type]
+        except (Web3RPCError, ValueError, TypeError, KeyError, requests.exceptions.HTTPError):
+            responses = None  # a node that refuses batches (an error status, or an answer that is not a batch)
+        if not isinstance(responses, list) or len(responses) != len(calls):
+            responses = [None] * len(calls)
+        results: list[Any] = []
+        for (method, params), response in zip(calls, responses, strict=True):
+            if response is None or "id" not in response:
+                results.append(self._result_or_error(method, params))
+                continue
+            try:
+                results.append(w3.manager.formatted_response(response, params, *_formatters(method)))
+            except Exception as error:  # noqa: BLE001 (handed to the caller, who raises it where it matters)
+                results.append(error)
+        return results
+
+    def _result_or_error(self, method: str, params: Sequence[Any]) -> Any:
+        try:
+            return self.request(method, params)
+        except Exception as error:  # noqa: BLE001 (handed to the caller, as batch hands errors)
+            return error
 
     @property
     def chain_id(self) -> int:
@@ -139,7 +338,11 @@ class Chain:
 
     @property
     def home(self) -> Path:
-        return self.settings.home_path
+        """The colearn home (created on first use; looked up once: a contribution asks for it once per submission
+        of the model, and ``settings.home_path`` makes sure the directory exists every time)."""
+        if self._home is None:
+            self._home = self.settings.home_path
+        return self._home
 
     def describe(self) -> str:
         """One line naming the chain, for status displays."""
@@ -192,23 +395,25 @@ class Chain:
         would refuse raises (through ``decode_error``) before anything is signed, and nothing changes on chain.
         ``before_send`` runs after that simulation succeeded and before signing (for example to store the file
         that the transaction names), so a refused call leaves storage unchanged too.
+
+        The node is asked three things before the receipt: the fees with the account's next nonce (one batch,
+        under the account's lock, which is held until the transaction is sent), the simulation, and the send.
         """
         account.refuse_unless_signer()
-        w3 = self.w3
         base = {"from": account.address, "value": value, "chainId": self.chain_id}
-        try:
-            # Built once, with every field web3 would otherwise ask the node for (fees, and a gas placeholder that
-            # the estimate replaces), so a send costs one simulation and no second encoding.
-            draft = {k: v for k, v in build({**base, **self._fees(), "gas": 0}).items() if k != "gas"}
-            gas = int(w3.eth.estimate_gas(draft) * _GAS_HEADROOM) + 10_000
-        except (ContractCustomError, ContractLogicError) as error:
-            raise (decode_error(error) if decode_error else ChainError(str(error))) from None
-        except (ValueError, Web3RPCError) as error:  # e.g. insufficient funds
-            raise explain(error) from None
-        if before_send is not None:
-            before_send()
         with self._nonce_lock(account.address):
-            nonce = w3.eth.get_transaction_count(account.address, "pending")
+            try:
+                fees, nonce = self._fees_and_nonce(account.address)
+                # Built once, with every field web3 would otherwise ask the node for (fees, and a gas placeholder
+                # that the estimate replaces), so a send costs one simulation and no second encoding.
+                draft = {k: v for k, v in build({**base, **fees, "gas": 0}).items() if k != "gas"}
+                gas = int(self.estimate_gas(draft) * _GAS_HEADROOM) + 10_000
+            except (ContractCustomError, ContractLogicError) as error:
+                raise (decode_error(error) if decode_error else ChainError(str(error))) from None
+            except (ValueError, Web3RPCError) as error:  # e.g. insufficient funds
+                raise explain(error) from None
+            if before_send is not None:
+                before_send()
             transaction = {**draft, "gas": gas, "nonce": nonce}
             raw = bytes(account.sign_transaction(transaction))
             tx_hash = Web3.keccak(raw)
@@ -216,7 +421,7 @@ class Chain:
             if hook is not None:
                 hook(Web3.to_hex(tx_hash), Web3.to_hex(raw), account.address, nonce)
             try:
-                w3.eth.send_raw_transaction(raw)
+                self.send_raw(raw)
             except (ValueError, Web3RPCError) as error:
                 # The devnet may have taken it, died before answering and been rebuilt with it (another process made
                 # its block durable) while the provider sent it again: the node then refuses the repeat ("nonce too
@@ -262,29 +467,49 @@ class Chain:
             "check it later with its hash before sending it again"
         )
 
-    def _fees(self) -> dict[str, int]:
-        """EIP-1559 fees for a transaction sent now: the node's suggested tip, and room for the base fee to double."""
-        w3 = self.w3
-        base_fee = w3.eth.get_block("latest").get("baseFeePerGas")
+    def estimate_gas(self, transaction: dict[str, Any]) -> int:
+        """The node's gas estimate for a transaction dict: a simulation, so a call the contract refuses raises
+        ``ContractLogicError`` or ``ContractCustomError`` (with the revert data), as ``w3.eth.estimate_gas`` does."""
+        return int(self.request("eth_estimateGas", [rpc_transaction(transaction)]), 16)
+
+    def send_raw(self, raw: bytes | str) -> None:
+        """Hand signed transaction bytes to the node (a refusal raises ``Web3RPCError``, as through ``w3.eth``)."""
+        self.request("eth_sendRawTransaction", [raw if isinstance(raw, str) else Web3.to_hex(raw)])
+
+    def _fees_and_nonce(self, address: str) -> tuple[dict[str, int], int]:
+        """EIP-1559 fees for a transaction sent now (the node's suggested tip, and room for the base fee to double)
+        and the account's next nonce, counting its pending transactions: one request to the node."""
+        block, tip, nonce = self.batch([
+            ("eth_getBlockByNumber", ["latest", False]),
+            ("eth_maxPriorityFeePerGas", []),
+            ("eth_getTransactionCount", [address, "pending"]),
+        ])  # fmt: skip
+        for result in (block, nonce):
+            if isinstance(result, BaseException):
+                raise result
+        base_fee = block.get("baseFeePerGas")
         if base_fee is None:  # a node without EIP-1559
-            return {"gasPrice": w3.eth.gas_price}
-        tip = w3.eth.max_priority_fee
-        return {"maxPriorityFeePerGas": tip, "maxFeePerGas": 2 * base_fee + tip}
+            return {"gasPrice": self.w3.eth.gas_price}, int(nonce, 16)
+        # a node without the method: web3 works a tip out from the fee history (and warns), as it always did
+        tip = self.w3.eth.max_priority_fee if isinstance(tip, BaseException) else int(tip, 16)
+        return {"maxPriorityFeePerGas": tip, "maxFeePerGas": 2 * int(base_fee, 16) + tip}, int(nonce, 16)
 
     def durable_receipt(self, tx_hash: bytes | str) -> dict[str, Any] | None:
         """The receipt of a mined transaction, or None when there is none yet; on the devnet, only once its block
         is in the journal (None when that block was lost with a crashed node: the rebuilt chain does not have it).
         """
         try:
-            receipt = dict(self.w3.eth.get_transaction_receipt(tx_hash))
+            found = self.request("eth_getTransactionReceipt", [_hex(tx_hash)])
         except TransactionNotFound:
             return None
+        receipt = dict(AttributeDict.recursive(receipt_formatter(found)))  # as w3.eth.get_transaction_receipt gives
         if receipt.get("blockHash") is None:
             return None
         if self.devnet is not None and not self.devnet.commit(
             receipt["blockNumber"], "0x" + bytes(receipt["blockHash"]).hex()
         ):
             return None
+        self.newest_block = max(self.newest_block, receipt["blockNumber"])
         return receipt
 
     def send_again(self, tx_hash: bytes | str, raw: bytes | str) -> bool:
@@ -294,7 +519,7 @@ class Chain:
         transaction took its nonce: it will never happen. Any other refusal raises :class:`RefusedAtSend`.
         """
         try:
-            self.w3.eth.send_raw_transaction(raw)
+            self.send_raw(raw)
         except (ValueError, Web3RPCError) as error:
             message = node_message(error).lower()
             if "nonce too low" in message:
@@ -385,3 +610,7 @@ class Chain:
     def __repr__(self) -> str:
         where = "devnet" if self.is_devnet else self.settings.rpc_url
         return f"Chain({where})"
+
+
+def _hex(value: bytes | str) -> str:
+    return value if isinstance(value, str) else "0x" + bytes(value).hex()

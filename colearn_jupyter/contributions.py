@@ -284,7 +284,22 @@ def _row_hashes(
 
 def _file_key(data_cid: str, merkle_root: str, contributor: str, schema: FeatureSchema) -> tuple[str, ...]:
     """What the row hashes of a committed file are kept under in the home's cache."""
-    return (data_cid, merkle_root, contributor, json.dumps(schema.to_dict(), sort_keys=True))
+    return (data_cid, merkle_root, contributor, _schema_text(schema))
+
+
+def _schema_text(schema: FeatureSchema) -> str:
+    """``schema`` as the cache keys name it (its JSON), worked out once per schema object: a contribution names
+    every submission of the model with the same schema."""
+    found = _SCHEMA_TEXTS.get(id(schema))
+    if found is None or found[0] is not schema:  # a schema is frozen, but an id may be reused once it is gone
+        found = _SCHEMA_TEXTS[id(schema)] = (schema, json.dumps(schema.to_dict(), sort_keys=True))
+        while len(_SCHEMA_TEXTS) > _METADATA_KEPT:
+            _SCHEMA_TEXTS.pop(next(iter(_SCHEMA_TEXTS)))
+    return found[1]
+
+
+#: The JSON of schemas seen by this process, by id (each kept with its schema, so that the id stays its own).
+_SCHEMA_TEXTS: dict[int, tuple[FeatureSchema, str]] = {}
 
 
 def contribute_dataframe(

@@ -30,6 +30,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -61,6 +62,8 @@ PRUNE_HISTORY = 16
 HARDFORK = "shanghai"
 _START_TIMEOUT_S = 30.0
 _JOURNAL_BATCH = 256
+#: Blocks past the one a commit needs that it asks for in the same request, and journals if the node has them.
+_JOURNAL_AHEAD = 8
 _ANVIL_PACKAGE = Path("node_modules") / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
 
 
@@ -109,11 +112,16 @@ def find_anvil() -> str:
     )
 
 
+#: Opens the devnet's loopback URLs directly: urllib would otherwise send them to the proxy of HTTP_PROXY when
+#: NO_PROXY does not name the loopback addresses (where the proxy would reach its own loopback, or nothing).
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def rpc_call(url: str, method: str, params: list[Any] | None = None, timeout: float = 2.0) -> Any:
     """One JSON-RPC call with the standard library; raises ``OSError`` when the node does not answer."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
     request = urllib.request.Request(url, body, {"Content-Type": "application/json"})  # noqa: S310 (http URL we built)
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (loopback URL we built)
+    with _DIRECT.open(request, timeout=timeout) as response:
         reply = json.load(response)
     if "error" in reply:
         raise DevnetError(f"the devnet refused {method}: {reply['error'].get('message', reply['error'])}")
@@ -128,7 +136,7 @@ def rpc_batch(url: str, calls: list[tuple[str, list[Any]]], timeout: float = 30.
         [{"jsonrpc": "2.0", "id": i, "method": method, "params": params} for i, (method, params) in enumerate(calls)]
     ).encode()
     request = urllib.request.Request(url, body, {"Content-Type": "application/json"})  # noqa: S310 (loopback URL)
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (loopback URL we built)
+    with _DIRECT.open(request, timeout=timeout) as response:
         replies = {reply["id"]: reply for reply in json.load(response)}
     results = []
     for i, (method, _) in enumerate(calls):
@@ -142,12 +150,12 @@ def rpc_batch(url: str, calls: list[tuple[str, list[Any]]], timeout: float = 30.
 class _Connection:
     """Sequential JSON-RPC calls over one kept-alive loopback connection (for replay, where order matters)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, timeout: float = 60.0):
         import http.client
         from urllib.parse import urlsplit
 
         parts = urlsplit(url)
-        self._http = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        self._http = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
         self._id = 0
 
     def __call__(self, method: str, *params: Any) -> Any:
@@ -159,8 +167,49 @@ class _Connection:
             raise DevnetError(f"the devnet refused {method}: {reply['error'].get('message', reply['error'])}")
         return reply["result"]
 
+    def batch(self, calls: list[tuple[str, list[Any]]]) -> list[dict[str, Any]]:
+        """Several calls in one JSON-RPC batch; each call's reply (``result`` or ``error``), in the order of
+        ``calls``."""
+        first = self._id + 1
+        self._id += len(calls)
+        body = json.dumps(
+            [{"jsonrpc": "2.0", "id": first + i, "method": method, "params": params} for i, (method, params) in
+             enumerate(calls)]
+        )  # fmt: skip
+        self._http.request("POST", "/", body, {"Content-Type": "application/json"})
+        replies = json.loads(self._http.getresponse().read())
+        if not isinstance(replies, list):
+            raise DevnetError(f"the devnet refused a batch: {replies.get('error', replies)}")
+        by_id = {reply.get("id"): reply for reply in replies}
+        return [by_id.get(first + i) or {"error": {"message": "no answer"}} for i in range(len(calls))]
+
     def close(self) -> None:
         self._http.close()
+
+
+_KEPT = threading.local()  # this thread's kept-alive connections to devnet nodes, by URL
+
+
+def _kept_batch(url: str, calls: list[tuple[str, list[Any]]], timeout: float = 30.0) -> list[dict[str, Any]]:
+    """Read-only calls in one JSON-RPC batch over this thread's kept-alive connection to the node at ``url`` (a
+    new TCP connection for every call, as :func:`rpc_batch` makes, costs node and caller alike); each reply in the
+    order of ``calls``. A connection the node closed is opened again once (the calls only read); raises
+    ``OSError`` when the node does not answer."""
+    import http.client
+
+    connections: dict[str, _Connection] = _KEPT.__dict__.setdefault("connections", {})
+    for attempt in range(2):
+        connection = connections.get(url)
+        if connection is None:
+            connection = connections[url] = _Connection(url, timeout=timeout)
+        try:
+            return connection.batch(calls)
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            connections.pop(url, None)
+            connection.close()
+            if attempt == 1:
+                raise OSError(f"the devnet at {url} did not answer: {error}") from error
+    raise AssertionError("unreachable")
 
 
 def _pid_is_anvil(pid: int) -> bool:
@@ -229,6 +278,14 @@ class Devnet:
         try:
             rpc_call(info["url"], "eth_chainId", timeout=2.0)
         except (OSError, DevnetError):
+            return None
+        return info["url"]
+
+    def _running_url(self) -> str | None:
+        """URL of the node this home started, while its process runs (whether it answers is for the caller's next
+        request to find out: an ``OSError``)."""
+        info = self._info()
+        if not info or not _pid_is_anvil(info["pid"]):
             return None
         return info["url"]
 
@@ -526,8 +583,11 @@ class Devnet:
             call.close()
 
     # ------------------------------------------------------------------------------------------------ durability
-    def _journal_new_blocks(self, url: str) -> tuple[int, str]:
-        """Append every block the node mined past the journal's head (under the lock); returns the new head."""
+    def _journal_new_blocks(self, url: str, upto: int | None = None) -> tuple[int, str]:
+        """Append every block the node mined past the journal's head (under the lock), or those up to block
+        ``upto``; returns the new head."""
+        if upto is not None:
+            return self._journal_blocks_upto(url, upto)
         head = self.journal.head()
         latest = int(rpc_call(url, "eth_blockNumber", timeout=30.0), 16)
         for first in range(head[0] + 1, latest + 1, _JOURNAL_BATCH):
@@ -549,21 +609,76 @@ class Devnet:
             )
         return self.journal.head()
 
+    def _journal_blocks_upto(self, url: str, upto: int) -> tuple[int, str]:
+        """Append the blocks after the journal's head up to block ``upto`` at least (under the lock), and those the
+        node mined after it among the next ``_JOURNAL_AHEAD`` (so that the commits of other processes, whose
+        transactions they hold, find them durable without taking the lock); returns the new head.
+
+        One batch asks for each block and its first transaction's raw bytes (a devnet block mostly holds one
+        transaction), kept only when they hash to the block's first transaction; any other transaction is asked
+        for by hash. A block up to ``upto`` that the node does not have (it went back) raises
+        :class:`DevnetError`; past ``upto``, the blocks are journaled up to the first one it does not have yet.
+        """
+        from eth_utils import keccak
+
+        head = self.journal.head()
+        last = max(upto, head[0]) + _JOURNAL_AHEAD
+        for first in range(head[0] + 1, last + 1, _JOURNAL_BATCH):
+            numbers = range(first, min(last, first + _JOURNAL_BATCH - 1) + 1)
+            calls = [("eth_getBlockByNumber", [hex(n), False]) for n in numbers]
+            calls += [("eth_getRawTransactionByBlockNumberAndIndex", [hex(n), "0x0"]) for n in numbers]
+            replies = _kept_batch(url, calls)
+            blocks, raws = [], {}
+            for number, reply, raw in zip(numbers, replies[: len(numbers)], replies[len(numbers) :], strict=True):
+                block = reply.get("result")
+                if not block:
+                    if number <= upto:
+                        raise DevnetError(f"the devnet has no block {number}: {reply.get('error', 'not found')}")
+                    break  # not mined yet
+                blocks.append(block)
+                first_raw = raw.get("result")
+                if block["transactions"] and isinstance(first_raw, str) and first_raw.startswith("0x"):
+                    if "0x" + keccak(hexstr=first_raw).hex() == block["transactions"][0]:
+                        raws[block["transactions"][0]] = first_raw
+            missing = [tx for block in blocks for tx in block["transactions"] if tx not in raws]
+            replies = _kept_batch(url, [("eth_getRawTransactionByHash", [tx]) for tx in missing]) if missing else []
+            for tx, reply in zip(missing, replies, strict=True):
+                if not isinstance(reply.get("result"), str):
+                    raise DevnetError(f"the devnet refused eth_getRawTransactionByHash: {reply.get('error')}")
+                raws[tx] = reply["result"]
+            self.journal.append(
+                [
+                    JournalBlock(
+                        number=int(block["number"], 16),
+                        hash=block["hash"],
+                        parent=block["parentHash"],
+                        timestamp=int(block["timestamp"], 16),
+                        transactions=tuple(raws[tx] for tx in block["transactions"]),
+                    )
+                    for block in blocks
+                ]
+            )
+            if len(blocks) < len(numbers):
+                break
+        return self.journal.head()
+
     def commit(self, block_number: int, block_hash: str) -> bool:
         """Make the block that holds a transaction durable; True once it is in the journal.
 
         False means the node stopped before the block reached the journal: the block is lost (its transactions
-        did not happen, as far as anyone will ever see) and the caller may send them again.
+        did not happen, as far as anyone will ever see) and the caller may send them again. The journal is brought
+        up to that block (later blocks are journaled by the commits that need them): usually one request to the
+        node, on a connection kept for the next commit.
         """
         if self.journal.exists() and self.journal.hash_at(block_number) == block_hash:
             return True  # another process journaled it already
         with self._lock:
             if self.journal.hash_at(block_number) is None:
-                url = self._live_url()
+                url = self._running_url()
                 if url is None:
                     return False
                 try:
-                    head = self._journal_new_blocks(url)
+                    head = self._journal_new_blocks(url, upto=block_number)
                     self._maybe_snapshot(url, head[0])
                 except (OSError, DevnetError):
                     pass  # the node died meanwhile: what was journaled stays, the rest is lost

@@ -52,6 +52,7 @@ SORT_COLUMNS = {
 _INT64 = (-(2**63), 2**63 - 1)
 _SYNC_ATTEMPTS = 5  # another process wrote first: read again from where it left the index
 _PAGE = 200  # models a view call reads
+_SUBMISSION_PAGE = 100  # submissions a view call reads (as Marketplace.submissions_by_id pages them)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS markets (
@@ -145,43 +146,54 @@ class MarketIndex:
         self.key = f"{market.chain.chain_id}:{market.address.lower()}"
         self._database = HomeDatabase(self.path, _SCHEMA)
         self._lock = threading.RLock()  # one sync at a time, and the connection used by one thread at a time
-        self._checked: tuple[int, str] | None = None  # (block, hash) this process found on chain
 
     # ------------------------------------------------------------------------------------------------ sync
     def sync(self) -> int:
         """Bring the index up to the chain's latest block; returns that block's number.
 
-        Reads only what was mined since the last sync (of any process of the home): one block-number query when
-        nothing was. A chain that went backwards (a lower block number, or another block at the indexed height) is
-        indexed again from scratch; at an unchanged height the block's hash is checked once per process.
+        Reads only what was mined since the last sync (of any process of the home): one call when nothing was (the
+        latest block, whose hash is checked against the indexed one). When something was: the logs of the blocks
+        mined since, then every view their events call for, in one batch; when this process knows that blocks
+        were mined since (its own transactions, :attr:`Chain.newest_block <colearn_jupyter.chain.Chain.newest_block>`),
+        their logs come in one batch with the latest block. A chain that went backwards (a lower block number, or
+        another block at the indexed height) is indexed again from scratch.
         """
-        w3 = self.market.chain.w3
+        chain = self.market.chain
         with self._lock:
             latest = -1
             for attempt in range(_SYNC_ATTEMPTS):
                 try:
-                    latest = w3.eth.block_number
                     state = self._state()
-                    if state is not None and state[0] == latest:
-                        if state == self._checked or _hex(w3.eth.get_block(latest)["hash"]) == state[1]:
-                            self._checked = state
-                            return latest
-                    block = w3.eth.get_block(latest)
-                    head = (latest, _hex(block["hash"]))
+                    known = chain.newest_block  # mined, and durable: these blocks exist
+                    ahead = state is not None and known > state[0]
+                    calls = [("eth_getBlockByNumber", ["latest", False])]
+                    if ahead:
+                        calls.append(self.market.logs_request(state[0] + 1, known))  # type: ignore[index]
+                    found = chain.batch(calls)
+                    block = _raised(found[0])
+                    latest = int(block["number"], 16)
+                    head = (latest, block["hash"])
+                    if state == head:
+                        return latest
                     if state is None or state[0] >= latest:
                         rebuild = True
                     elif state[0] == latest - 1:  # one block mined since (the usual case): its parent is the indexed
-                        rebuild = _hex(block["parentHash"]) != state[1]
-                    else:
-                        rebuild = _hex(w3.eth.get_block(state[0])["hash"]) != state[1]
-                    changes = self._read(-1 if rebuild else state[0], latest, rebuild)  # type: ignore[index]
+                        rebuild = block["parentHash"] != state[1]
+                    else:  # the indexed block must still be there
+                        indexed = chain.request("eth_getBlockByNumber", [hex(state[0]), False])
+                        rebuild = indexed["hash"] != state[1]
+                    logs = None
+                    if ahead and not rebuild and known <= latest and not isinstance(found[1], BaseException):
+                        logs = list(found[1])
+                        if known < latest:  # others mined since
+                            logs += chain.request(*self.market.logs_request(known + 1, latest))
+                    changes = self._read(-1 if rebuild else state[0], latest, rebuild, logs)  # type: ignore[index]
                 except BlockNotFound:  # the node went back between two calls (restarted from its journal): again
                     if attempt == _SYNC_ATTEMPTS - 1:
                         raise
                     time.sleep(0.2)
                     continue
                 if self._write(state, changes, head):
-                    self._checked = head
                     return latest
             return latest  # other processes kept writing: what they wrote is as recent
 
@@ -189,15 +201,15 @@ class MarketIndex:
         row = self._db().execute("SELECT block, block_hash FROM markets WHERE market = ?", (self.key,)).fetchone()
         return None if row is None else (row[0], row[1])
 
-    def _read(self, after: int, latest: int, rebuild: bool) -> _Changes:
+    def _read(self, after: int, latest: int, rebuild: bool, logs: list[Any] | None = None) -> _Changes:
         """The models, versions and submissions the events of blocks ``after + 1`` to ``latest`` name, read from the
-        views (all of them for a rebuild)."""
+        views (all of them for a rebuild). ``logs`` are these blocks' logs, when the caller has them already."""
         market = self.market
         changes = _Changes(rebuild)
         names = ["VersionPublished", "SubmissionAdded", "ModelPublished"] if rebuild else None
         model_ids: set[int] = set()
         submission_ids: set[int] = set()
-        events = market.raw_events(after + 1, latest, names)
+        events = market.decode_logs(logs) if logs is not None else market.raw_events(after + 1, latest, names)
         for name, args, block, log_index in events:
             if "modelId" in args:
                 model_ids.add(args["modelId"])
@@ -205,16 +217,20 @@ class MarketIndex:
                 submission_ids.add(args["submissionId"])
             if name == "VersionPublished":
                 changes.versions.append((args["modelId"], block, log_index, version_from_event(args)))
+        changes.versions = [v for v in changes.versions if _fits(v[0])]
         if rebuild:
             model_ids = set(range(1, market.model_count() + 1))
             submission_ids = set(range(1, market.submission_count() + 1))
         else:  # what the index read before: no log query for its names and CIDs
-            known = self._known("submissions", "submission", submission_ids)
-            market.remember(submissions=[Submission(**json.loads(text)) for text in known.values()])
-            added = {args["submissionId"] for name, args, _, _ in events if name == "SubmissionAdded"}
-            if added - set(known):  # a view would refuse an id of no submission (a batch of them with it)
+            known = {i: Submission(**json.loads(text)) for i, text in self._known("submissions", "submission",
+                                                                                   submission_ids).items()}  # fmt: skip
+            market.remember(submissions=list(known.values()))
+            added = {args["submissionId"]: args["modelId"] for name, args, _, _ in events if name == "SubmissionAdded"}
+            if self._read_at_once(changes, model_ids, submission_ids, known, added):
+                return changes
+            if set(added) - set(known):  # a view would refuse an id of no submission (a batch of them with it)
                 count = market.submission_count()
-                added = {i for i in added if 1 <= i <= count}
+                added = {i: m for i, m in added.items() if 1 <= i <= count}
             submission_ids = {i for i in submission_ids if i in known or i in added}
         changes.submissions = market.submissions_by_id(sorted(submission_ids))
         model_ids |= {s.model_id for s in changes.submissions}  # a rejected row changes its model's counts
@@ -223,11 +239,43 @@ class MarketIndex:
             market.remember(
                 models=[_info_from_json(text) for text in self._known("models", "info", model_ids).values()]
             )
-        for start, length in _runs(sorted(model_ids)):
-            for offset in range(start - 1, start - 1 + length, _PAGE):
-                changes.models += market.models(offset, min(_PAGE, start - 1 + length - offset))
-        changes.versions = [v for v in changes.versions if _fits(v[0])]
+        for offset, length in _pages(model_ids):
+            changes.models += market.models(offset, length)
         return changes
+
+    def _read_at_once(
+        self,
+        changes: _Changes,
+        model_ids: set[int],
+        submission_ids: set[int],
+        known: dict[int, Submission],
+        added: dict[int, int],
+    ) -> bool:
+        """Read the submissions and models a sync's events name with every view call in one request; True when
+        done. False, with nothing changed, when any call failed (a view refuses a batch that names a submission
+        that does not exist): the caller reads them one call at a time, as it always did (which leaves out what
+        does not exist)."""
+        market = self.market
+        ids = sorted(i for i in submission_ids if i in known or i in added)
+        # a submission's model never changes: the index knows it, or the SubmissionAdded event names it
+        models = {i for i in model_ids | {known[i].model_id if i in known else added[i] for i in ids}}
+        models = {i for i in models if _fits(i) and i > 0}
+        market.remember(models=[_info_from_json(text) for text in self._known("models", "info", models).values()])
+        calls: list[tuple[Any, ...]] = [("getSubmissions", ids[start : start + _SUBMISSION_PAGE]) for start in
+                                        range(0, len(ids), _SUBMISSION_PAGE)]  # fmt: skip
+        pages = list(_pages(models))
+        calls += [("getModels", offset, length) for offset, length in pages]
+        if not calls:
+            return True
+        results = market.read_many(calls)
+        if any(isinstance(result, BaseException) for result in results):
+            return False
+        submissions = [s for page in results[: len(results) - len(pages)] for s in page]
+        if {s.model_id for s in submissions if _fits(s.model_id) and s.model_id > 0} - models:
+            return False  # (never, as a submission's model never changes) read as it always was
+        changes.submissions = submissions
+        changes.models = [m for page in results[len(results) - len(pages) :] for m in page]
+        return True
 
     def _known(self, table: str, column: str, ids: set[int]) -> dict[int, str]:
         """The JSON records of ``ids`` in ``table`` (models or submissions), by id."""
@@ -397,6 +445,21 @@ def market_index(market: Marketplace) -> MarketIndex:
         return index
 
 
+def _pages(model_ids: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """The ``getModels(offset, limit)`` pages that read ``model_ids``: runs of consecutive ids, at most
+    ``_PAGE`` models each. ``[1, 2, 3, 7]`` gives (0, 3) and (6, 1)."""
+    for start, length in _runs(sorted(model_ids)):
+        for offset in range(start - 1, start - 1 + length, _PAGE):
+            yield offset, min(_PAGE, start - 1 + length - offset)
+
+
+def _raised(result: Any) -> Any:
+    """A result of :meth:`Chain.batch <colearn_jupyter.chain.Chain.batch>`, raising it if it is an error."""
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
 def _runs(ids: Iterable[int]) -> Iterator[tuple[int, int]]:
     """Runs of consecutive ids as (first, length): [1, 2, 3, 7] gives (1, 3) and (7, 1)."""
     start = length = 0
@@ -417,10 +480,6 @@ def _fits(value: int) -> bool:
 
 def _clamp(value: int) -> int:
     return min(max(value, _INT64[0]), _INT64[1])
-
-
-def _hex(value: bytes | str) -> str:
-    return value if isinstance(value, str) else "0x" + bytes(value).hex()
 
 
 def _json(record: Any) -> str:

@@ -531,20 +531,75 @@ class Marketplace:
         before_send: Callable[[], object] | None = None,
     ) -> Receipt:
         signer = self.chain.account(account)
-        bound = getattr(self.contract.functions, function)(*args)
         receipt = self.chain.send(
-            signer, bound.build_transaction, value=value, decode_error=self._decode_error, before_send=before_send
-        )
+            signer, self._builder(function, args, value), value=value, decode_error=self._decode_error,
+            before_send=before_send,
+        )  # fmt: skip
         return self._receipt(receipt)
+
+    def _builder(self, function: str, args: Sequence[Any], value: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """What turns the base fields of a transaction into a call of ``function(*args)``: the call data encoded
+        once with the types worked out once (:class:`~colearn_jupyter.abicalls.ReadCalls`, the same bytes), or,
+        for arguments only web3's normalizers take (a hex string for bytes, say) and for ether sent to a function
+        that takes none (which web3 refuses), web3's own ``build_transaction``."""
+        try:
+            data = None if value and not self._reads.payable(function) else self._reads.encode(function, *args)
+        except Exception:  # noqa: BLE001 (web3 encodes it, or raises its own error, below)
+            data = None
+        if data is None:
+            return getattr(self.contract.functions, function)(*args).build_transaction
+        call = {"to": self.address, "data": "0x" + data.hex()}
+        return lambda transaction: {**transaction, **call}
 
     def _call(self, function: str, *args: Any) -> Any:
         try:
-            return self._reads.call(self.chain.w3, self.address, function, *args)
+            return self._reads.call(self.chain, self.address, function, *args)
         except Exception as error:
             decoded = self._decode_error(error)
             if isinstance(decoded, MarketplaceError):
                 raise decoded from None
             raise
+
+    def read_many(self, calls: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """Several view calls in one request to the node: for each ``(function, *args)``, what
+        :meth:`view_result` gives, or the error it would raise, returned in its place."""
+        results = self.chain.batch([self.view_request(function, *args) for function, *args in calls])
+        out: list[Any] = []
+        for (function, *_), result in zip(calls, results, strict=True):
+            try:
+                out.append(self.view_result(function, result))
+            except Exception as error:  # noqa: BLE001 (handed back in its place)
+                out.append(error)
+        return out
+
+    def view_request(self, function: str, *args: Any, block: int | str = "latest") -> tuple[str, list[Any]]:
+        """The JSON-RPC call (method and parameters) of view ``function(*args)`` at ``block``, to send in a batch
+        with other calls (:meth:`Chain.batch <colearn_jupyter.chain.Chain.batch>`); :meth:`view_result` reads
+        its result."""
+        return self._reads.request(self.address, function, *args, block=block)
+
+    def view_result(self, function: str, result: Any) -> Any:
+        """What the read of this class gives for a :meth:`view_request` of ``function`` whose result (or error, as
+        :meth:`Chain.batch <colearn_jupyter.chain.Chain.batch>` hands it) is ``result``: ``getModel``/``getModels``
+        as :meth:`model`/:meth:`models`, ``getSubmission``/``getSubmissions`` as :meth:`submission`/
+        :meth:`submissions_by_id`, any other view decoded as :meth:`_call` decodes it. An error raises as
+        :meth:`_call` would raise it (a contract error as its :class:`MarketplaceError`)."""
+        try:
+            if isinstance(result, BaseException):
+                raise result
+            value = self._reads.decode(function, _raw(result))
+        except Exception as error:
+            decoded = self._decode_error(error)
+            if isinstance(decoded, MarketplaceError):
+                raise decoded from None
+            raise
+        if function in ("getModel", "getModels"):
+            models = self._with_publication([value] if function == "getModel" else value)
+            return models[0] if function == "getModel" else models
+        if function in ("getSubmission", "getSubmissions"):
+            submissions = self._with_data_cids([value] if function == "getSubmission" else value)
+            return submissions[0] if function == "getSubmission" else submissions
+        return value
 
     def _receipt(self, receipt: dict[str, Any]) -> Receipt:
         events = []
@@ -585,10 +640,18 @@ class Marketplace:
         are named and typed as the contract's ABI has them (``modelId``, bytes as bytes). A log that does not decode
         is left out. What only events hold (names, metadata and data CIDs) is remembered, so that reading these
         models and submissions with the views costs no further query."""
+        return self.decode_logs(self.chain.request(*self.logs_request(from_block, to_block, names)))
+
+    def logs_request(self, from_block: int, to_block: int, names: Sequence[str] | None = None) -> tuple[str, list[Any]]:
+        """The JSON-RPC ``eth_getLogs`` of :meth:`raw_events` (method and parameters), to send alone or in a batch
+        (:meth:`Chain.batch <colearn_jupyter.chain.Chain.batch>`); :meth:`decode_logs` decodes its result."""
         wanted = [Web3.to_hex(self._codecs.topics[name]) for name in (names or self._codecs.topics)]
-        logs = self.chain.w3.eth.get_logs(
-            {"address": self.address, "fromBlock": from_block, "toBlock": to_block, "topics": [wanted]}
-        )
+        return "eth_getLogs", [
+            {"address": self.address, "fromBlock": hex(from_block), "toBlock": hex(to_block), "topics": [wanted]}
+        ]
+
+    def decode_logs(self, logs: Sequence[Any]) -> list[tuple[str, dict[str, Any], int, int]]:
+        """The result of :meth:`logs_request` (logs as the node sends them) as :meth:`raw_events` gives it."""
         out = []
         for log in logs:
             try:
@@ -604,7 +667,7 @@ class Marketplace:
                 )
             elif name == "SubmissionAdded":
                 self._remember_added(args)
-            out.append((name, args, log["blockNumber"], log["logIndex"]))
+            out.append((name, args, _integer(log["blockNumber"]), _integer(log["logIndex"])))
         return out
 
     def remember(self, models: Sequence[ModelInfo] = (), submissions: Sequence[Submission] = ()) -> None:
@@ -1187,14 +1250,25 @@ class _EventCodecs:
                 self._events[topic] = item
 
     def decode(self, log: Any) -> tuple[str, dict[str, Any]]:
-        item = self._events[bytes(log["topics"][0])]
+        """A log's event name and arguments; the log as web3 gives it (bytes) or as the node sends it (hex)."""
+        item = self._events[_raw(log["topics"][0])]
         indexed = [i for i in item["inputs"] if i["indexed"]]
         plain = [i for i in item["inputs"] if not i["indexed"]]
         topics = log["topics"][1:]
-        args = {i["name"]: abi_decode([i["type"]], bytes(t))[0] for i, t in zip(indexed, topics, strict=True)}
-        values = abi_decode([_abi_type(i) for i in plain], bytes(log["data"]))
+        args = {i["name"]: abi_decode([i["type"]], _raw(t))[0] for i, t in zip(indexed, topics, strict=True)}
+        values = abi_decode([_abi_type(i) for i in plain], _raw(log["data"]))
         args.update(zip((i["name"] for i in plain), values, strict=True))
         return item["name"], args
+
+
+def _raw(value: bytes | str) -> bytes:
+    """Bytes from a node's hex text, or bytes as they are."""
+    return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
+
+
+def _integer(value: int | str) -> int:
+    """An integer from a node's hex text, or an integer as it is."""
+    return int(value, 16) if isinstance(value, str) else value
 
 
 def _all_pages(fetch: Callable[[int], list[T]], page: int) -> list[T]:

@@ -441,8 +441,8 @@ class Session:
         self._refuse_own_test_rows(model_id, frame, info=info)
         receipt, _ = contribute_dataframe(self.market, self.storage, self.account, model_id, frame,
                                           training_hashes=self._training_hashes(model_id, info), info=info)  # fmt: skip
-        self._record_balances(receipt)
-        return self.market.submission(receipt.event("SubmissionAdded").args["submission_id"])
+        submission_id = receipt.event("SubmissionAdded").args["submission_id"]
+        return self._record_balances(receipt, reads=[("getSubmission", submission_id)])[0]
 
     def contribute_many(self, model: int | str, frame: pd.DataFrame, *, progress: bool = True) -> list[Submission]:
         """:meth:`contribute` a DataFrame of any size: one file and one transaction for every part the file bounds
@@ -473,8 +473,8 @@ class Session:
         except ContributionIncomplete as error:
             self._record_balances(*error.receipts)
             raise
-        self._record_balances(*receipts)
-        return [self.market.submission(r.event("SubmissionAdded").args["submission_id"]) for r in receipts]
+        ids = [r.event("SubmissionAdded").args["submission_id"] for r in receipts]
+        return self._record_balances(*receipts, reads=[("getSubmissions", ids)])[0] if ids else []
 
     def _model_info(self, model_id: int) -> ModelInfo:
         """A model as the home's index has it (what never changes of it: owner, terms, metadata CID), read from
@@ -1255,19 +1255,30 @@ class Session:
     def _balances_path(self) -> Path:
         return self.settings.home_path / f"balances-{self.chain.chain_id}-{self.market.address}.jsonl"
 
-    def _record_balances(self, *receipts: Receipt | None) -> None:
+    def _record_balances(self, *receipts: Receipt | None, reads: Sequence[tuple[Any, ...]] = ()) -> list[Any]:
         """Add a line to the balance history after confirmed transactions of this account that changed its balance
         or credit: read at the block of the last receipt (durable once a receipt is returned), never for a call
-        that sent nothing, and never twice for the same balance."""
+        that sent nothing, and never twice for the same balance.
+
+        ``reads`` are marketplace views (``(function, *args)``, see :meth:`Marketplace.view_result`) to read at the
+        latest block in the same request to the node; their results are returned (a read that fails raises)."""
         done = [receipt for receipt in receipts if receipt is not None]
         if not done:
-            return
+            return [self.market.view_result(r[0], result) for r, result in zip(reads, self.chain.batch(
+                [self.market.view_request(*r) for r in reads]), strict=True)]  # fmt: skip
         block = max(receipt.block_number for receipt in done)
         address = self.account.address
+        market = self.market
+        found = self.chain.batch([
+            ("eth_getBalance", [address, hex(block)]),
+            market.view_request("creditOf", address, block=block),
+            ("eth_getBlockByNumber", [hex(block), False]),
+            *(market.view_request(*r) for r in reads),
+        ])  # fmt: skip
         try:
-            balance = self.chain.w3.eth.get_balance(address, block_identifier=block)
-            credit = self.market.contract.functions.creditOf(address).call(block_identifier=block)
-            stamp = self.chain.w3.eth.get_block(block)["timestamp"]
+            balance = int(_raised(found[0]), 16)
+            credit = market.view_result("creditOf", found[1])
+            stamp = int(_raised(found[2])["timestamp"], 16)
         except (ValueError, Web3Exception):  # the node no longer keeps that block's state: the latest holds it too
             balance, credit = self.chain.balance(self.account), self.market.credit_of(address)
             stamp = self.chain.timestamp()
@@ -1276,13 +1287,13 @@ class Session:
         path = self._balances_path()
         with FileLock(str(path) + ".lock", timeout=60):
             last = _last_record(path, self.account.name)
-            if last is not None and (last["balance (ETH)"], last["claimable (ETH)"]) == (
+            if last is None or (last["balance (ETH)"], last["claimable (ETH)"]) != (
                 record["balance (ETH)"],
                 record["claimable (ETH)"],
             ):
-                return
-            with open(path, "a") as handle:
-                handle.write(json.dumps(record) + "\n")
+                with open(path, "a") as handle:
+                    handle.write(json.dumps(record) + "\n")
+        return [market.view_result(r[0], result) for r, result in zip(reads, found[3:], strict=True)]
 
     @contextlib.contextmanager
     def _recording(self) -> Iterator[list[Receipt]]:
@@ -1372,6 +1383,13 @@ def _write_private(path: Path, secret: dict[str, str]) -> None:
 
 # The owner's training rows of each model, by (marketplace, model id): committed at publish, they never change.
 _TRAINING: dict[tuple[str, int], tuple[list[bytes], MerkleTree | None]] = {}
+
+
+def _raised(result: Any) -> Any:
+    """A result of :meth:`Chain.batch`, raising it if it is an error."""
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def _last_record(path: Path, account: str) -> dict[str, Any] | None:

@@ -77,7 +77,7 @@ def test_a_a_refused_publish_pins_nothing_and_gc_removes_its_blocks(
     owner = private()
     assert owner.market.address  # deployed first: a deployment under the patched gas estimate below would fail
     if refused == "once mined":  # no simulation: the transaction is signed, sent, and reverts
-        monkeypatch.setattr(chain.w3.eth, "estimate_gas", lambda tx, *a: 2_000_000)
+        monkeypatch.setattr(chain, "estimate_gas", lambda tx: 2_000_000)
     secrets = set((chain.home / "secrets").glob("*.json"))
     with pytest.raises(error, match=words):
         _publish(owner, iris, clf, name="x" * 200)  # the contract refuses names over 128 bytes
@@ -133,7 +133,7 @@ def test_c_an_interrupt_before_signing_leaves_nothing(chain, private, model, iri
     owner, alice = private(), Session("alice", chain=chain)
     secrets = set((chain.home / "secrets").glob("*.json"))
     submissions = alice.market.submission_count()
-    monkeypatch.setattr(chain.w3.eth, "estimate_gas", _interrupt)
+    monkeypatch.setattr(chain, "estimate_gas", _interrupt)
     with pytest.raises(KeyboardInterrupt):
         _publish(owner, iris, clf)
     with pytest.raises(KeyboardInterrupt):
@@ -148,7 +148,7 @@ def _unsent(chain: Chain, store: EmbeddedStorage, monkeypatch) -> tuple[dict, st
     """A transfer from bob whose record was written but which never reached the node; returns the record and
     the CIDs it pinned and kept aside."""
     with monkeypatch.context() as patch:
-        patch.setattr(chain.w3.eth, "send_raw_transaction", _interrupt)
+        patch.setattr(chain, "send_raw", _interrupt)
         with pytest.raises(KeyboardInterrupt):
             with Intent(chain.home, store, chain.chain_id, kind="transfer") as intent:
                 pinned = intent.pin(b"pinned for " + uuid.uuid4().bytes)

@@ -30,7 +30,7 @@ def _interrupt(*args, **kwargs):
 
 def _patch(monkeypatch: pytest.MonkeyPatch, chain: Chain, boundary: str) -> None:
     if boundary == "signed, not sent":
-        monkeypatch.setattr(chain.w3.eth, "send_raw_transaction", _interrupt)
+        monkeypatch.setattr(chain, "send_raw", _interrupt)
     elif boundary == "sent, no receipt":
         monkeypatch.setattr(Chain, "_wait", _interrupt)
     else:
