@@ -32,6 +32,8 @@ from .accounts import Account
 from .chain import Chain
 from .config import ColearnSettings
 from .contributions import (
+    SUBMISSION,
+    TRAINING,
     ContributionIncomplete,
     FileCheck,
     RowIndex,
@@ -50,10 +52,10 @@ from .formats.data import (
     SchemaError,
     decode_row,
     encode_rows,
+    fault_numbers,
     onchain_schema,
     read_data,
     row_fault,
-    row_faults,
     row_hashes,
     to_parquet,
     validate,
@@ -78,6 +80,7 @@ from .names import check_new_name
 from .names import resolve as resolve_name
 from .onchain import encode_onchain_row
 from .rowcache import row_hash_cache
+from .rowsets import first_occurrences, heads
 from .sandbox import IsolatedModel
 from .storage import Storage, open_storage
 from .storage.cid import cid_from_bytes
@@ -630,6 +633,9 @@ class Session:
     def _judge_rows(
         self, submission: Submission, schema: FeatureSchema, check: FileCheck, states: dict[int, str]
     ) -> pd.DataFrame:
+        """Every row's finding and verdict: its objective fault, else whether it copies a row of the training set,
+        of an earlier submission, an earlier row of this file or (when this home holds it) a row of the hidden test
+        set; the model predicts the rest. Judged in arrays: only rows with a finding take Python work each."""
         model_id = submission.model_id
         index = RowIndex.build(
             self.market,
@@ -639,56 +645,72 @@ class Session:
             before=submission.id,
             training_hashes=self._training_hashes(model_id),
         )
+        count = len(check.rows)
+        if check.tree is not None and check.tree.row_hashes is not None:
+            digests = check.tree.row_hashes  # hashed once, when the tree was built
+        else:
+            digests = np.frombuffer(b"".join(check.hashes()), dtype=np.uint8).reshape(-1, 32)
+        faults = fault_numbers(schema, check.rows)
+        sources, source_ids, source_rows = index.sources(digests)
+        first = first_occurrences(digests)
+        kinds = np.where(faults != 0, _FORMAT, 0).astype(np.int8)
+        kinds[(kinds == 0) & (sources == TRAINING)] = _TRAINING_COPY
+        kinds[(kinds == 0) & (sources == SUBMISSION)] = _EARLIER_SUBMISSION
+        kinds[(kinds == 0) & (first != np.arange(count))] = _EARLIER_ROW
+        test_rows = np.full(count, -1, dtype=np.int64)
         test = self._test_rows(model_id)
-        faults, copies, kinds = [], [], []
-        first_in_batch: dict[bytes, int] = {}
-        for position, (digest, fault) in enumerate(zip(check.hashes(), row_faults(schema, check.rows), strict=True)):
-            source = index.first.get(digest)
-            kind, copy = "", ""
-            if fault != RowFault.NONE:
-                kind = "format"
-            elif source is not None:
-                kind = "training copy" if source[0] == "training" else "duplicate"
-                copy = (
-                    f"training row {source[2]}"
-                    if source[0] == "training"
-                    else f"submission {source[1]} row {source[2]}"
-                )
-            elif digest in first_in_batch:
-                kind, copy = "duplicate", f"row {first_in_batch[digest]}"
-            elif digest in test:
-                kind, copy = "test copy", f"test row {test[digest]}"
-            first_in_batch.setdefault(digest, position)
-            faults.append(fault.name.lower().replace("_", " ") if fault != RowFault.NONE else kind)
-            copies.append(copy)
-            kinds.append(kind)
-        frame = check.frame if check.frame is not None else pd.DataFrame()
-        labels = frame[schema.label.name].to_numpy() if not frame.empty else []
-        predicted: list[Any] = [None] * len(check.rows)
-        clean = [i for i, kind in enumerate(kinds) if not kind]
-        if clean:
-            model = self._current_model(model_id)
-            scored = _score(model, frame.iloc[clean].astype(_dtypes(schema)), schema)
-            for position, value in zip(clean, scored["predicted"], strict=True):
-                predicted[position] = value
-        rows = pd.DataFrame({"label": labels, "predicted": predicted, "fault": faults, "copy of": copies,
-                             "challenge": kinds})  # fmt: skip
-        verdicts = []
-        for position in range(len(rows)):
-            state = states.get(position)
-            if state in ("rejected", "challenged"):
-                verdicts.append(state)
-            elif kinds[position]:
-                verdicts.append("bad")  # even under a pending label challenge: the contract's verdict supersedes it
-            elif state == "label challenged":
-                verdicts.append("challenged")
-            elif predicted[position] is not None and predicted[position] != labels[position]:
-                verdicts.append("suspicious")
+        if test:
+            rest = np.flatnonzero(kinds == 0)
+            test_heads = heads(np.frombuffer(b"".join(test), dtype=np.uint8).reshape(-1, 32))
+            for position in rest[np.isin(heads(digests[rest]), test_heads)].tolist():
+                found = test.get(digests[position].tobytes())
+                if found is not None:
+                    kinds[position], test_rows[position] = _TEST_COPY, found
+        copies = {}  # position -> the row it copies, for the rows that copy one
+        for position in np.flatnonzero(kinds >= _TRAINING_COPY).tolist():
+            kind = kinds[position]
+            if kind == _TRAINING_COPY:
+                copies[position] = f"training row {source_rows[position]}"
+            elif kind == _EARLIER_SUBMISSION:
+                copies[position] = f"submission {source_ids[position]} row {source_rows[position]}"
+            elif kind == _EARLIER_ROW:
+                copies[position] = f"row {first[position]}"
             else:
-                verdicts.append("ok")
-        rows["verdict"] = verdicts
+                copies[position] = f"test row {test_rows[position]}"
+        frame = check.frame if check.frame is not None else pd.DataFrame()
+        labels = frame[schema.label.name].to_numpy() if not frame.empty else np.array([], dtype=object)
+        clean = np.flatnonzero(kinds == 0)
+        predicted: Any = np.full(count, None, dtype=object)
+        wrong = np.zeros(count, dtype=bool)  # predicted, and not the row's label
+        if len(clean):
+            model = self._current_model(model_id)
+            features = frame if len(clean) == count else frame.iloc[clean]
+            scored = _predictions(model, _split(features.astype(_dtypes(schema)), schema)[0], schema)
+            wrong[clean] = _differ(scored.to_numpy(), labels[clean])
+            predicted = _with_gaps(scored, clean, count)
+        verdicts = np.where(kinds != 0, _BAD, np.where(wrong, _SUSPICIOUS, _OK)).astype(np.int8)
+        for position, state in states.items():
+            if not 0 <= position < count:
+                continue
+            if state in ("rejected", "challenged"):
+                verdicts[position] = _VERDICTS.index(state)
+            elif not kinds[position] and state == "label challenged":
+                verdicts[position] = _VERDICTS.index("challenged")
+        challenges = kinds.copy()
         judged = [i for i, state in states.items() if state == "label judged"]  # one label challenge per row
-        rows.loc[(rows["verdict"] == "suspicious") & ~rows.index.isin(judged), "challenge"] = "label"
+        label = (verdicts == _SUSPICIOUS) & ~np.isin(np.arange(count), judged)
+        challenges[label] = _KINDS.index("label")
+        fault_names = np.where(faults != 0, len(_KINDS) + faults.astype(np.int64), kinds)
+        copy_codes = np.zeros(count, dtype=np.int64)
+        copy_codes[list(copies)] = np.arange(1, len(copies) + 1)
+        rows = pd.DataFrame({
+            "label": labels,
+            "predicted": predicted,
+            "fault": _text([*_KINDS, *_FAULT_NAMES], fault_names),
+            "copy of": _text(["", *copies.values()], copy_codes),
+            "challenge": _text(list(_KINDS), challenges),
+            "verdict": _text(list(_VERDICTS), verdicts),
+        })  # fmt: skip
         rows.index.name = "row"
         return rows
 
@@ -846,7 +868,10 @@ class Session:
             assert check.tree is not None
             return DuplicateSource("submission", earlier[0], tuple(check.tree.proof(earlier[0])), submission.id)
         index_ = RowIndex.build(self.market, self.storage, submission.model_id, schema, before=submission.id)
-        _, source_id, position = index_.first[digest]
+        found = index_.source(digest)
+        if found is None:
+            raise ColearnError(f"row {index} of submission {submission.id} repeats no row committed before it")
+        _, source_id, position = found
         source = self.market.submission(source_id)
         source_check = inspect_submission(self.market, self.storage, source, schema)
         assert source_check.tree is not None  # the index only holds rows of usable files
@@ -1427,18 +1452,76 @@ def _accuracy(model: Any, frame: pd.DataFrame, schema: FeatureSchema) -> float:
     return float((_predict(model, features, schema) == labels.to_numpy()).mean())
 
 
-def _score(model: Any, frame: pd.DataFrame, schema: FeatureSchema) -> pd.DataFrame:
+def _predictions(model: Any, features: pd.DataFrame, schema: FeatureSchema) -> pd.Series:
+    """The model's label for each row of ``features``, in calls of at most 8,192 rows to its isolated worker (a
+    progress bar past four calls), as pandas types the list of them (``int64``, ``float64``, ``bool``, ``str``)."""
     from tqdm.auto import tqdm
 
-    features, labels = _split(frame, schema)
-    predicted = []
+    parts = []
     step = 8192  # rows a call to the model's isolated worker: each call costs milliseconds whatever its size
-    for start in tqdm(range(0, len(frame), step), desc="scoring rows", disable=len(frame) <= 4 * step, leave=False):
-        predicted.extend(_predict(model, features.iloc[start : start + step], schema).tolist())
-    rows = pd.DataFrame({"label": labels.to_numpy(), "predicted": predicted})
+    for start in tqdm(range(0, len(features), step), desc="scoring rows", disable=len(features) <= 4 * step,
+                      leave=False):  # fmt: skip
+        parts.append(np.asarray(_predict(model, features.iloc[start : start + step], schema)))
+    plain = (np.dtype(np.int64), np.dtype(np.float64), np.dtype(bool))
+    if parts and parts[0].dtype in plain and all(part.dtype == parts[0].dtype for part in parts):
+        return pd.Series(np.concatenate(parts))  # what pandas makes of the list of their values, without the list
+    return pd.Series([value for part in parts for value in part.tolist()])
+
+
+def _score(model: Any, frame: pd.DataFrame, schema: FeatureSchema) -> pd.DataFrame:
+    features, labels = _split(frame, schema)
+    rows = pd.DataFrame({"label": labels.to_numpy(), "predicted": _predictions(model, features, schema)})
     rows["verdict"] = np.where(rows["label"] == rows["predicted"], "ok", "suspicious")
     rows.index.name = "row"
     return rows
+
+
+#: Kinds of findings of :meth:`Session._judge_rows`, as numbers (the text of the ``challenge`` column; a copy of
+#: an earlier submission and one of an earlier row of the same file are both duplicates), and verdicts.
+_KINDS = ("", "format", "training copy", "duplicate", "duplicate", "test copy", "label")
+_FORMAT, _TRAINING_COPY, _EARLIER_SUBMISSION, _EARLIER_ROW, _TEST_COPY = 1, 2, 3, 4, 5
+_VERDICTS = ("ok", "suspicious", "bad", "challenged", "rejected")
+_OK, _SUSPICIOUS, _BAD = 0, 1, 2
+#: Each :class:`RowFault` (by number) as the ``fault`` column says it.
+_FAULT_NAMES = tuple(fault.name.lower().replace("_", " ") for fault in RowFault)
+
+
+def _text(words: list[str], codes: np.ndarray) -> Any:
+    """A column of ``words[code]`` for each of ``codes``, of the dtype pandas gives a list of strings (``str``),
+    built without a Python string per row."""
+    dtype = pd.Series([""]).dtype
+    if getattr(dtype, "storage", None) == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        return pd.array(pc.take(pa.array(words, pa.large_string()), pa.array(codes)), dtype=dtype)
+    return pd.Series(np.array(words, dtype=object)[codes].tolist()).array
+
+
+def _differ(predicted: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``predicted[i] != labels[i]`` for each row, as Python compares them (numbers of one kind in arrays)."""
+    kinds = (predicted.dtype.kind, labels.dtype.kind)
+    if all(kind in "biu" for kind in kinds) or kinds == ("f", "f"):
+        return np.asarray(predicted != labels, dtype=bool)
+    pairs = zip(predicted.tolist(), labels.tolist() if labels.dtype != object else labels, strict=True)
+    return np.fromiter((bool(p != label) for p, label in pairs), dtype=bool, count=len(predicted))
+
+
+def _with_gaps(scored: pd.Series, clean: np.ndarray, count: int) -> Any:
+    """The ``predicted`` column: ``scored`` at the positions ``clean`` and None elsewhere, of the dtype pandas
+    gives that list (``float64`` with NaN gaps for numbers; ``object`` for booleans with gaps)."""
+    if len(clean) == count:
+        return scored.array
+    values = scored.to_numpy()
+    if values.dtype in (np.dtype(np.int64), np.dtype(np.float64)):
+        column = np.full(count, np.nan)
+        column[clean] = values
+        return column
+    column = np.full(count, None, dtype=object)
+    column[clean] = scored.tolist()
+    if values.dtype == np.dtype(bool):
+        return column  # booleans with None: pandas keeps them as objects
+    return pd.Series(column.tolist()).array  # whatever pandas makes of the list (strings: str, with NaN gaps)
 
 
 def _fit(template: Any, data: pd.DataFrame, schema: FeatureSchema) -> Any:
