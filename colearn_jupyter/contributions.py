@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -183,9 +183,18 @@ def read_rows(
 
 
 def inspect_submission(
-    market: Marketplace, storage: Storage, submission: Submission, schema: FeatureSchema
+    market: Marketplace,
+    storage: Storage,
+    submission: Submission,
+    schema: FeatureSchema,
+    *,
+    decoded: Callable[[pd.DataFrame, Sequence[bytes]], None] | None = None,
 ) -> FileCheck:
-    """Fetch a submission's file and compare it with what the chain records; findings, never exceptions."""
+    """Fetch a submission's file and compare it with what the chain records; findings, never exceptions.
+
+    ``decoded(frame, rows)`` is called once the file's rows are read, when they are as many as committed, before
+    their tree is built (a verifier starts scoring them meanwhile); whatever it raises is the caller's.
+    """
     try:
         data = fetch_file(storage, submission.data_cid)
     except SchemaError as error:
@@ -206,6 +215,8 @@ def inspect_submission(
         return FileCheck(True, False, False, problem=str(error))
     if not rows:
         return FileCheck(True, False, False, frame, rows, problem="the file holds no rows")
+    if decoded is not None and len(rows) == submission.row_count:
+        decoded(frame, rows)
     tree = MerkleTree(rows, key=contributor_key(submission.contributor))
     count_ok = len(rows) == submission.row_count
     root_ok = count_ok and "0x" + tree.root.hex() == submission.merkle_root

@@ -135,7 +135,7 @@ def first_occurrences(digests: np.ndarray) -> np.ndarray:
     if len(digests) < 2:
         return first
     keys = heads(digests)
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys)
     maybe = np.sort(order[_shared(keys[order])])  # rows whose first 8 bytes another row has: the 32 decide
     if maybe.size:
         seen: dict[bytes, int] = {}
@@ -234,7 +234,7 @@ class DigestTable:
         self._positions[rows] = positions[new]
         self._count += added
         keys = heads(digests[new])
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys)
         keys, rows = keys[order], rows[order]
         at = np.searchsorted(self._heads, keys, side="right")
         self._heads = np.insert(self._heads, at, keys)

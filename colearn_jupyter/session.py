@@ -16,8 +16,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -611,13 +613,16 @@ class Session:
         if submission.on_chain_row:
             return self._verify_onchain(submission), None, schema
         states = self._row_states(submission_id)
-        check = inspect_submission(self.market, self.storage, submission, schema)
+        early: list[_EarlyScores] = []
+        check = inspect_submission(self.market, self.storage, submission, schema,
+                                   decoded=lambda frame, rows: early.append(self._score_early(model_id, schema, frame,
+                                                                                              rows)))  # fmt: skip
         if not check.usable:
             plan = () if submission.settled else self._unusable_file_plan(submission, check, states)
             report = VerificationReport(submission_id, model_id, check.cid_ok, False, check.cid_ok and check.count_ok,
                                         pd.DataFrame(), check.problem, check.count_ok, plan)  # fmt: skip
             return report, check, schema
-        rows = self._judge_rows(submission, schema, check, states)
+        rows = self._judge_rows(submission, schema, check, states, early[0] if early else None)
         plan: tuple[tuple[int | None, str], ...] = ()
         if not submission.settled and self.chain.timestamp() < submission.window_ends_at:
             open_rows = rows[~rows["verdict"].isin(["rejected", "challenged"])]
@@ -630,12 +635,38 @@ class Session:
         schema_ok = not rows["fault"].astype(bool).any()
         return VerificationReport(submission_id, model_id, True, True, schema_ok, rows, "", True, plan), check, schema
 
+    def _score_early(
+        self, model_id: int, schema: FeatureSchema, frame: pd.DataFrame, rows: Sequence[bytes]
+    ) -> _EarlyScores:
+        """Start the model's predictions of every row of a file without an objective fault, on another thread (the
+        model runs in its worker process), while the file's tree is built; the judge keeps those of the rows
+        without a finding. A model that cannot be loaded fails the judge, as it would have then."""
+        faults = fault_numbers(schema, rows)
+        given = np.flatnonzero(faults == 0)
+        if not len(given):
+            return _EarlyScores(faults, given, None)
+        try:
+            model = self._current_model(model_id)
+        except Exception as error:  # noqa: BLE001 (raised by the judge, if it needs the model)
+            future: Future[np.ndarray] = Future()
+            future.set_exception(error)
+            return _EarlyScores(faults, given, future)
+        features = frame if len(given) == len(frame) else frame.iloc[given]
+        features = _split(features.astype(_dtypes(schema)), schema)[0]
+        return _EarlyScores(faults, given, _scoring().submit(_predicted, model, features, schema))
+
     def _judge_rows(
-        self, submission: Submission, schema: FeatureSchema, check: FileCheck, states: dict[int, str]
+        self,
+        submission: Submission,
+        schema: FeatureSchema,
+        check: FileCheck,
+        states: dict[int, str],
+        early: _EarlyScores | None = None,
     ) -> pd.DataFrame:
         """Every row's finding and verdict: its objective fault, else whether it copies a row of the training set,
         of an earlier submission, an earlier row of this file or (when this home holds it) a row of the hidden test
-        set; the model predicts the rest. Judged in arrays: only rows with a finding take Python work each."""
+        set; the model predicts the rest. Judged in arrays: only rows with a finding take Python work each.
+        ``early``: the faults, and predictions started while the tree was built (:meth:`_score_early`)."""
         model_id = submission.model_id
         index = RowIndex.build(
             self.market,
@@ -650,7 +681,7 @@ class Session:
             digests = check.tree.row_hashes  # hashed once, when the tree was built
         else:
             digests = np.frombuffer(b"".join(check.hashes()), dtype=np.uint8).reshape(-1, 32)
-        faults = fault_numbers(schema, check.rows)
+        faults = early.faults if early is not None else fault_numbers(schema, check.rows)
         sources, source_ids, source_rows = index.sources(digests)
         first = first_occurrences(digests)
         kinds = np.where(faults != 0, _FORMAT, 0).astype(np.int8)
@@ -682,10 +713,14 @@ class Session:
         clean = np.flatnonzero(kinds == 0)
         predicted: Any = np.full(count, None, dtype=object)
         wrong = np.zeros(count, dtype=bool)  # predicted, and not the row's label
-        if len(clean):
+        if len(clean) and early is not None and early.future is not None:
+            values = early.future.result()  # of the rows without a fault: those without a finding are kept
+            scored = _column(values[np.searchsorted(early.given, clean)])
+        elif len(clean):
             model = self._current_model(model_id)
             features = frame if len(clean) == count else frame.iloc[clean]
-            scored = _predictions(model, _split(features.astype(_dtypes(schema)), schema)[0], schema)
+            scored = _column(_predicted(model, _split(features.astype(_dtypes(schema)), schema)[0], schema))
+        if len(clean):
             wrong[clean] = _differ(scored.to_numpy(), labels[clean])
             predicted = _with_gaps(scored, clean, count)
         verdicts = np.where(kinds != 0, _BAD, np.where(wrong, _SUSPICIOUS, _OK)).astype(np.int8)
@@ -1452,9 +1487,10 @@ def _accuracy(model: Any, frame: pd.DataFrame, schema: FeatureSchema) -> float:
     return float((_predict(model, features, schema) == labels.to_numpy()).mean())
 
 
-def _predictions(model: Any, features: pd.DataFrame, schema: FeatureSchema) -> pd.Series:
+def _predicted(model: Any, features: pd.DataFrame, schema: FeatureSchema) -> np.ndarray:
     """The model's label for each row of ``features``, in calls of at most 8,192 rows to its isolated worker (a
-    progress bar past four calls), as pandas types the list of them (``int64``, ``float64``, ``bool``, ``str``)."""
+    progress bar past four calls), in one array: ``int64``, ``float64`` or ``bool`` when every call gave that
+    dtype, else the Python values (objects). See :func:`_column`."""
     from tqdm.auto import tqdm
 
     parts = []
@@ -1462,15 +1498,58 @@ def _predictions(model: Any, features: pd.DataFrame, schema: FeatureSchema) -> p
     for start in tqdm(range(0, len(features), step), desc="scoring rows", disable=len(features) <= 4 * step,
                       leave=False):  # fmt: skip
         parts.append(np.asarray(_predict(model, features.iloc[start : start + step], schema)))
-    plain = (np.dtype(np.int64), np.dtype(np.float64), np.dtype(bool))
-    if parts and parts[0].dtype in plain and all(part.dtype == parts[0].dtype for part in parts):
-        return pd.Series(np.concatenate(parts))  # what pandas makes of the list of their values, without the list
-    return pd.Series([value for part in parts for value in part.tolist()])
+    if parts and parts[0].dtype in _PLAIN and all(part.dtype == parts[0].dtype for part in parts):
+        return np.concatenate(parts)
+    values = [value for part in parts for value in part.tolist()]
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+#: Dtypes of predictions kept as they are: pandas gives the same to the list of their Python values.
+_PLAIN = (np.dtype(np.int64), np.dtype(np.float64), np.dtype(bool))
+
+
+def _column(values: np.ndarray) -> pd.Series:
+    """Predictions (of :func:`_predicted`) as the column pandas makes of the list of their values (``int64``,
+    ``float64``, ``bool``; ``str`` for strings)."""
+    return pd.Series(values) if values.dtype in _PLAIN else pd.Series(values.tolist())
+
+
+@dataclass(frozen=True)
+class _EarlyScores:
+    """What :meth:`Session._score_early` started: each row's fault number, the rows given to the model (those
+    without a fault) and its predictions of them (None when there were none to give)."""
+
+    faults: np.ndarray
+    given: np.ndarray
+    future: Future[np.ndarray] | None
+
+
+_SCORING: ThreadPoolExecutor | None = None
+_SCORING_LOCK = threading.Lock()
+
+
+def _scoring() -> ThreadPoolExecutor:
+    """The thread that waits on the model's worker while a file's tree is built (one per process)."""
+    global _SCORING
+    with _SCORING_LOCK:
+        if _SCORING is None:
+            _SCORING = ThreadPoolExecutor(1, thread_name_prefix="colearn-score")
+        return _SCORING
+
+
+def _forked() -> None:
+    """A forked child has none of its parent's threads: it starts a scoring thread of its own when it needs one."""
+    global _SCORING, _SCORING_LOCK
+    _SCORING, _SCORING_LOCK = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
 
 
 def _score(model: Any, frame: pd.DataFrame, schema: FeatureSchema) -> pd.DataFrame:
     features, labels = _split(frame, schema)
-    rows = pd.DataFrame({"label": labels.to_numpy(), "predicted": _predictions(model, features, schema)})
+    rows = pd.DataFrame({"label": labels.to_numpy(), "predicted": _column(_predicted(model, features, schema))})
     rows["verdict"] = np.where(rows["label"] == rows["predicted"], "ok", "suspicious")
     rows.index.name = "row"
     return rows

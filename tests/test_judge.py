@@ -149,9 +149,10 @@ def test_the_judge_in_arrays_gives_the_same_report(monkeypatch, label, findings)
     stub = SimpleNamespace(market=None, storage=None, _training_hashes=lambda model_id: (),
                            _test_rows=lambda model_id: test, _current_model=lambda model_id: model)  # fmt: skip
     submission = SimpleNamespace(id=5, model_id=1)
-    for packed in (PackedRows.of(rows), rows):  # rows read from a file, or listed
+    for packed, early in ((PackedRows.of(rows), True), (PackedRows.of(rows), False), (rows, False)):
         check = FileCheck(True, True, True, frame, packed, MerkleTree(packed, key=bytes(32)))
-        new = Session._judge_rows(stub, submission, schema, check, states)  # type: ignore[arg-type]
+        scores = Session._score_early(stub, 1, schema, frame, packed) if early else None  # type: ignore[arg-type]
+        new = Session._judge_rows(stub, submission, schema, check, states, scores)  # type: ignore[arg-type]
         old = _old_judge(stub, submission, schema, check, states)
         pd.testing.assert_frame_equal(new, old, check_exact=True)
     if findings:
@@ -173,7 +174,24 @@ def test_a_file_of_faulty_rows_only(monkeypatch):
     stub = SimpleNamespace(market=None, storage=None, _training_hashes=lambda model_id: (),
                            _test_rows=lambda model_id: {}, _current_model=lambda model_id: model)  # fmt: skip
     check = FileCheck(True, True, True, frame, PackedRows.of(rows), MerkleTree(rows, key=bytes(32)))
-    new = Session._judge_rows(stub, SimpleNamespace(id=5, model_id=1), schema, check, {3: "label challenged"})
-    old = _old_judge(stub, SimpleNamespace(id=5, model_id=1), schema, check, {3: "label challenged"})
-    pd.testing.assert_frame_equal(new, old, check_exact=True)
+    submission, states = SimpleNamespace(id=5, model_id=1), {3: "label challenged"}
+    old = _old_judge(stub, submission, schema, check, states)
+    for early in (None, Session._score_early(stub, 1, schema, frame, check.rows)):  # type: ignore[arg-type]
+        new = Session._judge_rows(stub, submission, schema, check, states, early)  # type: ignore[arg-type]
+        pd.testing.assert_frame_equal(new, old, check_exact=True)
     assert set(new["verdict"]) == {"bad"} and new["predicted"].isna().all()
+
+
+def test_a_model_that_cannot_be_loaded_fails_the_judge(monkeypatch):
+    schema, frame, rows, index, test, _, states = _case("int64", findings=True)
+    monkeypatch.setattr(session_module.RowIndex, "build", lambda *args, **kwargs: index)
+
+    def unloadable(model_id):
+        raise session_module.ColearnError("the model cannot be loaded")
+
+    stub = SimpleNamespace(market=None, storage=None, _training_hashes=lambda model_id: (),
+                           _test_rows=lambda model_id: test, _current_model=unloadable)  # fmt: skip
+    check = FileCheck(True, True, True, frame, PackedRows.of(rows), MerkleTree(rows, key=bytes(32)))
+    early = Session._score_early(stub, 1, schema, frame, check.rows)  # type: ignore[arg-type]
+    with pytest.raises(session_module.ColearnError, match="cannot be loaded"):
+        Session._judge_rows(stub, SimpleNamespace(id=5, model_id=1), schema, check, states, early)  # type: ignore[arg-type]

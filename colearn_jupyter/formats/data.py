@@ -42,9 +42,10 @@ import io
 import json
 import math
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -73,6 +74,9 @@ MAX_STORED_BYTES = 2 * MAX_FILE_BYTES  # fetched, at most, for one data file
 _DECODE_BYTES = 4 * 2**20  # decoded at a time (one record batch)
 _PHYSICAL_TYPES = {"float64": "DOUBLE", "int64": "INT64", "bool": "BOOLEAN", "string": "BYTE_ARRAY"}
 _WIDTHS = {"float64": 9, "int64": 9, "bool": 2, "string": 5}  # canonical bytes of a value (a string's fewest)
+
+
+_T = TypeVar("_T")
 
 
 class SchemaError(ColearnError):
@@ -986,11 +990,16 @@ def read_rows(
     frames: list[pd.DataFrame] = []
     parts: list[EncodedRows] = []
     count = size = 0
+    batches = parquet.iter_batches(batch_size=max(1, min(max_rows, _DECODE_BYTES // widest)), use_threads=False)
+
+    def decode() -> tuple[int, pd.DataFrame] | None:
+        batch = next(batches, None)
+        return None if batch is None else (batch.num_rows, batch.to_pandas(ignore_metadata=True)[schema.names])
+
     try:
-        for batch in parquet.iter_batches(batch_size=max(1, min(max_rows, _DECODE_BYTES // widest)), use_threads=False):
-            if count + batch.num_rows > max_rows:
+        for rows_in_batch, frame in _ahead(decode):
+            if count + rows_in_batch > max_rows:
                 raise SchemaError(f"the file holds more than the {max_rows:,} rows a client reads from it")
-            frame = batch.to_pandas(ignore_metadata=True)[schema.names]
             try:
                 encoded = encode_frame(schema, frame)
             except (TypeError, ValueError, OverflowError) as error:
@@ -1009,6 +1018,24 @@ def read_rows(
     if not frames:
         return pd.DataFrame({name: [] for name in schema.names}), rows
     return (frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)), rows
+
+
+def _ahead(produce: Callable[[], _T | None]) -> Iterator[_T]:
+    """``produce()`` until it gives None, each call made on another thread while the caller handles the previous
+    result (one ahead): Parquet decodes a batch, releasing the GIL, while the last one is encoded. Whatever
+    ``produce`` raises is raised here, in order."""
+    with ThreadPoolExecutor(1, thread_name_prefix="colearn-decode") as pool:
+        following = pool.submit(produce)
+        while True:
+            item = following.result()
+            if item is None:
+                return
+            following = pool.submit(produce)
+            try:
+                yield item
+            except GeneratorExit:
+                following.cancel()
+                raise
 
 
 def _joined(parts: Sequence[EncodedRows]) -> PackedRows:
