@@ -170,16 +170,17 @@ def prepare_batch(
 
 
 def read_rows(
-    data: bytes, schema: FeatureSchema, max_rows: int, *, max_bytes: int = MAX_FILE_BYTES
+    data: bytes, schema: FeatureSchema, max_rows: int, *, max_bytes: int = MAX_FILE_BYTES, hashed: bool = False
 ) -> tuple[pd.DataFrame, PackedRows]:
     """The rows of a Parquet file as they are, canonically encoded, reading no more than ``max_rows`` of them.
 
     See :func:`colearn_jupyter.formats.data.read_rows`: the footer is checked before anything is decompressed (so
     a small file that expands to millions of rows is refused at once), then the file is decoded a few MiB at a
     time, never beyond ``max_rows`` rows (nor :data:`MAX_FILE_ROWS`) or ``max_bytes`` bytes of canonical rows.
-    Values are not validated (the caller judges them row by row).
+    Values are not validated (the caller judges them row by row). ``hashed``: the rows are hashed meanwhile (see
+    there).
     """
-    return _read_rows(data, schema, max_rows, max_bytes=max_bytes)
+    return _read_rows(data, schema, max_rows, max_bytes=max_bytes, hashed=hashed)
 
 
 def inspect_submission(
@@ -210,7 +211,7 @@ def inspect_submission(
     except (ColearnError, OSError, ValueError) as error:
         return FileCheck(False, False, False, problem=f"the file {submission.data_cid} cannot be fetched: {error}")
     try:
-        frame, rows = read_rows(data, schema, submission.row_count)
+        frame, rows = read_rows(data, schema, submission.row_count, hashed=True)  # hashed while they are read
     except SchemaError as error:
         return FileCheck(True, False, False, problem=str(error))
     if not rows:

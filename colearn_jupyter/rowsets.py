@@ -40,11 +40,13 @@ class PackedRows(Sequence[bytes]):
     are iterated or sliced (once, then kept).
     """
 
-    def __init__(self, data: np.ndarray, offsets: np.ndarray):
+    def __init__(self, data: np.ndarray, offsets: np.ndarray, hashes: np.ndarray | None = None):
         self.data = np.ascontiguousarray(data, dtype=np.uint8).reshape(-1)
         self.offsets = np.ascontiguousarray(offsets, dtype=np.int64).reshape(-1)
         if not len(self.offsets):
             raise ValueError("offsets hold one more number than there are rows, so at least one")
+        #: ``keccak256`` of each row, an ``(n, 32)`` array, when whoever packed the rows hashed them (else None).
+        self.hashes = hashes
         self._list: list[bytes] | None = None
 
     @classmethod
@@ -104,7 +106,7 @@ class PackedRows(Sequence[bytes]):
         return int(self.offsets[-1] - self.offsets[0])
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return PackedRows, (self.data, self.offsets)
+        return PackedRows, (self.data, self.offsets, self.hashes)
 
 
 def heads(digests: np.ndarray) -> np.ndarray:

@@ -625,12 +625,13 @@ class Session:
         rows = self._judge_rows(submission, schema, check, states, early[0] if early else None)
         plan: tuple[tuple[int | None, str], ...] = ()
         if not submission.settled and self.chain.timestamp() < submission.window_ends_at:
-            open_rows = rows[~rows["verdict"].isin(["rejected", "challenged"])]
-            bad = open_rows[open_rows["verdict"] == "bad"]
+            verdicts = rows["verdict"].to_numpy()  # rows are numbered 0, 1, ...: positions are row numbers
             judged = [i for i, state in states.items() if state == "label judged"]
-            suspicious = open_rows[(open_rows["verdict"] == "suspicious") & ~open_rows.index.isin(judged)]
-            plan = tuple((int(i), str(k)) for i, k in zip(bad.index, bad["challenge"], strict=True)) + tuple(
-                (int(i), "label") for i in suspicious.index
+            bad = np.flatnonzero(verdicts == "bad")  # neither rejected nor challenged
+            suspicious = np.flatnonzero((verdicts == "suspicious") & ~np.isin(np.arange(len(rows)), judged))
+            kinds = rows["challenge"].to_numpy()[bad].tolist()
+            plan = tuple(zip(bad.tolist(), map(str, kinds), strict=True)) + tuple(
+                (i, "label") for i in suspicious.tolist()
             )
         schema_ok = not rows["fault"].astype(bool).any()
         return VerificationReport(submission_id, model_id, True, True, schema_ok, rows, "", True, plan), check, schema

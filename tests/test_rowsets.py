@@ -203,3 +203,22 @@ def test_the_index_starts_over_after_a_reset(fake):
     market.chain = SimpleNamespace(home="/elsewhere", chain_id=31337)
     _check(market, files, (), None, pool)
     assert fetched == [1, 2, 1, 1]
+
+
+@pytest.mark.parametrize("decode_bytes", [4 * 2**20, 2000])  # one batch, or many
+def test_rows_read_and_hashed_meanwhile_are_the_rows_of_the_file(monkeypatch, decode_bytes):
+    import pandas as pd
+
+    from colearn_jupyter.formats import data as data_module
+    from colearn_jupyter.formats.data import encode_rows, read_rows, row_hashes, to_parquet
+
+    monkeypatch.setattr(data_module, "_DECODE_BYTES", decode_bytes)
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"x": rng.standard_normal(5000), "y": rng.integers(0, 2, 5000)})
+    again, rows = read_rows(to_parquet(frame, SCHEMA), SCHEMA, 5000, hashed=True)
+    assert again.equals(frame) and rows == encode_rows(SCHEMA, frame)
+    assert rows.hashes is not None and [bytes(h) for h in rows.hashes] == row_hashes(list(rows))
+    key = contributor_key("0x" + "a1" * 20)
+    assert MerkleTree(rows, key=key).root == MerkleTree(list(rows), key=key).root
+    _, plain = read_rows(to_parquet(frame, SCHEMA), SCHEMA, 5000)
+    assert plain.hashes is None and plain == rows

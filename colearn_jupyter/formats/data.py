@@ -43,7 +43,7 @@ import json
 import math
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
@@ -971,7 +971,12 @@ def _open_parquet(data: bytes, schema: FeatureSchema, max_rows: int, max_bytes: 
 
 
 def read_rows(
-    data: bytes, schema: FeatureSchema, max_rows: int = MAX_FILE_ROWS, *, max_bytes: int = MAX_FILE_BYTES
+    data: bytes,
+    schema: FeatureSchema,
+    max_rows: int = MAX_FILE_ROWS,
+    *,
+    max_bytes: int = MAX_FILE_BYTES,
+    hashed: bool = False,
 ) -> tuple[pd.DataFrame, PackedRows]:
     """The rows of a Parquet file as they are (in schema order) and their canonical encodings, within bounds.
 
@@ -982,7 +987,9 @@ def read_rows(
     else, for a file beyond them or not readable. Values are not validated: the caller judges them row by row.
 
     The encodings stay in one buffer (:class:`~colearn_jupyter.rowsets.PackedRows`, a ``Sequence[bytes]``), which
-    :class:`~colearn_jupyter.merkle.MerkleTree` and :func:`fault_numbers` use as it is.
+    :class:`~colearn_jupyter.merkle.MerkleTree` and :func:`fault_numbers` use as it is. With ``hashed``, each batch
+    of rows is also hashed (``keccak256``) on another thread while the next ones are decoded and encoded, and the
+    rows carry their hashes (``rows.hashes``: the tree of a file then hashes no row again).
     """
     parquet = _open_parquet(data, schema, max_rows, max_bytes)
     max_rows = min(max_rows, MAX_FILE_ROWS)
@@ -996,6 +1003,8 @@ def read_rows(
         batch = next(batches, None)
         return None if batch is None else (batch.num_rows, batch.to_pandas(ignore_metadata=True)[schema.names])
 
+    hashing = ThreadPoolExecutor(1, thread_name_prefix="colearn-hash") if hashed else None
+    digests: list[Future[np.ndarray]] = []
     try:
         for rows_in_batch, frame in _ahead(decode):
             if count + rows_in_batch > max_rows:
@@ -1010,11 +1019,19 @@ def read_rows(
             frames.append(frame)
             parts.append(encoded)
             count += len(encoded)
+            if hashing is not None:
+                digests.append(hashing.submit(rowhash.keccak_rows, encoded.data, encoded.offsets, parallel=False))
+        hashes = [digest.result() for digest in digests]
     except SchemaError:
         raise
     except Exception as error:  # noqa: BLE001 (any decoding failure is the file's fault)
         raise SchemaError(f"not a readable Parquet file: {str(error)[:200]}") from None
+    finally:
+        if hashing is not None:
+            hashing.shutdown(wait=True, cancel_futures=True)  # anything left is of a file refused
     rows = _joined(parts)
+    if hashing is not None:
+        rows.hashes = np.concatenate(hashes) if hashes else np.zeros((0, 32), dtype=np.uint8)
     if not frames:
         return pd.DataFrame({name: [] for name in schema.names}), rows
     return (frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)), rows
