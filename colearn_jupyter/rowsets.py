@@ -125,6 +125,19 @@ def _shared(sorted_heads: np.ndarray) -> np.ndarray:
     return shared
 
 
+def _merged(keys: np.ndarray, values: np.ndarray, more_keys: np.ndarray, more_values: np.ndarray) -> tuple[Any, Any]:
+    """Two arrays sorted by ``keys`` with the sorted ``more_keys`` (and their values) merged in: as ``np.insert`` at
+    the positions ``np.searchsorted`` gives, without the sort of positions that ``np.insert`` makes."""
+    at = np.searchsorted(keys, more_keys, side="right") + np.arange(len(more_keys))  # where each lands
+    merged_keys = np.empty(len(keys) + len(more_keys), dtype=keys.dtype)
+    merged_values = np.empty(len(merged_keys), dtype=values.dtype)
+    old = np.ones(len(merged_keys), dtype=bool)
+    old[at] = False
+    merged_keys[at], merged_values[at] = more_keys, more_values
+    merged_keys[old], merged_values[old] = keys, values
+    return merged_keys, merged_values
+
+
 def first_occurrences(digests: np.ndarray) -> np.ndarray:
     """For each row of an ``(n, 32)`` array of digests, the position of the first row with the same digest (its own
     position when no earlier row has it), as ``int64``.
@@ -184,14 +197,19 @@ class DigestTable:
     def find(self, digests: np.ndarray) -> np.ndarray:
         """The row of each digest in this table (an index of :attr:`sources`), or -1 where it is not here."""
         digests = np.ascontiguousarray(digests, dtype=np.uint8).reshape(-1, 32)
+        keys = heads(digests)
+        order = np.argsort(keys)  # searched in order: each search starts where the last one ended (5 times faster)
+        found = np.empty(len(keys), dtype=np.int64)
+        found[order] = self._find_sorted(keys[order], digests[order])
+        return found
+
+    def _find_sorted(self, keys: np.ndarray, digests: np.ndarray) -> np.ndarray:
+        """:meth:`find` of digests sorted by their ``keys`` (:func:`heads`)."""
         found = np.full(len(digests), -1, dtype=np.int64)
         size = len(self._heads)
         if not size or not len(digests):
             return found
-        keys = heads(digests)
-        order = np.argsort(keys)  # searched in order: each search starts where the last one ended (5 times faster)
-        at = np.empty(len(keys), dtype=np.int64)
-        at[order] = np.searchsorted(self._heads, keys[order], side="left")
+        at = np.searchsorted(self._heads, keys, side="left")
         near = np.minimum(at, size - 1)
         match = self._heads[near] == keys
         alone = np.flatnonzero(match & ~self._shared[near])
@@ -214,10 +232,23 @@ class DigestTable:
         digests = np.ascontiguousarray(digests, dtype=np.uint8).reshape(-1, 32)
         if not len(digests):
             return
-        first = first_occurrences(digests)
-        positions = np.flatnonzero(first == np.arange(len(digests)))
+        keys = heads(digests)
+        order = np.argsort(keys)  # sorted once: to find repeats, to search the table and to merge into it
+        keys = keys[order]
+        keep = np.ones(len(keys), dtype=bool)
+        shared = np.flatnonzero(_shared(keys))  # rows whose first 8 bytes another row has: the 32 bytes decide
+        if len(shared):
+            shared = shared[np.argsort(order[shared], kind="stable")]  # in the source's order: the first one stays
+            seen: set[bytes] = set()
+            raw = digests[order[shared]].tobytes()
+            for k, slot in enumerate(shared.tolist()):
+                digest = raw[32 * k : 32 * k + 32]
+                if digest in seen:
+                    keep[slot] = False
+                seen.add(digest)
+        positions, keys = order[keep], keys[keep]  # distinct digests, sorted by their keys, at their first positions
         digests = digests[positions]
-        found = self.find(digests)
+        found = self._find_sorted(keys, digests)
         here = found >= 0
         if here.any():
             rows = found[here]
@@ -225,22 +256,17 @@ class DigestTable:
             if earlier.any():
                 self._sources[rows[earlier]] = source
                 self._positions[rows[earlier]] = positions[here][earlier]
-        new = ~here
-        added = int(new.sum())
-        if not added:
+        new = np.flatnonzero(~here)
+        if not len(new):
             return
+        added = len(new)
         self._grow(self._count + added)
         rows = np.arange(self._count, self._count + added, dtype=np.int64)
         self._digests[rows] = digests[new]
         self._sources[rows] = source
         self._positions[rows] = positions[new]
         self._count += added
-        keys = heads(digests[new])
-        order = np.argsort(keys)
-        keys, rows = keys[order], rows[order]
-        at = np.searchsorted(self._heads, keys, side="right")
-        self._heads = np.insert(self._heads, at, keys)
-        self._rows = np.insert(self._rows, at, rows)
+        self._heads, self._rows = _merged(self._heads, self._rows, keys[new], rows)
         self._shared = _shared(self._heads)
 
     def _grow(self, needed: int) -> None:
