@@ -334,7 +334,10 @@ class RowIndex:
     @property
     def hashes(self) -> set[bytes]:
         """The hash of every row the index holds."""
-        return set(self.first)
+        with self._lock:
+            table = self._submissions
+            earlier = table.digests[table.sources < self._before]
+        return set(as_list(self._training.digests)).union(as_list(earlier))
 
     @property
     def first(self) -> dict[bytes, tuple[str, int, int]]:
