@@ -613,7 +613,7 @@ class Session:
         if submission.on_chain_row:
             return self._verify_onchain(submission), None, schema
         states = self._row_states(submission_id)
-        early: list[_EarlyScores] = []
+        early: list[_EarlyScores | None] = []
         check = inspect_submission(self.market, self.storage, submission, schema,
                                    decoded=lambda frame, rows: early.append(self._score_early(model_id, schema, frame,
                                                                                               rows)))  # fmt: skip
@@ -638,10 +638,11 @@ class Session:
 
     def _score_early(
         self, model_id: int, schema: FeatureSchema, frame: pd.DataFrame, rows: Sequence[bytes]
-    ) -> _EarlyScores:
+    ) -> _EarlyScores | None:
         """Start the model's predictions of every row of a file without an objective fault, on another thread (the
         model runs in its worker process), while the file's tree is built; the judge keeps those of the rows
-        without a finding. A model that cannot be loaded fails the judge, as it would have then."""
+        without a finding. A model that cannot be loaded fails the judge, as it would have then. None when the
+        rows cannot be prepared for the model here (the judge then scores its rows itself, and says why)."""
         faults = fault_numbers(schema, rows)
         given = np.flatnonzero(faults == 0)
         if not len(given):
@@ -652,8 +653,11 @@ class Session:
             future: Future[np.ndarray] = Future()
             future.set_exception(error)
             return _EarlyScores(faults, given, future)
-        features = frame if len(given) == len(frame) else frame.iloc[given]
-        features = _split(features.astype(_dtypes(schema)), schema)[0]
+        try:
+            features = frame if len(given) == len(frame) else frame.iloc[given]
+            features = _split(features.astype(_dtypes(schema)), schema)[0]
+        except Exception:  # noqa: BLE001 (a file whose tree may not even match its root: nothing is raised here)
+            return None
         return _EarlyScores(faults, given, _scoring().submit(_predicted, model, features, schema))
 
     def _judge_rows(

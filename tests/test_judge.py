@@ -195,3 +195,13 @@ def test_a_model_that_cannot_be_loaded_fails_the_judge(monkeypatch):
     early = Session._score_early(stub, 1, schema, frame, check.rows)  # type: ignore[arg-type]
     with pytest.raises(session_module.ColearnError, match="cannot be loaded"):
         Session._judge_rows(stub, SimpleNamespace(id=5, model_id=1), schema, check, states, early)  # type: ignore[arg-type]
+
+
+def test_rows_that_cannot_be_prepared_for_the_model_are_left_to_the_judge():
+    schema, frame, rows, _, _, model, _ = _case("int64", findings=False)
+    odd = frame.astype({"a": object})
+    odd.loc[5, "a"] = "not a number"  # a frame the file's rows do not describe: astype fails, nothing is raised
+    stub = SimpleNamespace(_current_model=lambda model_id: model)
+    assert Session._score_early(stub, 1, schema, odd, PackedRows.of(rows)) is None  # type: ignore[arg-type]
+    early = Session._score_early(stub, 1, schema, frame, PackedRows.of(rows))  # type: ignore[arg-type]
+    assert early is not None and early.future is not None and len(early.future.result()) == COUNT
