@@ -26,11 +26,13 @@ becomes a finding, never an exception (a file beyond the bounds included: a batc
 from __future__ import annotations
 
 import json
-from collections import deque
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,6 +60,7 @@ from .marketplace import Marketplace, ModelInfo, Receipt, Submission
 from .merkle import MerkleTree, contributor_key
 from .rowcache import row_hash_cache
 from .rowhash import as_list
+from .rowsets import DigestTable, PackedRows
 from .storage import IntegrityError, MissingContentError, Storage
 from .storage.unixfs import FileBlocks, FileBuilder, file_blocks
 
@@ -67,7 +70,7 @@ class Batch:
     """A validated DataFrame ready to submit, or a submission read back: rows, their tree and the file."""
 
     frame: pd.DataFrame
-    rows: list[bytes]
+    rows: Sequence[bytes]
     tree: MerkleTree
     parquet: bytes
 
@@ -94,7 +97,7 @@ class FileCheck:
     count_ok: bool
     root_ok: bool
     frame: pd.DataFrame | None = None
-    rows: list[bytes] = field(default_factory=list)
+    rows: Sequence[bytes] = field(default_factory=list)  # read from the file: PackedRows
     tree: MerkleTree | None = None
     problem: str = ""
 
@@ -167,22 +170,32 @@ def prepare_batch(
 
 
 def read_rows(
-    data: bytes, schema: FeatureSchema, max_rows: int, *, max_bytes: int = MAX_FILE_BYTES
-) -> tuple[pd.DataFrame, list[bytes]]:
+    data: bytes, schema: FeatureSchema, max_rows: int, *, max_bytes: int = MAX_FILE_BYTES, hashed: bool = False
+) -> tuple[pd.DataFrame, PackedRows]:
     """The rows of a Parquet file as they are, canonically encoded, reading no more than ``max_rows`` of them.
 
     See :func:`colearn_jupyter.formats.data.read_rows`: the footer is checked before anything is decompressed (so
     a small file that expands to millions of rows is refused at once), then the file is decoded a few MiB at a
     time, never beyond ``max_rows`` rows (nor :data:`MAX_FILE_ROWS`) or ``max_bytes`` bytes of canonical rows.
-    Values are not validated (the caller judges them row by row).
+    Values are not validated (the caller judges them row by row). ``hashed``: the rows are hashed meanwhile (see
+    there).
     """
-    return _read_rows(data, schema, max_rows, max_bytes=max_bytes)
+    return _read_rows(data, schema, max_rows, max_bytes=max_bytes, hashed=hashed)
 
 
 def inspect_submission(
-    market: Marketplace, storage: Storage, submission: Submission, schema: FeatureSchema
+    market: Marketplace,
+    storage: Storage,
+    submission: Submission,
+    schema: FeatureSchema,
+    *,
+    decoded: Callable[[pd.DataFrame, Sequence[bytes]], None] | None = None,
 ) -> FileCheck:
-    """Fetch a submission's file and compare it with what the chain records; findings, never exceptions."""
+    """Fetch a submission's file and compare it with what the chain records; findings, never exceptions.
+
+    ``decoded(frame, rows)`` is called once the file's rows are read, when they are as many as committed, before
+    their tree is built (a verifier starts scoring them meanwhile); whatever it raises is the caller's.
+    """
     try:
         data = fetch_file(storage, submission.data_cid)
     except SchemaError as error:
@@ -198,11 +211,13 @@ def inspect_submission(
     except (ColearnError, OSError, ValueError) as error:
         return FileCheck(False, False, False, problem=f"the file {submission.data_cid} cannot be fetched: {error}")
     try:
-        frame, rows = read_rows(data, schema, submission.row_count)
+        frame, rows = read_rows(data, schema, submission.row_count, hashed=True)  # hashed while they are read
     except SchemaError as error:
         return FileCheck(True, False, False, problem=str(error))
     if not rows:
         return FileCheck(True, False, False, frame, rows, problem="the file holds no rows")
+    if decoded is not None and len(rows) == submission.row_count:
+        decoded(frame, rows)
     tree = MerkleTree(rows, key=contributor_key(submission.contributor))
     count_ok = len(rows) == submission.row_count
     root_ok = count_ok and "0x" + tree.root.hex() == submission.merkle_root
@@ -230,10 +245,26 @@ class RowIndex:
     missing or does not match its root is skipped (it is a finding of its own), so one broken file never blocks
     anyone. The submissions come from the home's market index (:mod:`.index`), and their files are fetched and
     hashed once per home (:mod:`.rowcache`: a committed file never changes).
+
+    The rows of a model's submissions are kept for the process in one cumulative table per chain, marketplace,
+    model and schema (:class:`~colearn_jupyter.rowsets.DigestTable`), which each :meth:`build` extends with the
+    submissions it has not seen yet: each row is kept with the earliest submission that holds it, so an index of
+    the submissions ``before`` an id is the table without the rows whose earliest submission is that id or later.
+    The table checks the files it holds against the market index at every build (a devnet reset gives the same
+    ids to other files) and starts over when one differs.
     """
 
-    def __init__(self) -> None:
-        self.first: dict[bytes, tuple[str, int, int]] = {}  # row hash -> (source kind, submission id, row index)
+    def __init__(
+        self,
+        training: DigestTable | None = None,
+        submissions: DigestTable | None = None,
+        before: int = 0,
+        lock: threading.Lock | None = None,
+    ) -> None:
+        self._training = training if training is not None else DigestTable()
+        self._submissions = submissions if submissions is not None else DigestTable()
+        self._before = before  # the rows of submissions with a smaller id, only
+        self._lock = lock or threading.Lock()  # held around the submissions' table, which other builds extend
 
     @classmethod
     def build(
@@ -249,20 +280,141 @@ class RowIndex:
     ) -> RowIndex:
         """The rows of ``model_id``'s submissions with an id below ``before`` (all if None), and of the owner's
         training rows: ``training`` (canonical rows), or ``training_hashes`` (their hashes, in order)."""
-        index = cls()
-        digests = training_hashes if training_hashes is not None else row_hashes(training or [])
-        for position, digest in enumerate(digests):
-            index.first.setdefault(digest, ("training", 0, position))
-        for submission in market_index(market).submissions(model_id):  # synced from events, not listed over RPC
-            if submission.on_chain_row or (before is not None and submission.id >= before):
-                continue
-            for position, digest in enumerate(_row_hashes(market, storage, submission, schema)):
-                index.first.setdefault(digest, ("submission", submission.id, position))
-        return index
+        table = _training_table(training, training_hashes)
+        submissions = [s for s in market_index(market).submissions(model_id) if not s.on_chain_row]  # synced
+        limit = before if before is not None else max((s.id for s in submissions), default=0) + 1
+        schema_text = _schema_text(schema)
+        known = _known_rows(market, model_id, schema_text)
+        with known.lock:
+            keys = {s.id: _file_key(s.data_cid, s.merkle_root, s.contributor, schema_text) for s in submissions}
+            if any(keys.get(submission_id) != key for submission_id, key in known.files.items()):
+                known.table, known.files = DigestTable(), {}  # a reset chain: the same ids, other files
+            for submission in submissions:
+                if submission.id >= limit or submission.id in known.files:
+                    continue
+                hashes = _row_hashes(market, storage, submission, schema)
+                if hashes:  # an unusable file gives none, and is asked for again next time
+                    known.table.add(np.frombuffer(b"".join(hashes), dtype=np.uint8).reshape(-1, 32), submission.id)
+                    known.files[submission.id] = keys[submission.id]
+            return cls(table, known.table, limit, known.lock)
+
+    def sources(self, digests: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Where each of an ``(n, 32)`` array of row hashes was first committed, as three arrays: the kind (0 for
+        a row the model does not have, :data:`TRAINING` or :data:`SUBMISSION`), the submission id (0 for
+        training rows) and the row's position there."""
+        digests = np.ascontiguousarray(digests, dtype=np.uint8).reshape(-1, 32)
+        kinds = np.zeros(len(digests), dtype=np.int8)
+        ids = np.zeros(len(digests), dtype=np.int64)
+        positions = np.zeros(len(digests), dtype=np.int64)
+        found = self._training.find(digests)
+        hit = found >= 0
+        kinds[hit], positions[hit] = TRAINING, self._training.positions[found[hit]]
+        rest = np.flatnonzero(~hit)
+        with self._lock:
+            found = self._submissions.find(digests[rest])
+            hit = found >= 0
+            ids_found = self._submissions.sources[found[hit]]
+            positions_found = self._submissions.positions[found[hit]]
+        earlier = ids_found < self._before
+        rest = rest[hit][earlier]
+        kinds[rest], ids[rest], positions[rest] = SUBMISSION, ids_found[earlier], positions_found[earlier]
+        return kinds, ids, positions
+
+    def source(self, digest: bytes) -> tuple[str, int, int] | None:
+        """Where the row with hash ``digest`` was first committed: ``("training", 0, position)``,
+        ``("submission", id, position)``, or None."""
+        kinds, ids, positions = self.sources(np.frombuffer(bytes(digest), dtype=np.uint8))
+        if not kinds[0]:
+            return None
+        return ("training" if kinds[0] == TRAINING else "submission", int(ids[0]), int(positions[0]))
+
+    def __contains__(self, digest: object) -> bool:
+        return isinstance(digest, (bytes, bytearray)) and len(digest) == 32 and self.source(bytes(digest)) is not None
 
     @property
     def hashes(self) -> set[bytes]:
-        return set(self.first)
+        """The hash of every row the index holds."""
+        with self._lock:
+            table = self._submissions
+            earlier = table.digests[table.sources < self._before]
+        return set(as_list(self._training.digests)).union(as_list(earlier))
+
+    @property
+    def first(self) -> dict[bytes, tuple[str, int, int]]:
+        """Every row's hash and where it was first committed (as :meth:`source` gives it), in one dict."""
+        first: dict[bytes, tuple[str, int, int]] = {}
+        training = self._training
+        for digest, position in zip(as_list(training.digests), training.positions.tolist(), strict=True):
+            first[digest] = ("training", 0, position)
+        with self._lock:
+            table = self._submissions
+            earlier = np.flatnonzero(table.sources < self._before)
+            digests, ids, positions = table.digests[earlier], table.sources[earlier], table.positions[earlier]
+        for digest, submission_id, position in zip(as_list(digests), ids.tolist(), positions.tolist(), strict=True):
+            first.setdefault(digest, ("submission", submission_id, position))
+        return first
+
+
+#: :meth:`RowIndex.sources`' kinds of rows.
+TRAINING, SUBMISSION = 1, 2
+
+
+@dataclass
+class _KnownRows:
+    """The rows of a model's submissions known to this process (see :class:`RowIndex`)."""
+
+    table: DigestTable = field(default_factory=DigestTable)
+    files: dict[int, tuple[str, ...]] = field(default_factory=dict)  # submission id -> the file key of its rows
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+#: Models whose submissions' rows this process keeps (the least recently used dropped past ``_KNOWN_KEPT``).
+_KNOWN: OrderedDict[tuple[Any, ...], _KnownRows] = OrderedDict()
+_KNOWN_KEPT = 8
+_KNOWN_LOCK = threading.Lock()
+
+
+def _known_rows(market: Marketplace, model_id: int, schema_text: str) -> _KnownRows:
+    """The cumulative table of ``model_id``'s submissions on ``market`` (see :class:`RowIndex`)."""
+    key = (str(market.chain.home), market.chain.chain_id, market.address, model_id, schema_text)
+    with _KNOWN_LOCK:
+        known = _KNOWN.get(key)
+        if known is None:
+            known = _KNOWN[key] = _KnownRows()
+        _KNOWN.move_to_end(key)
+        while len(_KNOWN) > _KNOWN_KEPT:
+            _KNOWN.popitem(last=False)
+        return known
+
+
+#: Training sets' tables, by the sequence of hashes they were built from (kept alive here, so its id is its own).
+_TRAINING_TABLES: OrderedDict[int, tuple[Sequence[bytes], DigestTable]] = OrderedDict()
+_TRAINING_KEPT = 8
+
+
+def _training_table(training: list[bytes] | None, training_hashes: Sequence[bytes] | None) -> DigestTable:
+    """The table of the owner's training rows (source 0): built once per sequence of hashes given (the home's
+    row-hash cache gives a model's the same tuple every time), or from ``training``'s rows."""
+    if training_hashes is None:
+        table = DigestTable()
+        digests = row_hashes(training or [])
+        if digests:
+            table.add(np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 32), 0)
+        return table
+    with _KNOWN_LOCK:
+        kept = _TRAINING_TABLES.get(id(training_hashes))
+        if kept is not None and kept[0] is training_hashes:
+            _TRAINING_TABLES.move_to_end(id(training_hashes))
+            return kept[1]
+    table = DigestTable()
+    if len(training_hashes):
+        table.add(np.frombuffer(b"".join(training_hashes), dtype=np.uint8).reshape(-1, 32), 0)
+    if isinstance(training_hashes, tuple):  # immutable: the table stays true to it
+        with _KNOWN_LOCK:
+            _TRAINING_TABLES[id(training_hashes)] = (training_hashes, table)
+            while len(_TRAINING_TABLES) > _TRAINING_KEPT:
+                _TRAINING_TABLES.popitem(last=False)
+    return table
 
 
 def _row_hashes(
@@ -282,9 +434,10 @@ def _row_hashes(
     return hashes
 
 
-def _file_key(data_cid: str, merkle_root: str, contributor: str, schema: FeatureSchema) -> tuple[str, ...]:
-    """What the row hashes of a committed file are kept under in the home's cache."""
-    return (data_cid, merkle_root, contributor, _schema_text(schema))
+def _file_key(data_cid: str, merkle_root: str, contributor: str, schema: FeatureSchema | str) -> tuple[str, ...]:
+    """What the row hashes of a committed file are kept under in the home's cache (``schema`` may be given as its
+    JSON, keys sorted)."""
+    return (data_cid, merkle_root, contributor, schema if isinstance(schema, str) else _schema_text(schema))
 
 
 def _schema_text(schema: FeatureSchema) -> str:

@@ -40,6 +40,7 @@ from eth_hash.auto import keccak
 
 from . import rowhash
 from .onchain import encode_onchain_row  # on-chain rows are not in trees; kept here for existing imports
+from .rowsets import PackedRows
 
 __all__ = [
     "MerkleTree",
@@ -167,6 +168,8 @@ class MerkleTree:
     (the hidden test set), or precomputed ``leaves`` instead of rows. Rows are hashed, leaves keyed and levels built
     in batches (:mod:`colearn_jupyter.rowhash`), to the same bytes as :func:`row_leaf` and :func:`reference_levels`;
     ``row_hashes`` keeps each row's ``keccak256`` (what duplicate checks compare), None for a tree of ``leaves``.
+    Rows read from a file (:class:`~colearn_jupyter.rowsets.PackedRows`) are hashed in their buffer, as they are
+    (or not again, when the reader hashed them: ``rows.hashes``).
 
     >>> keys = [test_row_nonce(bytes(32), i) for i in range(3)]
     >>> tree = MerkleTree([b"a", b"b", b"c"], keys=keys)
@@ -191,6 +194,14 @@ class MerkleTree:
         self.row_hashes: np.ndarray | None = None
         if leaves is not None:
             self._build(_nodes(leaves, "a leaf"))
+            return
+        if isinstance(rows, PackedRows):  # one buffer already: hashed as it is
+            if keys is not None and len(rows) != len(keys):
+                raise ValueError(f"{len(keys)} keys for {len(rows)} rows; give one key per row")
+            hashes = rows.hashes if rows.hashes is not None else rowhash.keccak_rows(rows.data, rows.offsets)
+            if len(hashes) != len(rows):
+                raise ValueError(f"{len(hashes)} row hashes for {len(rows)} rows")
+            self._keyed(hashes, key, keys)
             return
         rows = list(rows)
         for row in rows:

@@ -16,8 +16,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,8 @@ from .accounts import Account
 from .chain import Chain
 from .config import ColearnSettings
 from .contributions import (
+    SUBMISSION,
+    TRAINING,
     ContributionIncomplete,
     FileCheck,
     RowIndex,
@@ -50,10 +54,10 @@ from .formats.data import (
     SchemaError,
     decode_row,
     encode_rows,
+    fault_numbers,
     onchain_schema,
     read_data,
     row_fault,
-    row_faults,
     row_hashes,
     to_parquet,
     validate,
@@ -78,6 +82,7 @@ from .names import check_new_name
 from .names import resolve as resolve_name
 from .onchain import encode_onchain_row
 from .rowcache import row_hash_cache
+from .rowsets import first_occurrences, heads
 from .sandbox import IsolatedModel
 from .storage import Storage, open_storage
 from .storage.cid import cid_from_bytes
@@ -608,28 +613,65 @@ class Session:
         if submission.on_chain_row:
             return self._verify_onchain(submission), None, schema
         states = self._row_states(submission_id)
-        check = inspect_submission(self.market, self.storage, submission, schema)
+        early: list[_EarlyScores | None] = []
+        check = inspect_submission(self.market, self.storage, submission, schema,
+                                   decoded=lambda frame, rows: early.append(self._score_early(model_id, schema, frame,
+                                                                                              rows)))  # fmt: skip
         if not check.usable:
             plan = () if submission.settled else self._unusable_file_plan(submission, check, states)
             report = VerificationReport(submission_id, model_id, check.cid_ok, False, check.cid_ok and check.count_ok,
                                         pd.DataFrame(), check.problem, check.count_ok, plan)  # fmt: skip
             return report, check, schema
-        rows = self._judge_rows(submission, schema, check, states)
+        rows = self._judge_rows(submission, schema, check, states, early[0] if early else None)
         plan: tuple[tuple[int | None, str], ...] = ()
         if not submission.settled and self.chain.timestamp() < submission.window_ends_at:
-            open_rows = rows[~rows["verdict"].isin(["rejected", "challenged"])]
-            bad = open_rows[open_rows["verdict"] == "bad"]
+            verdicts = rows["verdict"].to_numpy()  # rows are numbered 0, 1, ...: positions are row numbers
             judged = [i for i, state in states.items() if state == "label judged"]
-            suspicious = open_rows[(open_rows["verdict"] == "suspicious") & ~open_rows.index.isin(judged)]
-            plan = tuple((int(i), str(k)) for i, k in zip(bad.index, bad["challenge"], strict=True)) + tuple(
-                (int(i), "label") for i in suspicious.index
+            bad = np.flatnonzero(verdicts == "bad")  # neither rejected nor challenged
+            suspicious = np.flatnonzero((verdicts == "suspicious") & ~np.isin(np.arange(len(rows)), judged))
+            kinds = rows["challenge"].to_numpy()[bad].tolist()
+            plan = tuple(zip(bad.tolist(), map(str, kinds), strict=True)) + tuple(
+                (i, "label") for i in suspicious.tolist()
             )
         schema_ok = not rows["fault"].astype(bool).any()
         return VerificationReport(submission_id, model_id, True, True, schema_ok, rows, "", True, plan), check, schema
 
+    def _score_early(
+        self, model_id: int, schema: FeatureSchema, frame: pd.DataFrame, rows: Sequence[bytes]
+    ) -> _EarlyScores | None:
+        """Start the model's predictions of every row of a file without an objective fault, on another thread (the
+        model runs in its worker process), while the file's tree is built; the judge keeps those of the rows
+        without a finding. A model that cannot be loaded fails the judge, as it would have then. None when the
+        rows cannot be prepared for the model here (the judge then scores its rows itself, and says why)."""
+        faults = fault_numbers(schema, rows)
+        given = np.flatnonzero(faults == 0)
+        if not len(given):
+            return _EarlyScores(faults, given, None)
+        try:
+            model = self._current_model(model_id)
+        except Exception as error:  # noqa: BLE001 (raised by the judge, if it needs the model)
+            future: Future[np.ndarray] = Future()
+            future.set_exception(error)
+            return _EarlyScores(faults, given, future)
+        try:
+            features = frame if len(given) == len(frame) else frame.iloc[given]
+            features = _split(features.astype(_dtypes(schema)), schema)[0]
+        except Exception:  # noqa: BLE001 (a file whose tree may not even match its root: nothing is raised here)
+            return None
+        return _EarlyScores(faults, given, _scoring().submit(_predicted, model, features, schema))
+
     def _judge_rows(
-        self, submission: Submission, schema: FeatureSchema, check: FileCheck, states: dict[int, str]
+        self,
+        submission: Submission,
+        schema: FeatureSchema,
+        check: FileCheck,
+        states: dict[int, str],
+        early: _EarlyScores | None = None,
     ) -> pd.DataFrame:
+        """Every row's finding and verdict: its objective fault, else whether it copies a row of the training set,
+        of an earlier submission, an earlier row of this file or (when this home holds it) a row of the hidden test
+        set; the model predicts the rest. Judged in arrays: only rows with a finding take Python work each.
+        ``early``: the faults, and predictions started while the tree was built (:meth:`_score_early`)."""
         model_id = submission.model_id
         index = RowIndex.build(
             self.market,
@@ -639,56 +681,76 @@ class Session:
             before=submission.id,
             training_hashes=self._training_hashes(model_id),
         )
+        count = len(check.rows)
+        if check.tree is not None and check.tree.row_hashes is not None:
+            digests = check.tree.row_hashes  # hashed once, when the tree was built
+        else:
+            digests = np.frombuffer(b"".join(check.hashes()), dtype=np.uint8).reshape(-1, 32)
+        faults = early.faults if early is not None else fault_numbers(schema, check.rows)
+        sources, source_ids, source_rows = index.sources(digests)
+        first = first_occurrences(digests)
+        kinds = np.where(faults != 0, _FORMAT, 0).astype(np.int8)
+        kinds[(kinds == 0) & (sources == TRAINING)] = _TRAINING_COPY
+        kinds[(kinds == 0) & (sources == SUBMISSION)] = _EARLIER_SUBMISSION
+        kinds[(kinds == 0) & (first != np.arange(count))] = _EARLIER_ROW
+        test_rows = np.full(count, -1, dtype=np.int64)
         test = self._test_rows(model_id)
-        faults, copies, kinds = [], [], []
-        first_in_batch: dict[bytes, int] = {}
-        for position, (digest, fault) in enumerate(zip(check.hashes(), row_faults(schema, check.rows), strict=True)):
-            source = index.first.get(digest)
-            kind, copy = "", ""
-            if fault != RowFault.NONE:
-                kind = "format"
-            elif source is not None:
-                kind = "training copy" if source[0] == "training" else "duplicate"
-                copy = (
-                    f"training row {source[2]}"
-                    if source[0] == "training"
-                    else f"submission {source[1]} row {source[2]}"
-                )
-            elif digest in first_in_batch:
-                kind, copy = "duplicate", f"row {first_in_batch[digest]}"
-            elif digest in test:
-                kind, copy = "test copy", f"test row {test[digest]}"
-            first_in_batch.setdefault(digest, position)
-            faults.append(fault.name.lower().replace("_", " ") if fault != RowFault.NONE else kind)
-            copies.append(copy)
-            kinds.append(kind)
-        frame = check.frame if check.frame is not None else pd.DataFrame()
-        labels = frame[schema.label.name].to_numpy() if not frame.empty else []
-        predicted: list[Any] = [None] * len(check.rows)
-        clean = [i for i, kind in enumerate(kinds) if not kind]
-        if clean:
-            model = self._current_model(model_id)
-            scored = _score(model, frame.iloc[clean].astype(_dtypes(schema)), schema)
-            for position, value in zip(clean, scored["predicted"], strict=True):
-                predicted[position] = value
-        rows = pd.DataFrame({"label": labels, "predicted": predicted, "fault": faults, "copy of": copies,
-                             "challenge": kinds})  # fmt: skip
-        verdicts = []
-        for position in range(len(rows)):
-            state = states.get(position)
-            if state in ("rejected", "challenged"):
-                verdicts.append(state)
-            elif kinds[position]:
-                verdicts.append("bad")  # even under a pending label challenge: the contract's verdict supersedes it
-            elif state == "label challenged":
-                verdicts.append("challenged")
-            elif predicted[position] is not None and predicted[position] != labels[position]:
-                verdicts.append("suspicious")
+        if test:
+            rest = np.flatnonzero(kinds == 0)
+            test_heads = heads(np.frombuffer(b"".join(test), dtype=np.uint8).reshape(-1, 32))
+            for position in rest[np.isin(heads(digests[rest]), test_heads)].tolist():
+                found = test.get(digests[position].tobytes())
+                if found is not None:
+                    kinds[position], test_rows[position] = _TEST_COPY, found
+        copies = {}  # position -> the row it copies, for the rows that copy one
+        for position in np.flatnonzero(kinds >= _TRAINING_COPY).tolist():
+            kind = kinds[position]
+            if kind == _TRAINING_COPY:
+                copies[position] = f"training row {source_rows[position]}"
+            elif kind == _EARLIER_SUBMISSION:
+                copies[position] = f"submission {source_ids[position]} row {source_rows[position]}"
+            elif kind == _EARLIER_ROW:
+                copies[position] = f"row {first[position]}"
             else:
-                verdicts.append("ok")
-        rows["verdict"] = verdicts
+                copies[position] = f"test row {test_rows[position]}"
+        frame = check.frame if check.frame is not None else pd.DataFrame()
+        labels = frame[schema.label.name].to_numpy() if not frame.empty else np.array([], dtype=object)
+        clean = np.flatnonzero(kinds == 0)
+        predicted: Any = np.full(count, None, dtype=object)
+        wrong = np.zeros(count, dtype=bool)  # predicted, and not the row's label
+        if len(clean) and early is not None and early.future is not None:
+            values = early.future.result()  # of the rows without a fault: those without a finding are kept
+            scored = _column(values[np.searchsorted(early.given, clean)])
+        elif len(clean):
+            model = self._current_model(model_id)
+            features = frame if len(clean) == count else frame.iloc[clean]
+            scored = _column(_predicted(model, _split(features.astype(_dtypes(schema)), schema)[0], schema))
+        if len(clean):
+            wrong[clean] = _differ(scored.to_numpy(), labels[clean])
+            predicted = _with_gaps(scored, clean, count)
+        verdicts = np.where(kinds != 0, _BAD, np.where(wrong, _SUSPICIOUS, _OK)).astype(np.int8)
+        for position, state in states.items():
+            if not 0 <= position < count:
+                continue
+            if state in ("rejected", "challenged"):
+                verdicts[position] = _VERDICTS.index(state)
+            elif not kinds[position] and state == "label challenged":
+                verdicts[position] = _VERDICTS.index("challenged")
+        challenges = kinds.copy()
         judged = [i for i, state in states.items() if state == "label judged"]  # one label challenge per row
-        rows.loc[(rows["verdict"] == "suspicious") & ~rows.index.isin(judged), "challenge"] = "label"
+        label = (verdicts == _SUSPICIOUS) & ~np.isin(np.arange(count), judged)
+        challenges[label] = _KINDS.index("label")
+        fault_names = np.where(faults != 0, len(_KINDS) + faults.astype(np.int64), kinds)
+        copy_codes = np.zeros(count, dtype=np.int64)
+        copy_codes[list(copies)] = np.arange(1, len(copies) + 1)
+        rows = pd.DataFrame({
+            "label": labels,
+            "predicted": predicted,
+            "fault": _text([*_KINDS, *_FAULT_NAMES], fault_names),
+            "copy of": _text(["", *copies.values()], copy_codes),
+            "challenge": _text(list(_KINDS), challenges),
+            "verdict": _text(list(_VERDICTS), verdicts),
+        })  # fmt: skip
         rows.index.name = "row"
         return rows
 
@@ -846,7 +908,10 @@ class Session:
             assert check.tree is not None
             return DuplicateSource("submission", earlier[0], tuple(check.tree.proof(earlier[0])), submission.id)
         index_ = RowIndex.build(self.market, self.storage, submission.model_id, schema, before=submission.id)
-        _, source_id, position = index_.first[digest]
+        found = index_.source(digest)
+        if found is None:
+            raise ColearnError(f"row {index} of submission {submission.id} repeats no row committed before it")
+        _, source_id, position = found
         source = self.market.submission(source_id)
         source_check = inspect_submission(self.market, self.storage, source, schema)
         assert source_check.tree is not None  # the index only holds rows of usable files
@@ -1445,18 +1510,127 @@ def _accuracy(model: Any, frame: pd.DataFrame, schema: FeatureSchema) -> float:
     return float((_predict(model, features, schema) == labels.to_numpy()).mean())
 
 
-def _score(model: Any, frame: pd.DataFrame, schema: FeatureSchema) -> pd.DataFrame:
+#: Rows a call to the model's isolated worker gives it: about ``_SCORE_BYTES`` of features, and from
+#: ``_SCORE_ROWS[0]`` to ``_SCORE_ROWS[1]`` rows. Each call costs milliseconds whatever its size: 100,000 rows of 20
+#: floats took twice the CPU time (here and in the worker) in calls of 8,192 rows as in calls of 50,000.
+_SCORE_BYTES = 16 * 2**20
+_SCORE_ROWS = (8192, 65536)
+
+
+def _predicted(model: Any, features: pd.DataFrame, schema: FeatureSchema) -> np.ndarray:
+    """The model's label for each row of ``features``, in calls of about 16 MiB of features (8,192 to 65,536 rows)
+    to its isolated worker (a progress bar past four calls), in one array: ``int64``, ``float64`` or ``bool`` when
+    every call gave that dtype, else the Python values (objects). See :func:`_column`."""
     from tqdm.auto import tqdm
 
+    parts = []
+    step = min(max(_SCORE_BYTES // (8 * max(1, features.shape[1])), _SCORE_ROWS[0]), _SCORE_ROWS[1])
+    for start in tqdm(range(0, len(features), step), desc="scoring rows", disable=len(features) <= 4 * step,
+                      leave=False):  # fmt: skip
+        parts.append(np.asarray(_predict(model, features.iloc[start : start + step], schema)))
+    if parts and parts[0].dtype in _PLAIN and all(part.dtype == parts[0].dtype for part in parts):
+        return np.concatenate(parts)
+    values = [value for part in parts for value in part.tolist()]
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+#: Dtypes of predictions kept as they are: pandas gives the same to the list of their Python values.
+_PLAIN = (np.dtype(np.int64), np.dtype(np.float64), np.dtype(bool))
+
+
+def _column(values: np.ndarray) -> pd.Series:
+    """Predictions (of :func:`_predicted`) as the column pandas makes of the list of their values (``int64``,
+    ``float64``, ``bool``; ``str`` for strings)."""
+    return pd.Series(values) if values.dtype in _PLAIN else pd.Series(values.tolist())
+
+
+@dataclass(frozen=True)
+class _EarlyScores:
+    """What :meth:`Session._score_early` started: each row's fault number, the rows given to the model (those
+    without a fault) and its predictions of them (None when there were none to give)."""
+
+    faults: np.ndarray
+    given: np.ndarray
+    future: Future[np.ndarray] | None
+
+
+_SCORING: ThreadPoolExecutor | None = None
+_SCORING_LOCK = threading.Lock()
+
+
+def _scoring() -> ThreadPoolExecutor:
+    """The thread that waits on the model's worker while a file's tree is built (one per process)."""
+    global _SCORING
+    with _SCORING_LOCK:
+        if _SCORING is None:
+            _SCORING = ThreadPoolExecutor(1, thread_name_prefix="colearn-score")
+        return _SCORING
+
+
+def _forked() -> None:
+    """A forked child has none of its parent's threads: it starts a scoring thread of its own when it needs one."""
+    global _SCORING, _SCORING_LOCK
+    _SCORING, _SCORING_LOCK = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
+
+
+def _score(model: Any, frame: pd.DataFrame, schema: FeatureSchema) -> pd.DataFrame:
     features, labels = _split(frame, schema)
-    predicted = []
-    step = 8192  # rows a call to the model's isolated worker: each call costs milliseconds whatever its size
-    for start in tqdm(range(0, len(frame), step), desc="scoring rows", disable=len(frame) <= 4 * step, leave=False):
-        predicted.extend(_predict(model, features.iloc[start : start + step], schema).tolist())
-    rows = pd.DataFrame({"label": labels.to_numpy(), "predicted": predicted})
+    rows = pd.DataFrame({"label": labels.to_numpy(), "predicted": _column(_predicted(model, features, schema))})
     rows["verdict"] = np.where(rows["label"] == rows["predicted"], "ok", "suspicious")
     rows.index.name = "row"
     return rows
+
+
+#: Kinds of findings of :meth:`Session._judge_rows`, as numbers (the text of the ``challenge`` column; a copy of
+#: an earlier submission and one of an earlier row of the same file are both duplicates), and verdicts.
+_KINDS = ("", "format", "training copy", "duplicate", "duplicate", "test copy", "label")
+_FORMAT, _TRAINING_COPY, _EARLIER_SUBMISSION, _EARLIER_ROW, _TEST_COPY = 1, 2, 3, 4, 5
+_VERDICTS = ("ok", "suspicious", "bad", "challenged", "rejected")
+_OK, _SUSPICIOUS, _BAD = 0, 1, 2
+#: Each :class:`RowFault` (by number) as the ``fault`` column says it.
+_FAULT_NAMES = tuple(fault.name.lower().replace("_", " ") for fault in RowFault)
+
+
+def _text(words: list[str], codes: np.ndarray) -> Any:
+    """A column of ``words[code]`` for each of ``codes``, of the dtype pandas gives a list of strings (``str``),
+    built without a Python string per row."""
+    dtype = pd.Series([""]).dtype
+    if getattr(dtype, "storage", None) == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        return pd.array(pc.take(pa.array(words, pa.large_string()), pa.array(codes)), dtype=dtype)
+    return pd.Series(np.array(words, dtype=object)[codes].tolist()).array
+
+
+def _differ(predicted: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``predicted[i] != labels[i]`` for each row, as Python compares them (numbers of one kind in arrays)."""
+    kinds = (predicted.dtype.kind, labels.dtype.kind)
+    if all(kind in "biu" for kind in kinds) or kinds == ("f", "f"):
+        return np.asarray(predicted != labels, dtype=bool)
+    pairs = zip(predicted.tolist(), labels.tolist() if labels.dtype != object else labels, strict=True)
+    return np.fromiter((bool(p != label) for p, label in pairs), dtype=bool, count=len(predicted))
+
+
+def _with_gaps(scored: pd.Series, clean: np.ndarray, count: int) -> Any:
+    """The ``predicted`` column: ``scored`` at the positions ``clean`` and None elsewhere, of the dtype pandas
+    gives that list (``float64`` with NaN gaps for numbers; ``object`` for booleans with gaps)."""
+    if len(clean) == count:
+        return scored.array
+    values = scored.to_numpy()
+    if values.dtype in (np.dtype(np.int64), np.dtype(np.float64)):
+        column = np.full(count, np.nan)
+        column[clean] = values
+        return column
+    column = np.full(count, None, dtype=object)
+    column[clean] = scored.tolist()
+    if values.dtype == np.dtype(bool):
+        return column  # booleans with None: pandas keeps them as objects
+    return pd.Series(column.tolist()).array  # whatever pandas makes of the list (strings: str, with NaN gaps)
 
 
 def _fit(template: Any, data: pd.DataFrame, schema: FeatureSchema) -> Any:

@@ -42,9 +42,10 @@ import io
 import json
 import math
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -54,6 +55,7 @@ from eth_hash.auto import keccak
 from .. import rowhash
 from ..errors import ColearnError
 from ..merkle import MerkleTree
+from ..rowsets import PackedRows
 
 DTYPES = ("float64", "int64", "bool", "string")
 TAGS = {"float64": b"f", "int64": b"i", "bool": b"b", "string": b"s"}
@@ -72,6 +74,9 @@ MAX_STORED_BYTES = 2 * MAX_FILE_BYTES  # fetched, at most, for one data file
 _DECODE_BYTES = 4 * 2**20  # decoded at a time (one record batch)
 _PHYSICAL_TYPES = {"float64": "DOUBLE", "int64": "INT64", "bool": "BOOLEAN", "string": "BYTE_ARRAY"}
 _WIDTHS = {"float64": 9, "int64": 9, "bool": 2, "string": 5}  # canonical bytes of a value (a string's fewest)
+
+
+_T = TypeVar("_T")
 
 
 class SchemaError(ColearnError):
@@ -357,12 +362,25 @@ def row_faults(schema: FeatureSchema, rows: Sequence[bytes]) -> list[RowFault]:
     >>> [f.name for f in row_faults(schema, [encode_row(schema, (2.5, True)), b"f" + bytes(8) + b"b\\x02"])]
     ['NONE', 'BAD_BOOL']
     """
+    members = list(RowFault)  # numbered 0, 1, ...: members[n] is RowFault(n)
+    return [members[fault] for fault in fault_numbers(schema, rows).tolist()]
+
+
+def fault_numbers(schema: FeatureSchema, rows: Sequence[bytes]) -> np.ndarray:
+    """:func:`row_faults` as the faults' numbers (0 for none), an ``int8`` array: rows read from a file
+    (:class:`~colearn_jupyter.rowsets.PackedRows`) are judged in their buffer, without a ``bytes`` object each.
+
+    >>> schema = FeatureSchema((Column("x", "float64"),), Column("y", "bool"))
+    >>> fault_numbers(schema, [encode_row(schema, (2.5, True)), b"f" + bytes(8) + b"b\\x02"]).tolist()
+    [0, 4]
+    """
+    if isinstance(rows, PackedRows):
+        return EncodedRows(rows.data, rows.offsets).faults(schema)
     for row in rows:
         if not isinstance(row, (bytes, bytearray, memoryview)):
             raise TypeError(f"a row is bytes, not {type(row).__name__}")
     plain = rows if all(type(row) is bytes for row in rows) else [bytes(row) for row in rows]
-    members = list(RowFault)  # numbered 0, 1, ...: members[n] is RowFault(n)
-    return [members[fault] for fault in EncodedRows.of(plain).faults(schema).tolist()]
+    return EncodedRows.of(plain).faults(schema)
 
 
 def _row_fault_onchain(schema: tuple[bytes, list[bytes], int, int, int], row: bytes) -> RowFault:
@@ -958,8 +976,13 @@ def _open_parquet(data: bytes, schema: FeatureSchema, max_rows: int, max_bytes: 
 
 
 def read_rows(
-    data: bytes, schema: FeatureSchema, max_rows: int = MAX_FILE_ROWS, *, max_bytes: int = MAX_FILE_BYTES
-) -> tuple[pd.DataFrame, list[bytes]]:
+    data: bytes,
+    schema: FeatureSchema,
+    max_rows: int = MAX_FILE_ROWS,
+    *,
+    max_bytes: int = MAX_FILE_BYTES,
+    hashed: bool = False,
+) -> tuple[pd.DataFrame, PackedRows]:
     """The rows of a Parquet file as they are (in schema order) and their canonical encodings, within bounds.
 
     At most ``max_rows`` rows (and :data:`MAX_FILE_ROWS`) whose encodings take at most ``max_bytes`` bytes: the
@@ -967,16 +990,30 @@ def read_rows(
     at once), then the file is decoded a few MiB at a time and reading stops as soon as its rows go beyond either
     bound, so memory stays within the bounds whatever the file holds. Raises :class:`SchemaError`, and nothing
     else, for a file beyond them or not readable. Values are not validated: the caller judges them row by row.
+
+    The encodings stay in one buffer (:class:`~colearn_jupyter.rowsets.PackedRows`, a ``Sequence[bytes]``), which
+    :class:`~colearn_jupyter.merkle.MerkleTree` and :func:`fault_numbers` use as it is. With ``hashed``, each batch
+    of rows is also hashed (``keccak256``) on another thread while the next ones are decoded and encoded, and the
+    rows carry their hashes (``rows.hashes``: the tree of a file then hashes no row again).
     """
     parquet = _open_parquet(data, schema, max_rows, max_bytes)
     max_rows = min(max_rows, MAX_FILE_ROWS)
     widest = sum(_WIDTHS[c.dtype] + (c.dtype == "string") * schema.max_string_bytes for c in schema.columns)
-    frames, rows, size = [], [], 0
+    frames: list[pd.DataFrame] = []
+    parts: list[EncodedRows] = []
+    count = size = 0
+    batches = parquet.iter_batches(batch_size=max(1, min(max_rows, _DECODE_BYTES // widest)), use_threads=False)
+
+    def decode() -> tuple[int, pd.DataFrame] | None:
+        batch = next(batches, None)
+        return None if batch is None else (batch.num_rows, batch.to_pandas(ignore_metadata=True)[schema.names])
+
+    hashing = ThreadPoolExecutor(1, thread_name_prefix="colearn-hash") if hashed else None
+    digests: list[Future[np.ndarray]] = []
     try:
-        for batch in parquet.iter_batches(batch_size=max(1, min(max_rows, _DECODE_BYTES // widest)), use_threads=False):
-            if len(rows) + batch.num_rows > max_rows:
+        for rows_in_batch, frame in _ahead(decode):
+            if count + rows_in_batch > max_rows:
                 raise SchemaError(f"the file holds more than the {max_rows:,} rows a client reads from it")
-            frame = batch.to_pandas(ignore_metadata=True)[schema.names]
             try:
                 encoded = encode_frame(schema, frame)
             except (TypeError, ValueError, OverflowError) as error:
@@ -985,14 +1022,56 @@ def read_rows(
             if size > max_bytes:
                 raise SchemaError(f"the file's rows take more than the {_mib(max_bytes)} a client reads from one file")
             frames.append(frame)
-            rows += encoded.rows()
+            parts.append(encoded)
+            count += len(encoded)
+            if hashing is not None:
+                digests.append(hashing.submit(rowhash.keccak_rows, encoded.data, encoded.offsets, parallel=False))
+        hashes = [digest.result() for digest in digests]
     except SchemaError:
         raise
     except Exception as error:  # noqa: BLE001 (any decoding failure is the file's fault)
         raise SchemaError(f"not a readable Parquet file: {str(error)[:200]}") from None
+    finally:
+        if hashing is not None:
+            hashing.shutdown(wait=True, cancel_futures=True)  # anything left is of a file refused
+    rows = _joined(parts)
+    if hashing is not None:
+        rows.hashes = np.concatenate(hashes) if hashes else np.zeros((0, 32), dtype=np.uint8)
     if not frames:
         return pd.DataFrame({name: [] for name in schema.names}), rows
-    return pd.concat(frames, ignore_index=True), rows
+    return (frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)), rows
+
+
+def _ahead(produce: Callable[[], _T | None]) -> Iterator[_T]:
+    """``produce()`` until it gives None, each call made on another thread while the caller handles the previous
+    result (one ahead): Parquet decodes a batch, releasing the GIL, while the last one is encoded. Whatever
+    ``produce`` raises is raised here, in order."""
+    with ThreadPoolExecutor(1, thread_name_prefix="colearn-decode") as pool:
+        following = pool.submit(produce)
+        while True:
+            item = following.result()
+            if item is None:
+                return
+            following = pool.submit(produce)
+            try:
+                yield item
+            except GeneratorExit:
+                following.cancel()
+                raise
+
+
+def _joined(parts: Sequence[EncodedRows]) -> PackedRows:
+    """Consecutive batches of encoded rows as one :class:`~colearn_jupyter.rowsets.PackedRows`."""
+    if len(parts) == 1:
+        return PackedRows(parts[0].data, parts[0].offsets)
+    offsets = np.zeros(sum(len(part) for part in parts) + 1, dtype=np.int64)
+    pieces, row, start = [], 0, 0
+    for part in parts:
+        first, last = int(part.offsets[0]), int(part.offsets[-1])
+        pieces.append(part.data[first:last])
+        offsets[row + 1 : row + len(part) + 1] = part.offsets[1:] - first + start
+        row, start = row + len(part), start + last - first
+    return PackedRows(np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.uint8), offsets)
 
 
 def check_size(count: int, size: int) -> None:
