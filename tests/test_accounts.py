@@ -66,3 +66,29 @@ def test_keystore_account_signs_on_chain(chain, market, monkeypatch, tmp_path):
     assert chain.balance(account) >= 10**17
     with pytest.raises(Exception, match="nothing to withdraw"):
         market.withdraw(account)
+
+
+def test_signatures_use_libsecp256k1_and_give_the_pure_python_bytes():
+    """coincurve (a dependency) is eth-keys' backend: a signature in well under a millisecond, byte for byte what
+    eth-keys' own Python code signs (RFC 6979 signatures are deterministic)."""
+    from eth_keys import KeyAPI
+    from eth_keys.backends import CoinCurveECCBackend, NativeECCBackend, get_backend
+
+    assert isinstance(get_backend(), CoinCurveECCBackend)
+    account = devnet_account("alice")
+    transaction = {"to": "0x" + "11" * 20, "value": 1, "gas": 21_000, "maxFeePerGas": 10**10,
+                   "maxPriorityFeePerGas": 10**9, "nonce": 7, "chainId": 31337, "type": 2}  # fmt: skip
+    signed = bytes(account.sign_transaction(transaction))
+    key = KeyAPI(NativeECCBackend).PrivateKey(
+        bytes.fromhex(
+            EthAccount.from_mnemonic(
+                "test test test test test test test test test test test junk", account_path="m/44'/60'/0'/0/1"
+            ).key.hex()
+        )
+    )
+    message = b"colearn"
+    assert (
+        key.sign_msg(message).to_bytes()
+        == KeyAPI(CoinCurveECCBackend).PrivateKey(key.to_bytes()).sign_msg(message).to_bytes()
+    )
+    assert EthAccount.recover_transaction(signed) == account.address
