@@ -76,12 +76,6 @@ def _load_jupyter_server_extension(server_app) -> None:
     load(server_app)
 
 
-def _unload_jupyter_server_extension(server_app) -> None:
-    from .server import unload
-
-    unload(server_app)
-
-
 def load_ipython_extension(ipython) -> None:
     """Register the ``%colearn`` magics: ``%load_ext colearn_jupyter``."""
     from .magics import load_ipython_extension as load

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
 
 import pandas as pd
@@ -379,24 +378,6 @@ def test_no_colearn_endpoint_is_unauthenticated(recwarn, jp_serverapp):
             method = handler.__dict__.get(verb) if handler else None  # verbs the handler itself defines
             if method is not None:
                 assert hasattr(method, "__wrapped__"), f"{handler.__name__}.{verb} is not @authenticated"
-
-
-def test_a_stopping_server_ends_its_background_work(jp_serverapp, monkeypatch):
-    """jupyter_server's unload hook closes the service: queued work is dropped, a late warm-up does nothing, and
-    nothing of the stopped server reaches the chain (it would start a stopped devnet again)."""
-    import colearn_jupyter
-
-    service = jp_serverapp.web_app.settings["colearn_service"]
-    reached = []
-    monkeypatch.setattr(type(service), "index", property(lambda self: reached.append("index")))
-    colearn_jupyter._unload_jupyter_server_extension(jp_serverapp)
-    assert service.closed
-    with pytest.raises(RuntimeError):
-        service.executor.submit(print)
-    service.executor = concurrent.futures.ThreadPoolExecutor(1)  # a warm-up that was already queued when it stopped
-    service.warm_up()
-    service.executor.shutdown(wait=True)
-    assert reached == []
 
 
 def test_listing_answers_from_the_index_not_one_call_per_model(chain, market, publish, monkeypatch):

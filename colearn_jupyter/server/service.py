@@ -45,13 +45,6 @@ class ColearnService:
         self._index: ModelIndex | None = None
         self._lock = threading.RLock()  # `index` creates the session under the same lock
         self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="colearn")
-        self.closed = False
-
-    def close(self) -> None:
-        """The server stops: no more background work (what is queued and not started is dropped; a request still
-        running finishes)."""
-        self.closed = True
-        self.executor.shutdown(wait=False, cancel_futures=True)
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """Run blocking core work off the event loop."""
@@ -113,16 +106,12 @@ class ColearnService:
         """
 
         def build() -> None:
-            if self.closed:
-                return
             try:
                 self.index.sync()
             except Exception as error:  # noqa: BLE001 (a background convenience; requests report real errors)
                 _log.info("colearn: the model index will be built on the first request (%s)", error)
 
         def start_worker() -> None:  # other accounts' models run there: the first verification need not wait
-            if self.closed:
-                return
             try:
                 shared_worker().start()
             except Exception as error:  # noqa: BLE001 (likewise: the first isolated prediction starts it)
