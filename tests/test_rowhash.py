@@ -399,3 +399,15 @@ def test_a_forked_child_hashes_with_workers_of_its_own(mode):
 
 def _root_of(rows: list[bytes]) -> bytes:
     return MerkleTree(rows, key=KEY).root
+
+
+def test_rows_already_accepted_are_found_by_their_whole_hash():
+    """The accepted-row check compares 8 bytes of every digest at once; the whole 32 decide, so a digest sharing
+    only its first 8 bytes with an accepted one (a contributor can search for such rows) is not refused."""
+    rng = np.random.default_rng(9)
+    digests = rng.integers(0, 256, (5000, 32), dtype=np.uint8)
+    twin = digests[10].copy()
+    twin[31] ^= 1  # the same first 8 bytes as row 10, another hash
+    accepted = {digests[4000].tobytes(), digests[3].tobytes(), twin.tobytes(), bytes(32)}
+    assert data._accepted_rows(digests, accepted) == [3, 4000]
+    assert data._accepted_rows(digests, {b"not a digest", digests[7].tobytes()}) == [7]  # compared as given
