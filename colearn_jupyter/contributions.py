@@ -293,8 +293,8 @@ class RowIndex:
                 if submission.id >= limit or submission.id in known.files:
                     continue
                 hashes = _row_hashes(market, storage, submission, schema)
-                if hashes:  # an unusable file gives none, and is asked for again next time
-                    known.table.add(np.frombuffer(b"".join(hashes), dtype=np.uint8).reshape(-1, 32), submission.id)
+                if len(hashes):  # an unusable file gives none, and is asked for again next time
+                    known.table.add(hashes, submission.id)
                     known.files[submission.id] = keys[submission.id]
             return cls(table, known.table, limit, known.lock)
 
@@ -417,19 +417,18 @@ def _training_table(training: list[bytes] | None, training_hashes: Sequence[byte
     return table
 
 
-def _row_hashes(
-    market: Marketplace, storage: Storage, submission: Submission, schema: FeatureSchema
-) -> tuple[bytes, ...]:
-    """The row hashes of a committed file: fetched, checked and hashed once per colearn home (see
-    :mod:`.rowcache`); a file that cannot be used now gives none and is not remembered (it may still appear)."""
+def _row_hashes(market: Marketplace, storage: Storage, submission: Submission, schema: FeatureSchema) -> np.ndarray:
+    """The row hashes of a committed file, an ``(n, 32)`` array: fetched, checked and hashed once per colearn home
+    (see :mod:`.rowcache`); a file that cannot be used now gives none and is not remembered (it may still
+    appear)."""
     cache = row_hash_cache(market.chain.home)
     key = _file_key(submission.data_cid, submission.merkle_root, submission.contributor, schema)
-    hashes = cache.get(key)
+    hashes = cache.get_array(key)
     if hashes is None:
         check = inspect_submission(market, storage, submission, schema)
         if not check.usable or check.tree is None or check.tree.row_hashes is None:
-            return ()
-        hashes = tuple(as_list(check.tree.row_hashes))  # hashed once, when the tree was built
+            return np.zeros((0, 32), dtype=np.uint8)
+        hashes = check.tree.row_hashes  # hashed once, when the tree was built
         cache.put(key, hashes)
     return hashes
 

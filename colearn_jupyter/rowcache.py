@@ -39,6 +39,7 @@ class RowHashCache:
     def __init__(self, home: str | os.PathLike[str]):
         self.path = Path(home) / "index" / "rowhashes.sqlite"
         self._memory: dict[str, tuple[bytes, ...]] = {}
+        self._arrays: dict[str, np.ndarray] = {}  # entries read or written as arrays
         self._database = HomeDatabase(
             self.path, "CREATE TABLE IF NOT EXISTS row_hashes (key TEXT PRIMARY KEY, hashes BLOB NOT NULL)"
         )
@@ -66,6 +67,24 @@ class RowHashCache:
         self._memory[text] = hashes
         return hashes
 
+    def get_array(self, key: tuple[str, ...]) -> np.ndarray | None:
+        """The hashes stored for ``key`` as an ``(n, 32)`` array (read-only; no Python object per row), or None."""
+        text = self._key(key)
+        if text in self._arrays:
+            return self._arrays[text]
+        if text in self._memory:
+            blob = b"".join(self._memory[text])
+        else:
+            try:
+                found = self._db().execute("SELECT hashes FROM row_hashes WHERE key = ?", (text,)).fetchone()
+            except sqlite3.Error:
+                return None  # an unreadable cache is only slower
+            if found is None or len(found[0]) % _DIGEST:
+                return None
+            blob = bytes(found[0])
+        array = self._arrays[text] = np.frombuffer(blob, dtype=np.uint8).reshape(-1, _DIGEST)
+        return array
+
     def put(self, key: tuple[str, ...], hashes: Iterable[bytes] | np.ndarray) -> None:
         """Keep ``hashes`` (32 bytes each, or an ``(n, 32)`` array of them) for ``key``, here and for every other
         process of the home. An array is written as it is, without a Python object per row; this process then reads
@@ -76,11 +95,13 @@ class RowHashCache:
                 raise ValueError(f"row hashes are an (n, {_DIGEST}) array, not one of shape {hashes.shape}")
             blob = np.ascontiguousarray(hashes, dtype=np.uint8).tobytes()
             self._memory.pop(text, None)
+            self._arrays[text] = np.frombuffer(blob, dtype=np.uint8).reshape(-1, _DIGEST)
         else:
             values = tuple(bytes(h) for h in hashes)
             if any(len(h) != _DIGEST for h in values):
                 raise ValueError("row hashes are 32 bytes each")
             self._memory[text] = values
+            self._arrays.pop(text, None)
             blob = b"".join(values)
         with contextlib.suppress(sqlite3.Error):  # a cache that cannot be written is only slower
             self._db().execute("INSERT OR REPLACE INTO row_hashes (key, hashes) VALUES (?, ?)", (text, blob))

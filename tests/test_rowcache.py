@@ -83,6 +83,11 @@ def test_an_array_of_hashes_is_kept_as_its_bytes(tmp_path):
     cache.put(key, hashes)
     expected = tuple(row.tobytes() for row in hashes)
     assert cache.get(key) == expected and RowHashCache(tmp_path).get(key) == expected
+    assert np.array_equal(cache.get_array(key), hashes)
+    assert np.array_equal(RowHashCache(tmp_path).get_array(key), hashes)
+    cache.put(key, [bytes(32)])  # written again as bytes: the array read next is the new entry
+    assert cache.get_array(key).tobytes() == bytes(32)
+    assert RowHashCache(tmp_path).get_array(("no", "such", "file", "{}")) is None
     with pytest.raises(ValueError, match=r"\(n, 32\) array"):
         cache.put(key, np.zeros((2, 31), dtype=np.uint8))
 

@@ -113,7 +113,8 @@ def fake(monkeypatch):
 
     def row_hashes(market_, storage, submission, schema):
         fetched.append(submission.id)
-        return tuple(files.get(submission.data_cid, ()))
+        hashes = files.get(submission.data_cid, ())
+        return np.frombuffer(b"".join(hashes), dtype=np.uint8).reshape(-1, 32)  # as the cache gives them
 
     monkeypatch.setattr(contributions, "_KNOWN", type(contributions._KNOWN)())
     monkeypatch.setattr(contributions, "market_index", lambda m: SimpleNamespace(submissions=lambda i: m.submissions))
