@@ -44,6 +44,7 @@ from .formats.data import (
     _WIDTHS,
     MAX_FILE_BYTES,
     MAX_STORED_BYTES,
+    Accepted,
     FeatureSchema,
     SchemaError,
     check_file,
@@ -152,12 +153,10 @@ def fetch_file(storage: Storage, cid: str, *, limit: int = MAX_STORED_BYTES) -> 
         raise SchemaError(f"the file {cid} is larger than the {limit // 2**20} MiB a client fetches") from None
 
 
-def prepare_batch(
-    frame: pd.DataFrame, schema: FeatureSchema, contributor: str, known: set[bytes] | None = None
-) -> Batch:
+def prepare_batch(frame: pd.DataFrame, schema: FeatureSchema, contributor: str, known: Accepted | None = None) -> Batch:
     """Validate a DataFrame and build its rows, its tree keyed by ``contributor`` and its Parquet file.
 
-    ``known`` holds the hashes of rows the model already has (see :class:`RowIndex`); repeating one is refused.
+    ``known`` are the rows the model already has (a :class:`RowIndex`, or their hashes); repeating one is refused.
     Nothing is stored or sent.
     """
     clean, valid = validated_rows(frame, schema, accepted=known or set(), keep=MAX_FILE_BYTES)  # rows encoded once
@@ -328,6 +327,12 @@ class RowIndex:
             return None
         return ("training" if kinds[0] == TRAINING else "submission", int(ids[0]), int(positions[0]))
 
+    def known(self, digests: np.ndarray) -> np.ndarray:
+        """Whether each of an ``(n, 32)`` array of row hashes is a row the model has (a training row, or one of a
+        submission before ``before``): what validation asks, without a set of every hash (see
+        :class:`~colearn_jupyter.formats.data.KnownRows`)."""
+        return self.sources(digests)[0] != 0
+
     def __contains__(self, digest: object) -> bool:
         return isinstance(digest, (bytes, bytearray)) and len(digest) == 32 and self.source(bytes(digest)) is not None
 
@@ -478,7 +483,7 @@ def contribute_dataframe(
     signer = market.chain.account(account)
     info = info or market.model(model_id)
     schema = model_metadata(market, storage, model_id, info).feature_schema
-    known = RowIndex.build(market, storage, model_id, schema, training=training, training_hashes=training_hashes).hashes
+    known = RowIndex.build(market, storage, model_id, schema, training=training, training_hashes=training_hashes)
     batch = prepare_batch(frame, schema, signer.address, known)
     receipt = _submit(market, storage, signer, model_id, info, schema, batch.parquet, batch.cid, batch.tree)
     return receipt, batch
@@ -625,7 +630,7 @@ def contribute_frame(
     signer = market.chain.account(account)
     info = info or market.model(model_id)
     schema = model_metadata(market, storage, model_id, info).feature_schema
-    known = RowIndex.build(market, storage, model_id, schema, training_hashes=training_hashes).hashes
+    known = RowIndex.build(market, storage, model_id, schema, training_hashes=training_hashes)
     clean, valid = validated_rows(frame, schema, accepted=known, progress=progress)  # each row encoded once
     plan = plan_files(row_sizes(schema, clean) if any(c.dtype == "string" for c in schema.columns)
                        else np.full(len(clean), valid.nbytes // max(1, len(clean)), dtype=np.int64))  # fmt: skip

@@ -498,7 +498,7 @@ class Session:
             self.market, self.storage, model_id, schema, training_hashes=self._training_hashes(model_id)
         )
         try:
-            self._refuse_own_test_rows(model_id, validate(frame, schema, accepted=known.hashes), schema)
+            self._refuse_own_test_rows(model_id, validate(frame, schema, accepted=known), schema)
             problem = ""
         except SchemaError as error:
             problem = str(error)

@@ -411,3 +411,23 @@ def test_rows_already_accepted_are_found_by_their_whole_hash():
     accepted = {digests[4000].tobytes(), digests[3].tobytes(), twin.tobytes(), bytes(32)}
     assert data._accepted_rows(digests, accepted) == [3, 4000]
     assert data._accepted_rows(digests, {b"not a digest", digests[7].tobytes()}) == [7]  # compared as given
+
+
+def test_rows_already_accepted_can_be_asked_of_an_index():
+    """validate asks an index (``known(digests)``, as RowIndex answers) in one call, instead of a set of every hash
+    the model has."""
+    frame = valid_frame(30, seed=8)
+    digests = [keccak(row) for row in reference_encoding(WIDE, validate(frame, WIDE))]
+
+    class Index:
+        asked: list[int] = []
+
+        def known(self, array):
+            self.asked.append(len(array))
+            return np.isin(np.arange(len(array)), [4, 21])
+
+    index = Index()
+    with pytest.raises(SchemaError, match="rows 4, 21 duplicate rows the model has already accepted") as refused:
+        validate(frame, WIDE, accepted=index)
+    assert refused.value.rows == [4, 21] and index.asked == [30]
+    assert data._accepted_rows(np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 32), {digests[4]}) == [4]

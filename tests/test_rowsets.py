@@ -141,6 +141,8 @@ def _check(market, files, training, before, queries):
     expected = _reference(market, files, training, before)
     assert index.first == expected and index.hashes == set(expected)
     kinds, ids, positions = index.sources(np.frombuffer(b"".join(queries), dtype=np.uint8).reshape(-1, 32))
+    known = index.known(np.frombuffer(b"".join(queries), dtype=np.uint8).reshape(-1, 32))
+    assert known.tolist() == [digest in expected for digest in queries]  # what validation asks
     for digest, kind, sid, position in zip(queries, kinds.tolist(), ids.tolist(), positions.tolist(), strict=True):
         source = expected.get(digest)
         assert index.source(digest) == source and (digest in index) == (source is not None)

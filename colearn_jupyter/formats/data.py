@@ -45,7 +45,7 @@ import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -729,16 +729,28 @@ def _rows_text(positions: Sequence[int]) -> str:
     return f"row{'s' if len(positions) > 1 else ''} {shown}{more}"
 
 
-def validate(
-    frame: pd.DataFrame, schema: FeatureSchema, *, accepted: set[bytes] | frozenset[bytes] = frozenset()
-) -> pd.DataFrame:
+class KnownRows(Protocol):
+    """Rows a model already has, asked about many digests at once (for example
+    :class:`colearn_jupyter.contributions.RowIndex`), instead of a set holding every one of their hashes."""
+
+    def known(self, digests: np.ndarray) -> np.ndarray:
+        """Whether each of an ``(n, 32)`` array of row hashes is one of these rows (a ``bool`` array)."""
+        ...
+
+
+#: Rows already accepted: their hashes (32 bytes each), or an index asked in batches.
+Accepted = set[bytes] | frozenset[bytes] | KnownRows
+
+
+def validate(frame: pd.DataFrame, schema: FeatureSchema, *, accepted: Accepted = frozenset()) -> pd.DataFrame:
     """Check a DataFrame against a schema and return it with the schema's column order and dtypes.
 
     Raises :class:`SchemaError` naming the offending columns or rows (positions counted from 0) for: missing or
     unexpected columns, wrong dtypes, NaN or infinite values, numbers beyond the schema's ``max_abs``, strings
     longer than ``max_string_bytes`` in UTF-8 (or not encodable in it), unknown labels, rows repeated within the
     frame, and rows equal to already-accepted ones (``accepted`` holds their canonical encodings' hashes, see
-    :func:`row_hashes`). So every row of a DataFrame it returns has :data:`RowFault.NONE` under :func:`row_fault`.
+    :func:`row_hashes`, or is a :class:`KnownRows`). So every row of a DataFrame it returns has
+    :data:`RowFault.NONE` under :func:`row_fault`.
     """
     return validated_rows(frame, schema, accepted=accepted)[0]
 
@@ -757,7 +769,7 @@ def validated_rows(
     frame: pd.DataFrame,
     schema: FeatureSchema,
     *,
-    accepted: set[bytes] | frozenset[bytes] = frozenset(),
+    accepted: Accepted = frozenset(),
     keep: int = 0,
     progress: bool = True,
 ) -> tuple[pd.DataFrame, ValidRows]:
@@ -793,12 +805,14 @@ def validated_rows(
     return out, ValidRows(digests, rows, size)
 
 
-def _accepted_rows(digests: np.ndarray, accepted: set[bytes] | frozenset[bytes]) -> list[int]:
-    """Positions of the rows whose digest is in ``accepted``: the first 8 bytes of every digest are compared at
-    once (a sort, not a Python lookup per row of a large frame), and the whole 32 bytes decide for those that
-    match."""
+def _accepted_rows(digests: np.ndarray, accepted: Accepted) -> list[int]:
+    """Positions of the rows whose digest is in ``accepted``: asked of a :class:`KnownRows` in one call; for a set,
+    the first 8 bytes of every digest are compared at once (a sort, not a Python lookup per row of a large frame),
+    and the whole 32 bytes decide for those that match."""
     from ..rowsets import heads
 
+    if not isinstance(accepted, (set, frozenset)):
+        return np.flatnonzero(np.asarray(accepted.known(digests), dtype=bool)).tolist()
     if any(type(h) is not bytes or len(h) != 32 for h in accepted):  # not digests: compared as given, one by one
         return [i for i, h in enumerate(rowhash.as_list(digests)) if h in accepted]
     known = heads(np.frombuffer(b"".join(accepted), dtype=np.uint8).reshape(-1, 32))
