@@ -29,7 +29,9 @@ def jp_server_config(jp_server_config, classroom_chain, request, monkeypatch):
     hub_user = getattr(request, "param", "")
     if hub_user:
         monkeypatch.setenv("JUPYTERHUB_USER", hub_user)
-    return server_config()
+    # No warm-up: the module resets its devnet at the end, and a warm-up still running then (the last test's server
+    # builds its index in a thread) would start that devnet again and leave it running after the tests.
+    return server_config(warm_up=False)
 
 
 async def _advance(jp_fetch, body: dict) -> tuple[int, dict]:
