@@ -212,6 +212,18 @@ def _kept_batch(url: str, calls: list[tuple[str, list[Any]]], timeout: float = 3
     raise AssertionError("unreachable")
 
 
+def _journal_block(block: dict[str, Any], raw_transactions: list[str]) -> JournalBlock:
+    """A block as the node gives it (``eth_getBlockByNumber``, hex fields) with its transactions' raw bytes, in
+    order, as the journal keeps it."""
+    return JournalBlock(
+        number=int(block["number"], 16),
+        hash=block["hash"],
+        parent=block["parentHash"],
+        timestamp=int(block["timestamp"], 16),
+        transactions=tuple(raw_transactions),
+    )
+
+
 def _pid_is_anvil(pid: int) -> bool:
     """Whether ``pid`` is an anvil that may still hold its port. A killed node's first thread turns zombie (and its
     command line empty) before its other threads have exited and closed its sockets: it counts until they have."""
@@ -595,18 +607,7 @@ class Devnet:
             blocks = rpc_batch(url, [("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
             hashes = [tx for block in blocks for tx in block["transactions"]]
             raws = iter(rpc_batch(url, [("eth_getRawTransactionByHash", [tx]) for tx in hashes]))
-            self.journal.append(
-                [
-                    JournalBlock(
-                        number=int(block["number"], 16),
-                        hash=block["hash"],
-                        parent=block["parentHash"],
-                        timestamp=int(block["timestamp"], 16),
-                        transactions=tuple(next(raws) for _ in block["transactions"]),
-                    )
-                    for block in blocks
-                ]
-            )
+            self.journal.append([_journal_block(b, [next(raws) for _ in b["transactions"]]) for b in blocks])
         return self.journal.head()
 
     def _journal_blocks_upto(self, url: str, upto: int) -> tuple[int, str]:
@@ -646,18 +647,7 @@ class Devnet:
                 if not isinstance(reply.get("result"), str):
                     raise DevnetError(f"the devnet refused eth_getRawTransactionByHash: {reply.get('error')}")
                 raws[tx] = reply["result"]
-            self.journal.append(
-                [
-                    JournalBlock(
-                        number=int(block["number"], 16),
-                        hash=block["hash"],
-                        parent=block["parentHash"],
-                        timestamp=int(block["timestamp"], 16),
-                        transactions=tuple(raws[tx] for tx in block["transactions"]),
-                    )
-                    for block in blocks
-                ]
-            )
+            self.journal.append([_journal_block(b, [raws[tx] for tx in b["transactions"]]) for b in blocks])
             if len(blocks) < len(numbers):
                 break
         return self.journal.head()

@@ -51,18 +51,25 @@ class RowHashCache:
     def _key(key: tuple[str, ...]) -> str:
         return json.dumps(list(key))
 
-    def get(self, key: tuple[str, ...]) -> tuple[bytes, ...] | None:
-        """The hashes stored for ``key``, or None."""
-        text = self._key(key)
-        if text in self._memory:
-            return self._memory[text]
+    def _stored(self, text: str) -> bytes | None:
+        """The hashes the database holds under the key ``text``, concatenated; None when there are none, or when
+        the entry is damaged (not a whole number of hashes) or unreadable: it is only computed again."""
         try:
             found = self._db().execute("SELECT hashes FROM row_hashes WHERE key = ?", (text,)).fetchone()
         except sqlite3.Error:
             return None  # an unreadable cache is only slower
         if found is None or len(found[0]) % _DIGEST:
             return None
-        blob = bytes(found[0])
+        return bytes(found[0])
+
+    def get(self, key: tuple[str, ...]) -> tuple[bytes, ...] | None:
+        """The hashes stored for ``key``, or None."""
+        text = self._key(key)
+        if text in self._memory:
+            return self._memory[text]
+        blob = self._stored(text)
+        if blob is None:
+            return None
         hashes = tuple(blob[i : i + _DIGEST] for i in range(0, len(blob), _DIGEST))
         self._memory[text] = hashes
         return hashes
@@ -72,16 +79,9 @@ class RowHashCache:
         text = self._key(key)
         if text in self._arrays:
             return self._arrays[text]
-        if text in self._memory:
-            blob = b"".join(self._memory[text])
-        else:
-            try:
-                found = self._db().execute("SELECT hashes FROM row_hashes WHERE key = ?", (text,)).fetchone()
-            except sqlite3.Error:
-                return None  # an unreadable cache is only slower
-            if found is None or len(found[0]) % _DIGEST:
-                return None
-            blob = bytes(found[0])
+        blob = b"".join(self._memory[text]) if text in self._memory else self._stored(text)
+        if blob is None:
+            return None
         array = self._arrays[text] = np.frombuffer(blob, dtype=np.uint8).reshape(-1, _DIGEST)
         return array
 
