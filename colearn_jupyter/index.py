@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from web3.exceptions import BlockNotFound
+from web3.exceptions import BlockNotFound, ContractLogicError, Web3RPCError
 
 from .homedb import HomeDatabase
 from .marketplace import Marketplace, ModelInfo, Submission, Terms, Version, version_from_event
@@ -162,6 +162,7 @@ class MarketIndex:
         with self._lock:
             latest = -1
             for attempt in range(_SYNC_ATTEMPTS):
+                head: tuple[int, str] | None = None
                 try:
                     state = self._state()
                     known = chain.newest_block  # mined, and durable: these blocks exist
@@ -188,14 +189,26 @@ class MarketIndex:
                         if known < latest:  # others mined since
                             logs += chain.request(*self.market.logs_request(known + 1, latest))
                     changes = self._read(-1 if rebuild else state[0], latest, rebuild, logs)  # type: ignore[index]
-                except BlockNotFound:  # the node went back between two calls (restarted from its journal): again
-                    if attempt == _SYNC_ATTEMPTS - 1:
+                except (BlockNotFound, Web3RPCError, ContractLogicError) as error:
+                    # the node went back between two calls (restarted from its journal): again. A log query past
+                    # its new head is refused (anvil: BlockOutOfRangeError), a view of a submission it lost reverts
+                    if attempt == _SYNC_ATTEMPTS - 1 or not (isinstance(error, BlockNotFound) or self._gone(head)):
                         raise
                     time.sleep(0.2)
                     continue
                 if self._write(state, changes, head):
                     return latest
             return latest  # other processes kept writing: what they wrote is as recent
+
+    def _gone(self, head: tuple[int, str] | None) -> bool:
+        """Whether the block ``head`` (number, hash) this sync read is no longer the node's at its height."""
+        if head is None:
+            return False
+        try:
+            block = self.market.chain.request("eth_getBlockByNumber", [hex(head[0]), False])
+        except BlockNotFound:
+            return True
+        return block is None or block["hash"] != head[1]
 
     def _state(self) -> tuple[int, str] | None:
         row = self._db().execute("SELECT block, block_hash FROM markets WHERE market = ?", (self.key,)).fetchone()

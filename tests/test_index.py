@@ -7,7 +7,7 @@ import multiprocessing
 
 import pytest
 from sklearn.linear_model import LogisticRegression
-from web3.exceptions import BlockNotFound
+from web3.exceptions import BlockNotFound, Web3RPCError
 
 from colearn_jupyter import Chain, Marketplace, Session, Terms
 from colearn_jupyter.config import ColearnSettings
@@ -154,6 +154,49 @@ def test_a_block_the_node_no_longer_has_is_read_again(market, publish, monkeypat
     latest = index.sync()
     assert failures and latest == market.chain.w3.eth.block_number
     assert {"idx-block-gone", "idx-block-gone-2"} <= {m["name"] for m in index.page(limit=10**6)[1]}
+
+
+def _went_back_on_log_query(market, monkeypatch, gone: bool) -> list[str]:
+    """Make the next log query of a sync refused as anvil refuses a range past its head; with ``gone``, the block the
+    sync read as the latest is no longer the node's (it went back, and mined another at that height) when asked."""
+    real, events = market.chain.request, []
+
+    def flaky(method, params=()):
+        if method == "eth_getLogs" and not events:
+            events.append("refused")
+            raise Web3RPCError("{'code': -32602, 'message': 'BlockOutOfRangeError: block height is 880 but requested "
+                               "was 881'}")  # fmt: skip
+        if method == "eth_getBlockByNumber" and params[0] != "latest" and events == ["refused"] and gone:
+            events.append("another block")
+            return {**real(method, params), "hash": "0x" + "ee" * 32}
+        return real(method, params)
+
+    monkeypatch.setattr(market.chain, "request", flaky)
+    return events
+
+
+def test_a_log_query_past_a_node_that_went_back_is_read_again(market, publish, monkeypatch, tmp_path):
+    """The node went back between the sync's latest block and its log query (the class soak's SIGKILLed devnet
+    restarted from its journal): the refused query is made again from a fresh latest block, not raised."""
+    index = _fresh(market, tmp_path)
+    index.sync()
+    other = Marketplace(Chain(), market.address)  # mined by another process: this one's sync queries the logs
+    model_id = _publish(other, "idx-went-back")
+    events = _went_back_on_log_query(market, monkeypatch, gone=True)
+    latest = index.sync()
+    assert events == ["refused", "another block"] and latest == market.chain.w3.eth.block_number
+    assert index.summary(model_id, sync=False)["name"] == "idx-went-back"
+
+
+def test_a_refused_log_query_of_a_node_that_did_not_go_back_is_raised(market, publish, monkeypatch, tmp_path):
+    """The same refusal while the block the sync read is still the node's is not a node that went back: raised."""
+    index = _fresh(market, tmp_path)
+    index.sync()
+    _publish(Marketplace(Chain(), market.address), "idx-refused")
+    events = _went_back_on_log_query(market, monkeypatch, gone=False)
+    with pytest.raises(Web3RPCError, match="BlockOutOfRange"):
+        index.sync()
+    assert events == ["refused"]
 
 
 def test_another_process_uses_what_one_process_synced(market, publish, monkeypatch):
