@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -116,6 +117,16 @@ def summary(info: ModelInfo, accuracy: float | None) -> dict[str, Any]:
     }
 
 
+#: How nodes refuse a block past their head (anvil, geth, erigon, hardhat): after a node went back, possibly mined
+#: the same block again by the time the sync looks (a devnet replaying its journal).
+_PAST_HEAD = re.compile(r"BlockOutOfRange|block height is|header not found|beyond current head|unknown block", re.I)
+
+
+def _no_such_block(error: Exception) -> bool:
+    """Whether ``error`` is a node saying it has no block of a number it named as mined a moment before."""
+    return isinstance(error, BlockNotFound) or (isinstance(error, Web3RPCError) and bool(_PAST_HEAD.search(str(error))))
+
+
 @dataclasses.dataclass
 class _Changes:
     """What one sync read from the chain, written in one transaction."""
@@ -192,7 +203,7 @@ class MarketIndex:
                 except (BlockNotFound, Web3RPCError, ContractLogicError) as error:
                     # the node went back between two calls (restarted from its journal): again. A log query past
                     # its new head is refused (anvil: BlockOutOfRangeError), a view of a submission it lost reverts
-                    if attempt == _SYNC_ATTEMPTS - 1 or not (isinstance(error, BlockNotFound) or self._gone(head)):
+                    if attempt == _SYNC_ATTEMPTS - 1 or not (_no_such_block(error) or self._gone(head)):
                         raise
                     time.sleep(0.2)
                     continue

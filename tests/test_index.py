@@ -156,16 +156,18 @@ def test_a_block_the_node_no_longer_has_is_read_again(market, publish, monkeypat
     assert {"idx-block-gone", "idx-block-gone-2"} <= {m["name"] for m in index.page(limit=10**6)[1]}
 
 
-def _went_back_on_log_query(market, monkeypatch, gone: bool) -> list[str]:
-    """Make the next log query of a sync refused as anvil refuses a range past its head; with ``gone``, the block the
-    sync read as the latest is no longer the node's (it went back, and mined another at that height) when asked."""
+ANVIL_PAST_HEAD = "{'code': -32602, 'message': 'BlockOutOfRangeError: block height is 880 but requested was 881'}"
+
+
+def _refuse_next_log_query(market, monkeypatch, message: str, gone: bool = False) -> list[str]:
+    """Make the next log query of a sync refused with ``message``; with ``gone``, the block the sync read as the
+    latest is no longer the node's when asked (it went back and mined another block at that height)."""
     real, events = market.chain.request, []
 
     def flaky(method, params=()):
         if method == "eth_getLogs" and not events:
             events.append("refused")
-            raise Web3RPCError("{'code': -32602, 'message': 'BlockOutOfRangeError: block height is 880 but requested "
-                               "was 881'}")  # fmt: skip
+            raise Web3RPCError(message)
         if method == "eth_getBlockByNumber" and params[0] != "latest" and events == ["refused"] and gone:
             events.append("another block")
             return {**real(method, params), "hash": "0x" + "ee" * 32}
@@ -175,26 +177,35 @@ def _went_back_on_log_query(market, monkeypatch, gone: bool) -> list[str]:
     return events
 
 
-def test_a_log_query_past_a_node_that_went_back_is_read_again(market, publish, monkeypatch, tmp_path):
-    """The node went back between the sync's latest block and its log query (the class soak's SIGKILLed devnet
+@pytest.mark.parametrize(
+    "message, gone",
+    [
+        (ANVIL_PAST_HEAD, False),  # restarted, replaying its journal: the same block is back by the time one looks
+        ("{'code': -32000, 'message': 'execution aborted'}", True),  # any refusal, and another block at that height
+    ],
+    ids=["past-the-head", "another-block"],
+)
+def test_a_log_query_refused_by_a_node_that_went_back_is_made_again(market, monkeypatch, tmp_path, message, gone):
+    """The node went back between the sync's latest block and its log query (the class soak's SIGKILLed devnet,
     restarted from its journal): the refused query is made again from a fresh latest block, not raised."""
     index = _fresh(market, tmp_path)
     index.sync()
-    other = Marketplace(Chain(), market.address)  # mined by another process: this one's sync queries the logs
-    model_id = _publish(other, "idx-went-back")
-    events = _went_back_on_log_query(market, monkeypatch, gone=True)
+    model_id = _publish(Marketplace(Chain(), market.address), "idx-went-back")  # another process: logs are queried
+    events = _refuse_next_log_query(market, monkeypatch, message, gone)
     latest = index.sync()
-    assert events == ["refused", "another block"] and latest == market.chain.w3.eth.block_number
+    assert events == (["refused", "another block"] if gone else ["refused"])
+    assert latest == market.chain.w3.eth.block_number
     assert index.summary(model_id, sync=False)["name"] == "idx-went-back"
 
 
-def test_a_refused_log_query_of_a_node_that_did_not_go_back_is_raised(market, publish, monkeypatch, tmp_path):
-    """The same refusal while the block the sync read is still the node's is not a node that went back: raised."""
+def test_a_refused_log_query_of_a_node_that_did_not_go_back_is_raised(market, monkeypatch, tmp_path):
+    """A refusal that names no missing block, while the block the sync read is still the node's: raised at once."""
     index = _fresh(market, tmp_path)
     index.sync()
     _publish(Marketplace(Chain(), market.address), "idx-refused")
-    events = _went_back_on_log_query(market, monkeypatch, gone=False)
-    with pytest.raises(Web3RPCError, match="BlockOutOfRange"):
+    events = _refuse_next_log_query(market, monkeypatch, "{'code': -32005, 'message': 'query returned more than 10000 "
+                                                          "results'}")  # fmt: skip
+    with pytest.raises(Web3RPCError, match="more than 10000"):
         index.sync()
     assert events == ["refused"]
 
