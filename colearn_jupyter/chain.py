@@ -430,10 +430,42 @@ class Chain:
                     raise explain(error, cls=RefusedAtSend) from None
         receipt = self._wait(tx_hash, raw)
         if receipt["status"] != 1:
-            raise TransactionRefused(
-                f"transaction {Web3.to_hex(tx_hash)} was mined but failed (out of gas or reverted)"
-            )
+            raise self._failed(tx_hash, transaction, receipt, decode_error)
         return receipt
+
+    def _failed(
+        self,
+        tx_hash: bytes,
+        transaction: dict[str, Any],
+        receipt: dict[str, Any],
+        decode_error: Callable[[Exception], Exception] | None,
+    ) -> TransactionRefused:
+        """The error of a transaction mined as failed, with why: its gas ran out, or the contract's reason.
+
+        Its simulation had passed, so another transaction changed the contract in between (another account's call:
+        a race). The reason is found by calling it again on the state before its block, then after it (when the
+        other transaction came first in the same block); a node that no longer has that state gives no reason.
+        """
+        block = int(receipt["blockNumber"])
+        failed = f"transaction {Web3.to_hex(tx_hash)} was mined in block {block} but failed"
+        paid = "It changed nothing on chain, but its fee was paid."
+        if int(receipt["gasUsed"]) >= int(transaction["gas"]):
+            return TransactionRefused(
+                f"{failed}: it ran out of gas ({int(transaction['gas']):,}). {paid} Send it again."
+            )
+        call = rpc_transaction({k: v for k, v in transaction.items() if k in ("from", "to", "data", "value", "gas")})
+        for at in (hex(block - 1), hex(block)):
+            try:
+                self.request("eth_call", [call, at])
+            except (ContractCustomError, ContractLogicError) as error:
+                reason = decode_error(error) if decode_error else ChainError(str(error))
+                return TransactionRefused(
+                    f"{failed}: another transaction changed the contract after this call was checked. "
+                    f"The contract's reason: {reason} {paid}"
+                )
+            except (ValueError, Web3RPCError, OSError):  # no state of that block any more
+                break
+        return TransactionRefused(f"{failed}: the contract reverted it. {paid}")
 
     def _wait(self, tx_hash: bytes, raw: bytes) -> dict[str, Any]:
         """The receipt of a sent transaction, once durable; a progress line appears when it takes over 2 s.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from colearn_jupyter import MarketplaceError
+from colearn_jupyter import MarketplaceError, TransactionRefused
 from colearn_jupyter.storage.cid import cid_to_bytes
 
 
@@ -121,3 +121,38 @@ def test_window_closed_and_timeouts(chain, market, publish, terms, keyed_tree, f
     assert market.credit_of("alice") == credit + 2 * (terms.deposit_per_row + terms.reward_per_row)
     with pytest.raises(MarketplaceError, match="already settled"):
         market.claim("alice", sub)
+
+
+def test_a_call_overtaken_after_its_check_says_the_contracts_reason(chain, market, publish, terms, keyed_tree,
+                                                                    fake_cid):  # fmt: skip
+    """The owner withdraws the whole reward pool; between the check (the simulation) and the send, a contributor's
+    batch reserves part of it (a race of two accounts, as in a class): the owner's transaction is mined and reverts.
+    The error gives the contract's reason, found by calling it again on the state before its block."""
+    pool = terms.reward_per_row * 12
+    model_id = publish("overtaken", pool=pool)
+    tree = keyed_tree([b"a", b"b", b"c"], "alice")
+    owner = chain.account("owner")
+    credit = market.credit_of(owner)
+
+    def contributed_first() -> None:
+        market.contribute("alice", model_id, fake_cid("overtaken"), tree.root, 3)
+
+    with pytest.raises(TransactionRefused) as refused:
+        market._send(owner, "withdrawRewardPool", model_id, pool, before_send=contributed_first)
+    message = str(refused.value)
+    assert "was mined in block" in message and "another transaction changed the contract" in message
+    assert "reward pool" in message.lower() and "fee was paid" in message, message
+    receipt = chain.w3.eth.get_transaction_receipt(message.split()[1])
+    assert receipt["status"] == 0 and receipt["from"] == owner.address
+    assert market.credit_of(owner) == credit  # nothing withdrawn
+    assert market.model(model_id).reward_pool == pool - 3 * terms.reward_per_row  # the contributor's reservation
+
+
+def test_a_transaction_that_ran_out_of_gas_says_so(chain, market, publish, monkeypatch):
+    """A transaction mined as failed with all its gas used: out of gas, not a contract's reason."""
+    model_id = publish("out-of-gas")
+    pool = market.model(model_id).reward_pool
+    monkeypatch.setattr(type(chain), "estimate_gas", lambda self, transaction: 10_000)  # * headroom + 10,000
+    with pytest.raises(TransactionRefused, match=r"ran out of gas \(2\d,\d{3}\)\. It changed nothing"):
+        market.fund_reward_pool("alice", model_id, 1)
+    assert market.model(model_id).reward_pool == pool
