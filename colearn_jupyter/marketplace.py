@@ -330,8 +330,8 @@ _MESSAGES = {
     "InvalidSchema": "the row schema cannot be committed: {reason}",
     "IncorrectPayment": "this needs exactly {expected:eth}, but {received:eth} was sent",
     "InsufficientRewardPool": (
-        "model {modelId}'s reward pool holds {available:eth}, less than the {required:eth} these rows would earn; "
-        "the owner can top it up with fund_reward_pool"
+        "model {modelId}'s reward pool holds {available:eth}, less than the {required:eth} this needs from it (the "
+        "reward these rows would earn, or the amount withdrawn); the owner can top it up with fund_reward_pool"
     ),
     "BatchTooLarge": (
         "one batch may reserve at most a quarter of model {modelId}'s reward pool ({maxReward:eth}), and these rows "
