@@ -258,8 +258,8 @@ contract ChallengeGame is MarketplaceStorage {
         state.revealed = true;
     }
 
-    /// @dev Opens a challenge the owner judges (label or file): the bond was paid; the fee (up to one row's reward) is
-    /// reserved from the pool.
+    /// @dev Opens a challenge the owner judges (label or file): the bond was paid; the fee (up to one row's reward, and
+    /// always less than the bond) is reserved from the pool.
     function _openOwnerChallenge(
         SubmissionRecord storage submission,
         uint256 submissionId,
@@ -269,16 +269,21 @@ contract ChallengeGame is MarketplaceStorage {
     ) private returns (uint256 challengeId) {
         ModelRecord storage model = _models[submission.modelId];
         uint256 available = model.rewardPool;
+        uint128 bond = model.challengeBond;
         uint256 fee = model.rewardPerRow;
+        // the fee is paid on either verdict, so it must stay below the bond: else a challenge the owner rejects would
+        // pay its author (the terms only require a bond above zero, so it may be below the reward)
+        // unchecked: the bond is above zero ({_checkTerms})
+        unchecked {
+            if (fee >= bond) fee = bond - 1;
+        }
         if (fee > available) fee = available;
         // unchecked: fee <= available, so the new pool fits in the pool's 96 bits
         unchecked {
             model.rewardPool = uint96(available - fee);
         }
         uint64 resolveBy = _now() + model.ownerTimeout;
-        challengeId = _openChallenge(
-            submission, submissionId, rowIndex, kind, row, model.challengeBond, fee.toUint128(), resolveBy
-        );
+        challengeId = _openChallenge(submission, submissionId, rowIndex, kind, row, bond, fee.toUint128(), resolveBy);
     }
 
     /// @dev Closes a pending label or file challenge without a verdict (the owner missed the time-out, the batch was

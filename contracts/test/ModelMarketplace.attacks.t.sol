@@ -806,6 +806,49 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
         assertEq(marketplace.modelCount(), 1, "only the model within the limits");
     }
 
+    // ============================================================================================ (8) spam challenges
+
+    /// Attack (8), spam label and file challenges under a bond below the reward: the terms only require B > 0, and the
+    /// fee (paid by the owner's pool on either verdict) used to be R whatever the bond. With B = R / 4 Mallory challenges
+    /// every label of Alice's honest batch, and the batch's file; the honest owner rejects them all, and each rejection
+    /// used to pay Mallory F - B = 3 R / 4 (+0.0075 ether for 5 challenges). Now the fee is capped below the bond
+    /// (F <= B - 1), so a rejected challenge always costs its author, whatever the terms.
+    /// Arithmetic: Mallory pays 5 B and is paid 5 (B - 1): -5 wei; Alice +4 R; the owner's pool pays 4 R + 5 F.
+    function test_attack8_spamChallengesLoseEvenWithABondBelowTheReward() public {
+        uint128 bond = REWARD / 4;
+        uint256 modelId = _publish(marketplace, _terms(DEPOSIT, REWARD, bond), POOL, _noLinear());
+        _trackIn(owner, POOL);
+        bytes[] memory rows = MerkleBuilder.batchRows(1, 4);
+        (uint256 submissionId, bytes32[] memory leaves) = _submit(alice, modelId, rows);
+
+        uint256[] memory spam = new uint256[](5);
+        for (uint32 i = 0; i < rows.length; ++i) {
+            bytes32 salt = _commit(mallory, submissionId, i);
+            vm.deal(mallory, bond);
+            vm.prank(mallory);
+            spam[i] =
+                marketplace.challengeLabel{value: bond}(submissionId, i, rows[i], MerkleBuilder.proof(leaves, i), salt);
+            _trackIn(mallory, bond);
+        }
+        bytes32 fileSalt = _commit(mallory, submissionId, marketplace.WHOLE_FILE());
+        vm.deal(mallory, bond);
+        vm.prank(mallory);
+        spam[4] = marketplace.challengeFile{value: bond}(submissionId, fileSalt);
+        _trackIn(mallory, bond);
+        for (uint256 i = 0; i < spam.length; ++i) {
+            assertTrue(marketplace.getChallenge(spam[i]).fee < bond, "the fee stays below the bond");
+            _resolve(spam[i], false); // the labels are right and the file is there
+        }
+        _afterWindow(submissionId);
+        marketplace.claim(submissionId);
+
+        _settleAll(modelId);
+        assertTrue(_net(mallory) < 0, "spamming challenges is a loss");
+        assertEq(_net(mallory), -5, "one wei a rejected challenge (gas aside)");
+        assertEq(_net(alice), 4 * int256(uint256(REWARD)), "Alice is paid");
+        _assertOnlyBurnedLeft();
+    }
+
     // ============================================================================================ (10) label shield
 
     /// Attack (10), label shield: Mallory's batch holds a copy of Alice's row and a malformed (NaN) row; his

@@ -343,7 +343,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
     /// @dev Gives each row of a batch a random fate, settles everything and checks every payout: the claim pays
     /// exactly the rows not rejected, the rejected rows' deposits (and rejected label bonds) are burned, their rewards
     /// go to their objective challengers (and are burned for rows the owner rejected), label challengers get the fee
-    /// (F = R: the pool holds enough) on either verdict, and every wei paid in is paid out or burned.
+    /// (F = min(R, B - 1): the pool holds enough) on either verdict, and every wei paid in is paid out or burned.
     function testFuzz_payouts_matchRejectedRows(
         uint32 rowCount,
         uint256 outcomes,
@@ -370,6 +370,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         uint256 deposit = game.terms.depositPerRow;
         uint256 reward = game.terms.rewardPerRow;
         uint256 bond = game.terms.challengeBond;
+        uint256 fee = reward < bond ? reward : bond - 1; // the fee stays below the bond
         uint256 kept = game.rowCount - game.rejected;
         assertEq(marketplace.creditOf(alice), kept * (deposit + reward), "claim pays the rows not rejected");
         assertEq(
@@ -379,7 +380,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         );
         assertEq(
             marketplace.creditOf(carol) + marketplace.creditOf(dave),
-            game.objective * reward + (game.labelUpheld + game.labelRejected) * reward
+            game.objective * reward + (game.labelUpheld + game.labelRejected) * fee
                 + (game.labelUpheld + game.labelExpired) * bond,
             "challengers: objective rows' rewards, label fees and bonds back"
         );
@@ -457,7 +458,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
     /// @dev A file challenge (which the owner judges) after some rows were rejected as malformed: upheld, every row
     /// left is rejected, its deposit and reward burned; rejected, the bond is burned and the batch paid; expired, the
     /// bond comes back and the fee returns to the pool. The owner's pool ends the same on either verdict, so no verdict
-    /// profits the owner, and the challenger's fee is one row's reward.
+    /// profits the owner, and the challenger's fee is one row's reward (less than the bond).
     function testFuzz_fileChallenge_verdictsAndOwnerIndifference(
         uint32 rowCount,
         uint256 malformedMask,
@@ -473,7 +474,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         _startFileGame(g, malformedMask);
         uint256 challengeId = _challengeFile(carol, g.submissionId);
         uint256 fee = marketplace.getChallenge(challengeId).fee;
-        assertEq(fee, g.reward, "the fee is one row's reward");
+        assertEq(fee, g.reward < BOND ? g.reward : BOND - 1, "the fee is one row's reward, below the bond");
         if (g.verdict == 2) {
             vm.warp(marketplace.getChallenge(challengeId).resolveBy + 1);
             marketplace.expireChallenge(challengeId);
@@ -603,8 +604,9 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
 
         uint256 labelId =
             _label(bob, submissionId, index, rows[index], MerkleBuilder.proof(leaves, index), challengeBond);
-        assertEq(marketplace.getChallenge(labelId).fee, rewardPerRow, "the label fee is the row's reward");
-        assertEq(marketplace.getModel(modelId).rewardPool, poolBefore - rewardPerRow, "fee reserved from the pool");
+        uint256 fee = rewardPerRow < challengeBond ? rewardPerRow : challengeBond - 1;
+        assertEq(marketplace.getChallenge(labelId).fee, fee, "the label fee is the row's reward, below the bond");
+        assertEq(marketplace.getModel(modelId).rewardPool, poolBefore - fee, "fee reserved from the pool");
         if (duplicate) {
             _challengeDuplicate(
                 dave, submissionId, index, rows[index], MerkleBuilder.proof(leaves, index),
