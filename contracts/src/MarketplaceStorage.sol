@@ -126,7 +126,10 @@ abstract contract MarketplaceStorage is IMarketplaceTypes, ReentrancyGuard {
     mapping(uint256 submissionId => SubmissionRecord) internal _submissions;
     mapping(uint256 challengeId => ChallengeRecord) internal _challenges;
     mapping(uint256 submissionId => mapping(uint32 rowIndex => RowState)) internal _rowStates;
-    mapping(uint256 modelId => mapping(bytes32 merkleRoot => bool)) internal _rootSubmitted;
+    /// @dev The roots each account submitted to each model: refuses an account's repeat, and only its own (another
+    /// account's root is not a block: a copy of it under another key cannot prove a single row).
+    mapping(uint256 modelId => mapping(address contributor => mapping(bytes32 merkleRoot => bool))) internal
+        _rootSubmitted;
     /// @dev The on-chain row of each content hash: refuses repeats, and binds a submission to its row.
     mapping(uint256 modelId => mapping(bytes32 rowHash => uint256 submissionId)) internal _onChainRowIds;
     mapping(bytes32 commitment => uint256 blockNumber) internal _commitBlocks;

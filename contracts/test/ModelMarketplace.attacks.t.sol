@@ -170,25 +170,53 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
 
     // ============================================================================================ (2) copies
 
-    /// Attack (2), the same root twice: re-submitting one's own batch (to be paid twice) or another account's root.
-    /// Refused: nobody pays anything; the copier could not prove the rows anyway (leaves are keyed by Alice).
+    /// Attack (2), the same root twice: re-submitting one's own batch, to be paid twice. Refused: nothing is taken.
+    /// (Another account's root is accepted and proves nothing: see the next test.)
     function test_attack2_sameRootTwiceIsRefused() public {
         uint256 modelId = _publishTracked(POOL);
         bytes[] memory rows = MerkleBuilder.batchRows(1, 4);
         bytes32 root = MerkleBuilder.root(MerkleBuilder.leaves(MerkleBuilder.keyOf(alice), rows));
         _submitRoot(alice, modelId, root, 4);
 
-        bytes memory refused =
-            abi.encodeWithSelector(IMarketplaceTypes.MarketplaceRootAlreadySubmitted.selector, modelId, root);
         vm.deal(alice, 4 * uint256(DEPOSIT));
-        vm.expectRevert(refused);
+        vm.expectRevert(
+            abi.encodeWithSelector(IMarketplaceTypes.MarketplaceRootAlreadySubmitted.selector, modelId, root)
+        );
         vm.prank(alice);
         marketplace.contribute{value: 4 * uint256(DEPOSIT)}(modelId, _cid("data"), root, 4);
-        vm.deal(mallory, 4 * uint256(DEPOSIT));
-        vm.expectRevert(refused);
-        vm.prank(mallory);
-        marketplace.contribute{value: 4 * uint256(DEPOSIT)}(modelId, _cid("data"), root, 4);
         assertEq(marketplace.submissionCount(), 1, "one submission");
+    }
+
+    /// Attack (2), blocking a contribution by its root: Mallory sees Alice's pending `contribute` (its root is in the
+    /// calldata) and gets the same root mined first, declaring one row, so that Alice's batch is refused as a repeat;
+    /// the roots used to be refused per model whoever sent them, so one deposit blocked any batch (and Alice's rows,
+    /// whose root does not change, for good). Now roots are refused per account: Alice's batch goes through, and
+    /// Mallory's copy of her root is a phantom, since its leaves are keyed by Alice: nobody, Alice included, can
+    /// produce a row of it under Mallory's key, and the first demand forfeits it.
+    /// Arithmetic: Mallory -D; Carol +R; Alice +4 R.
+    function test_attack2_anotherAccountsRootBlocksNothing() public {
+        uint256 modelId = _publishTracked(POOL);
+        bytes[] memory rows = MerkleBuilder.batchRows(1, 4);
+        bytes32[] memory leaves = MerkleBuilder.leaves(MerkleBuilder.keyOf(alice), rows);
+        bytes32 root = MerkleBuilder.root(leaves);
+        uint256 blocker = _submitRoot(mallory, modelId, root, 1); // front-runs Alice's transaction
+        uint256 honest = _submitRoot(alice, modelId, root, 4);
+        assertEq(marketplace.getSubmission(honest).contributor, alice, "Alice's batch is recorded");
+
+        uint256 challengeId = _availability(carol, blocker, 0);
+        vm.expectRevert(_invalidProof(blocker, 0));
+        _answer(alice, challengeId, rows[0], MerkleBuilder.proof(leaves, 0));
+        vm.expectRevert(_invalidProof(blocker, 0));
+        _answer(mallory, challengeId, rows[0], new bytes32[](0));
+        vm.warp(block.timestamp + TIMEOUT + 1);
+        marketplace.expireChallenge(challengeId);
+        marketplace.claim(honest);
+
+        _settleAll(modelId);
+        assertEq(_net(mallory), -int256(uint256(DEPOSIT)), "the blocker loses its deposit");
+        assertEq(_net(carol), int256(uint256(REWARD)), "the demander earns its reward");
+        assertEq(_net(alice), 4 * int256(uint256(REWARD)), "Alice is paid");
+        _assertOnlyBurnedLeft();
     }
 
     /// Attack (2), another account's rows: Mallory downloads Alice's file and submits the same rows under his key (a
