@@ -138,8 +138,8 @@ abstract contract MarketplaceStorage is IMarketplaceTypes, ReentrancyGuard {
     // ================================================================================================== shared
 
     /// @dev Rejects one row: its deposit is burned, and its reserved reward credited to `challenger` when the contract
-    /// judged the row (`payReward`), burned too when the owner did (so no verdict of the owner pays anyone it could
-    /// collude with).
+    /// judged the row (`payReward`), burned too when the owner did, or the evidence was the owner's alone (an
+    /// unrevealed test set), so that no verdict of the owner pays anyone it could collude with.
     function _rejectRow(
         ModelRecord storage model,
         SubmissionRecord storage submission,

@@ -307,7 +307,7 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
 
     /// Attack (2), hidden test rows (leaked): contributing them would let the model train on its test set and inflate
     /// its "hidden test" accuracy. Only the owner knows the leaf nonces, and proves each copy.
-    /// Arithmetic: Mallory -3 D (burned); the owner pays 3 R from the pool to himself: net 0 on these rows.
+    /// Arithmetic: Mallory -3 D (burned); the owner's pool pays 3 R, burned (the set is unrevealed: see the next test).
     function test_attack2_testCopiesAreRejectedByTheOwner() public {
         uint256 modelId = _publishTracked(POOL);
         bytes[] memory rows = _testRows();
@@ -322,8 +322,46 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
 
         _settleAll(modelId);
         assertEq(_net(mallory), -int256(3 * uint256(DEPOSIT)), "Mallory loses 3 deposits");
-        assertEq(_net(owner), 0, "the owner's pool paid the owner: nothing lost, nothing gained");
+        assertEq(_net(owner), -3 * int256(uint256(REWARD)), "the owner's pool pays the rows' rewards, burned");
         assertEq(marketplace.getModel(modelId).rowsAccepted, 0, "no test row accepted");
+        _assertOnlyBurnedLeft();
+    }
+
+    /// Attack (2b), the owner's hidden test set as a trap: the owner fills the hidden test set with rows it expects
+    /// contributors to send (in a small discrete domain it can hold every possible row; nobody can check a hidden
+    /// set before depositing), then proves each honest row a "test copy". Only the owner knows the leaf nonces until
+    /// the reveal, so the evidence is the owner's alone, like a verdict: the row's reward is now burned, as for an
+    /// upheld label, instead of being paid back to the owner (who used to pay nothing for the trapped rows while
+    /// their contributors lost their deposits). After the reveal anyone can prove a test copy, and is paid for it.
+    /// Arithmetic: the owner pays 2 R for Alice's trapped rows (burned), as if it had paid them; Alice -2 D; after
+    /// the reveal, Carol proves Mallory's leaked test row: +R; Mallory -D.
+    function test_attack2_hiddenTestSetTrapPaysTheOwnerNothing() public {
+        uint256 modelId = _publishTracked(POOL);
+        bytes[] memory test = _testRows();
+        bytes[] memory rows = new bytes[](2);
+        rows[0] = test[0];
+        rows[1] = test[1];
+        (uint256 trapped, bytes32[] memory leaves) = _submit(alice, modelId, rows);
+        for (uint32 i = 0; i < rows.length; ++i) {
+            _challengeDuplicate(owner, trapped, i, rows[i], MerkleBuilder.proof(leaves, i), _testSource(i));
+        }
+        assertEq(marketplace.creditOf(owner), 0, "the owner's proof earns it nothing");
+
+        vm.prank(owner);
+        marketplace.revealTestSet(modelId, SALT, _testSetCid());
+        bytes[] memory leaked = new bytes[](1);
+        leaked[0] = test[2];
+        (uint256 copy, bytes32[] memory copyLeaves) = _submit(mallory, modelId, leaked);
+        _challengeDuplicate(carol, copy, 0, leaked[0], MerkleBuilder.proof(copyLeaves, 0), _testSource(2));
+        _afterWindow(copy);
+
+        _settleAll(modelId);
+        int256 r = int256(uint256(REWARD));
+        assertEq(_net(owner), -3 * r, "the owner pays every row's reward: trapping saves nothing");
+        assertEq(_net(alice), -2 * int256(uint256(DEPOSIT)), "Alice loses her deposits");
+        assertEq(_net(carol), r, "after the reveal, proving a test copy pays");
+        assertEq(_net(mallory), -int256(uint256(DEPOSIT)), "the leaked row loses its deposit");
+        assertEq(marketplace.burned(), 3 * uint256(DEPOSIT) + 2 * uint256(REWARD), "3 D + 2 R burned");
         _assertOnlyBurnedLeft();
     }
 

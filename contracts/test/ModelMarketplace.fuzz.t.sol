@@ -45,6 +45,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         uint256 labelRejected;
         uint256 labelExpired;
         uint256 objective;
+        uint256 testCopies; // of the objective rows: copies of the unrevealed test set, whose rewards are burned
         uint256 answered;
     }
 
@@ -348,7 +349,8 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
 
     /// @dev Gives each row of a batch a random fate, settles everything and checks every payout: the claim pays
     /// exactly the rows not rejected, the rejected rows' deposits (and rejected label bonds) are burned, their rewards
-    /// go to their objective challengers (and are burned for rows the owner rejected), label challengers get the fee
+    /// go to their objective challengers (and are burned for rows the owner rejected or proved copies of its unrevealed
+    /// test set), label challengers get the fee
     /// (F = min(R, B - 1): the pool holds enough) on either verdict, and every wei paid in is paid out or burned.
     function testFuzz_payouts_matchRejectedRows(
         uint32 rowCount,
@@ -381,16 +383,16 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         assertEq(marketplace.creditOf(alice), kept * (deposit + reward), "claim pays the rows not rejected");
         assertEq(
             marketplace.burned(),
-            game.rejected * deposit + game.labelUpheld * reward + game.labelRejected * bond,
+            game.rejected * deposit + (game.labelUpheld + game.testCopies) * reward + game.labelRejected * bond,
             "burned"
         );
         assertEq(
             marketplace.creditOf(carol) + marketplace.creditOf(dave),
-            game.objective * reward + (game.labelUpheld + game.labelRejected) * fee
+            (game.objective - game.testCopies) * reward + (game.labelUpheld + game.labelRejected) * fee
                 + (game.labelUpheld + game.labelExpired) * bond,
             "challengers: objective rows' rewards, label fees and bonds back"
         );
-        assertEq(marketplace.creditOf(dave), game.objective * reward, "objective challenger");
+        assertEq(marketplace.creditOf(dave), (game.objective - game.testCopies) * reward, "objective challenger");
         assertEq(marketplace.creditOf(erin), game.answered * bond, "answerer takes the bonds");
         IMarketplaceTypes.Submission memory submission = marketplace.getSubmission(game.submissionId);
         assertEq(submission.rowsRejected, game.rejected, "rows rejected");
@@ -1185,6 +1187,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
             IMarketplaceTypes.Source memory source =
                 i % 2 == 0 ? _trainingSource(uint32(i % TRAINING_ROWS)) : _testSource(uint32(i % TEST_ROWS));
             _challengeDuplicate(dave, game.submissionId, i, row, proof, source);
+            if (i % 2 == 1) ++game.testCopies;
         } else if (outcome == Outcome.AvailabilityAnswered) {
             bytes32 salt = _commit(carol, game.submissionId, i);
             vm.deal(carol, bond);

@@ -1572,8 +1572,8 @@ contract ModelMarketplaceTest is MarketplaceFixture {
         uint256 challengeId = _challengeDuplicate(owner, submissionId, 1, rows[1], proof, _testSource(2));
         _assertKind(marketplace.getChallenge(challengeId), IMarketplaceTypes.ChallengeKind.TestCopy);
         assertTrue(marketplace.isRowRejected(submissionId, 1), "test copy rejected");
-        assertEq(marketplace.creditOf(owner), REWARD, "owner paid the reward from his own pool");
-        assertEq(marketplace.burned(), DEPOSIT, "copier's deposit burned");
+        assertEq(marketplace.creditOf(owner), 0, "unrevealed: the owner's own evidence earns it nothing");
+        assertEq(marketplace.burned(), DEPOSIT + REWARD, "copier's deposit and the row's reward burned");
     }
 
     function test_challengeDuplicate_revertsOnSourceNotEarlier() public {
