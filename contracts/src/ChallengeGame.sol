@@ -119,7 +119,9 @@ contract ChallengeGame is MarketplaceStorage {
      * @notice See {IModelMarketplace}.
      * @dev An earlier row is a row of a submission to the same model with a lower id, or of the same submission at a
      * lower index; the row bytes must be identical. Anyone may show a copy of the training set; a copy of the test
-     * set needs the nonce of its leaf, which only the owner knows until the test set is revealed.
+     * set needs the nonce of its leaf, which only the owner knows until the test set is revealed. An on-chain row is
+     * refused: its repeats are refused when it is added (by its hash), and it never equals a committed canonical row
+     * unless that row is malformed (a bait, placed first by whoever saw the row pending, to have it rejected).
      */
     function challengeDuplicate(
         uint256 submissionId,
@@ -131,6 +133,9 @@ contract ChallengeGame is MarketplaceStorage {
     ) external onlyDelegated returns (uint256 challengeId) {
         _useCommitment(submissionId, rowIndex, salt);
         (SubmissionRecord storage submission,) = _challengeable(submissionId, rowIndex, true);
+        if (submission.onChainRow) {
+            revert MarketplaceNotApplicable("on-chain rows are checked for repeats when they are added");
+        }
         _checkProof(submission, submissionId, rowIndex, row, proof);
         ModelRecord storage model = _models[submission.modelId];
         ChallengeKind kind = _checkSource(model, submission.modelId, submissionId, rowIndex, keccak256(row), source);

@@ -684,6 +684,47 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
         _assertOnlyBurnedLeft();
     }
 
+    /// Attack (5g), an on-chain row "repeating" a bait row: Mallory sees Alice's `contributeRow` pending (the row is in
+    /// its calldata), gets a one-row batch holding the same bytes mined first, then proves Alice's on-chain row a
+    /// duplicate of his earlier batch row: her deposit burns and he takes the row's reward; his bait (a sparse row is
+    /// never a valid canonical row) he confesses from a second address, getting that reward back too. Under terms
+    /// with R > D / 2 (allowed: only R < D is required) that netted him 2 R - D and cost Alice D. Closed: an on-chain
+    /// row is checked for repeats when it is added (its hash), and cannot equal a committed canonical row (training,
+    /// test or batch) unless that row is malformed, so a duplicate challenge of it is refused.
+    /// Arithmetic (R = 0.008 ether): the coalition -(D - R) for its bait; Alice +R.
+    function test_attack5g_anOnChainRowIsNoDuplicateOfABaitRow() public {
+        uint128 reward = 0.008 ether;
+        uint256 modelId = _publish(marketplace, _terms(DEPOSIT, reward, BOND), POOL, _linear());
+        _trackIn(owner, POOL);
+        int64[] memory features = _features(5, 1); // class 1 under x0 - x1 >= 0
+        bytes[] memory bait = new bytes[](1);
+        bait[0] = _encodeRow(features, 1);
+        (uint256 baitId, bytes32[] memory baitLeaves) = _submit(mallory, modelId, bait); // front-runs Alice
+        uint256 honest = _contributeRowTracked(alice, modelId, features, 1);
+
+        bytes32 salt = _commit(mallory, honest, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IMarketplaceTypes.MarketplaceNotApplicable.selector,
+                "on-chain rows are checked for repeats when they are added"
+            )
+        );
+        vm.prank(mallory);
+        marketplace.challengeDuplicate(
+            honest, 0, bait[0], new bytes32[](0), _submissionSource(baitId, 0, baitLeaves), salt
+        );
+        _challengeFormat(partner, baitId, 0, bait[0], MerkleBuilder.proof(baitLeaves, 0)); // the confession
+        _afterWindow(honest);
+        _claimRow(alice, honest);
+        marketplace.claim(baitId);
+
+        _settleAll(modelId);
+        int256 r = int256(uint256(reward));
+        assertEq(_net(mallory) + _net(partner), r - int256(uint256(DEPOSIT)), "the coalition loses D - R");
+        assertEq(_net(alice), r, "Alice is paid");
+        _assertOnlyBurnedLeft();
+    }
+
     /// Attack (5), flipping the model to make an honest row look wrong (which used to forfeit it): Mallory's later
     /// contradicting rows are learned first, so the model misclassifies Alice's row when she claims. Her payout does
     /// not depend on the model: she is paid D + R.
