@@ -425,10 +425,10 @@ contract ChallengeGame is MarketplaceStorage {
         emit RowChallenged(submission.modelId, submissionId, challengeId, rowIndex, msg.sender, kind, row, resolveBy);
     }
 
-    /// @dev Records a challenge the contract judged at once (the row is bad) and rejects the row. Its reward goes to the
-    /// challenger, except for a copy of the hidden test set shown before the set is revealed: only the owner (or whom
-    /// it told the nonces) can show one, from a set nobody else can see or check, so the reward is burned as for an
-    /// owner's verdict; paid back to the owner, it made filling the set with rows expected from contributors free.
+    /// @dev Records a challenge the contract judged at once (the row is bad) and rejects the row. Its reward goes to
+    /// the challenger, except for a copy of the hidden test set shown before the set is revealed: only the owner (or
+    /// whom it told the nonces) can show one, from a set nobody else can see or check, so the reward is burned as for
+    /// an owner's verdict; paid back to the owner, it made filling the set with rows expected from contributors free.
     function _judgedChallenge(
         ModelRecord storage model,
         SubmissionRecord storage submission,

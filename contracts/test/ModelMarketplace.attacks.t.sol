@@ -915,11 +915,11 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
 
     // ============================================================================================ (8) spam challenges
 
-    /// Attack (8), spam label and file challenges under a bond below the reward: the terms only require B > 0, and the
-    /// fee (paid by the owner's pool on either verdict) used to be R whatever the bond. With B = R / 4 Mallory challenges
-    /// every label of Alice's honest batch, and the batch's file; the honest owner rejects them all, and each rejection
-    /// used to pay Mallory F - B = 3 R / 4 (+0.0075 ether for 5 challenges). Now the fee is capped below the bond
-    /// (F <= B - 1), so a rejected challenge always costs its author, whatever the terms.
+    /// Attack (8), spam label and file challenges under a bond below the reward: the terms only require B > 0, and
+    /// the fee (paid by the owner's pool on either verdict) used to be R whatever the bond. With B = R / 4 Mallory
+    /// challenges every label of Alice's honest batch, and the batch's file; the honest owner rejects them all, and
+    /// each rejection used to pay Mallory F - B = 3 R / 4 (+0.0075 ether for 5 challenges). Now the fee is capped
+    /// below the bond (F <= B - 1), so a rejected challenge always costs its author, whatever the terms.
     /// Arithmetic: Mallory pays 5 B and is paid 5 (B - 1): -5 wei; Alice +4 R; the owner's pool pays 4 R + 5 F.
     function test_attack8_spamChallengesLoseEvenWithABondBelowTheReward() public {
         uint128 bond = REWARD / 4;
@@ -1061,6 +1061,55 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
         int256 r = int256(uint256(REWARD));
         assertEq(_net(owner) + _net(partner), -4 * r, "the coalition is where paying Alice would have left it");
         assertEq(_net(alice), -4 * int256(uint256(DEPOSIT)), "Alice's deposits are burned");
+        _assertOnlyBurnedLeft();
+    }
+
+    // ============================================================================================ crafted proofs
+
+    /// Crafted proofs: Mallory tries to have a row of Alice's honest batch rejected on its format by passing an inner
+    /// node of her tree off as the row (a Merkle second preimage: the 64 bytes of the node's two children, hashed the
+    /// way the node is, with the shorter proof from that node up), at that node's index and at its sibling's. Leaves
+    /// are hashed twice over an encoding that binds the contributor and the index (32 bytes hashed, never 64), and the
+    /// row count fixes every proof's length, so no inner node passes for a row; the real row, with its real proof, is
+    /// well-formed. Every attempt reverts; Alice is paid.
+    /// Arithmetic: Mallory 0 (gas only); Alice +4 R.
+    function test_attackProof_anInnerNodeCannotPassForARow() public {
+        uint256 modelId = _publishTracked(POOL);
+        bytes[] memory rows = MerkleBuilder.batchRows(1, 4);
+        (uint256 submissionId, bytes32[] memory leaves) = _submit(alice, modelId, rows);
+        bytes32 left = keccak256(abi.encode(leaves[0], leaves[1]));
+        bytes32 right = keccak256(abi.encode(leaves[2], leaves[3]));
+        assertEq(keccak256(abi.encode(left, right)), marketplace.getSubmission(submissionId).merkleRoot, "the tree");
+
+        bytes memory node = abi.encode(leaves[0], leaves[1]); // hashes to the inner node `left`
+        bytes32[] memory fromNode = new bytes32[](1);
+        fromNode[0] = right;
+        bytes32[] memory padded = new bytes32[](2);
+        padded[0] = right;
+        padded[1] = right;
+        IMarketplaceTypes.RowSchema memory schema = _schema();
+        for (uint32 index = 0; index < 2; ++index) {
+            bytes32 salt = _commit(mallory, submissionId, index);
+            vm.startPrank(mallory);
+            vm.expectRevert(_invalidProof(submissionId, index));
+            marketplace.challengeFormat(submissionId, index, node, fromNode, schema, salt);
+            vm.expectRevert(_invalidProof(submissionId, index));
+            marketplace.challengeFormat(submissionId, index, node, padded, schema, salt);
+            vm.expectRevert(_invalidProof(submissionId, index));
+            marketplace.challengeFormat(submissionId, index, abi.encode(left), fromNode, schema, salt);
+            vm.expectRevert(
+                abi.encodeWithSelector(IMarketplaceTypes.MarketplaceRowIsValid.selector, submissionId, index)
+            );
+            bytes32[] memory proof = MerkleBuilder.proof(leaves, index);
+            marketplace.challengeFormat(submissionId, index, rows[index], proof, schema, salt);
+            vm.stopPrank();
+        }
+        _afterWindow(submissionId);
+        marketplace.claim(submissionId);
+
+        _settleAll(modelId);
+        assertEq(_net(mallory), 0, "Mallory neither paid nor earned");
+        assertEq(_net(alice), 4 * int256(uint256(REWARD)), "every row of Alice's is paid");
         _assertOnlyBurnedLeft();
     }
 
