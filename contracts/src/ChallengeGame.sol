@@ -426,9 +426,10 @@ contract ChallengeGame is MarketplaceStorage {
     }
 
     /// @dev Records a challenge the contract judged at once (the row is bad) and rejects the row. Its reward goes to
-    /// the challenger, except for a copy of the hidden test set shown before the set is revealed: only the owner (or
-    /// whom it told the nonces) can show one, from a set nobody else can see or check, so the reward is burned as for
-    /// an owner's verdict; paid back to the owner, it made filling the set with rows expected from contributors free.
+    /// the challenger, except for a copy of the test set in a submission made while the set was hidden: until the
+    /// reveal only the owner (or whom it told the nonces) could show one, from a set its contributor could not see or
+    /// check, so the reward is burned as for an owner's verdict, even when the copy is shown after the reveal. Paid to
+    /// the owner's side, it made filling the set with rows expected from contributors a free way to take them.
     function _judgedChallenge(
         ModelRecord storage model,
         SubmissionRecord storage submission,
@@ -445,7 +446,8 @@ contract ChallengeGame is MarketplaceStorage {
         }
         challengeId = _newChallenge(submissionId, rowIndex, kind, ChallengeStatus.Upheld, 0, 0, 0);
         emit RowChallenged(submission.modelId, submissionId, challengeId, rowIndex, msg.sender, kind, row, 0);
-        bool payReward = kind != ChallengeKind.TestCopy || model.testSetRevealed;
+        bool payReward =
+            kind != ChallengeKind.TestCopy || (model.testSetRevealed && submissionId > model.submissionsAtReveal);
         _rejectRow(model, submission, submissionId, rowIndex, challengeId, msg.sender, payReward);
     }
 

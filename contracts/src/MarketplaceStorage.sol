@@ -69,6 +69,8 @@ abstract contract MarketplaceStorage is IMarketplaceTypes, ReentrancyGuard {
         bytes32 testRoot;
         bytes testSetCid;
         LinearModel linear;
+        // written by the reveal only: the submissions up to this id were made while the test set was hidden
+        uint64 submissionsAtReveal;
     }
 
     /// @dev Storage record of a submission: three slots for a batch, one for an on-chain row (whose row count is 1 and

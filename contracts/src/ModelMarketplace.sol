@@ -123,6 +123,7 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
 
         model.testSetRevealed = true;
         model.testSetCid = testSetCid;
+        model.submissionsAtReveal = _submissionCount.toUint64();
         emit TestSetRevealed(modelId, salt, testSetCid);
     }
 

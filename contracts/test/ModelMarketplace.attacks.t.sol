@@ -329,12 +329,13 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
 
     /// Attack (2b), the owner's hidden test set as a trap: the owner fills the hidden test set with rows it expects
     /// contributors to send (in a small discrete domain it can hold every possible row; nobody can check a hidden
-    /// set before depositing), then proves each honest row a "test copy". Only the owner knows the leaf nonces until
-    /// the reveal, so the evidence is the owner's alone, like a verdict: the row's reward is now burned, as for an
-    /// upheld label, instead of being paid back to the owner (who used to pay nothing for the trapped rows while
-    /// their contributors lost their deposits). After the reveal anyone can prove a test copy, and is paid for it.
-    /// Arithmetic: the owner pays 2 R for Alice's trapped rows (burned), as if it had paid them; Alice -2 D; after
-    /// the reveal, Carol proves Mallory's leaked test row: +R; Mallory -D.
+    /// set before depositing), then proves each honest row a "test copy", itself or, once it has revealed the set
+    /// within the row's window, from a second address. Only the owner knew the leaf nonces when the row was sent, so
+    /// the evidence is the owner's alone, like a verdict: the row's reward is now burned, as for an upheld label,
+    /// instead of being paid back to the owner's side (which used to pay nothing for the trapped rows while their
+    /// contributors lost their deposits). A row sent after the reveal (which its sender could check) pays its prover.
+    /// Arithmetic: the owner pays 2 R for Alice's trapped rows (burned), as if it had paid them; the partner 0;
+    /// Alice -2 D; after the reveal, Carol proves Mallory's leaked test row: +R; Mallory -D.
     function test_attack2_hiddenTestSetTrapPaysTheOwnerNothing() public {
         uint256 modelId = _publishTracked(POOL);
         bytes[] memory test = _testRows();
@@ -342,13 +343,13 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
         rows[0] = test[0];
         rows[1] = test[1];
         (uint256 trapped, bytes32[] memory leaves) = _submit(alice, modelId, rows);
-        for (uint32 i = 0; i < rows.length; ++i) {
-            _challengeDuplicate(owner, trapped, i, rows[i], MerkleBuilder.proof(leaves, i), _testSource(i));
-        }
+        _challengeDuplicate(owner, trapped, 0, rows[0], MerkleBuilder.proof(leaves, 0), _testSource(0));
         assertEq(marketplace.creditOf(owner), 0, "the owner's proof earns it nothing");
 
         vm.prank(owner);
         marketplace.revealTestSet(modelId, SALT, _testSetCid());
+        _challengeDuplicate(partner, trapped, 1, rows[1], MerkleBuilder.proof(leaves, 1), _testSource(1));
+        assertEq(marketplace.creditOf(partner), 0, "nor does its partner's, after the reveal");
         bytes[] memory leaked = new bytes[](1);
         leaked[0] = test[2];
         (uint256 copy, bytes32[] memory copyLeaves) = _submit(mallory, modelId, leaked);
@@ -358,6 +359,7 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
         _settleAll(modelId);
         int256 r = int256(uint256(REWARD));
         assertEq(_net(owner), -3 * r, "the owner pays every row's reward: trapping saves nothing");
+        assertEq(_net(partner), 0, "its partner gains nothing");
         assertEq(_net(alice), -2 * int256(uint256(DEPOSIT)), "Alice loses her deposits");
         assertEq(_net(carol), r, "after the reveal, proving a test copy pays");
         assertEq(_net(mallory), -int256(uint256(DEPOSIT)), "the leaked row loses its deposit");
