@@ -119,7 +119,9 @@ contract ChallengeGame is MarketplaceStorage {
      * @notice See {IModelMarketplace}.
      * @dev An earlier row is a row of a submission to the same model with a lower id, or of the same submission at a
      * lower index; the row bytes must be identical. Anyone may show a copy of the training set; a copy of the test
-     * set needs the nonce of its leaf, which only the owner knows until the test set is revealed.
+     * set needs the nonce of its leaf, which only the owner knows until the test set is revealed. An on-chain row is
+     * refused: its repeats are refused when it is added (by its hash), and it never equals a committed canonical row
+     * unless that row is malformed (a bait, placed first by whoever saw the row pending, to have it rejected).
      */
     function challengeDuplicate(
         uint256 submissionId,
@@ -131,6 +133,9 @@ contract ChallengeGame is MarketplaceStorage {
     ) external onlyDelegated returns (uint256 challengeId) {
         _useCommitment(submissionId, rowIndex, salt);
         (SubmissionRecord storage submission,) = _challengeable(submissionId, rowIndex, true);
+        if (submission.onChainRow) {
+            revert MarketplaceNotApplicable("on-chain rows are checked for repeats when they are added");
+        }
         _checkProof(submission, submissionId, rowIndex, row, proof);
         ModelRecord storage model = _models[submission.modelId];
         ChallengeKind kind = _checkSource(model, submission.modelId, submissionId, rowIndex, keccak256(row), source);
@@ -258,8 +263,8 @@ contract ChallengeGame is MarketplaceStorage {
         state.revealed = true;
     }
 
-    /// @dev Opens a challenge the owner judges (label or file): the bond was paid; the fee (up to one row's reward) is
-    /// reserved from the pool.
+    /// @dev Opens a challenge the owner judges (label or file): the bond was paid; the fee (up to one row's reward, and
+    /// always less than the bond) is reserved from the pool.
     function _openOwnerChallenge(
         SubmissionRecord storage submission,
         uint256 submissionId,
@@ -269,16 +274,21 @@ contract ChallengeGame is MarketplaceStorage {
     ) private returns (uint256 challengeId) {
         ModelRecord storage model = _models[submission.modelId];
         uint256 available = model.rewardPool;
+        uint128 bond = model.challengeBond;
         uint256 fee = model.rewardPerRow;
+        // the fee is paid on either verdict, so it must stay below the bond: else a challenge the owner rejects would
+        // pay its author (the terms only require a bond above zero, so it may be below the reward)
+        // unchecked: the bond is above zero ({_checkTerms})
+        unchecked {
+            if (fee >= bond) fee = bond - 1;
+        }
         if (fee > available) fee = available;
         // unchecked: fee <= available, so the new pool fits in the pool's 96 bits
         unchecked {
             model.rewardPool = uint96(available - fee);
         }
         uint64 resolveBy = _now() + model.ownerTimeout;
-        challengeId = _openChallenge(
-            submission, submissionId, rowIndex, kind, row, model.challengeBond, fee.toUint128(), resolveBy
-        );
+        challengeId = _openChallenge(submission, submissionId, rowIndex, kind, row, bond, fee.toUint128(), resolveBy);
     }
 
     /// @dev Closes a pending label or file challenge without a verdict (the owner missed the time-out, the batch was
@@ -415,7 +425,11 @@ contract ChallengeGame is MarketplaceStorage {
         emit RowChallenged(submission.modelId, submissionId, challengeId, rowIndex, msg.sender, kind, row, resolveBy);
     }
 
-    /// @dev Records a challenge the contract judged at once (the row is bad) and rejects the row.
+    /// @dev Records a challenge the contract judged at once (the row is bad) and rejects the row. Its reward goes to
+    /// the challenger, except for a copy of the test set in a submission made while the set was hidden: until the
+    /// reveal only the owner (or whom it told the nonces) could show one, from a set its contributor could not see or
+    /// check, so the reward is burned as for an owner's verdict, even when the copy is shown after the reveal. Paid to
+    /// the owner's side, it made filling the set with rows expected from contributors a free way to take them.
     function _judgedChallenge(
         ModelRecord storage model,
         SubmissionRecord storage submission,
@@ -432,7 +446,9 @@ contract ChallengeGame is MarketplaceStorage {
         }
         challengeId = _newChallenge(submissionId, rowIndex, kind, ChallengeStatus.Upheld, 0, 0, 0);
         emit RowChallenged(submission.modelId, submissionId, challengeId, rowIndex, msg.sender, kind, row, 0);
-        _rejectRow(model, submission, submissionId, rowIndex, challengeId, msg.sender, true);
+        bool payReward =
+            kind != ChallengeKind.TestCopy || (model.testSetRevealed && submissionId > model.submissionsAtReveal);
+        _rejectRow(model, submission, submissionId, rowIndex, challengeId, msg.sender, payReward);
     }
 
     function _newChallenge(

@@ -69,6 +69,8 @@ abstract contract MarketplaceStorage is IMarketplaceTypes, ReentrancyGuard {
         bytes32 testRoot;
         bytes testSetCid;
         LinearModel linear;
+        // written by the reveal only: the submissions up to this id were made while the test set was hidden
+        uint64 submissionsAtReveal;
     }
 
     /// @dev Storage record of a submission: three slots for a batch, one for an on-chain row (whose row count is 1 and
@@ -126,7 +128,10 @@ abstract contract MarketplaceStorage is IMarketplaceTypes, ReentrancyGuard {
     mapping(uint256 submissionId => SubmissionRecord) internal _submissions;
     mapping(uint256 challengeId => ChallengeRecord) internal _challenges;
     mapping(uint256 submissionId => mapping(uint32 rowIndex => RowState)) internal _rowStates;
-    mapping(uint256 modelId => mapping(bytes32 merkleRoot => bool)) internal _rootSubmitted;
+    /// @dev The roots each account submitted to each model: refuses an account's repeat, and only its own (another
+    /// account's root is not a block: a copy of it under another key cannot prove a single row).
+    mapping(uint256 modelId => mapping(address contributor => mapping(bytes32 merkleRoot => bool))) internal
+        _rootSubmitted;
     /// @dev The on-chain row of each content hash: refuses repeats, and binds a submission to its row.
     mapping(uint256 modelId => mapping(bytes32 rowHash => uint256 submissionId)) internal _onChainRowIds;
     mapping(bytes32 commitment => uint256 blockNumber) internal _commitBlocks;
@@ -135,8 +140,8 @@ abstract contract MarketplaceStorage is IMarketplaceTypes, ReentrancyGuard {
     // ================================================================================================== shared
 
     /// @dev Rejects one row: its deposit is burned, and its reserved reward credited to `challenger` when the contract
-    /// judged the row (`payReward`), burned too when the owner did (so no verdict of the owner pays anyone it could
-    /// collude with).
+    /// judged the row (`payReward`), burned too when the owner did, or the evidence was the owner's alone (an
+    /// unrevealed test set), so that no verdict of the owner pays anyone it could collude with.
     function _rejectRow(
         ModelRecord storage model,
         SubmissionRecord storage submission,

@@ -123,6 +123,7 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
 
         model.testSetRevealed = true;
         model.testSetCid = testSetCid;
+        model.submissionsAtReveal = _submissionCount.toUint64();
         emit TestSetRevealed(modelId, salt, testSetCid);
     }
 
@@ -130,9 +131,11 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
 
     /**
      * @inheritdoc IModelMarketplace
-     * @dev The CID is in {SubmissionAdded} only: nothing on chain reads it. Gas does not depend on `rowCount`. The same
-     * root cannot be submitted twice to a model (the root is keyed by the contributor, so a copy by another account has
-     * another root and is caught row by row with {challengeDuplicate}).
+     * @dev The CID is in {SubmissionAdded} only: nothing on chain reads it. Gas does not depend on `rowCount`. An
+     * account cannot submit the same root twice to a model. Another account's root is no block: its leaves are keyed
+     * by its contributor, so under the caller's key not one row of it can be proven (any demand forfeits the batch),
+     * whereas refusing it let anyone who saw a pending contribution block it for one row's deposit. A copy of the rows
+     * themselves by another account has another root and is caught row by row with {challengeDuplicate}.
      */
     function contribute(uint256 modelId, bytes calldata dataCid, bytes32 merkleRoot, uint32 rowCount)
         external
@@ -143,9 +146,10 @@ contract ModelMarketplace is IModelMarketplace, MarketplaceStorage {
         if (rowCount == 0) revert MarketplaceInvalidInput("row count is zero");
         if (!Cids.isValid(dataCid)) revert MarketplaceInvalidCid("data CID");
         if (merkleRoot == bytes32(0)) revert MarketplaceInvalidInput("Merkle root is zero");
-        if (_rootSubmitted[modelId][merkleRoot]) revert MarketplaceRootAlreadySubmitted(modelId, merkleRoot);
+        mapping(bytes32 => bool) storage submitted = _rootSubmitted[modelId][msg.sender];
+        if (submitted[merkleRoot]) revert MarketplaceRootAlreadySubmitted(modelId, merkleRoot);
 
-        _rootSubmitted[modelId][merkleRoot] = true;
+        submitted[merkleRoot] = true;
         uint256 deposit;
         uint64 windowEndsAt;
         (submissionId, deposit, windowEndsAt) = _addSubmission(model, modelId, rowCount, false);

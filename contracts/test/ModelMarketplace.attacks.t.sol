@@ -170,25 +170,53 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
 
     // ============================================================================================ (2) copies
 
-    /// Attack (2), the same root twice: re-submitting one's own batch (to be paid twice) or another account's root.
-    /// Refused: nobody pays anything; the copier could not prove the rows anyway (leaves are keyed by Alice).
+    /// Attack (2), the same root twice: re-submitting one's own batch, to be paid twice. Refused: nothing is taken.
+    /// (Another account's root is accepted and proves nothing: see the next test.)
     function test_attack2_sameRootTwiceIsRefused() public {
         uint256 modelId = _publishTracked(POOL);
         bytes[] memory rows = MerkleBuilder.batchRows(1, 4);
         bytes32 root = MerkleBuilder.root(MerkleBuilder.leaves(MerkleBuilder.keyOf(alice), rows));
         _submitRoot(alice, modelId, root, 4);
 
-        bytes memory refused =
-            abi.encodeWithSelector(IMarketplaceTypes.MarketplaceRootAlreadySubmitted.selector, modelId, root);
         vm.deal(alice, 4 * uint256(DEPOSIT));
-        vm.expectRevert(refused);
+        vm.expectRevert(
+            abi.encodeWithSelector(IMarketplaceTypes.MarketplaceRootAlreadySubmitted.selector, modelId, root)
+        );
         vm.prank(alice);
         marketplace.contribute{value: 4 * uint256(DEPOSIT)}(modelId, _cid("data"), root, 4);
-        vm.deal(mallory, 4 * uint256(DEPOSIT));
-        vm.expectRevert(refused);
-        vm.prank(mallory);
-        marketplace.contribute{value: 4 * uint256(DEPOSIT)}(modelId, _cid("data"), root, 4);
         assertEq(marketplace.submissionCount(), 1, "one submission");
+    }
+
+    /// Attack (2), blocking a contribution by its root: Mallory sees Alice's pending `contribute` (its root is in the
+    /// calldata) and gets the same root mined first, declaring one row, so that Alice's batch is refused as a repeat;
+    /// the roots used to be refused per model whoever sent them, so one deposit blocked any batch (and Alice's rows,
+    /// whose root does not change, for good). Now roots are refused per account: Alice's batch goes through, and
+    /// Mallory's copy of her root is a phantom, since its leaves are keyed by Alice: nobody, Alice included, can
+    /// produce a row of it under Mallory's key, and the first demand forfeits it.
+    /// Arithmetic: Mallory -D; Carol +R; Alice +4 R.
+    function test_attack2_anotherAccountsRootBlocksNothing() public {
+        uint256 modelId = _publishTracked(POOL);
+        bytes[] memory rows = MerkleBuilder.batchRows(1, 4);
+        bytes32[] memory leaves = MerkleBuilder.leaves(MerkleBuilder.keyOf(alice), rows);
+        bytes32 root = MerkleBuilder.root(leaves);
+        uint256 blocker = _submitRoot(mallory, modelId, root, 1); // front-runs Alice's transaction
+        uint256 honest = _submitRoot(alice, modelId, root, 4);
+        assertEq(marketplace.getSubmission(honest).contributor, alice, "Alice's batch is recorded");
+
+        uint256 challengeId = _availability(carol, blocker, 0);
+        vm.expectRevert(_invalidProof(blocker, 0));
+        _answer(alice, challengeId, rows[0], MerkleBuilder.proof(leaves, 0));
+        vm.expectRevert(_invalidProof(blocker, 0));
+        _answer(mallory, challengeId, rows[0], new bytes32[](0));
+        vm.warp(block.timestamp + TIMEOUT + 1);
+        marketplace.expireChallenge(challengeId);
+        marketplace.claim(honest);
+
+        _settleAll(modelId);
+        assertEq(_net(mallory), -int256(uint256(DEPOSIT)), "the blocker loses its deposit");
+        assertEq(_net(carol), int256(uint256(REWARD)), "the demander earns its reward");
+        assertEq(_net(alice), 4 * int256(uint256(REWARD)), "Alice is paid");
+        _assertOnlyBurnedLeft();
     }
 
     /// Attack (2), another account's rows: Mallory downloads Alice's file and submits the same rows under his key (a
@@ -279,7 +307,7 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
 
     /// Attack (2), hidden test rows (leaked): contributing them would let the model train on its test set and inflate
     /// its "hidden test" accuracy. Only the owner knows the leaf nonces, and proves each copy.
-    /// Arithmetic: Mallory -3 D (burned); the owner pays 3 R from the pool to himself: net 0 on these rows.
+    /// Arithmetic: Mallory -3 D (burned); the owner's pool pays 3 R, burned (the set is unrevealed: see the next test).
     function test_attack2_testCopiesAreRejectedByTheOwner() public {
         uint256 modelId = _publishTracked(POOL);
         bytes[] memory rows = _testRows();
@@ -294,8 +322,48 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
 
         _settleAll(modelId);
         assertEq(_net(mallory), -int256(3 * uint256(DEPOSIT)), "Mallory loses 3 deposits");
-        assertEq(_net(owner), 0, "the owner's pool paid the owner: nothing lost, nothing gained");
+        assertEq(_net(owner), -3 * int256(uint256(REWARD)), "the owner's pool pays the rows' rewards, burned");
         assertEq(marketplace.getModel(modelId).rowsAccepted, 0, "no test row accepted");
+        _assertOnlyBurnedLeft();
+    }
+
+    /// Attack (2b), the owner's hidden test set as a trap: the owner fills the hidden test set with rows it expects
+    /// contributors to send (in a small discrete domain it can hold every possible row; nobody can check a hidden
+    /// set before depositing), then proves each honest row a "test copy", itself or, once it has revealed the set
+    /// within the row's window, from a second address. Only the owner knew the leaf nonces when the row was sent, so
+    /// the evidence is the owner's alone, like a verdict: the row's reward is now burned, as for an upheld label,
+    /// instead of being paid back to the owner's side (which used to pay nothing for the trapped rows while their
+    /// contributors lost their deposits). A row sent after the reveal (which its sender could check) pays its prover.
+    /// Arithmetic: the owner pays 2 R for Alice's trapped rows (burned), as if it had paid them; the partner 0;
+    /// Alice -2 D; after the reveal, Carol proves Mallory's leaked test row: +R; Mallory -D.
+    function test_attack2_hiddenTestSetTrapPaysTheOwnerNothing() public {
+        uint256 modelId = _publishTracked(POOL);
+        bytes[] memory test = _testRows();
+        bytes[] memory rows = new bytes[](2);
+        rows[0] = test[0];
+        rows[1] = test[1];
+        (uint256 trapped, bytes32[] memory leaves) = _submit(alice, modelId, rows);
+        _challengeDuplicate(owner, trapped, 0, rows[0], MerkleBuilder.proof(leaves, 0), _testSource(0));
+        assertEq(marketplace.creditOf(owner), 0, "the owner's proof earns it nothing");
+
+        vm.prank(owner);
+        marketplace.revealTestSet(modelId, SALT, _testSetCid());
+        _challengeDuplicate(partner, trapped, 1, rows[1], MerkleBuilder.proof(leaves, 1), _testSource(1));
+        assertEq(marketplace.creditOf(partner), 0, "nor does its partner's, after the reveal");
+        bytes[] memory leaked = new bytes[](1);
+        leaked[0] = test[2];
+        (uint256 copy, bytes32[] memory copyLeaves) = _submit(mallory, modelId, leaked);
+        _challengeDuplicate(carol, copy, 0, leaked[0], MerkleBuilder.proof(copyLeaves, 0), _testSource(2));
+        _afterWindow(copy);
+
+        _settleAll(modelId);
+        int256 r = int256(uint256(REWARD));
+        assertEq(_net(owner), -3 * r, "the owner pays every row's reward: trapping saves nothing");
+        assertEq(_net(partner), 0, "its partner gains nothing");
+        assertEq(_net(alice), -2 * int256(uint256(DEPOSIT)), "Alice loses her deposits");
+        assertEq(_net(carol), r, "after the reveal, proving a test copy pays");
+        assertEq(_net(mallory), -int256(uint256(DEPOSIT)), "the leaked row loses its deposit");
+        assertEq(marketplace.burned(), 3 * uint256(DEPOSIT) + 2 * uint256(REWARD), "3 D + 2 R burned");
         _assertOnlyBurnedLeft();
     }
 
@@ -618,6 +686,47 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
         _assertOnlyBurnedLeft();
     }
 
+    /// Attack (5g), an on-chain row "repeating" a bait row: Mallory sees Alice's `contributeRow` pending (the row is in
+    /// its calldata), gets a one-row batch holding the same bytes mined first, then proves Alice's on-chain row a
+    /// duplicate of his earlier batch row: her deposit burns and he takes the row's reward; his bait (a sparse row is
+    /// never a valid canonical row) he confesses from a second address, getting that reward back too. Under terms
+    /// with R > D / 2 (allowed: only R < D is required) that netted him 2 R - D and cost Alice D. Closed: an on-chain
+    /// row is checked for repeats when it is added (its hash), and cannot equal a committed canonical row (training,
+    /// test or batch) unless that row is malformed, so a duplicate challenge of it is refused.
+    /// Arithmetic (R = 0.008 ether): the coalition -(D - R) for its bait; Alice +R.
+    function test_attack5g_anOnChainRowIsNoDuplicateOfABaitRow() public {
+        uint128 reward = 0.008 ether;
+        uint256 modelId = _publish(marketplace, _terms(DEPOSIT, reward, BOND), POOL, _linear());
+        _trackIn(owner, POOL);
+        int64[] memory features = _features(5, 1); // class 1 under x0 - x1 >= 0
+        bytes[] memory bait = new bytes[](1);
+        bait[0] = _encodeRow(features, 1);
+        (uint256 baitId, bytes32[] memory baitLeaves) = _submit(mallory, modelId, bait); // front-runs Alice
+        uint256 honest = _contributeRowTracked(alice, modelId, features, 1);
+
+        bytes32 salt = _commit(mallory, honest, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IMarketplaceTypes.MarketplaceNotApplicable.selector,
+                "on-chain rows are checked for repeats when they are added"
+            )
+        );
+        vm.prank(mallory);
+        marketplace.challengeDuplicate(
+            honest, 0, bait[0], new bytes32[](0), _submissionSource(baitId, 0, baitLeaves), salt
+        );
+        _challengeFormat(partner, baitId, 0, bait[0], MerkleBuilder.proof(baitLeaves, 0)); // the confession
+        _afterWindow(honest);
+        _claimRow(alice, honest);
+        marketplace.claim(baitId);
+
+        _settleAll(modelId);
+        int256 r = int256(uint256(reward));
+        assertEq(_net(mallory) + _net(partner), r - int256(uint256(DEPOSIT)), "the coalition loses D - R");
+        assertEq(_net(alice), r, "Alice is paid");
+        _assertOnlyBurnedLeft();
+    }
+
     /// Attack (5), flipping the model to make an honest row look wrong (which used to forfeit it): Mallory's later
     /// contradicting rows are learned first, so the model misclassifies Alice's row when she claims. Her payout does
     /// not depend on the model: she is paid D + R.
@@ -806,6 +915,49 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
         assertEq(marketplace.modelCount(), 1, "only the model within the limits");
     }
 
+    // ============================================================================================ (8) spam challenges
+
+    /// Attack (8), spam label and file challenges under a bond below the reward: the terms only require B > 0, and
+    /// the fee (paid by the owner's pool on either verdict) used to be R whatever the bond. With B = R / 4 Mallory
+    /// challenges every label of Alice's honest batch, and the batch's file; the honest owner rejects them all, and
+    /// each rejection used to pay Mallory F - B = 3 R / 4 (+0.0075 ether for 5 challenges). Now the fee is capped
+    /// below the bond (F <= B - 1), so a rejected challenge always costs its author, whatever the terms.
+    /// Arithmetic: Mallory pays 5 B and is paid 5 (B - 1): -5 wei; Alice +4 R; the owner's pool pays 4 R + 5 F.
+    function test_attack8_spamChallengesLoseEvenWithABondBelowTheReward() public {
+        uint128 bond = REWARD / 4;
+        uint256 modelId = _publish(marketplace, _terms(DEPOSIT, REWARD, bond), POOL, _noLinear());
+        _trackIn(owner, POOL);
+        bytes[] memory rows = MerkleBuilder.batchRows(1, 4);
+        (uint256 submissionId, bytes32[] memory leaves) = _submit(alice, modelId, rows);
+
+        uint256[] memory spam = new uint256[](5);
+        for (uint32 i = 0; i < rows.length; ++i) {
+            bytes32 salt = _commit(mallory, submissionId, i);
+            vm.deal(mallory, bond);
+            vm.prank(mallory);
+            spam[i] =
+                marketplace.challengeLabel{value: bond}(submissionId, i, rows[i], MerkleBuilder.proof(leaves, i), salt);
+            _trackIn(mallory, bond);
+        }
+        bytes32 fileSalt = _commit(mallory, submissionId, marketplace.WHOLE_FILE());
+        vm.deal(mallory, bond);
+        vm.prank(mallory);
+        spam[4] = marketplace.challengeFile{value: bond}(submissionId, fileSalt);
+        _trackIn(mallory, bond);
+        for (uint256 i = 0; i < spam.length; ++i) {
+            assertTrue(marketplace.getChallenge(spam[i]).fee < bond, "the fee stays below the bond");
+            _resolve(spam[i], false); // the labels are right and the file is there
+        }
+        _afterWindow(submissionId);
+        marketplace.claim(submissionId);
+
+        _settleAll(modelId);
+        assertTrue(_net(mallory) < 0, "spamming challenges is a loss");
+        assertEq(_net(mallory), -5, "one wei a rejected challenge (gas aside)");
+        assertEq(_net(alice), 4 * int256(uint256(REWARD)), "Alice is paid");
+        _assertOnlyBurnedLeft();
+    }
+
     // ============================================================================================ (10) label shield
 
     /// Attack (10), label shield: Mallory's batch holds a copy of Alice's row and a malformed (NaN) row; his
@@ -911,6 +1063,55 @@ contract ModelMarketplaceAttacksTest is MarketplaceFixture {
         int256 r = int256(uint256(REWARD));
         assertEq(_net(owner) + _net(partner), -4 * r, "the coalition is where paying Alice would have left it");
         assertEq(_net(alice), -4 * int256(uint256(DEPOSIT)), "Alice's deposits are burned");
+        _assertOnlyBurnedLeft();
+    }
+
+    // ============================================================================================ crafted proofs
+
+    /// Crafted proofs: Mallory tries to have a row of Alice's honest batch rejected on its format by passing an inner
+    /// node of her tree off as the row (a Merkle second preimage: the 64 bytes of the node's two children, hashed the
+    /// way the node is, with the shorter proof from that node up), at that node's index and at its sibling's. Leaves
+    /// are hashed twice over an encoding that binds the contributor and the index (32 bytes hashed, never 64), and the
+    /// row count fixes every proof's length, so no inner node passes for a row; the real row, with its real proof, is
+    /// well-formed. Every attempt reverts; Alice is paid.
+    /// Arithmetic: Mallory 0 (gas only); Alice +4 R.
+    function test_attackProof_anInnerNodeCannotPassForARow() public {
+        uint256 modelId = _publishTracked(POOL);
+        bytes[] memory rows = MerkleBuilder.batchRows(1, 4);
+        (uint256 submissionId, bytes32[] memory leaves) = _submit(alice, modelId, rows);
+        bytes32 left = keccak256(abi.encode(leaves[0], leaves[1]));
+        bytes32 right = keccak256(abi.encode(leaves[2], leaves[3]));
+        assertEq(keccak256(abi.encode(left, right)), marketplace.getSubmission(submissionId).merkleRoot, "the tree");
+
+        bytes memory node = abi.encode(leaves[0], leaves[1]); // hashes to the inner node `left`
+        bytes32[] memory fromNode = new bytes32[](1);
+        fromNode[0] = right;
+        bytes32[] memory padded = new bytes32[](2);
+        padded[0] = right;
+        padded[1] = right;
+        IMarketplaceTypes.RowSchema memory schema = _schema();
+        for (uint32 index = 0; index < 2; ++index) {
+            bytes32 salt = _commit(mallory, submissionId, index);
+            vm.startPrank(mallory);
+            vm.expectRevert(_invalidProof(submissionId, index));
+            marketplace.challengeFormat(submissionId, index, node, fromNode, schema, salt);
+            vm.expectRevert(_invalidProof(submissionId, index));
+            marketplace.challengeFormat(submissionId, index, node, padded, schema, salt);
+            vm.expectRevert(_invalidProof(submissionId, index));
+            marketplace.challengeFormat(submissionId, index, abi.encode(left), fromNode, schema, salt);
+            vm.expectRevert(
+                abi.encodeWithSelector(IMarketplaceTypes.MarketplaceRowIsValid.selector, submissionId, index)
+            );
+            bytes32[] memory proof = MerkleBuilder.proof(leaves, index);
+            marketplace.challengeFormat(submissionId, index, rows[index], proof, schema, salt);
+            vm.stopPrank();
+        }
+        _afterWindow(submissionId);
+        marketplace.claim(submissionId);
+
+        _settleAll(modelId);
+        assertEq(_net(mallory), 0, "Mallory neither paid nor earned");
+        assertEq(_net(alice), 4 * int256(uint256(REWARD)), "every row of Alice's is paid");
         _assertOnlyBurnedLeft();
     }
 

@@ -45,6 +45,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         uint256 labelRejected;
         uint256 labelExpired;
         uint256 objective;
+        uint256 testCopies; // of the objective rows: copies of the unrevealed test set, whose rewards are burned
         uint256 answered;
     }
 
@@ -210,7 +211,8 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         assertEq(marketplace.getModel(modelId).rewardPool, accepted ? pool - reward : pool, "pool after");
     }
 
-    /// @dev A root can be submitted once per model, by anyone; another model accepts it.
+    /// @dev An account can submit a root once per model; another model accepts it, and so does the same model from
+    /// another account (whose leaves are keyed by itself, so the copy cannot prove a row of the first).
     function testFuzz_contribute_sameRootOncePerModel(bytes32 root, uint32 rowCount, bool sameContributor) public {
         vm.assume(root != bytes32(0));
         rowCount = uint32(bound(rowCount, 1, 1000));
@@ -220,12 +222,17 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
 
         address copier = sameContributor ? alice : bob;
         uint256 deposit = uint256(rowCount) * DEPOSIT;
-        vm.deal(copier, deposit);
-        vm.prank(copier);
-        vm.expectRevert(
-            abi.encodeWithSelector(IMarketplaceTypes.MarketplaceRootAlreadySubmitted.selector, modelId, root)
-        );
-        marketplace.contribute{value: deposit}(modelId, _cid("data"), root, rowCount);
+        if (sameContributor) {
+            vm.deal(copier, deposit);
+            vm.prank(copier);
+            vm.expectRevert(
+                abi.encodeWithSelector(IMarketplaceTypes.MarketplaceRootAlreadySubmitted.selector, modelId, root)
+            );
+            marketplace.contribute{value: deposit}(modelId, _cid("data"), root, rowCount);
+        } else {
+            uint256 copy = _contributeRoot(copier, modelId, root, rowCount);
+            assertEq(marketplace.getSubmission(copy).contributor, bob, "another account's submission");
+        }
 
         uint256 submissionId = _contributeRoot(copier, otherModelId, root, rowCount);
         assertEq(marketplace.getSubmission(submissionId).modelId, otherModelId, "accepted by another model");
@@ -342,8 +349,9 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
 
     /// @dev Gives each row of a batch a random fate, settles everything and checks every payout: the claim pays
     /// exactly the rows not rejected, the rejected rows' deposits (and rejected label bonds) are burned, their rewards
-    /// go to their objective challengers (and are burned for rows the owner rejected), label challengers get the fee
-    /// (F = R: the pool holds enough) on either verdict, and every wei paid in is paid out or burned.
+    /// go to their objective challengers (and are burned for rows the owner rejected or proved copies of its unrevealed
+    /// test set), label challengers get the fee
+    /// (F = min(R, B - 1): the pool holds enough) on either verdict, and every wei paid in is paid out or burned.
     function testFuzz_payouts_matchRejectedRows(
         uint32 rowCount,
         uint256 outcomes,
@@ -370,20 +378,21 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         uint256 deposit = game.terms.depositPerRow;
         uint256 reward = game.terms.rewardPerRow;
         uint256 bond = game.terms.challengeBond;
+        uint256 fee = reward < bond ? reward : bond - 1; // the fee stays below the bond
         uint256 kept = game.rowCount - game.rejected;
         assertEq(marketplace.creditOf(alice), kept * (deposit + reward), "claim pays the rows not rejected");
         assertEq(
             marketplace.burned(),
-            game.rejected * deposit + game.labelUpheld * reward + game.labelRejected * bond,
+            game.rejected * deposit + (game.labelUpheld + game.testCopies) * reward + game.labelRejected * bond,
             "burned"
         );
         assertEq(
             marketplace.creditOf(carol) + marketplace.creditOf(dave),
-            game.objective * reward + (game.labelUpheld + game.labelRejected) * reward
+            (game.objective - game.testCopies) * reward + (game.labelUpheld + game.labelRejected) * fee
                 + (game.labelUpheld + game.labelExpired) * bond,
             "challengers: objective rows' rewards, label fees and bonds back"
         );
-        assertEq(marketplace.creditOf(dave), game.objective * reward, "objective challenger");
+        assertEq(marketplace.creditOf(dave), (game.objective - game.testCopies) * reward, "objective challenger");
         assertEq(marketplace.creditOf(erin), game.answered * bond, "answerer takes the bonds");
         IMarketplaceTypes.Submission memory submission = marketplace.getSubmission(game.submissionId);
         assertEq(submission.rowsRejected, game.rejected, "rows rejected");
@@ -457,7 +466,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
     /// @dev A file challenge (which the owner judges) after some rows were rejected as malformed: upheld, every row
     /// left is rejected, its deposit and reward burned; rejected, the bond is burned and the batch paid; expired, the
     /// bond comes back and the fee returns to the pool. The owner's pool ends the same on either verdict, so no verdict
-    /// profits the owner, and the challenger's fee is one row's reward.
+    /// profits the owner, and the challenger's fee is one row's reward (less than the bond).
     function testFuzz_fileChallenge_verdictsAndOwnerIndifference(
         uint32 rowCount,
         uint256 malformedMask,
@@ -473,7 +482,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
         _startFileGame(g, malformedMask);
         uint256 challengeId = _challengeFile(carol, g.submissionId);
         uint256 fee = marketplace.getChallenge(challengeId).fee;
-        assertEq(fee, g.reward, "the fee is one row's reward");
+        assertEq(fee, g.reward < BOND ? g.reward : BOND - 1, "the fee is one row's reward, below the bond");
         if (g.verdict == 2) {
             vm.warp(marketplace.getChallenge(challengeId).resolveBy + 1);
             marketplace.expireChallenge(challengeId);
@@ -603,8 +612,9 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
 
         uint256 labelId =
             _label(bob, submissionId, index, rows[index], MerkleBuilder.proof(leaves, index), challengeBond);
-        assertEq(marketplace.getChallenge(labelId).fee, rewardPerRow, "the label fee is the row's reward");
-        assertEq(marketplace.getModel(modelId).rewardPool, poolBefore - rewardPerRow, "fee reserved from the pool");
+        uint256 fee = rewardPerRow < challengeBond ? rewardPerRow : challengeBond - 1;
+        assertEq(marketplace.getChallenge(labelId).fee, fee, "the label fee is the row's reward, below the bond");
+        assertEq(marketplace.getModel(modelId).rewardPool, poolBefore - fee, "fee reserved from the pool");
         if (duplicate) {
             _challengeDuplicate(
                 dave, submissionId, index, rows[index], MerkleBuilder.proof(leaves, index),
@@ -1177,6 +1187,7 @@ contract ModelMarketplaceFuzzTest is MarketplaceFixture {
             IMarketplaceTypes.Source memory source =
                 i % 2 == 0 ? _trainingSource(uint32(i % TRAINING_ROWS)) : _testSource(uint32(i % TEST_ROWS));
             _challengeDuplicate(dave, game.submissionId, i, row, proof, source);
+            if (i % 2 == 1) ++game.testCopies;
         } else if (outcome == Outcome.AvailabilityAnswered) {
             bytes32 salt = _commit(carol, game.submissionId, i);
             vm.deal(carol, bond);

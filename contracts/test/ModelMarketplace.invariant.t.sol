@@ -697,8 +697,9 @@ contract MarketplaceHandler is CheatCodes {
     }
 
     /// @dev Where the reward of a row that just turned rejected went: to the challenger of a batch forfeited now, burned
-    /// for a row the owner rejected (label), to the challenger of a row the contract rejected. A row of a batch
-    /// forfeited now may never have been challenged: there is no latest challenge to look up.
+    /// for a row the owner rejected (label) or proved a copy of its unrevealed test set, to the challenger of a row the
+    /// contract rejected. A row of a batch forfeited now may never have been challenged: there is no latest challenge
+    /// to look up.
     function _bookRejectedReward(uint256 submissionId, uint32 row, bool forfeitedNow, uint256 reward) private {
         if (forfeitedNow) {
             if (_forfeitBurnsRewards[submissionId]) ghostBurned += reward;
@@ -706,8 +707,13 @@ contract MarketplaceHandler is CheatCodes {
             return;
         }
         IMarketplaceTypes.Challenge memory latest = marketplace.getChallenge(marketplace.challengeOf(submissionId, row));
-        if (latest.kind == IMarketplaceTypes.ChallengeKind.Label) ghostBurned += reward;
-        else _credit(latest.challenger, reward);
+        // the handler never reveals a test set: a test copy's reward is burned like an owner's verdict
+        IMarketplaceTypes.ChallengeKind kind = latest.kind;
+        if (kind == IMarketplaceTypes.ChallengeKind.Label || kind == IMarketplaceTypes.ChallengeKind.TestCopy) {
+            ghostBurned += reward;
+        } else {
+            _credit(latest.challenger, reward);
+        }
     }
 
     function _credit(address account, uint256 amount) private {
