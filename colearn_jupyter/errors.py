@@ -36,6 +36,12 @@ class TransactionInDoubt(ChainError):
     settled later by looking for its hash; nothing stored for it may be released until then."""
 
 
+class UnverifiableTrainingSet(ColearnError):
+    """A model commits to training rows that no one but its owner can check (its published training data cannot
+    be read, or does not match the commitment): its owner could prove any contributed row a copy of them and take
+    its deposit, so nothing is contributed to it."""
+
+
 class AccountError(ColearnError):
     """An account cannot be found or used on this chain."""
 

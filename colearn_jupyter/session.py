@@ -47,7 +47,7 @@ from .contributions import (
     model_metadata,
     read_rows,
 )
-from .errors import AccountError, ClockRefused, ColearnError
+from .errors import AccountError, ClockRefused, ColearnError, UnverifiableTrainingSet
 from .formats.data import (
     FeatureSchema,
     RowFault,
@@ -444,8 +444,10 @@ class Session:
         model_id = self.resolve_model(model)
         info = self._model_info(model_id)
         self._refuse_own_test_rows(model_id, frame, info=info)
-        receipt, _ = contribute_dataframe(self.market, self.storage, self.account, model_id, frame,
-                                          training_hashes=self._training_hashes(model_id, info), info=info)  # fmt: skip
+        training = self._checked_training(model_id, info)
+        receipt, _ = contribute_dataframe(
+            self.market, self.storage, self.account, model_id, frame, training_hashes=training, info=info
+        )
         submission_id = receipt.event("SubmissionAdded").args["submission_id"]
         return self._record_balances(receipt, reads=[("getSubmission", submission_id)])[0]
 
@@ -472,7 +474,7 @@ class Session:
                 model_id,
                 frame,
                 info=info,
-                training_hashes=self._training_hashes(model_id, info),
+                training_hashes=self._checked_training(model_id, info),
                 progress=progress,
             )
         except ContributionIncomplete as error:
@@ -494,13 +496,12 @@ class Session:
         model_id = self.resolve_model(model)
         info = self.market.model(model_id)
         schema = model_metadata(self.market, self.storage, model_id).feature_schema
-        known = RowIndex.build(
-            self.market, self.storage, model_id, schema, training_hashes=self._training_hashes(model_id)
-        )
         try:
+            training = self._checked_training(model_id, info)
+            known = RowIndex.build(self.market, self.storage, model_id, schema, training_hashes=training)
             self._refuse_own_test_rows(model_id, validate(frame, schema, accepted=known), schema)
             problem = ""
-        except SchemaError as error:
+        except (SchemaError, UnverifiableTrainingSet) as error:
             problem = str(error)
         rows = len(frame) if isinstance(frame, pd.DataFrame) else 0
         return {
@@ -1203,6 +1204,21 @@ class Session:
                 return ()
             hashes = tuple(leaf_hashes(tree, rows))
             cache.put(key, hashes)
+        return hashes
+
+    def _checked_training(self, model_id: int, info: ModelInfo) -> tuple[bytes, ...]:
+        """:meth:`_training_hashes`, or :class:`UnverifiableTrainingSet` when the model commits to training rows
+        that its published training data does not give (unreadable, missing, or another root): a contributor could
+        not tell which of its rows the owner may prove copies of them (and take their deposits)."""
+        hashes = self._training_hashes(model_id, info)
+        if info.training_row_count and len(hashes) != info.training_row_count:
+            raise UnverifiableTrainingSet(
+                f"model {model_id} commits to {info.training_row_count:,} training rows, but its published training "
+                "data cannot be read or does not match that commitment: no one but its owner can tell which rows "
+                "copy them, and the owner could take the deposit of any such row. Nothing was contributed. If the "
+                "storage was unreachable, try again later; otherwise ask the owner to publish the training data it "
+                "committed to"
+            )
         return hashes
 
     def _training_frame(self, model_id: int) -> pd.DataFrame:

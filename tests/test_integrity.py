@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 
 from colearn_jupyter import MarketplaceError, Session
 from colearn_jupyter.contributions import model_metadata, prepare_batch
+from colearn_jupyter.errors import UnverifiableTrainingSet
 from colearn_jupyter.formats.data import encode_row
 from colearn_jupyter.merkle import MerkleTree, contributor_key
 from colearn_jupyter.storage.cid import raw_cid
@@ -240,6 +241,42 @@ def test_copies_of_accepted_rows_and_of_training_rows_are_proven_duplicates(owne
     owner_ids = owner.challenge(hidden, [0, 1])
     assert {market.challenge_info(i).kind for i in owner_ids} == {"test copy"}
     assert verifier.verify(copy).rows["verdict"].tolist() == ["rejected"] * 4
+
+
+def test_a_training_set_nobody_can_check_is_refused_before_any_deposit(owner, iris, market, monkeypatch):
+    """The training-set trap: an owner commits to training rows (which anyone may prove copies of, and be paid) but
+    publishes other training data, so only it knows which rows it can prove copies. Contributing is refused before
+    anything moves, and the preview says why; a model whose training data matches takes the same rows."""
+    import colearn_jupyter.session as session_module
+
+    written = []
+    real = session_module.to_parquet
+
+    def other_training_file(frame, schema):  # the first file publish writes is the training data: one row left out
+        written.append(len(frame))
+        return real(frame.iloc[:-1] if len(written) == 1 else frame, schema)
+
+    train, test = iris.iloc[:40], iris.iloc[40:80]
+    clf = LogisticRegression(max_iter=500).fit(train.drop(columns="target"), train["target"])
+    terms = {"train": train, "test": test, "label": "target", "deposit": "0.01", "reward": "0.002", "bond": "0.005",
+             "window": "1h", "timeout": "1d", "pool": "1"}  # fmt: skip
+    with monkeypatch.context() as patch:
+        patch.setattr(session_module, "to_parquet", other_training_file)
+        trap = owner.publish(clf, name="integrity-training-trap", **terms)
+    assert written[0] == 40
+    alice = owner.as_account("alice")
+    rows = iris.iloc[80:85]
+    before = (market.submission_count(), alice.chain.balance(alice.account))
+    with pytest.raises(UnverifiableTrainingSet, match="commits to 40 training rows"):
+        alice.contribute(trap.id, rows)
+    with pytest.raises(UnverifiableTrainingSet):
+        alice.contribute_many(trap.id, rows)
+    assert (market.submission_count(), alice.chain.balance(alice.account)) == before  # nothing moved
+    preview = alice.preview(trap.id, rows)
+    assert not preview["valid"] and "does not match that commitment" in preview["problem"]
+    fair = owner.publish(clf, name="integrity-training-fair", **terms)
+    assert alice.preview(fair.id, rows)["valid"]
+    assert alice.contribute(fair.id, rows).row_count == 5
 
 
 # ---------------------------------------------------------------------------------------------------- (d)
