@@ -48,6 +48,7 @@ from .contributions import (
     read_rows,
 )
 from .errors import AccountError, ClockRefused, ColearnError, UnverifiableTrainingSet
+from .formats import data as _data
 from .formats.data import (
     FeatureSchema,
     RowFault,
@@ -360,6 +361,7 @@ class Session:
         _check_terms(terms)
         salt = os.urandom(32)
         train_rows, test_rows = encode_rows(schema, train_clean), encode_rows(schema, test_clean)
+        _refuse_unreadable_training(train_rows)
         training_tree = MerkleTree(train_rows, key=contributor_key(self.account.address))
         test_tree = MerkleTree(test_rows, keys=[test_row_nonce(salt, i) for i in range(len(test_rows))])
         linear = None
@@ -1157,9 +1159,10 @@ class Session:
         Empty when the training file cannot be read or does not match: then copies of it cannot be proven, and
         nothing else is blocked. Like committed submission files, a file that was read is kept for the process.
         """
-        key = (self.market.address, model_id)
+        info = self._model_info(model_id)
+        # what a model commits to and publishes, on this chain: another devnet's model of that id differs
+        key = (self.chain.chain_id, self.market.address, model_id, info.owner, info.training_root, info.metadata_cid)
         if key not in _TRAINING:
-            info = self.market.model(model_id)
             rows: list[bytes] = []
             tree = None
             try:
@@ -1463,7 +1466,21 @@ def _write_private(path: Path, secret: dict[str, str]) -> None:
 
 
 # The owner's training rows of each model, by (marketplace, model id): committed at publish, they never change.
-_TRAINING: dict[tuple[str, int], tuple[list[bytes], MerkleTree | None]] = {}
+_TRAINING: dict[tuple[Any, ...], tuple[list[bytes], MerkleTree | None]] = {}
+
+
+def _refuse_unreadable_training(rows: list[bytes]) -> None:
+    """Refuse to publish training rows that a contributor's client would not read from one file: contributing to a
+    model is refused when its training rows cannot be checked (anyone may prove a copy of them, and the owner
+    could take the deposit of rows only it could tell were copies)."""
+    size, most_rows, most_bytes = sum(map(len, rows)), _data.MAX_FILE_ROWS, _data.MAX_FILE_BYTES
+    if len(rows) > most_rows or size > most_bytes:
+        raise SchemaError(
+            f"the training set has {len(rows):,} rows taking {size / 2**20:.1f} MiB, more than a contributor's "
+            f"client reads from one file ({most_rows:,} rows, {most_bytes // 2**20} MiB): no one could check "
+            "their rows against it, so no one could contribute. Publish with at most that many training rows (a "
+            "sample of them: the model may have been trained on more)"
+        )
 
 
 def _raised(result: Any) -> Any:

@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 
 from colearn_jupyter import Session
 from colearn_jupyter.contributions import model_metadata, prepare_batch, read_rows
+from colearn_jupyter.errors import UnverifiableTrainingSet
 from colearn_jupyter.formats import data as data_module
 from colearn_jupyter.formats.data import (
     MAX_FILE_BYTES,
@@ -117,7 +118,7 @@ def test_a_batch_of_the_bomb_is_a_finding_in_under_a_second(chain, model, bomb, 
     assert Session("owner", chain=chain).judge(verifier.challenge(submission)[0]) is True
 
 
-def test_a_strangers_training_bomb_blocks_nothing(chain, market, model, schema, bomb, iris, no_decoding):
+def test_a_strangers_training_bomb_is_refused_at_once(chain, market, model, schema, bomb, iris, no_decoding):
     """A model whose metadata names the bomb as its training file, with a million training rows committed."""
     stranger, alice = Session("frank", chain=chain), Session("alice", chain=chain)
     data, row = bomb
@@ -142,10 +143,14 @@ def test_a_strangers_training_bomb_blocks_nothing(chain, market, model, schema, 
     )
     hostile = receipt.event("ModelPublished").args["model_id"]
     started = time.perf_counter()
-    assert alice._training(hostile) == ([], None)  # copies of it cannot be proven; nothing else is blocked
+    assert alice._training(hostile) == ([], None)  # never decoded
     assert alice._training(hostile) == ([], None)  # kept: the file is never read again
-    submission = alice.contribute(hostile, iris.iloc[120:125])
-    assert time.perf_counter() - started < 5.0 and submission.row_count == 5
+    # no one can check rows against it, and its owner could prove copies of it: contributing is refused, at once
+    before = (market.submission_count(), chain.balance(alice.account))
+    with pytest.raises(UnverifiableTrainingSet, match="1,000,000 training rows"):
+        alice.contribute(hostile, iris.iloc[120:125])
+    assert time.perf_counter() - started < 5.0
+    assert (market.submission_count(), chain.balance(alice.account)) == before
 
 
 def test_decoding_is_streamed_within_the_byte_bound(tmp_path):

@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from colearn_jupyter import MarketplaceError, Session
 from colearn_jupyter.contributions import model_metadata, prepare_batch
 from colearn_jupyter.errors import UnverifiableTrainingSet
-from colearn_jupyter.formats.data import encode_row
+from colearn_jupyter.formats.data import SchemaError, encode_row
 from colearn_jupyter.merkle import MerkleTree, contributor_key
 from colearn_jupyter.storage.cid import raw_cid
 
@@ -380,3 +380,19 @@ def test_retrain_is_not_blocked_by_missing_or_forfeited_files(owner, model, iris
     assert list(evaluation.index) == [1, 2]
     report = owner.storage.cat(market.versions(model.id)[-1].evaluation_cid)
     assert b'"trained_on_rows": 55' in report  # 40 training rows and the 15 honest ones
+
+
+def test_a_training_set_beyond_what_clients_read_is_not_published(owner, iris, market, monkeypatch):
+    """An owner is refused, before anything is stored or sent, training rows that contributors' clients would not
+    read from one file: no one could contribute to that model (its training rows could not be checked)."""
+    from colearn_jupyter.formats import data as data_module
+
+    train, test = iris.iloc[:40], iris.iloc[40:80]
+    clf = LogisticRegression(max_iter=500).fit(train.drop(columns="target"), train["target"])
+    monkeypatch.setattr(data_module, "MAX_FILE_ROWS", 30)
+    count = market.model_count()
+    with pytest.raises(SchemaError, match=r"the training set has 40 rows .* at most that many training rows"):
+        owner.publish(clf, name="integrity-training-too-large", train=train, test=test, label="target")
+    assert market.model_count() == count
+    card = owner.publish(clf, name="integrity-training-sample", train=train.iloc[:30], test=test, label="target")
+    assert card.info.training_row_count == 30

@@ -199,6 +199,7 @@ def test_contribute_and_pending(ip, market, chain, model, capsys):
 
 def test_contribute_a_frame_beyond_one_file(ip, iris, market, chain, model, capsys, monkeypatch):
     """A frame beyond one file's bounds is sent as several files by the same magic, and said so."""
+    assert Session("alice", chain=chain)._training_hashes(model.id)  # checked under the real bounds
     monkeypatch.setattr(data_module, "MAX_FILE_ROWS", 5)
     monkeypatch.setattr(session_module, "_TRAINING", {})  # what small bounds make of the training file stays here
     rows = iris.iloc[90:102].copy()

@@ -95,6 +95,7 @@ def _no_hard_colours(*htmls: str) -> None:
 
 def test_contribute_a_frame_beyond_one_file(owner, market, chain, iris, monkeypatch):
     """Confirming a frame beyond one file's bounds sends it as several files, and the status says so."""
+    assert owner._training_hashes(iris.id)  # checked under the real bounds (the small ones would not read it)
     monkeypatch.setattr(data_module, "MAX_FILE_ROWS", 4)
     monkeypatch.setattr(session_module, "_TRAINING", {})  # what small bounds make of the training file stays here
     rows = iris.fresh.iloc[0:9].copy()
