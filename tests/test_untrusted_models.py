@@ -162,6 +162,44 @@ def test_a_schema_that_cannot_be_read_is_refused_not_a_crash():
         load_model(b'{"format": ' + b"[" * 100_000)
 
 
+def test_a_small_skops_file_that_unpacks_to_gigabytes_is_refused_before_skops_reads_it(monkeypatch):
+    """A skops file of a supported scaler whose schema names one 64 MiB array of zeros (64 KiB deflated) 17
+    times: listing its types made skops read every mention whole, in the kernel or the Jupyter server, before the
+    worker saw it (a 500 KiB file took 2.7 GiB, a 256 MiB one would take hundreds). Refused from the sizes the
+    archive declares, skops never asked."""
+    from colearn_jupyter.formats import imports
+
+    scaler = preprocessing.StandardScaler().fit(np.random.default_rng(0).random((10, 3)))
+    honest = zipfile.ZipFile(io.BytesIO(sio.dumps(scaler)))
+    schema = json.loads(honest.read("schema.json"))
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (8 << 20,)})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in honest.namelist():
+            if name != "schema.json":
+                archive.writestr(name, honest.read(name))
+        with archive.open("zeros.npy", "w", force_zip64=True) as member:
+            member.write(header.getvalue())
+            for _ in range(64):
+                member.write(bytes(1 << 20))
+        array = {"__class__": "ndarray", "__module__": "numpy", "__loader__": "NdArrayNode", "type": "numpy"}
+        for i in range(17):
+            schema["content"]["content"][f"bomb_{i}"] = {**array, "file": "zeros.npy"}
+        archive.writestr("schema.json", json.dumps(schema))
+    blob = buffer.getvalue()
+    assert len(blob) < 1 << 20
+
+    def never(**_):
+        raise AssertionError("skops was asked to read the bomb")
+
+    monkeypatch.setattr(imports.skops_io(), "get_untrusted_types", never)
+    with pytest.raises(UnsafeFormatError, match="once unpacked"):
+        IsolatedModel(blob)
+    with pytest.raises(UnsafeFormatError, match="once unpacked"):
+        load_model(blob)
+
+
 SUPPORTED = [
     linear_model.LogisticRegression(max_iter=500),
     linear_model.Perceptron(),
