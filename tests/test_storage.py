@@ -135,6 +135,20 @@ def test_cid_parsing_refuses_junk():
     assert str(decode_cid("QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH")).startswith("Qm")
 
 
+def test_a_cid_string_of_a_megabyte_is_refused_at_once():
+    """A metadata document names its training data by CID strings of any length: base58 decoding is quadratic, so
+    a 300,000-character ``z2222…`` took 18 s (a 1 MiB one minutes) each time a client fetched the training data
+    or collected garbage. Refused by its length."""
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="is not a CID"):
+        decode_cid("z" + "2" * 300_000)
+    assert time.monotonic() - started < 2
+    longest = "b" + base64.b32encode(bytes([1, 0xFF, 0xFF, 0x03, 0x12, 32]) + bytes(32)).decode().lower().rstrip("=")
+    assert decode_cid(longest).codec == 0xFFFF  # a codec of three varint bytes still parses
+
+
 class _Counted:
     """Counts the blocks a read asks for, and stops it (a test failure) past ``most``: a read that would go on
     for hours fails the test at once instead."""
