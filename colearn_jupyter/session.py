@@ -63,7 +63,7 @@ from .formats.data import (
     validate,
 )
 from .formats.metadata import ModelMetadata
-from .formats.models import LinearModel, framework_of, load_model, predict_labels, save_model
+from .formats.models import LinearModel, UnsafeFormatError, framework_of, load_model, predict_labels, save_model
 from .index import market_index
 from .inflight import Intent, settle
 from .marketplace import (
@@ -85,6 +85,7 @@ from .rowcache import row_hash_cache
 from .rowsets import first_occurrences, heads
 from .sandbox import IsolatedModel
 from .storage import Storage, open_storage
+from .storage.base import CAT_LIMIT
 from .storage.cid import cid_from_bytes
 from .testset import is_sealed, seal, unseal
 from .units import DISPLAY_DECIMALS, format_duration, format_eth, to_wei
@@ -1136,7 +1137,13 @@ class Session:
 
     def _model_at(self, model_id: int, model_cid: str) -> Any:
         """A version's model: loaded here if this session's account published it, otherwise isolated."""
-        data = self.storage.cat(model_cid)
+        try:
+            data = self.storage.cat(model_cid)
+        except MemoryError:  # the fetch limit, not the machine: a refusal of this file like any other
+            raise UnsafeFormatError(
+                f"the model file {model_cid} is larger than the {CAT_LIMIT:,} bytes colearn fetches for a model: it "
+                "was not fetched further"
+            ) from None
         if self.market.model(model_id).owner.lower() == self.account.address.lower():
             return load_model(data)
         return IsolatedModel(data)

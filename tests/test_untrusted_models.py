@@ -377,3 +377,43 @@ async def test_the_rest_endpoint_refuses_the_model_and_runs_nothing(jp_fetch, ma
     report = json.loads(response.body)["report"]
     assert report["root_ok"] and all(row["predicted"] is not None for row in report["rows"])
     assert worker_calls and shared_worker().pid not in (None, os.getpid())
+
+
+async def test_a_model_file_beyond_the_fetch_limit_is_a_refusal_not_a_500(jp_fetch, chain, iris, market_setup):
+    """A stranger's version names a model file of 261 MiB built from three blocks (one 256 KiB chunk linked 174
+    times by a node linked 6 times): fetching it for a verification stopped at the 256 MiB limit with a bare
+    MemoryError, which the REST API answered with a 500 and the kernel raised as if the machine were out of memory.
+    It is a refusal that names the file and the limit (a ColearnError: accuracy checks call the version unreadable)."""
+    from colearn_jupyter.storage.base import CAT_LIMIT
+    from colearn_jupyter.storage.cid import DAG_PB, RAW, make_cid
+    from colearn_jupyter.storage.unixfs import CHUNK_SIZE, _encode_node, _Link
+
+    stranger = market_setup.stranger
+
+    def put(block: bytes, codec: int):
+        cid = make_cid(block, codec)
+        stranger.storage.put_block(str(cid), block)
+        return cid
+
+    leaf = put(bytes(CHUNK_SIZE), RAW)
+    middle = put(_encode_node([_Link(leaf, CHUNK_SIZE, CHUNK_SIZE)] * 174), DAG_PB)
+    size = 174 * CHUNK_SIZE
+    root = put(_encode_node([_Link(middle, size, size)] * 6), DAG_PB)
+    assert 6 * size > CAT_LIMIT
+    train, test = iris.iloc[:40], iris.iloc[40:80]
+    clf = linear_model.LogisticRegression(max_iter=500).fit(train.drop(columns="target"), train["target"])
+    terms = dict(deposit="0.01", reward="0.002", bond="0.005", window="1h", timeout="1d", pool="1")
+    model = stranger.publish(clf, name=f"huge-{uuid.uuid4().hex[:6]}", train=train, test=test, label="target", **terms)
+    stranger.market.publish_version(stranger.account, model.id, str(root), 10_000)
+    alice = stranger.as_account("alice")
+    schema = model_metadata(stranger.market, stranger.storage, model.id).feature_schema
+    batch = prepare_batch(iris.iloc[100:110], schema, alice.account.address)
+    assert alice.storage.add(batch.parquet) == batch.cid
+    receipt = alice.market.contribute(alice.account, model.id, batch.cid, batch.tree.root, batch.row_count)
+    submission = receipt.event("SubmissionAdded").args["submission_id"]
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch("colearn", "api", "contributions", str(submission))
+    body = json.loads(caught.value.response.body)
+    assert caught.value.code == 409 and "larger than" in body["message"] and str(root) in body["message"]
+    with pytest.raises(UnsafeFormatError, match="larger than"):
+        stranger.as_account("verifier").verify(submission)
