@@ -1242,7 +1242,7 @@ class Session:
         if not logs:
             return None
         salt, cid = bytes(logs[-1]["args"]["salt"]), cid_from_bytes(bytes(logs[-1]["args"]["testSetCid"]))
-        blob = self.storage.cat(cid)
+        blob = fetch_file(self.storage, cid)  # a data file: fetched within the data-file bound (SchemaError past it)
         data = unseal(blob, salt) if is_sealed(blob) else blob  # test sets published before sealing are plain
         return read_data(data, model_metadata(self.market, self.storage, model_id).feature_schema)
 
