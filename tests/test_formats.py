@@ -88,6 +88,17 @@ def test_untrusted_skops_types_are_refused_by_name():
         load_model(save_model(sneaky))
 
 
+def test_a_linear_model_file_of_millions_of_tiny_values_is_refused_before_it_is_parsed():
+    """A colearn-linear file within its 16 MiB of ``{},`` weights: checking it (in the kernel or the server, for
+    a stranger's model) built 5.6 million dicts, 450 MiB, before anything looked at them."""
+    count = (16 * 2**20 - 100) // 3
+    blob = b'{"format": "colearn-linear/1", "weights": [' + b"{}," * (count - 1) + b"{}]}"
+    with pytest.raises(UnsafeFormatError, match="JSON holds about"):
+        detect_format(blob)
+    with pytest.raises(UnsafeFormatError, match="JSON holds about"):
+        load_model(blob)
+
+
 def test_keras_round_trip_in_safe_mode(iris):
     keras = pytest.importorskip("keras")
     X = iris.drop(columns="target").to_numpy()

@@ -35,12 +35,16 @@ from typing import Any
 import numpy as np
 
 from ..errors import ColearnError
-from .allowlist import refusal, refused_types, shallow_json
+from .allowlist import refusal, refused_types
 from .imports import skops_io
+from .jsonsafe import TooManyValues, load_json
 
 LINEAR_FORMAT = "colearn-linear/1"
 LINEAR_SCALE = 10**6
 MAX_LINEAR_BYTES = 16 << 20  # room for hundreds of thousands of weights
+#: Values of a colearn-linear file parsed at most (its weights and feature names, one each per feature): 16 MiB of
+#: ``{},`` would otherwise build 5.6 million dicts, 450 MiB, in whoever checks the file.
+MAX_LINEAR_VALUES = 2_000_000
 #: Bytes of an archive's central directory (its list of entries) read at most: about 50,000 entries, where a forest
 #: of 500 trees saved with skops lists 2,500 in 160 KB. Each entry costs about 1.5 KiB and 20 µs to parse, thrice.
 MAX_CENTRAL_DIRECTORY = 4 << 20
@@ -120,8 +124,10 @@ def detect_format(data: bytes) -> str:
         if len(data) > MAX_LINEAR_BYTES:
             raise UnsafeFormatError(f"a {LINEAR_FORMAT} model file holds at most {MAX_LINEAR_BYTES:,} bytes")
         try:
-            if shallow_json(data, 32).get("format") == LINEAR_FORMAT:
+            if load_json(data, 32, MAX_LINEAR_VALUES).get("format") == LINEAR_FORMAT:
                 return "colearn-linear"
+        except TooManyValues as error:
+            raise UnsafeFormatError(f"a {LINEAR_FORMAT} model file: {error}") from None
         except (ValueError, AttributeError):
             pass
         raise UnsafeFormatError(f"the JSON file is not a {LINEAR_FORMAT} model")
@@ -194,7 +200,7 @@ def load_model(data: bytes, **options: Any) -> Any:
         raise UnsafeFormatError(f"load_model takes no options ({', '.join(options)}): colearn never unpickles")
     kind = check_model(data)
     if kind == "colearn-linear":
-        fields = shallow_json(data, 32)
+        fields = load_json(data, 32, MAX_LINEAR_VALUES)
         fields.pop("format")
         return LinearModel(**fields)
     if kind == "skops":
