@@ -32,7 +32,7 @@ from tornado.httpclient import HTTPClientError
 from colearn_jupyter import Session
 from colearn_jupyter.contributions import model_metadata, prepare_batch
 from colearn_jupyter.formats.allowlist import refused_types
-from colearn_jupyter.formats.models import UnsafeFormatError, load_model, save_model
+from colearn_jupyter.formats.models import LinearModel, UnsafeFormatError, load_model, save_model
 from colearn_jupyter.sandbox import IsolatedModel, ModelWorker, SandboxError, shared_worker
 from colearn_jupyter.widgets import VerificationQueue
 
@@ -332,6 +332,40 @@ def test_a_worker_that_cannot_run_gives_a_clear_error(iris):
     with pytest.raises(SandboxError, match=r"could not be run .*MiB of memory"):
         IsolatedModel(blob, starved).predict(iris.drop(columns="target").iloc[:3])
     assert starved.pid is None
+
+
+def test_a_worker_that_answers_with_millions_of_values_is_stopped_not_parsed(monkeypatch):
+    """The worker is the second wall: one a model took over can answer anything within 256 MiB. An answer of 8 MiB
+    of ``{},`` (2.8 million dicts, 0.4 GiB in the kernel or the server; 85 million at 256 MiB) is refused from a
+    count on its bytes: an answer holds one label per row and a few values around them."""
+    import subprocess
+    import sys
+    import time
+
+    script = (  # a worker that starts, then answers any call with 8 MiB of {},
+        "import sys, json\n"
+        "out = sys.stdout.buffer\n"
+        "def send(data):\n"
+        "    out.write(len(data).to_bytes(8, 'big') + data); out.flush()\n"
+        "send(json.dumps({'ready': True}).encode())\n"
+        f"send(b'{{\"ok\": true, \"labels\": [' + b'{{}},' * {8 * 2**20 // 3} + b'{{}}]}}')\n"
+        "sys.stdin.buffer.read()\n"
+    )
+
+    def hostile_start(self):
+        if self._process is not None and self._process.poll() is None:
+            return
+        self._process = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        os.set_blocking(self._process.stdin.fileno(), False)
+        os.set_blocking(self._process.stdout.fileno(), False)
+        assert self._read(time.monotonic() + 60, "start").get("ready")
+
+    monkeypatch.setattr(ModelWorker, "_ensure_started", hostile_start)
+    worker = ModelWorker(call_timeout=60)
+    model = IsolatedModel(save_model(LinearModel([1.0], features=["x"])), worker)
+    with pytest.raises(SandboxError, match="more than the labels asked for"):
+        model.predict(pd.DataFrame({"x": [2.0, -1.0]}))
+    assert worker.pid is None  # stopped
 
 
 # ---------------------------------------------------------------------------------------------------- faces
