@@ -227,6 +227,30 @@ def test_a_file_of_repeated_chunks_still_reads(embedded):
     assert embedded.cat(cid) == zeros and len(list(embedded.blocks(cid))) == 2 and embedded.holds(cid)
 
 
+def test_gc_survives_metadata_nested_a_million_deep(tmp_path):
+    """``colearn storage gc`` reads the metadata of every model on chain it holds, to keep their training data.
+    It parsed them with json.loads: a stranger's 1 MiB of ``[`` overflowed the C stack once the eth stack had raised
+    the recursion limit to 100,000, and the process died (SIGSEGV). Run in a child process, as the CLI is."""
+    import subprocess
+    import sys
+
+    training = RECORDED["hello"][1]
+    script = f"""
+import json
+from colearn_jupyter import Marketplace  # raises the recursion limit, as every colearn process does
+from colearn_jupyter.storage import EmbeddedStorage
+from colearn_jupyter.storage.references import training_files
+store = EmbeddedStorage({str(tmp_path)!r})
+deep = store.add(b"[" * 2**20)
+named = store.add(json.dumps({{"lineage": {{"training_data_cids": [{training!r}]}}}}).encode())
+print(sorted(training_files(store, {{deep, named}})))
+"""
+    here = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=here)
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.strip() == str([training])
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
