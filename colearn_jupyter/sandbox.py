@@ -41,13 +41,14 @@ from typing import Any, BinaryIO, NoReturn
 import numpy as np
 
 from .errors import ColearnError
-from .formats.allowlist import shallow_json
+from .formats.jsonsafe import TooManyValues, load_json
 from .formats.models import check_model
 
 MEMORY_LIMIT = 4 << 30  # bytes of address space of the worker (PyTorch alone maps about 1.5 GiB for Keras)
 CALL_TIMEOUT = 300.0  # seconds of wall clock (and of CPU) for one call: loading a model and predicting a chunk
 START_TIMEOUT = 300.0  # seconds to start the worker (imports are slow on a busy machine)
 MAX_ANSWER = 256 << 20  # bytes of one answer read at most
+_ANSWER_OVERHEAD = 64  # JSON values of an answer besides one label per row
 _CACHED_MODELS = 4
 _log = logging.getLogger(__name__)
 
@@ -110,11 +111,12 @@ class ModelWorker:
             stream.write_table(table)
         frame = sink.getvalue()
         header = {"digest": digest, "labels": None if labels is None else [_plain(v) for v in labels]}
+        most = len(features) + _ANSWER_OVERHEAD  # one value per row's label, the few around them
         with self._lock:
             self._ensure_started()
-            answer = self._call(header, data if digest not in self._loaded else None, frame)
+            answer = self._call(header, data if digest not in self._loaded else None, frame, most)
             if answer.get("missing"):  # the worker dropped it from its cache
-                answer = self._call(header, data, frame)
+                answer = self._call(header, data, frame, most)
             self._loaded.add(digest)
         if not answer.get("ok"):
             raise SandboxError(f"the model failed in the isolated worker: {str(answer.get('error'))[:500]}")
@@ -164,12 +166,12 @@ class ModelWorker:
         if not ready.get("ready"):
             self._fail("the isolated worker did not start")
 
-    def _call(self, header: dict[str, Any], model: bytes | None, frame: bytes) -> dict[str, Any]:
+    def _call(self, header: dict[str, Any], model: bytes | None, frame: bytes, most: int) -> dict[str, Any]:
         deadline = time.monotonic() + self.call_timeout
         header = {**header, "has_model": model is not None, "cpu_seconds": int(self.call_timeout) + 1}
         message = _frame(json.dumps(header).encode()) + (_frame(model) if model is not None else b"") + _frame(frame)
         self._write(message, deadline)
-        return self._read(deadline, "call")
+        return self._read(deadline, "call", most)
 
     def _write(self, message: bytes, deadline: float) -> None:
         assert self._process is not None and self._process.stdin is not None
@@ -183,12 +185,16 @@ class ModelWorker:
             except (BrokenPipeError, OSError):
                 self._fail("the isolated worker stopped")
 
-    def _read(self, deadline: float, step: str) -> dict[str, Any]:
+    def _read(self, deadline: float, step: str, most: int = _ANSWER_OVERHEAD) -> dict[str, Any]:
+        """The worker's next answer: at most :data:`MAX_ANSWER` bytes holding about ``most`` JSON values (a worker
+        a model took over could answer with 256 MiB of ``{},``, 85 million dicts in the caller)."""
         size = int.from_bytes(self._read_exact(8, deadline, step), "big")
         if size > MAX_ANSWER:
             self._fail(f"the isolated worker answered with {size:,} bytes (at most {MAX_ANSWER:,} are read)")
         try:
-            answer = shallow_json(self._read_exact(size, deadline, step), 32)
+            answer = load_json(self._read_exact(size, deadline, step), 32, most)
+        except TooManyValues as error:
+            self._fail(f"the isolated worker answered with more than the labels asked for ({error})")
         except ValueError:
             self._fail("the isolated worker answered with something that is not JSON")
         if not isinstance(answer, dict):

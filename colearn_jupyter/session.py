@@ -64,7 +64,7 @@ from .formats.data import (
     validate,
 )
 from .formats.metadata import ModelMetadata
-from .formats.models import LinearModel, framework_of, load_model, predict_labels, save_model
+from .formats.models import LinearModel, UnsafeFormatError, framework_of, load_model, predict_labels, save_model
 from .index import market_index
 from .inflight import Intent, settle
 from .marketplace import (
@@ -86,6 +86,7 @@ from .rowcache import row_hash_cache
 from .rowsets import first_occurrences, heads
 from .sandbox import IsolatedModel
 from .storage import Storage, open_storage
+from .storage.base import CAT_LIMIT
 from .storage.cid import cid_from_bytes
 from .testset import is_sealed, seal, unseal
 from .units import DISPLAY_DECIMALS, format_duration, format_eth, to_wei
@@ -1139,7 +1140,13 @@ class Session:
 
     def _model_at(self, model_id: int, model_cid: str) -> Any:
         """A version's model: loaded here if this session's account published it, otherwise isolated."""
-        data = self.storage.cat(model_cid)
+        try:
+            data = self.storage.cat(model_cid)
+        except MemoryError:  # the fetch limit, not the machine: a refusal of this file like any other
+            raise UnsafeFormatError(
+                f"the model file {model_cid} is larger than the {CAT_LIMIT:,} bytes colearn fetches for a model: it "
+                "was not fetched further"
+            ) from None
         if self.market.model(model_id).owner.lower() == self.account.address.lower():
             return load_model(data)
         return IsolatedModel(data)
@@ -1254,7 +1261,7 @@ class Session:
         if not logs:
             return None
         salt, cid = bytes(logs[-1]["args"]["salt"]), cid_from_bytes(bytes(logs[-1]["args"]["testSetCid"]))
-        blob = self.storage.cat(cid)
+        blob = fetch_file(self.storage, cid)  # a data file: fetched within the data-file bound (SchemaError past it)
         data = unseal(blob, salt) if is_sealed(blob) else blob  # test sets published before sealing are plain
         return read_data(data, model_metadata(self.market, self.storage, model_id).feature_schema)
 

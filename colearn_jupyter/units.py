@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 WEI_PER_ETH = 10**18
 #: Decimals of ether shown for balances and other amounts that gas makes ragged (as the JupyterLab sidebar does).
@@ -59,13 +59,15 @@ def format_eth(wei: int, decimals: int | None = None, *, unit: str = " ETH") -> 
     >>> format_eth(-25 * 10**15, 2, unit=""), format_eth(-25 * 10**14, 2, unit="")   # a change, an axis tick
     ('-0.03', '> -0.01')
     """
-    value = Decimal(int(wei)) / WEI_PER_ETH
-    if decimals is not None:
-        rounded = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-        if value and not rounded:  # never shown as zero
-            bound = f"{Decimal(1).scaleb(-decimals):f}"
-            return f"< {bound}{unit}" if value > 0 else f"> -{bound}{unit}"
-        value = rounded
+    with localcontext() as exact:  # as many digits as the amount has: Decimal's default 28 rounded larger amounts
+        exact.prec = max(28, len(str(abs(int(wei)))) + (decimals or 0) + 2)
+        value = Decimal(int(wei)) / WEI_PER_ETH
+        if decimals is not None:
+            rounded = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+            if value and not rounded:  # never shown as zero
+                bound = f"{Decimal(1).scaleb(-decimals):f}"
+                return f"< {bound}{unit}" if value > 0 else f"> -{bound}{unit}"
+            value = rounded
     text = format(value, ",f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -182,6 +182,18 @@ def test_eth_and_percent_formats():
     assert format_percent(0.96666) == "96.7%" and format_percent(float("nan")) == "n/a"
 
 
+def test_eth_amounts_beyond_28_digits_are_exact():
+    """Amounts a stranger's terms can make (a uint96 deposit per row times a batch's rows, a uint256 read from the
+    chain) have more than Decimal's default 28 digits: they were shown rounded (``…985,000,000…``) and, with
+    decimals, raised ``decimal.InvalidOperation`` instead of giving text."""
+    largest = 2**256 - 1
+    exact = f"{largest // 10**18:,}.{largest % 10**18:018d}"
+    assert format_eth(largest) == f"{exact} ETH"
+    assert format_eth(largest, DISPLAY_DECIMALS) == f"{exact[:-13]}8 ETH"  # ...457.584007|913...: rounded up
+    assert format_eth(10**40, DISPLAY_DECIMALS) == "10,000,000,000,000,000,000,000 ETH"
+    assert format_eth(-(10**40) - 5 * 10**11, DISPLAY_DECIMALS) == "-10,000,000,000,000,000,000,000.000001 ETH"
+
+
 def test_the_static_table_escapes_names():
     payload = "<img src=x onerror=alert(1)>"
     fig = plots.balances(_balances({payload: [1.0, 2.0]}))

@@ -180,3 +180,34 @@ async def test_junk_metadata_never_breaks_a_listing(jp_fetch, chain, junk_models
         with pytest.raises(Exception, match="metadata") as caught:
             session.verify(submission)
         assert type(caught.value).__name__ == "SchemaError" and len(str(caught.value)) < 1200
+
+
+async def test_metadata_that_is_a_dag_bomb_never_hangs_a_listing(
+    jp_fetch, chain, market, publish, keyed_tree, fake_cid
+):
+    """A model whose metadata CID names seven small blocks that link each other 174 times a level (an empty leaf
+    at the bottom): reading it fetched 174^6 blocks, so listing every challenge (which reads the metadata of each
+    challenged model) hung the server's thread for ever. The read is refused at once and the model listed as junk."""
+    from colearn_jupyter.storage.cid import DAG_PB, RAW, make_cid
+    from colearn_jupyter.storage.unixfs import _encode_node, _Link
+
+    storage = Session("frank", chain=chain).storage
+
+    def put(block: bytes, codec: int):
+        cid = make_cid(block, codec)
+        storage.put_block(str(cid), block)
+        return cid
+
+    level = put(b"", RAW)
+    for _ in range(6):
+        level = put(_encode_node([_Link(level, 0, 0)] * 174), DAG_PB)
+    model_id = publish("rest-dag-bomb", metadata_cid=str(level))
+    rows = [b"a row", b"another row"]
+    receipt = market.contribute("bob", model_id, fake_cid("dag bomb rows"), keyed_tree(rows, "bob").root, 2)
+    submission = receipt.event("SubmissionAdded").args["submission_id"]
+    demand = market.challenge_availability("carol", submission, 1).event("RowChallenged").args["challenge_id"]
+    for params in ({"status": "all"}, {"model": str(model_id), "status": "all"}):
+        listed = json.loads((await asyncio.wait_for(jp_fetch("colearn", "api", "challenges", params=params), 60)).body)
+        assert (demand, {}) in [(c["id"], c["values"]) for c in listed["challenges"]]
+    code, body, size = await _error(asyncio.wait_for(jp_fetch("colearn", "api", "contributions", str(submission)), 60))
+    assert code == 409 and "blocks for 0 bytes" in body["message"] and size < 1200

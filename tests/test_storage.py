@@ -135,6 +135,122 @@ def test_cid_parsing_refuses_junk():
     assert str(decode_cid("QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH")).startswith("Qm")
 
 
+def test_a_cid_string_of_a_megabyte_is_refused_at_once():
+    """A metadata document names its training data by CID strings of any length: base58 decoding is quadratic, so
+    a 300,000-character ``z2222…`` took 18 s (a 1 MiB one minutes) each time a client fetched the training data
+    or collected garbage. Refused by its length."""
+    import time
+
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="is not a CID"):
+        decode_cid("z" + "2" * 300_000)
+    assert time.monotonic() - started < 2
+    longest = "b" + base64.b32encode(bytes([1, 0xFF, 0xFF, 0x03, 0x12, 32]) + bytes(32)).decode().lower().rstrip("=")
+    assert decode_cid(longest).codec == 0xFFFF  # a codec of three varint bytes still parses
+
+
+class _Counted:
+    """Counts the blocks a read asks for, and stops it (a test failure) past ``most``: a read that would go on
+    for hours fails the test at once instead."""
+
+    def __init__(self, store: EmbeddedStorage, most: int = 20_000):
+        self.store, self.most, self.calls = store, most, 0
+
+    def __call__(self, cid: str) -> bytes:
+        self.calls += 1
+        if self.calls > self.most:
+            raise AssertionError(f"more than {self.most:,} blocks fetched for one hostile file")
+        return EmbeddedStorage.get_block(self.store, cid)
+
+
+def _put(store: EmbeddedStorage, block: bytes, codec: int):
+    from colearn_jupyter.storage.cid import make_cid
+
+    cid = make_cid(block, codec)
+    store.put_block(str(cid), block)
+    return cid
+
+
+def _node(*links, size: int = 0) -> bytes:
+    """A UnixFS file node linking ``links``, each declared to hold ``size`` bytes."""
+    from colearn_jupyter.storage.unixfs import _encode_node, _Link
+
+    return _encode_node([_Link(link, size, size) for link in links])
+
+
+def test_a_dag_of_a_few_blocks_linked_over_and_over_is_refused_at_once(embedded, monkeypatch):
+    """Seven blocks: an empty leaf linked 174 times by a node, linked 174 times by the next, six levels up. A CID
+    on chain naming it (as a model's metadata or a submission's file) made every read fetch 174^6 blocks and
+    pinning, ``holds`` and garbage collection walk as many: a listing or ``colearn storage gc`` ran for ever."""
+    from colearn_jupyter.storage.cid import DAG_PB, RAW
+
+    level = _put(embedded, b"", RAW)
+    for _ in range(6):
+        level = _put(embedded, _node(*[level] * 174), DAG_PB)
+    root = str(level)
+    counted = _Counted(embedded)
+    monkeypatch.setattr(embedded, "get_block", counted)
+    with pytest.raises(IntegrityError, match="blocks for 0 bytes"):
+        embedded.cat(root)
+    assert counted.calls <= 100
+    assert embedded.holds(root) and len(list(embedded.blocks(root))) == 7  # each distinct block walked once
+    assert len(list(embedded.held_blocks(root))) == 7
+    embedded.pin(root)
+    assert embedded.gc(keep={root}) == [] and counted.calls <= 200
+
+
+def test_a_dag_nested_thousands_deep_is_refused_not_a_recursion_error(embedded, monkeypatch):
+    """A chain of 3,000 one-link nodes over a one-byte leaf overflowed Python's stack (RecursionError, which no
+    caller expects) in every read and walk of it: now a clear IntegrityError, and a walk that keeps blocks stops."""
+    from colearn_jupyter.storage.cid import DAG_PB, RAW
+
+    node = _put(embedded, b"x", RAW)
+    for _ in range(3000):
+        node = _put(embedded, _node(node, size=1), DAG_PB)
+    root = str(node)
+    monkeypatch.setattr(embedded, "get_block", _Counted(embedded))
+    with pytest.raises(IntegrityError, match="links below the file's root"):
+        embedded.cat(root)
+    with pytest.raises(IntegrityError, match="links below the file's root"):
+        list(embedded.blocks(root))
+    assert not embedded.holds(root)
+    assert 0 < len(list(embedded.held_blocks(root))) <= 64  # the levels a walk goes down (MAX_DEPTH)
+    embedded.gc(keep={root})  # keeps what it can walk, and ends
+
+
+def test_a_file_of_repeated_chunks_still_reads(embedded):
+    """A file of one repeated chunk links the same leaf many times: read whole, walked once."""
+    from colearn_jupyter.storage.unixfs import CHUNK_SIZE
+
+    zeros = bytes(5 * CHUNK_SIZE)
+    cid = embedded.add(zeros)
+    assert embedded.cat(cid) == zeros and len(list(embedded.blocks(cid))) == 2 and embedded.holds(cid)
+
+
+def test_gc_survives_metadata_nested_a_million_deep(tmp_path):
+    """``colearn storage gc`` reads the metadata of every model on chain it holds, to keep their training data.
+    It parsed them with json.loads: a stranger's 1 MiB of ``[`` overflowed the C stack once the eth stack had raised
+    the recursion limit to 100,000, and the process died (SIGSEGV). Run in a child process, as the CLI is."""
+    import subprocess
+    import sys
+
+    training = RECORDED["hello"][1]
+    script = f"""
+import json
+from colearn_jupyter import Marketplace  # raises the recursion limit, as every colearn process does
+from colearn_jupyter.storage import EmbeddedStorage
+from colearn_jupyter.storage.references import training_files
+store = EmbeddedStorage({str(tmp_path)!r})
+deep = store.add(b"[" * 2**20)
+named = store.add(json.dumps({{"lineage": {{"training_data_cids": [{training!r}]}}}}).encode())
+print(sorted(training_files(store, {{deep, named}})))
+"""
+    here = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=here)
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.strip() == str([training])
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

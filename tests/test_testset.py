@@ -76,3 +76,39 @@ def test_claimed_accuracies_are_checked_on_the_revealed_test_set(chain, iris_fra
     assert list(history["check"]) == ["verified", "disputed"] and history.loc[2, "accuracy"] == 1.0
     latest = stranger.model(card.id)
     assert latest.check == "disputed" and "(disputed)" in latest._repr_html_()
+
+
+def test_a_revealed_test_set_beyond_the_fetch_limit_is_a_refusal(chain, market, terms):
+    """A stranger commits to and reveals a test set whose CID names three blocks that read as 261 MiB (a 256 KiB
+    chunk linked 174 times by a node linked 6 times): checking the model's accuracies (its detail in the sidebar)
+    stopped at the fetch limit with a bare MemoryError, a REST 500. A test set is a data file: fetched within the
+    data-file bound, refused with a SchemaError that says so."""
+    from colearn_jupyter.formats.data import SchemaError, onchain_schema
+    from colearn_jupyter.storage.cid import DAG_PB, RAW, make_cid
+    from colearn_jupyter.storage.unixfs import CHUNK_SIZE, _encode_node, _Link
+    from conftest import METADATA_CID, MODEL_CID, ROW_SCHEMA, test_rows
+
+    viewer = Session("carol", chain=chain)
+
+    def put(block: bytes, codec: int):
+        cid = make_cid(block, codec)
+        viewer.storage.put_block(str(cid), block)
+        return cid
+
+    leaf = put(bytes(CHUNK_SIZE), RAW)
+    middle = put(_encode_node([_Link(leaf, CHUNK_SIZE, CHUNK_SIZE)] * 174), DAG_PB)
+    root = str(put(_encode_node([_Link(middle, 174 * CHUNK_SIZE, 174 * CHUNK_SIZE)] * 6), DAG_PB))
+    salt = bytes([9]) * 32
+    _, tree = test_rows(ROW_SCHEMA)
+    receipt = market.publish_model(
+        "grace", name=f"huge-test-set-{uuid.uuid4().hex[:6]}", model_cid=MODEL_CID, metadata_cid=METADATA_CID,
+        test_set_commitment=market.test_set_commitment(salt, root), terms=terms, schema=onchain_schema(ROW_SCHEMA),
+        test_root=tree.root, test_row_count=len(tree), training_root=b"\0" * 32, training_row_count=0,
+        reward_pool=10**18, accuracy_bps=9000,
+    )  # fmt: skip
+    model_id = receipt.event("ModelPublished").args["model_id"]
+    market.reveal_test_set("grace", model_id, salt, root)
+    with pytest.raises(SchemaError, match="larger than the 64 MiB"):
+        viewer.revealed_test_set(model_id)
+    with pytest.raises(SchemaError, match="larger than the 64 MiB"):
+        viewer.accuracy_checks(model_id)

@@ -32,7 +32,7 @@ from tornado.httpclient import HTTPClientError
 from colearn_jupyter import Session
 from colearn_jupyter.contributions import model_metadata, prepare_batch
 from colearn_jupyter.formats.allowlist import refused_types
-from colearn_jupyter.formats.models import UnsafeFormatError, load_model, save_model
+from colearn_jupyter.formats.models import LinearModel, UnsafeFormatError, load_model, save_model
 from colearn_jupyter.sandbox import IsolatedModel, ModelWorker, SandboxError, shared_worker
 from colearn_jupyter.widgets import VerificationQueue
 
@@ -162,6 +162,78 @@ def test_a_schema_that_cannot_be_read_is_refused_not_a_crash():
         load_model(b'{"format": ' + b"[" * 100_000)
 
 
+def test_a_small_skops_file_that_unpacks_to_gigabytes_is_refused_before_skops_reads_it(monkeypatch):
+    """A skops file of a supported scaler whose schema names one 64 MiB array of zeros (64 KiB deflated) 17
+    times: listing its types made skops read every mention whole, in the kernel or the Jupyter server, before the
+    worker saw it (a 500 KiB file took 2.7 GiB, a 256 MiB one would take hundreds). Refused from the sizes the
+    archive declares, skops never asked."""
+    from colearn_jupyter.formats import imports
+
+    scaler = preprocessing.StandardScaler().fit(np.random.default_rng(0).random((10, 3)))
+    honest = zipfile.ZipFile(io.BytesIO(sio.dumps(scaler)))
+    schema = json.loads(honest.read("schema.json"))
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (8 << 20,)})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in honest.namelist():
+            if name != "schema.json":
+                archive.writestr(name, honest.read(name))
+        with archive.open("zeros.npy", "w", force_zip64=True) as member:
+            member.write(header.getvalue())
+            for _ in range(64):
+                member.write(bytes(1 << 20))
+        array = {"__class__": "ndarray", "__module__": "numpy", "__loader__": "NdArrayNode", "type": "numpy"}
+        for i in range(17):
+            schema["content"]["content"][f"bomb_{i}"] = {**array, "file": "zeros.npy"}
+        archive.writestr("schema.json", json.dumps(schema))
+    blob = buffer.getvalue()
+    assert len(blob) < 1 << 20
+
+    def never(**_):
+        raise AssertionError("skops was asked to read the bomb")
+
+    monkeypatch.setattr(imports.skops_io(), "get_untrusted_types", never)
+    with pytest.raises(UnsafeFormatError, match="once unpacked"):
+        IsolatedModel(blob)
+    with pytest.raises(UnsafeFormatError, match="once unpacked"):
+        load_model(blob)
+
+
+def test_an_archive_of_a_million_tiny_entries_is_refused_from_its_end_record():
+    """A zip of 200,000 empty entries and a schema.json (17 MB; a 256 MiB one holds 3 million): each check parsed
+    the whole list of entries three times (format, allowlist, skops) in the kernel or the server, about 9 s and
+    0.8 GiB for 32 MiB of entries (70 s and 3.5 GiB at 256 MiB), on every look at the model. Refused from the
+    central directory's size in the end record, before any entry is parsed."""
+    import time
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for number in range(200_000):
+            archive.writestr(zipfile.ZipInfo(f"{number:x}"), b"")
+        archive.writestr("schema.json", b"{}")
+    blob = buffer.getvalue()
+    started = time.monotonic()
+    for check in (IsolatedModel, load_model):
+        with pytest.raises(UnsafeFormatError, match="bytes of entries"):
+            check(blob)
+    assert time.monotonic() - started < 1
+
+
+def test_a_schema_of_millions_of_tiny_values_is_refused_before_it_is_parsed():
+    """schema.json of 16 MiB of ``{},`` deflates to 16 KB: parsing it built 5.6 million dicts (0.8 GiB, 4 s) in the
+    kernel or the server before anything looked at them, and skops parsed it again (64 MiB: 3 GiB, 14 s). Refused
+    from a count on the bytes; an honest boosted forest of 500 trees holds 200,000 values."""
+    count = 16 * 2**20 // 3  # five times MAX_SCHEMA_VALUES
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("schema.json", b"[" + b"{}," * (count - 1) + b"{}]")
+    blob = buffer.getvalue()
+    assert len(blob) < 64 * 1024
+    with pytest.raises(UnsafeFormatError, match=r"schema\.json: JSON holds about"):
+        IsolatedModel(blob)
+
+
 SUPPORTED = [
     linear_model.LogisticRegression(max_iter=500),
     linear_model.Perceptron(),
@@ -262,6 +334,40 @@ def test_a_worker_that_cannot_run_gives_a_clear_error(iris):
     assert starved.pid is None
 
 
+def test_a_worker_that_answers_with_millions_of_values_is_stopped_not_parsed(monkeypatch):
+    """The worker is the second wall: one a model took over can answer anything within 256 MiB. An answer of 8 MiB
+    of ``{},`` (2.8 million dicts, 0.4 GiB in the kernel or the server; 85 million at 256 MiB) is refused from a
+    count on its bytes: an answer holds one label per row and a few values around them."""
+    import subprocess
+    import sys
+    import time
+
+    script = (  # a worker that starts, then answers any call with 8 MiB of {},
+        "import sys, json\n"
+        "out = sys.stdout.buffer\n"
+        "def send(data):\n"
+        "    out.write(len(data).to_bytes(8, 'big') + data); out.flush()\n"
+        "send(json.dumps({'ready': True}).encode())\n"
+        f"send(b'{{\"ok\": true, \"labels\": [' + b'{{}},' * {8 * 2**20 // 3} + b'{{}}]}}')\n"
+        "sys.stdin.buffer.read()\n"
+    )
+
+    def hostile_start(self):
+        if self._process is not None and self._process.poll() is None:
+            return
+        self._process = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        os.set_blocking(self._process.stdin.fileno(), False)
+        os.set_blocking(self._process.stdout.fileno(), False)
+        assert self._read(time.monotonic() + 60, "start").get("ready")
+
+    monkeypatch.setattr(ModelWorker, "_ensure_started", hostile_start)
+    worker = ModelWorker(call_timeout=60)
+    model = IsolatedModel(save_model(LinearModel([1.0], features=["x"])), worker)
+    with pytest.raises(SandboxError, match="more than the labels asked for"):
+        model.predict(pd.DataFrame({"x": [2.0, -1.0]}))
+    assert worker.pid is None  # stopped
+
+
 # ---------------------------------------------------------------------------------------------------- faces
 def test_the_api_refuses_the_model_and_runs_nothing(market_setup, marker):
     ms = market_setup
@@ -319,3 +425,43 @@ async def test_the_rest_endpoint_refuses_the_model_and_runs_nothing(jp_fetch, ma
     report = json.loads(response.body)["report"]
     assert report["root_ok"] and all(row["predicted"] is not None for row in report["rows"])
     assert worker_calls and shared_worker().pid not in (None, os.getpid())
+
+
+async def test_a_model_file_beyond_the_fetch_limit_is_a_refusal_not_a_500(jp_fetch, chain, iris, market_setup):
+    """A stranger's version names a model file of 261 MiB built from three blocks (one 256 KiB chunk linked 174
+    times by a node linked 6 times): fetching it for a verification stopped at the 256 MiB limit with a bare
+    MemoryError, which the REST API answered with a 500 and the kernel raised as if the machine were out of memory.
+    It is a refusal that names the file and the limit (a ColearnError: accuracy checks call the version unreadable)."""
+    from colearn_jupyter.storage.base import CAT_LIMIT
+    from colearn_jupyter.storage.cid import DAG_PB, RAW, make_cid
+    from colearn_jupyter.storage.unixfs import CHUNK_SIZE, _encode_node, _Link
+
+    stranger = market_setup.stranger
+
+    def put(block: bytes, codec: int):
+        cid = make_cid(block, codec)
+        stranger.storage.put_block(str(cid), block)
+        return cid
+
+    leaf = put(bytes(CHUNK_SIZE), RAW)
+    middle = put(_encode_node([_Link(leaf, CHUNK_SIZE, CHUNK_SIZE)] * 174), DAG_PB)
+    size = 174 * CHUNK_SIZE
+    root = put(_encode_node([_Link(middle, size, size)] * 6), DAG_PB)
+    assert 6 * size > CAT_LIMIT
+    train, test = iris.iloc[:40], iris.iloc[40:80]
+    clf = linear_model.LogisticRegression(max_iter=500).fit(train.drop(columns="target"), train["target"])
+    terms = dict(deposit="0.01", reward="0.002", bond="0.005", window="1h", timeout="1d", pool="1")
+    model = stranger.publish(clf, name=f"huge-{uuid.uuid4().hex[:6]}", train=train, test=test, label="target", **terms)
+    stranger.market.publish_version(stranger.account, model.id, str(root), 10_000)
+    alice = stranger.as_account("alice")
+    schema = model_metadata(stranger.market, stranger.storage, model.id).feature_schema
+    batch = prepare_batch(iris.iloc[100:110], schema, alice.account.address)
+    assert alice.storage.add(batch.parquet) == batch.cid
+    receipt = alice.market.contribute(alice.account, model.id, batch.cid, batch.tree.root, batch.row_count)
+    submission = receipt.event("SubmissionAdded").args["submission_id"]
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_fetch("colearn", "api", "contributions", str(submission))
+    body = json.loads(caught.value.response.body)
+    assert caught.value.code == 409 and "larger than" in body["message"] and str(root) in body["message"]
+    with pytest.raises(UnsafeFormatError, match="larger than"):
+        stranger.as_account("verifier").verify(submission)

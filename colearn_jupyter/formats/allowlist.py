@@ -22,7 +22,7 @@ import io
 import zipfile
 from typing import Any
 
-from .jsonsafe import load_json
+from .jsonsafe import TooManyValues, load_json
 
 #: The public scikit-learn estimators and transformers colearn loads, as ``(module, class)``.
 SUPPORTED_ESTIMATORS: tuple[tuple[str, str], ...] = tuple(
@@ -99,6 +99,12 @@ TEXT_VECTORIZERS = frozenset(
 CALLABLE_LOADERS = ("FunctionNode", "MethodNode", "PartialNode", "OperatorFuncNode")
 
 _MAX_SCHEMA = 64 << 20  # bytes of schema.json read at most (a fitted forest of 500 trees stays far below)
+#: Values (objects, arrays, numbers, strings) of schema.json parsed at most: a boosted forest of 500 trees holds
+#: 200,000 in 10 MB, where 64 MiB of ``{},`` (60 KB deflated) holds 21 million, 3 GiB and 14 s to parse and walk.
+MAX_SCHEMA_VALUES = 1_000_000
+#: Bytes of arrays a skops file may unpack, counting each array as often as the schema names it: skops reads every
+#: one into memory to list the file's types (in the kernel or the server, before the worker sees the file).
+MAX_ARRAY_BYTES = 1 << 30
 MAX_JSON_DEPTH = 200  # nesting of schema.json read at most (a stacked ensemble in a pipeline nests 30 deep)
 _HINT = (
     "colearn loads only scikit-learn's common estimators and transformers (listed in "
@@ -143,15 +149,21 @@ def refused_types(data: bytes) -> list[str]:
             info = archive.getinfo("schema.json")
             if info.file_size > _MAX_SCHEMA:
                 return [f"schema.json of {info.file_size:,} bytes (more than {_MAX_SCHEMA:,})"]
-            schema = shallow_json(archive.read(info))
+            schema = load_json(archive.read(info), MAX_JSON_DEPTH, MAX_SCHEMA_VALUES)
+            sizes = {member.filename: member.file_size for member in archive.infolist()}
+    except TooManyValues as error:
+        return [f"schema.json: {error}"]
     except (KeyError, ValueError, zipfile.BadZipFile, RecursionError):
         return ["an unreadable schema.json"]
     allowed = allowed_types()
     refused: set[str] = set()
+    unpacked = 0
     stack: list[Any] = [schema]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
+            if "file" in node:  # an array skops reads whole from the archive, once per mention
+                unpacked += sizes.get(node["file"], 0) if isinstance(node["file"], str) else 0
             if "__class__" in node or "__module__" in node or "__loader__" in node:
                 name = f"{node.get('__module__')}.{node.get('__class__')}"
                 if node.get("__loader__") in CALLABLE_LOADERS:
@@ -163,7 +175,12 @@ def refused_types(data: bytes) -> list[str]:
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
-    if refused:  # never give skops a file naming modules outside the allowlist: its report builds a tree
+    if unpacked > MAX_ARRAY_BYTES:
+        refused.add(
+            f"arrays of {unpacked:,} bytes once unpacked (more than {MAX_ARRAY_BYTES:,}; a decompression bomb "
+            "when the file is small)"
+        )
+    if refused:  # never give skops a file naming modules outside the allowlist, nor a bomb: its report builds a tree
         return sorted(refused)
     from .imports import skops_io
 

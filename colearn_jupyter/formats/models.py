@@ -35,12 +35,19 @@ from typing import Any
 import numpy as np
 
 from ..errors import ColearnError
-from .allowlist import refusal, refused_types, shallow_json
+from .allowlist import refusal, refused_types
 from .imports import skops_io
+from .jsonsafe import TooManyValues, load_json
 
 LINEAR_FORMAT = "colearn-linear/1"
 LINEAR_SCALE = 10**6
 MAX_LINEAR_BYTES = 16 << 20  # room for hundreds of thousands of weights
+#: Values of a colearn-linear file parsed at most (its weights and feature names, one each per feature): 16 MiB of
+#: ``{},`` would otherwise build 5.6 million dicts, 450 MiB, in whoever checks the file.
+MAX_LINEAR_VALUES = 2_000_000
+#: Bytes of an archive's central directory (its list of entries) read at most: about 50,000 entries, where a forest
+#: of 500 trees saved with skops lists 2,500 in 160 KB. Each entry costs about 1.5 KiB and 20 µs to parse, thrice.
+MAX_CENTRAL_DIRECTORY = 4 << 20
 _PICKLE_HINT = (
     "colearn never loads pickle or joblib files, because loading them can run any code. Save scikit-learn models "
     "with colearn (skops) and Keras models as .keras instead"
@@ -96,6 +103,12 @@ def detect_format(data: bytes) -> str:
     """``"skops"``, ``"keras"`` or ``"colearn-linear"``; raises :class:`UnsafeFormatError` for anything else."""
     head = data[:4]
     if head.startswith(b"PK\x03\x04"):
+        listed = _central_directory_size(data)
+        if listed > MAX_CENTRAL_DIRECTORY:
+            raise UnsafeFormatError(
+                f"the archive lists {listed:,} bytes of entries, more than the {MAX_CENTRAL_DIRECTORY:,} a model file "
+                "has: it is not read"
+            )
         try:
             names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
         except zipfile.BadZipFile:
@@ -111,8 +124,10 @@ def detect_format(data: bytes) -> str:
         if len(data) > MAX_LINEAR_BYTES:
             raise UnsafeFormatError(f"a {LINEAR_FORMAT} model file holds at most {MAX_LINEAR_BYTES:,} bytes")
         try:
-            if shallow_json(data, 32).get("format") == LINEAR_FORMAT:
+            if load_json(data, 32, MAX_LINEAR_VALUES).get("format") == LINEAR_FORMAT:
                 return "colearn-linear"
+        except TooManyValues as error:
+            raise UnsafeFormatError(f"a {LINEAR_FORMAT} model file: {error}") from None
         except (ValueError, AttributeError):
             pass
         raise UnsafeFormatError(f"the JSON file is not a {LINEAR_FORMAT} model")
@@ -121,6 +136,16 @@ def detect_format(data: bytes) -> str:
     if head[:2] in (b"\x78\x9c", b"\x78\x01", b"\x78\xda", b"\x1f\x8b") or head[:3] in (b"BZh", b"\xfd7z"):
         raise UnsafeFormatError(f"this is a compressed file, as joblib writes pickles. {_PICKLE_HINT}")
     raise UnsafeFormatError(f"unknown model format. {_PICKLE_HINT}")
+
+
+def _central_directory_size(data: bytes) -> int:
+    """The size the archive's end record gives its central directory (what ``zipfile`` parses whole on opening
+    it), read from the end record alone; 0 when there is none (``zipfile`` then refuses the file)."""
+    try:
+        end = zipfile._EndRecData(io.BytesIO(data))  # zipfile's own reading of it (zip64 included)
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return 0
+    return int(end[zipfile._ECD_SIZE]) if end else 0
 
 
 # ---------------------------------------------------------------------------------------------------- save
@@ -175,7 +200,7 @@ def load_model(data: bytes, **options: Any) -> Any:
         raise UnsafeFormatError(f"load_model takes no options ({', '.join(options)}): colearn never unpickles")
     kind = check_model(data)
     if kind == "colearn-linear":
-        fields = shallow_json(data, 32)
+        fields = load_json(data, 32, MAX_LINEAR_VALUES)
         fields.pop("format")
         return LinearModel(**fields)
     if kind == "skops":

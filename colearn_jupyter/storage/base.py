@@ -22,8 +22,17 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..errors import ColearnError
-from .cid import DAG_PB, decode_cid
-from .unixfs import CHUNK_SIZE, FileBlocks, MissingContentError, decode_node, read_file, verified_block, walk_blocks
+from .cid import CID, DAG_PB, decode_cid
+from .unixfs import (
+    CHUNK_SIZE,
+    MAX_DEPTH,
+    FileBlocks,
+    MissingContentError,
+    decode_node,
+    read_file,
+    verified_block,
+    walk_blocks,
+)
 
 Source = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 
@@ -150,17 +159,24 @@ class Storage(ABC):
         return walk_blocks(cid, self.get_block)
 
     def held_blocks(self, cid: str) -> Iterator[str]:
-        """The blocks of a file this store holds now, root first; never fetches, never raises for missing ones.
+        """The distinct blocks of a file this store holds now, root first; never fetches, never raises for missing
+        ones.
 
-        A block that is absent, or present but not what its CID names, ends the walk below it.
+        A block that is absent, or present but not what its CID names, or more than :data:`~.unixfs.MAX_DEPTH`
+        links below the root, ends the walk below it. A block linked again is not walked again.
         """
         try:
             parsed = decode_cid(cid)
         except ValueError:
             return
-        if not self.has_block(str(parsed)):
+        yield from self._held_blocks(parsed, set(), 0)
+
+    def _held_blocks(self, parsed: CID, seen: set[str], depth: int) -> Iterator[str]:
+        key = str(parsed)
+        if key in seen or depth > MAX_DEPTH or not self.has_block(key):
             return
-        yield str(parsed)
+        seen.add(key)
+        yield key
         if parsed.codec != DAG_PB:
             return
         try:
@@ -168,7 +184,7 @@ class Storage(ABC):
         except (ColearnError, ValueError):
             return
         for link in links:
-            yield from self.held_blocks(str(link))
+            yield from self._held_blocks(link, seen, depth + 1)
 
     def holds(self, cid: str) -> bool:
         """Whether every block of the file is in this store now (without fetching any from elsewhere).

@@ -108,12 +108,19 @@ def raw_cid(block: bytes) -> str:
     return str(make_cid(block, RAW))
 
 
+#: The longest CID string parsed: a sha2-256 CID is at most 72 characters in base32, fewer in base58. A longer
+#: string (a metadata document can hold a megabyte of one) is refused before decoding, which is quadratic in base58.
+MAX_CID_CHARS = 128
+
+
 def decode_cid(value: str | bytes | CID) -> CID:
     """Parse a CID from its string (base32 ``b…``, base58btc ``z…`` or CIDv0 ``Qm…``) or binary form."""
     if isinstance(value, CID):
         return value
     if isinstance(value, str):
         text = value.strip()
+        if len(text) > MAX_CID_CHARS:
+            raise ValueError(f"{text[:20]!r}… ({len(text):,} characters) is not a CID: one has at most {MAX_CID_CHARS}")
         try:
             if text.startswith("Qm") and len(text) == 46:
                 raw = _b58decode(text)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ColearnError
+from ..formats.jsonsafe import load_json
 from .base import Storage
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def training_files(storage: Storage, metadata_cids: set[str]) -> set[str]:
         if not storage.holds(cid):
             continue
         try:
-            lineage = json.loads(storage.cat(cid, limit=_METADATA_LIMIT)).get("lineage", {})
+            lineage = load_json(storage.cat(cid, limit=_METADATA_LIMIT)).get("lineage", {})  # nesting bounded
             cids.update(c for c in lineage.get("training_data_cids", []) if isinstance(c, str))
         except (ColearnError, MemoryError, ValueError, AttributeError, RecursionError):
             continue

@@ -6,7 +6,12 @@ node carries a UnixFS ``File`` record with the file size under it and the size o
 records the child's CID, an empty name, and the child's cumulative block size.
 
 Reading walks the tree from the root and checks every block against its CID before using it, so a flipped byte
-anywhere raises :class:`IntegrityError` before any of that block's data is returned.
+anywhere raises :class:`IntegrityError` before any of that block's data is returned. A DAG from someone else is
+also bounded in shape: at most :data:`MAX_DEPTH` levels, and at most :data:`BLOCK_ALLOWANCE` blocks plus one per
+:data:`BYTES_PER_BLOCK` bytes it yields, so a few small blocks that link to each other over and over (empty
+leaves linked 174 times a level, a chain thousands of levels deep) are refused with :class:`IntegrityError` at
+once instead of being read for ever or overflowing the stack. Walking a file's blocks (to pin, keep or collect
+them) visits each distinct block once.
 
 >>> builder = FileBuilder()
 >>> builder.write(b"hello world")
@@ -24,6 +29,12 @@ from .cid import CID, DAG_PB, RAW, decode_cid, make_cid, read_varint, varint
 
 CHUNK_SIZE = 256 * 1024
 MAX_LINKS = 174
+#: Levels of links a file's DAG may have: ``ipfs add`` builds 4 for a terabyte in 256 KiB chunks.
+MAX_DEPTH = 32
+#: Blocks a read may fetch before the file's bytes pay for them (the nodes above the first leaf)...
+BLOCK_ALLOWANCE = 64
+#: ...and then one more block per this many bytes yielded (``ipfs add``'s chunkers cut 87 KiB or more).
+BYTES_PER_BLOCK = 4096
 _UNIXFS_FILE = 2
 _UNIXFS_RAW = 0
 
@@ -205,8 +216,12 @@ def file_blocks(data: bytes) -> FileBlocks:
 
 # ---------------------------------------------------------------------------------------------------- reading
 def read_file(cid: str | CID, get_block: Callable[[str], bytes]) -> Iterator[bytes]:
-    """The file's bytes in order, every block checked against its CID before it is used."""
-    yield from _read(decode_cid(cid), get_block)
+    """The file's bytes in order, every block checked against its CID before it is used.
+
+    Raises :class:`IntegrityError` as soon as the DAG nests deeper than :data:`MAX_DEPTH`, needs more blocks than
+    its bytes allow (:data:`BLOCK_ALLOWANCE`, :data:`BYTES_PER_BLOCK`), or yields more bytes than a node declares.
+    """
+    yield from _read(decode_cid(cid), get_block, _Reading(), 0)
 
 
 def verified_block(cid: CID, get_block: Callable[[str], bytes]) -> bytes:
@@ -216,30 +231,59 @@ def verified_block(cid: CID, get_block: Callable[[str], bytes]) -> bytes:
     return block
 
 
-def _read(cid: CID, get_block: Callable[[str], bytes]) -> Iterator[bytes]:
+@dataclass
+class _Reading:
+    """What one read has fetched and yielded so far."""
+
+    blocks: int = 0
+    produced: int = 0
+
+
+def _read(cid: CID, get_block: Callable[[str], bytes], reading: _Reading, depth: int) -> Iterator[bytes]:
+    if depth > MAX_DEPTH:
+        raise IntegrityError(f"{cid} is more than {MAX_DEPTH} links below the file's root: not a file ipfs add builds")
+    reading.blocks += 1
+    if reading.blocks > BLOCK_ALLOWANCE + reading.produced // BYTES_PER_BLOCK:
+        raise IntegrityError(
+            f"the file needs more than {reading.blocks - 1:,} blocks for {reading.produced:,} bytes: a DAG of tiny or "
+            "empty blocks linked over and over, not a file ipfs add builds; it is not read further"
+        )
     block = verified_block(cid, get_block)
     if cid.codec == RAW:
+        reading.produced += len(block)
         yield block
         return
     if cid.codec != DAG_PB:
         raise IntegrityError(f"{cid} is neither a raw block nor a UnixFS node")
     links, data, filesize = decode_node(block)
+    start = reading.produced
     if data:
+        reading.produced += len(data)
         yield data
-    produced = len(data)
     for link in links:
-        for piece in _read(link, get_block):
-            produced += len(piece)
+        for piece in _read(link, get_block, reading, depth + 1):
+            if filesize is not None and reading.produced - start > filesize:
+                raise IntegrityError(f"{cid} declares {filesize} bytes but its blocks hold more")
             yield piece
-    if filesize is not None and produced != filesize:
-        raise IntegrityError(f"{cid} declares {filesize} bytes but its blocks hold {produced}")
+    if filesize is not None and reading.produced - start != filesize:
+        raise IntegrityError(f"{cid} declares {filesize} bytes but its blocks hold {reading.produced - start}")
 
 
 def walk_blocks(cid: str | CID, get_block: Callable[[str], bytes]) -> Iterator[str]:
-    """Every block CID of a file, root first (used to pin and to garbage-collect)."""
-    parsed = decode_cid(cid)
-    yield str(parsed)
+    """Every distinct block CID of a file, root first (used to pin and to garbage-collect); raises
+    :class:`IntegrityError` for a DAG deeper than :data:`MAX_DEPTH`."""
+    yield from _walk(decode_cid(cid), get_block, set(), 0)
+
+
+def _walk(parsed: CID, get_block: Callable[[str], bytes], seen: set[str], depth: int) -> Iterator[str]:
+    key = str(parsed)
+    if key in seen:  # a subtree linked again (a file of repeated chunks, or a DAG built to be walked for ever)
+        return
+    if depth > MAX_DEPTH:
+        raise IntegrityError(f"{key} is more than {MAX_DEPTH} links below the file's root: not a file ipfs add builds")
+    seen.add(key)
+    yield key
     if parsed.codec == DAG_PB:
         links, _, _ = decode_node(verified_block(parsed, get_block))
         for link in links:
-            yield from walk_blocks(link, get_block)
+            yield from _walk(link, get_block, seen, depth + 1)
