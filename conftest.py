@@ -182,6 +182,23 @@ def publish(market, terms):
     return _publish
 
 
+def repeated_chunk_file(storage) -> tuple[str, int]:
+    """A UnixFS file of three blocks stored in ``storage`` that reads as 261 MiB (one 256 KiB chunk of zeros linked
+    174 times by a node linked 6 times): a stranger's file beyond every fetch limit. Its CID and declared size."""
+    from colearn_jupyter.storage.cid import DAG_PB, RAW, make_cid
+    from colearn_jupyter.storage.unixfs import CHUNK_SIZE, _encode_node, _Link
+
+    def put(block: bytes, codec: int):
+        cid = make_cid(block, codec)
+        storage.put_block(str(cid), block)
+        return cid
+
+    leaf = put(bytes(CHUNK_SIZE), RAW)
+    middle = put(_encode_node([_Link(leaf, CHUNK_SIZE, CHUNK_SIZE)] * 174), DAG_PB)
+    size = 174 * CHUNK_SIZE
+    return str(put(_encode_node([_Link(middle, size, size)] * 6), DAG_PB)), 6 * size
+
+
 @pytest.fixture
 def keyed_tree(chain):
     """``keyed_tree(rows, account)``: the row tree a submission of ``rows`` by ``account`` commits to."""

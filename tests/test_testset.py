@@ -84,20 +84,10 @@ def test_a_revealed_test_set_beyond_the_fetch_limit_is_a_refusal(chain, market, 
     stopped at the fetch limit with a bare MemoryError, a REST 500. A test set is a data file: fetched within the
     data-file bound, refused with a SchemaError that says so."""
     from colearn_jupyter.formats.data import SchemaError, onchain_schema
-    from colearn_jupyter.storage.cid import DAG_PB, RAW, make_cid
-    from colearn_jupyter.storage.unixfs import CHUNK_SIZE, _encode_node, _Link
-    from conftest import METADATA_CID, MODEL_CID, ROW_SCHEMA, test_rows
+    from conftest import METADATA_CID, MODEL_CID, ROW_SCHEMA, repeated_chunk_file, test_rows
 
     viewer = Session("carol", chain=chain)
-
-    def put(block: bytes, codec: int):
-        cid = make_cid(block, codec)
-        viewer.storage.put_block(str(cid), block)
-        return cid
-
-    leaf = put(bytes(CHUNK_SIZE), RAW)
-    middle = put(_encode_node([_Link(leaf, CHUNK_SIZE, CHUNK_SIZE)] * 174), DAG_PB)
-    root = str(put(_encode_node([_Link(middle, 174 * CHUNK_SIZE, 174 * CHUNK_SIZE)] * 6), DAG_PB))
+    root, _ = repeated_chunk_file(viewer.storage)
     salt = bytes([9]) * 32
     _, tree = test_rows(ROW_SCHEMA)
     receipt = market.publish_model(

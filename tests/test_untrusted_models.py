@@ -433,21 +433,11 @@ async def test_a_model_file_beyond_the_fetch_limit_is_a_refusal_not_a_500(jp_fet
     MemoryError, which the REST API answered with a 500 and the kernel raised as if the machine were out of memory.
     It is a refusal that names the file and the limit (a ColearnError: accuracy checks call the version unreadable)."""
     from colearn_jupyter.storage.base import CAT_LIMIT
-    from colearn_jupyter.storage.cid import DAG_PB, RAW, make_cid
-    from colearn_jupyter.storage.unixfs import CHUNK_SIZE, _encode_node, _Link
+    from conftest import repeated_chunk_file
 
     stranger = market_setup.stranger
-
-    def put(block: bytes, codec: int):
-        cid = make_cid(block, codec)
-        stranger.storage.put_block(str(cid), block)
-        return cid
-
-    leaf = put(bytes(CHUNK_SIZE), RAW)
-    middle = put(_encode_node([_Link(leaf, CHUNK_SIZE, CHUNK_SIZE)] * 174), DAG_PB)
-    size = 174 * CHUNK_SIZE
-    root = put(_encode_node([_Link(middle, size, size)] * 6), DAG_PB)
-    assert 6 * size > CAT_LIMIT
+    root, size = repeated_chunk_file(stranger.storage)
+    assert size > CAT_LIMIT
     train, test = iris.iloc[:40], iris.iloc[40:80]
     clf = linear_model.LogisticRegression(max_iter=500).fit(train.drop(columns="target"), train["target"])
     terms = dict(deposit="0.01", reward="0.002", bond="0.005", window="1h", timeout="1d", pool="1")
