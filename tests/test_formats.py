@@ -16,6 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from colearn_jupyter.formats.data import (
+    Column,
     FeatureSchema,
     SchemaError,
     encode_rows,
@@ -149,6 +150,24 @@ def _bad(frame: pd.DataFrame, schema, match: str, rows=None, accepted=frozenset(
     if rows is not None:
         assert caught.value.rows == rows
     return caught.value
+
+
+def test_column_names_must_be_unique(schema):
+    """A schema naming one column twice (a stranger's metadata, or a frame with repeated column names) is refused:
+    a frame selects a column by its name, so rows would repeat one value and lose another."""
+    with pytest.raises(SchemaError, match="'x' is given more than once"):
+        FeatureSchema((Column("x", "float64"), Column("x", "int64")), Column("label", "int64"), (0, 1))
+    document = ModelMetadata(name="m", task="classification", framework="skops", feature_schema=schema).to_json()
+    feature = schema.features[0].name
+    hostile = document.replace(f'"name":"{schema.label.name}"'.encode(), f'"name":"{feature}"'.encode(), 1)
+    assert hostile != document
+    with pytest.raises(SchemaError, match="given more than once"):
+        ModelMetadata.from_json(hostile)
+    frame = pd.DataFrame([[1.0, 2.0, 0]], columns=["a", "a", "label"])
+    with pytest.raises(SchemaError, match="given more than once"):
+        FeatureSchema.infer(frame, label="label")
+    with pytest.raises(SchemaError, match="'a' is given more than once"):  # a contributor's frame: not a crash
+        validate(frame, FeatureSchema.infer(frame.iloc[:, 1:], label="label"))
 
 
 def test_validation_names_the_offending_rows(iris, schema):

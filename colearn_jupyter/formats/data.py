@@ -131,6 +131,11 @@ class FeatureSchema:
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= _UINT32_MAX:
             raise SchemaError(f"max_string_bytes must be an integer from 1 to {_UINT32_MAX}, not {size!r}")
         object.__setattr__(self, "max_string_bytes", int(size))
+        names: set[str] = set()
+        for column in (*self.features, self.label):
+            if column.name in names:  # a frame selects one column by its name: rows would repeat or lose one
+                raise SchemaError(f"the column name {column.name[:50]!r} is given more than once: names must be unique")
+            names.add(column.name)
 
     @classmethod
     def infer(
@@ -143,6 +148,7 @@ class FeatureSchema:
         """
         if label not in frame.columns:
             raise SchemaError(f"the label column {label!r} is not in the DataFrame (columns: {list(frame.columns)})")
+        _refuse_repeated_columns(frame)
         columns = tuple(Column(str(name), _dtype_of(frame[name])) for name in frame.columns if name != label)
         label_column = Column(label, _dtype_of(frame[label]))
         if labels is None:
@@ -178,6 +184,13 @@ class FeatureSchema:
             max_abs=data.get("max_abs", cls.max_abs),
             max_string_bytes=data.get("max_string_bytes", cls.max_string_bytes),
         )
+
+
+def _refuse_repeated_columns(frame: pd.DataFrame) -> None:
+    """A DataFrame may name two columns alike; a schema may not (a frame selects a column by its name)."""
+    repeated = frame.columns[frame.columns.duplicated()]
+    if len(repeated):
+        raise SchemaError(f"the column name {str(repeated[0])[:50]!r} is given more than once: names must be unique")
 
 
 def _inferred_max_abs(frame: pd.DataFrame) -> float:
@@ -779,6 +792,7 @@ def validated_rows(
         raise SchemaError(f"expected a pandas DataFrame, got {type(frame).__name__}")
     if frame.empty:
         raise SchemaError("the DataFrame has no rows")
+    _refuse_repeated_columns(frame)
     missing = [n for n in schema.names if n not in frame.columns]
     extra = [str(n) for n in frame.columns if n not in schema.names]
     if missing or extra:
