@@ -18,6 +18,7 @@ import json
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -94,6 +95,13 @@ from .units import DISPLAY_DECIMALS, format_duration, format_eth, to_wei
 _SUGGEST_LIMIT = 50
 #: The fields of every line of :meth:`Session.challenges`; the other columns are the challenged row's values.
 CHALLENGE_FIELDS = ("challenge", "model", "submission", "row", "kind", "status", "challenger", "resolve by")
+
+
+#: How many of a model's newest versions :meth:`Session.accuracy_checks` runs on the revealed test set.
+CHECKED_VERSIONS = 20
+#: Accuracies measured on a revealed test set, by chain, marketplace, model, model file and test set.
+_MEASURED: OrderedDict[tuple[Any, ...], float | None] = OrderedDict()
+_MEASURED_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -1286,31 +1294,62 @@ class Session:
         checks = self.accuracy_checks(model_id)[["measured accuracy", "check"]]
         return pd.DataFrame.from_records(records).set_index("version").join(checks)
 
-    def accuracy_checks(self, model: int | str, *, latest_only: bool = False) -> pd.DataFrame:
+    def accuracy_checks(
+        self, model: int | str, *, latest_only: bool = False, newest: int = CHECKED_VERSIONS
+    ) -> pd.DataFrame:
         """Every version's claimed accuracy beside its accuracy measured on the revealed test set.
 
         ``check`` is ``verified`` (equal to the basis point the chain records), ``disputed`` (not equal),
-        ``unverified`` (the owner has not revealed the test set yet) or ``unreadable`` (the version's model cannot
-        be loaded or run). Anyone can run it once the test set is revealed; a stranger's models run isolated.
+        ``unverified`` (the owner has not revealed the test set yet), ``unreadable`` (the version's model cannot
+        be loaded or run) or ``unchecked`` (older than the ``newest`` versions, which alone are run: a stranger's
+        model of thousands of versions would otherwise take minutes to look at). Anyone can run it once the test
+        set is revealed; a stranger's models run isolated. A version's measure is kept for the process (by its
+        model file and the test set), so looking again runs nothing.
         """
         model_id = self.resolve_model(model)
         versions = self.market.versions(model_id)
         if latest_only:
             versions = versions[-1:]
-        test = self.revealed_test_set(model_id) if self.market.model(model_id).test_set_cid else None
+        test_cid = self.market.model(model_id).test_set_cid
+        test = self.revealed_test_set(model_id) if test_cid else None
         schema = model_metadata(self.market, self.storage, model_id).feature_schema if test is not None else None
         records = []
-        for v in versions:
+        for position, v in enumerate(versions):
             measured, check = None, "unverified"
             if test is not None and schema is not None:
-                try:
-                    measured = round(_accuracy(self._model_at(model_id, v.model_cid), test, schema) * 10_000) / 10_000
-                    check = "verified" if round(measured * 10_000) == round(v.accuracy * 10_000) else "disputed"
-                except (ColearnError, OSError, ValueError):
-                    check = "unreadable"
+                if position < len(versions) - newest:
+                    check = "unchecked"
+                else:
+                    measured = self._measured(model_id, v.model_cid, test_cid, test, schema)
+                    check = (
+                        "unreadable" if measured is None
+                        else "verified" if round(measured * 10_000) == round(v.accuracy * 10_000) else "disputed"
+                    )  # fmt: skip
             records.append({"version": v.number, "claimed accuracy": v.accuracy, "measured accuracy": measured,
                             "check": check})  # fmt: skip
         return pd.DataFrame.from_records(records).set_index("version")
+
+    def _measured(
+        self, model_id: int, model_cid: str, test_cid: str, test: pd.DataFrame, schema: FeatureSchema
+    ) -> float | None:
+        """A version's accuracy on the revealed test set (to 4 decimals), None when its model cannot be loaded or
+        run; kept for the process, except a failure to fetch (which may pass)."""
+        key = (self.chain.chain_id, self.market.address, model_id, model_cid, test_cid)
+        if key in _MEASURED:
+            _MEASURED.move_to_end(key)
+            return _MEASURED[key]
+        try:
+            measured: float | None = (
+                round(_accuracy(self._model_at(model_id, model_cid), test, schema) * 10_000) / 10_000
+            )
+        except OSError:
+            return None
+        except (ColearnError, ValueError):
+            measured = None
+        _MEASURED[key] = measured
+        while len(_MEASURED) > _MEASURED_KEPT:
+            _MEASURED.popitem(last=False)
+        return measured
 
     def growth(self, model: int | str) -> pd.DataFrame:
         """Rows submitted and accepted over time (from the chain's events)."""

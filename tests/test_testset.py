@@ -102,3 +102,26 @@ def test_a_revealed_test_set_beyond_the_fetch_limit_is_a_refusal(chain, market, 
         viewer.revealed_test_set(model_id)
     with pytest.raises(SchemaError, match="larger than the 64 MiB"):
         viewer.accuracy_checks(model_id)
+
+
+def test_only_the_newest_versions_are_run_and_each_model_file_once(chain, iris_frame, monkeypatch):
+    """A stranger's model of thousands of versions must not take minutes to look at: only the newest versions are
+    run on the revealed test set (older ones are "unchecked"), and a model file's measure is kept for the process."""
+    owner, stranger = Session("owner", chain=chain), Session("carol", chain=chain)
+    iris = iris_frame(random_state=17)
+    train, test = iris.iloc[:45], iris.iloc[45:90]
+    clf = LogisticRegression(max_iter=500).fit(train.drop(columns="target"), train["target"])
+    card = owner.publish(clf, name=f"many-versions-{uuid.uuid4().hex[:6]}", train=train, test=test, label="target")
+    claimed = round(card.accuracy * 10_000)
+    owner.market.publish_version(owner.account, card.id, card.model_cid, 10_000)  # the same file, claiming 100%
+    owner.market.publish_version(owner.account, card.id, card.model_cid, claimed)
+    owner.reveal_test_set(card.id)
+    runs = []
+    model_at = Session._model_at
+    monkeypatch.setattr(Session, "_model_at", lambda self, *args: runs.append(args) or model_at(self, *args))
+    checks = stranger.accuracy_checks(card.id, newest=2)
+    assert list(checks["check"]) == ["unchecked", "disputed", "verified"]
+    assert pd.isna(checks.loc[1, "measured accuracy"]) and checks.loc[3, "measured accuracy"] == card.accuracy
+    assert len(runs) == 1  # one model file: run once
+    assert list(stranger.accuracy_checks(card.id)["check"]) == ["verified", "disputed", "verified"]
+    assert len(runs) == 1  # looked at again: nothing runs

@@ -117,8 +117,11 @@ export interface IVersion {
   check?: AccuracyCheck;
 }
 
-/** `verified` (the claim holds on the revealed test set), `disputed`, `unverified` (not revealed) or `unreadable`. */
-export type AccuracyCheck = 'verified' | 'disputed' | 'unverified' | 'unreadable';
+/**
+ * `verified` (the claim holds on the revealed test set), `disputed`, `unverified` (not revealed), `unreadable` or
+ * `unchecked` (older than the newest versions, which alone are run).
+ */
+export type AccuracyCheck = 'verified' | 'disputed' | 'unverified' | 'unreadable' | 'unchecked';
 
 /** `GET /models/{modelId}`, `POST /models/{modelId}/versions` */
 export interface IModelDetail {
