@@ -17,6 +17,7 @@ import uuid
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,11 +73,7 @@ def market_setup(chain, iris, marker) -> SimpleNamespace:
     payload = code_running_model(marker, list(features.columns))
     stranger.market.publish_version(stranger.account, hostile.id, stranger.storage.add(payload), 10_000)
     alice = stranger.as_account("alice")
-    schema = model_metadata(stranger.market, stranger.storage, hostile.id).feature_schema
-    batch = prepare_batch(iris.iloc[80:90], schema, alice.account.address)
-    assert alice.storage.add(batch.parquet) == batch.cid
-    receipt = alice.market.contribute(alice.account, hostile.id, batch.cid, batch.tree.root, batch.row_count)
-    hostile_submission = receipt.event("SubmissionAdded").args["submission_id"]
+    hostile_submission, batch = _raw_contribution(alice, hostile.id, iris.iloc[80:90])
     honest_submission = alice.contribute(honest.id, iris.iloc[90:100]).id
     verifier = stranger.as_account("verifier")
     verifier.market.challenge_label(verifier.account, hostile_submission, 0, batch.rows[0], batch.tree.proof(0))
@@ -84,6 +81,16 @@ def market_setup(chain, iris, marker) -> SimpleNamespace:
     return SimpleNamespace(stranger=stranger, verifier=verifier, payload=payload, honest=honest.id,
                            hostile=hostile.id, hostile_submission=hostile_submission,
                            honest_submission=honest_submission, challenge=challenge)  # fmt: skip
+
+
+def _raw_contribution(session: Session, model_id: int, rows: pd.DataFrame) -> tuple[int, Any]:
+    """Rows stored and submitted with the raw binding, past the client's checks of the model (its current version
+    may be a file colearn would refuse): the submission's id and its batch."""
+    schema = model_metadata(session.market, session.storage, model_id).feature_schema
+    batch = prepare_batch(rows, schema, session.account.address)
+    assert session.storage.add(batch.parquet) == batch.cid
+    receipt = session.market.contribute(session.account, model_id, batch.cid, batch.tree.root, batch.row_count)
+    return receipt.event("SubmissionAdded").args["submission_id"], batch
 
 
 def _challenges(session: Session, submission_id: int) -> list[int]:
@@ -443,12 +450,7 @@ async def test_a_model_file_beyond_the_fetch_limit_is_a_refusal_not_a_500(jp_fet
     terms = dict(deposit="0.01", reward="0.002", bond="0.005", window="1h", timeout="1d", pool="1")
     model = stranger.publish(clf, name=f"huge-{uuid.uuid4().hex[:6]}", train=train, test=test, label="target", **terms)
     stranger.market.publish_version(stranger.account, model.id, str(root), 10_000)
-    alice = stranger.as_account("alice")
-    schema = model_metadata(stranger.market, stranger.storage, model.id).feature_schema
-    batch = prepare_batch(iris.iloc[100:110], schema, alice.account.address)
-    assert alice.storage.add(batch.parquet) == batch.cid
-    receipt = alice.market.contribute(alice.account, model.id, batch.cid, batch.tree.root, batch.row_count)
-    submission = receipt.event("SubmissionAdded").args["submission_id"]
+    submission, _ = _raw_contribution(stranger.as_account("alice"), model.id, iris.iloc[100:110])
     with pytest.raises(HTTPClientError) as caught:
         await jp_fetch("colearn", "api", "contributions", str(submission))
     body = json.loads(caught.value.response.body)
