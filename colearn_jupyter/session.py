@@ -1171,8 +1171,9 @@ class Session:
     def _training(self, model_id: int) -> tuple[list[bytes], MerkleTree | None]:
         """The owner's training rows (canonical) and their tree, checked against the root on chain.
 
-        Empty when the training file cannot be read or does not match: then copies of it cannot be proven, and
-        nothing else is blocked. Like committed submission files, a file that was read is kept for the process.
+        Empty when the training file cannot be read or does not match: only the owner could then tell which rows
+        copy it, so contributing is refused (:meth:`_checked_training`). Like committed submission files, a file
+        that was read is kept for the process.
         """
         info = self._model_info(model_id)
         # what a model commits to and publishes, on this chain: another devnet's model of that id differs
@@ -1519,14 +1520,16 @@ def _refuse_unreadable_training(rows: list[bytes]) -> None:
     """Refuse to publish training rows that a contributor's client would not read from one file: contributing to a
     model is refused when its training rows cannot be checked (anyone may prove a copy of them, and the owner
     could take the deposit of rows only it could tell were copies)."""
-    size, most_rows, most_bytes = sum(map(len, rows)), _data.MAX_FILE_ROWS, _data.MAX_FILE_BYTES
-    if len(rows) > most_rows or size > most_bytes:
+    size = sum(map(len, rows))
+    try:
+        _data.check_size(len(rows), size)  # the bounds a client reads one file within
+    except SchemaError:
         raise SchemaError(
             f"the training set has {len(rows):,} rows taking {size / 2**20:.1f} MiB, more than a contributor's "
-            f"client reads from one file ({most_rows:,} rows, {most_bytes // 2**20} MiB): no one could check "
-            "their rows against it, so no one could contribute. Publish with at most that many training rows (a "
-            "sample of them: the model may have been trained on more)"
-        )
+            f"client reads from one file ({_data.MAX_FILE_ROWS:,} rows, {_data.MAX_FILE_BYTES // 2**20} MiB): no one "
+            "could check their rows against it, so no one could contribute. Publish with at most that many training "
+            "rows (a sample of them: the model may have been trained on more)"
+        ) from None
 
 
 def _raised(result: Any) -> Any:

@@ -199,12 +199,6 @@ def _parameter(node: dict[str, Any], name: str) -> Any:
     return value.get("content") if isinstance(value, dict) and value.get("is_json") else None
 
 
-def shallow_json(raw: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """``json.loads`` of bytes from someone else, refused (``ValueError``) when nested deeper than ``max_depth``
-    (see :mod:`.jsonsafe`)."""
-    return load_json(raw, max_depth)
-
-
 def refusal(refused: list[str]) -> str:
     """The message for a skops file that uses ``refused`` types: what they are and what to do."""
     shown = ", ".join(refused[:10]) + (f" and {len(refused) - 10} more" if len(refused) > 10 else "")

@@ -134,7 +134,7 @@ class FeatureSchema:
         names: set[str] = set()
         for column in (*self.features, self.label):
             if column.name in names:  # a frame selects one column by its name: rows would repeat or lose one
-                raise SchemaError(f"the column name {column.name[:50]!r} is given more than once: names must be unique")
+                raise _repeated_column(column.name)
             names.add(column.name)
 
     @classmethod
@@ -190,7 +190,11 @@ def _refuse_repeated_columns(frame: pd.DataFrame) -> None:
     """A DataFrame may name two columns alike; a schema may not (a frame selects a column by its name)."""
     repeated = frame.columns[frame.columns.duplicated()]
     if len(repeated):
-        raise SchemaError(f"the column name {str(repeated[0])[:50]!r} is given more than once: names must be unique")
+        raise _repeated_column(str(repeated[0]))
+
+
+def _repeated_column(name: str) -> SchemaError:
+    return SchemaError(f"the column name {name[:50]!r} is given more than once: names must be unique")
 
 
 def _inferred_max_abs(frame: pd.DataFrame) -> float:
